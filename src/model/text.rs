@@ -1,0 +1,51 @@
+//! Strings from the network are shown with control characters made visible, so an ESC sequence in a
+//! deployment's error message or a log line cannot move the cursor, retitle the window or reach the clipboard.
+
+use std::borrow::Cow;
+
+/// Returns `s` with every control character (C0, DEL, C1) replaced by a visible escape:
+/// `\e` for ESC, `\n`, `\r`, `\t`, `\a` for BEL, and `\u{XX}` for the rest.
+pub fn sanitize(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe(c) {
+            match c {
+                '\u{1b}' => out.push_str("\\e"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{7}' => out.push_str("\\a"),
+                other => out.push_str(&format!("\\u{{{:02x}}}", other as u32)),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Control characters, plus the bidi overrides that can make text lie about its order.
+fn is_unsafe(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_borrowed_unchanged() {
+        assert!(matches!(sanitize("llama-3 ✓"), Cow::Borrowed("llama-3 ✓")));
+    }
+
+    #[test]
+    fn escape_sequences_become_visible() {
+        let hostile = "pull failed\u{1b}[2J\u{1b}]0;pwned\u{7}\u{1b}]52;c;ZXZpbA==\u{7}\r\n\u{9b}31m";
+        let shown = sanitize(hostile);
+        assert!(!shown.chars().any(|c| c.is_control()));
+        assert_eq!(shown, "pull failed\\e[2J\\e]0;pwned\\a\\e]52;c;ZXZpbA==\\a\\r\\n\\u{9b}31m");
+    }
+}

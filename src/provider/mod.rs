@@ -1,0 +1,213 @@
+//! One trait over the three providers. Each submodule holds the wire types (serde, exactly the API's JSON),
+//! the client, and the conversion to the model. `http` is the one shared reqwest client with retries.
+
+pub mod http;
+pub mod secret;
+
+pub use secret::Secret;
+
+use crate::model::{
+    Deployment, HardwareInfo, LogLine, Probes, ProviderKind, RegionInfo, ScaleUpdate, Series,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::fmt;
+
+/// What kind of failure an [`ApiError`] is, for the UI and the retry policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// 401, or a token that could not be had.
+    Auth,
+    /// 403.
+    Forbidden,
+    NotFound,
+    /// 400/422 with the provider's validation message.
+    Validation,
+    Conflict,
+    RateLimited,
+    /// 5xx.
+    Server,
+    /// Connection refused, reset, DNS, TLS.
+    Network,
+    Timeout,
+    /// The body could not be understood.
+    Decode,
+    /// The provider does not offer this operation.
+    Unsupported,
+    /// A Gcore task that ended in ERROR, or anything else.
+    Other,
+}
+
+/// An error from a provider, carrying the provider's own message and the HTTP status.
+/// Never carries a credential: messages are built from response bodies and our own words only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub provider: ProviderKind,
+    pub kind: ErrorKind,
+    pub status: Option<u16>,
+    pub message: String,
+    /// Field-level messages (`invalid_fields` for Gcore), as `(field, message)`.
+    pub fields: Vec<(String, String)>,
+    pub request_id: Option<String>,
+    /// Seconds the server asked us to wait (`Retry-After`).
+    pub retry_after: Option<f64>,
+}
+
+impl ApiError {
+    pub fn new(provider: ProviderKind, kind: ErrorKind, message: impl Into<String>) -> Self {
+        ApiError {
+            provider,
+            kind,
+            status: None,
+            message: message.into(),
+            fields: Vec::new(),
+            request_id: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    pub fn unsupported(provider: ProviderKind, what: &str) -> Self {
+        ApiError::new(provider, ErrorKind::Unsupported, format!("{provider} does not offer {what}"))
+    }
+
+    /// Maps an HTTP status to a kind.
+    pub fn kind_for_status(status: u16) -> ErrorKind {
+        match status {
+            400 | 422 => ErrorKind::Validation,
+            401 => ErrorKind::Auth,
+            403 => ErrorKind::Forbidden,
+            404 => ErrorKind::NotFound,
+            408 => ErrorKind::Timeout,
+            409 => ErrorKind::Conflict,
+            429 => ErrorKind::RateLimited,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::Other,
+        }
+    }
+
+    /// Whether repeating the request could help (for requests that are safe to repeat).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Network | ErrorKind::Timeout
+        )
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.status {
+            Some(s) => write!(f, "{} {}: {}", self.provider, s, self.message)?,
+            None => write!(f, "{}: {}", self.provider, self.message)?,
+        }
+        for (field, msg) in &self.fields {
+            write!(f, "; {field}: {msg}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Which operations a provider offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    pub update_scale: bool,
+    pub update_probes: bool,
+    pub start_stop: bool,
+    pub delete: bool,
+    pub logs: bool,
+    pub metrics: bool,
+    /// Has a logging configuration (Gcore).
+    pub logging_config: bool,
+    /// Scale is per region (Gcore, Sesterce) rather than one block (Run:ai).
+    pub per_region_scale: bool,
+    /// Gives a price per hour.
+    pub pricing: bool,
+}
+
+/// A logs request: newest first, up to `limit` lines, optionally one region.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogQuery {
+    pub limit: u32,
+    pub region_id: Option<String>,
+}
+
+/// A metrics request over a time range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsQuery {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub samples: u32,
+    /// Run:ai pod id for pod-level metrics; None for the workload.
+    pub pod: Option<String>,
+}
+
+/// Metric series plus whether the provider reported a partial result (Run:ai 207).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricsResult {
+    pub series: Vec<Series>,
+    pub partial: bool,
+}
+
+/// How a mutation ended, as far as the provider says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    /// Accepted and finished (Gcore task FINISHED, or a synchronous API), with the deployment read back.
+    Done(Box<Deployment>),
+    /// The provider reported nothing to change (Gcore `{"tasks": []}`).
+    NoChange(Box<Deployment>),
+}
+
+impl Applied {
+    pub fn deployment(&self) -> &Deployment {
+        match self {
+            Applied::Done(d) | Applied::NoChange(d) => d,
+        }
+    }
+}
+
+/// One account of one provider. Implementations are cheap to share (`Arc<dyn Provider>`).
+#[async_trait]
+pub trait Provider: Send + Sync {
+    fn kind(&self) -> ProviderKind;
+    /// The account name from the config (e.g. `gcore-prod`).
+    fn account(&self) -> &str;
+    fn capabilities(&self) -> Capabilities;
+
+    /// Every inference deployment of the account (all pages).
+    async fn list(&self) -> ApiResult<Vec<Deployment>>;
+    /// One deployment in full.
+    async fn get(&self, id: &str) -> ApiResult<Deployment>;
+    /// Sets the scale of every region; regions absent from `update` are removed. Reads the deployment right
+    /// before sending so that nothing the edit did not touch is lost, then reads it back.
+    async fn update_scale(&self, id: &str, update: &ScaleUpdate) -> ApiResult<Applied>;
+    /// Sets the probes; same guarantees as `update_scale`.
+    async fn update_probes(&self, id: &str, probes: &Probes) -> ApiResult<Applied>;
+    async fn start(&self, id: &str) -> ApiResult<()>;
+    async fn stop(&self, id: &str) -> ApiResult<()>;
+    async fn delete(&self, id: &str) -> ApiResult<()>;
+    async fn logs(&self, id: &str, query: &LogQuery) -> ApiResult<Vec<LogLine>> {
+        let _ = (id, query);
+        Err(ApiError::unsupported(self.kind(), "logs"))
+    }
+    async fn metrics(&self, id: &str, query: &MetricsQuery) -> ApiResult<MetricsResult> {
+        let _ = (id, query);
+        Err(ApiError::unsupported(self.kind(), "metrics"))
+    }
+    /// Regions of the catalog, with capacity where the API gives it.
+    async fn regions(&self) -> ApiResult<Vec<RegionInfo>> {
+        Err(ApiError::unsupported(self.kind(), "a regions catalog"))
+    }
+    /// Hardware / flavors of the catalog.
+    async fn hardware(&self) -> ApiResult<Vec<HardwareInfo>> {
+        Err(ApiError::unsupported(self.kind(), "a hardware catalog"))
+    }
+}

@@ -1,0 +1,206 @@
+//! `infertop sim`: one loopback server that speaks all three providers' APIs on their real paths, with
+//! auth, validation, error bodies in each provider's shape, state that converges over simulated time,
+//! generated logs and metrics, and injectable latency. `infertop --demo` runs it in-process.
+
+pub mod engine;
+pub mod fleet;
+pub mod gcore;
+pub mod rng;
+pub mod runai;
+pub mod sesterce;
+
+use axum::{
+    Json, Router,
+    extract::{Request, State},
+    middleware::{self, Next},
+    response::Response,
+    routing::post,
+};
+use chrono::{DateTime, Utc};
+use fleet::FleetSpec;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+pub const DEMO_GCORE_KEY: &str = "demo-gcore-key";
+pub const DEMO_GCORE_PROJECT: i64 = 1;
+pub const DEMO_SESTERCE_KEY: &str = "demo-sesterce-key";
+pub const DEMO_RUNAI_CLIENT_ID: &str = "demo";
+pub const DEMO_RUNAI_SECRET: &str = "demo-secret";
+
+/// How the simulator behaves.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub seed: u64,
+    /// Generate this many deployments instead of the demo fleet.
+    pub fleet: Option<usize>,
+    /// Delay added to every response (a cloud-like round trip).
+    pub latency: Duration,
+    /// Simulated seconds per real second; 0 freezes time (tests then move it with `POST /_sim/advance`).
+    pub time_scale: f64,
+    /// The wall-clock instant simulated time starts at; `None` means now.
+    pub epoch: Option<DateTime<Utc>>,
+    /// Lifetime of a Run:ai access token, in seconds.
+    pub runai_token_ttl: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 1,
+            fleet: None,
+            latency: Duration::ZERO,
+            time_scale: 1.0,
+            epoch: None,
+            runai_token_ttl: 3600,
+        }
+    }
+}
+
+/// Simulated time: real time scaled, plus manual advances.
+#[derive(Debug)]
+pub struct Clock {
+    origin: Instant,
+    epoch: DateTime<Utc>,
+    scale: f64,
+    /// Manual offset in microseconds.
+    manual_us: AtomicU64,
+}
+
+impl Clock {
+    pub fn new(epoch: DateTime<Utc>, scale: f64) -> Self {
+        Clock { origin: Instant::now(), epoch, scale, manual_us: AtomicU64::new(0) }
+    }
+
+    /// Simulated seconds since start.
+    pub fn now_secs(&self) -> f64 {
+        self.origin.elapsed().as_secs_f64() * self.scale + self.manual_us.load(Ordering::Relaxed) as f64 / 1e6
+    }
+
+    /// Simulated wall-clock time.
+    pub fn now_utc(&self) -> DateTime<Utc> {
+        self.epoch + chrono::Duration::microseconds((self.now_secs() * 1e6) as i64)
+    }
+
+    pub fn epoch(&self) -> DateTime<Utc> {
+        self.epoch
+    }
+
+    pub fn advance(&self, secs: f64) {
+        self.manual_us.fetch_add((secs.max(0.0) * 1e6) as u64, Ordering::Relaxed);
+    }
+}
+
+/// State shared by every route.
+pub struct SimInner {
+    pub config: SimConfig,
+    pub clock: Clock,
+    pub fleet: FleetSpec,
+    pub gcore: Mutex<gcore::Store>,
+    pub sesterce: Mutex<sesterce::Store>,
+    pub runai: Mutex<runai::Store>,
+}
+
+pub type SimState = Arc<SimInner>;
+
+impl SimInner {
+    pub fn new(config: SimConfig) -> SimState {
+        let epoch = config.epoch.unwrap_or_else(|| {
+            let now = Utc::now();
+            now - chrono::Duration::nanoseconds(now.timestamp_subsec_nanos() as i64)
+        });
+        let clock = Clock::new(epoch, config.time_scale);
+        let fleet = match config.fleet {
+            Some(n) => FleetSpec::generated(n, config.seed),
+            None => FleetSpec::demo(),
+        };
+        let gcore = gcore::Store::new(&fleet, config.seed, epoch);
+        let sesterce = sesterce::Store::new(&fleet, config.seed, epoch);
+        let runai = runai::Store::new(&fleet, config.seed, epoch);
+        Arc::new(SimInner {
+            config,
+            clock,
+            fleet,
+            gcore: Mutex::new(gcore),
+            sesterce: Mutex::new(sesterce),
+            runai: Mutex::new(runai),
+        })
+    }
+}
+
+/// The whole simulator as one router.
+pub fn router(state: SimState) -> Router {
+    Router::new()
+        .merge(gcore::router(state.clone()))
+        .merge(sesterce::router(state.clone()))
+        .merge(runai::router(state.clone()))
+        .route("/_sim/advance", post(advance))
+        .layer(middleware::from_fn_with_state(state.clone(), latency))
+        .with_state(state)
+}
+
+async fn latency(State(state): State<SimState>, req: Request, next: Next) -> Response {
+    if !state.config.latency.is_zero() && !req.uri().path().starts_with("/_sim/") {
+        tokio::time::sleep(state.config.latency).await;
+    }
+    next.run(req).await
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: f64,
+}
+
+/// `POST /_sim/advance {"seconds": N}` moves simulated time forward (tests use it with a frozen clock).
+async fn advance(State(state): State<SimState>, Json(a): Json<Advance>) -> Json<serde_json::Value> {
+    state.clock.advance(a.seconds);
+    Json(serde_json::json!({ "now": state.clock.now_utc().to_rfc3339(), "seconds": state.clock.now_secs() }))
+}
+
+/// A running simulator.
+pub struct SimHandle {
+    pub addr: SocketAddr,
+    pub state: SimState,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SimHandle {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Moves simulated time forward.
+    pub fn advance(&self, secs: f64) {
+        self.state.clock.advance(secs);
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the simulator on `listen` (port 0 picks a free port) and returns once it accepts connections.
+pub async fn start(config: SimConfig, listen: SocketAddr) -> std::io::Result<SimHandle> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let state = SimInner::new(config);
+    let app = router(state.clone());
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "simulator stopped");
+        }
+    });
+    Ok(SimHandle { addr, state, task })
+}
+
+/// Text printed by `infertop sim` after the `listening on` line.
+pub fn credentials_banner() -> String {
+    format!(
+        "credentials:\n  gcore    Authorization: APIKey {DEMO_GCORE_KEY}   (project {DEMO_GCORE_PROJECT})\n  sesterce x-api-key: {DEMO_SESTERCE_KEY}\n  runai    POST /api/v2/token grant_type=client_credentials client_id={DEMO_RUNAI_CLIENT_ID} client_secret={DEMO_RUNAI_SECRET}"
+    )
+}
