@@ -1,8 +1,11 @@
 //! One trait over the three providers. Each submodule holds the wire types (serde, exactly the API's JSON),
 //! the client, and the conversion to the model. `http` is the one shared reqwest client with retries.
 
+pub mod gcore;
 pub mod http;
+pub mod runai;
 pub mod secret;
+pub mod sesterce;
 
 pub use secret::Secret;
 
@@ -12,6 +15,96 @@ use crate::model::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::fmt;
+use std::sync::Arc;
+
+/// Which Gcore API an account uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GcoreApi {
+    /// `/cloud/v3/inference/{project_id}/deployments/{name}`: PATCH updates, task polling.
+    #[default]
+    V3,
+    /// Legacy `/cloud/v2/inference/deployments/{instance_id}`: full-replace PUT updates.
+    V2,
+}
+
+/// The credential of one account. Every secret is a [`Secret`], which never prints itself.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// `Authorization: APIKey <key>`; the project id goes in every v3 path.
+    Gcore { api_key: Secret, project_id: i64 },
+    /// `x-api-key: <key>`.
+    Sesterce { api_key: Secret },
+    /// Client credentials for `POST /api/v2/token`.
+    Runai { client_id: String, client_secret: Secret },
+}
+
+/// Everything needed to talk to one account.
+#[derive(Debug, Clone)]
+pub struct AccountSpec {
+    /// The account's name in the config (shown in the table).
+    pub name: String,
+    pub kind: ProviderKind,
+    /// e.g. `https://api.gcore.com`; no trailing slash needed.
+    pub base_url: String,
+    pub credentials: Credentials,
+    pub gcore_api: GcoreApi,
+    /// Limit on requests in flight to this account.
+    pub max_in_flight: usize,
+    pub retry: http::RetryPolicy,
+}
+
+impl AccountSpec {
+    /// `base_url` + `path`, with exactly one slash between.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.base_url.trim_end_matches('/'), path.trim_start_matches('/'))
+    }
+}
+
+/// Builds the client for an account. `client` is the process's one shared `reqwest::Client`.
+pub fn connect(spec: &AccountSpec, client: reqwest::Client) -> Arc<dyn Provider> {
+    match spec.kind {
+        ProviderKind::Gcore => Arc::new(gcore::GcoreClient::new(spec, client)),
+        ProviderKind::Sesterce => Arc::new(sesterce::SesterceClient::new(spec, client)),
+        ProviderKind::Runai => Arc::new(runai::RunaiClient::new(spec, client)),
+    }
+}
+
+/// The accounts of a simulator at `base_url`, with its demo credentials.
+pub fn demo_accounts(base_url: &str) -> Vec<AccountSpec> {
+    let mk = |name: &str, kind, credentials| AccountSpec {
+        name: name.to_string(),
+        kind,
+        base_url: base_url.to_string(),
+        credentials,
+        gcore_api: GcoreApi::V3,
+        max_in_flight: 8,
+        retry: http::RetryPolicy::default(),
+    };
+    vec![
+        mk(
+            "gcore-demo",
+            ProviderKind::Gcore,
+            Credentials::Gcore {
+                api_key: Secret::new(crate::sim::DEMO_GCORE_KEY),
+                project_id: crate::sim::DEMO_GCORE_PROJECT,
+            },
+        ),
+        mk(
+            "sesterce-demo",
+            ProviderKind::Sesterce,
+            Credentials::Sesterce { api_key: Secret::new(crate::sim::DEMO_SESTERCE_KEY) },
+        ),
+        mk(
+            "runai-demo",
+            ProviderKind::Runai,
+            Credentials::Runai {
+                client_id: crate::sim::DEMO_RUNAI_CLIENT_ID.to_string(),
+                client_secret: Secret::new(crate::sim::DEMO_RUNAI_SECRET),
+            },
+        ),
+    ]
+}
 
 /// What kind of failure an [`ApiError`] is, for the UI and the retry policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
