@@ -3,3 +3,10 @@
 pub mod model;
 pub mod provider;
 pub mod sim;
+pub mod app;
+pub mod ui;
+pub mod cli;
+pub mod config;
+pub mod run;
+pub mod sync;
+pub mod tui;

@@ -1,3 +1,47 @@
-fn main() {
-    println!("infertop: under construction");
+//! Thin: parse the command line, log to a file, install the error hooks, then run.
+
+use clap::Parser;
+use infertop::cli::{Cli, Command};
+use infertop::{config, run};
+
+fn init_logging(to_file: bool) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("INFERTOP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    if to_file {
+        let dir = config::state_dir();
+        if std::fs::create_dir_all(&dir).is_err() {
+            return None;
+        }
+        let appender = tracing_appender::rolling::never(&dir, "infertop.log");
+        let (writer, guard) = tracing_appender::non_blocking(appender);
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).init();
+        Some(guard)
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+        None
+    }
+}
+
+fn main() -> color_eyre::Result<()> {
+    color_eyre::install()?;
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match &cli.command {
+        Some(Command::Sim { listen }) => {
+            let _guard = init_logging(false);
+            rt.block_on(run::simulator(&cli.sim, *listen))
+        }
+        Some(Command::Info) => {
+            run::info();
+            Ok(())
+        }
+        None => {
+            // The screen belongs to the dashboard: logs go to a file, never to the terminal.
+            let _guard = init_logging(true);
+            let result = rt.block_on(run::dashboard(&cli));
+            // Background tasks (pollers, the demo simulator) end with the runtime.
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            result
+        }
+    }
 }

@@ -1,0 +1,325 @@
+//! The dashboard's state. Network tasks never hold any of it: they send messages, `update` applies them.
+
+use super::input::LineInput;
+use super::keymap::Keymap;
+use crate::model::{Deployment, DeploymentKey, LogLine, ProviderKind};
+use crate::provider::{ApiError, Capabilities, MetricsResult};
+use chrono::{DateTime, Utc};
+use regex::Regex;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+/// Samples of locally recorded readiness kept per region (Gcore and Sesterce have no metrics API).
+pub const HISTORY_LEN: usize = 60;
+/// Log lines kept per deployment.
+pub const LOG_LINES: usize = 500;
+/// How long a toast stays.
+pub const TOAST_SECONDS: i64 = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Deployments,
+    Regions,
+    Details,
+    Logging,
+    Metrics,
+    Logs,
+}
+
+impl Pane {
+    pub const ORDER: [Pane; 6] =
+        [Pane::Deployments, Pane::Regions, Pane::Details, Pane::Logging, Pane::Metrics, Pane::Logs];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Deployments => "Deployments",
+            Pane::Regions => "Regions",
+            Pane::Details => "Details",
+            Pane::Logging => "Logging",
+            Pane::Metrics => "Metrics",
+            Pane::Logs => "Logs",
+        }
+    }
+
+    /// The panes shown as tabs at the bottom right.
+    pub fn is_tab(self) -> bool {
+        matches!(self, Pane::Details | Pane::Logging | Pane::Metrics | Pane::Logs)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Provider,
+    Name,
+    Status,
+    Ready,
+    Age,
+    Price,
+}
+
+impl SortKey {
+    pub fn parse(s: &str) -> Option<SortKey> {
+        match s.to_ascii_lowercase().as_str() {
+            "provider" | "p" => Some(SortKey::Provider),
+            "name" | "n" => Some(SortKey::Name),
+            "status" | "s" => Some(SortKey::Status),
+            "ready" | "readiness" | "r" => Some(SortKey::Ready),
+            "age" | "created" => Some(SortKey::Age),
+            "price" => Some(SortKey::Price),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Provider => "provider",
+            SortKey::Name => "name",
+            SortKey::Status => "status",
+            SortKey::Ready => "ready",
+            SortKey::Age => "age",
+            SortKey::Price => "price",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Filter(LineInput),
+    Command(LineInput),
+    Help,
+}
+
+/// One account's refresh state, for the status line and staleness.
+#[derive(Debug, Clone)]
+pub struct AccountState {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub capabilities: Capabilities,
+    pub last_ok: Option<DateTime<Utc>>,
+    pub last_error: Option<ApiError>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub in_flight: u32,
+    pub errors: u64,
+    /// Times of the readiness samples recorded for this account, oldest first.
+    pub sample_times: VecDeque<DateTime<Utc>>,
+}
+
+/// A row of the deployments table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub dep: Deployment,
+    pub account: usize,
+    pub fetched_at: DateTime<Utc>,
+    /// Lower-cased text the filter matches against.
+    pub haystack: String,
+    /// Ready replicas per region over time (aligned with the account's `sample_times`); None is a gap.
+    pub history: Vec<(String, VecDeque<Option<u32>>)>,
+}
+
+/// The compiled filter.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub text: String,
+    pub inverted: bool,
+    pub regex: Option<Regex>,
+    /// The regex did not compile: the text is matched literally and this says why.
+    pub error: Option<String>,
+}
+
+impl Filter {
+    pub fn new(text: &str) -> Filter {
+        let (inverted, pattern) = match text.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        if pattern.is_empty() {
+            return Filter { text: text.to_string(), inverted, regex: None, error: None };
+        }
+        match Regex::new(&format!("(?i){pattern}")) {
+            Ok(r) => Filter { text: text.to_string(), inverted, regex: Some(r), error: None },
+            Err(_) => Filter {
+                text: text.to_string(),
+                inverted,
+                regex: Regex::new(&format!("(?i){}", regex::escape(pattern))).ok(),
+                error: Some("not a valid regex: matching the text literally".into()),
+            },
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.regex.is_some()
+    }
+
+    pub fn matches(&self, haystack: &str) -> bool {
+        match &self.regex {
+            None => true,
+            Some(r) => r.is_match(haystack) != self.inverted,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Data fetched for the selected deployment.
+#[derive(Debug, Clone, Default)]
+pub struct DetailCache {
+    pub detail: Option<(Deployment, DateTime<Utc>)>,
+    pub detail_error: Option<ApiError>,
+    pub metrics: Option<(MetricsResult, DateTime<Utc>)>,
+    pub metrics_error: Option<ApiError>,
+    pub logs: VecDeque<LogLine>,
+    pub logs_seen: HashSet<LogLine>,
+    pub logs_error: Option<ApiError>,
+    pub logs_at: Option<DateTime<Utc>>,
+}
+
+/// The whole dashboard.
+#[derive(Debug)]
+pub struct State {
+    pub accounts: Vec<AccountState>,
+    pub rows: Vec<Row>,
+    pub index: HashMap<DeploymentKey, usize>,
+    /// Row indices in sort order (all rows).
+    pub sorted: Vec<usize>,
+    /// Row indices shown: `sorted` through the filter and provider scope.
+    pub view: Vec<usize>,
+    /// Selected position in `view`.
+    pub selected: usize,
+    pub selected_key: Option<DeploymentKey>,
+    /// First visible row of the table (kept by `update` so drawing stays pure).
+    pub table_offset: usize,
+    pub table_height: usize,
+    pub focus: Pane,
+    /// The tab shown at the bottom right when focus is elsewhere.
+    pub tab: Pane,
+    pub mode: Mode,
+    pub filter: Filter,
+    pub scope: Option<ProviderKind>,
+    pub sort: SortKey,
+    pub sort_desc: bool,
+    pub keymap: Keymap,
+    pub read_only: bool,
+    pub toasts: Vec<Toast>,
+    pub seen_errors: HashSet<String>,
+    pub details: HashMap<DeploymentKey, DetailCache>,
+    /// Selected region in the regions pane (its index).
+    pub region_sel: usize,
+    /// Selected metrics scope: 0 = the workload, n = pod n-1.
+    pub metrics_sel: usize,
+    pub logs_scroll: usize,
+    pub refresh: Duration,
+    pub now: DateTime<Utc>,
+    pub started: DateTime<Utc>,
+    pub width: u16,
+    pub height: u16,
+    /// A one-line message in the command bar (result of a command).
+    pub flash: Option<String>,
+    /// The watch last sent to the sync layer (None: nothing sent yet).
+    pub watching: Option<Option<super::update::Watch>>,
+    pub theme: crate::ui::theme::Theme,
+    pub quit: bool,
+    /// Something visible changed since the last draw.
+    pub dirty: bool,
+}
+
+impl State {
+    pub fn new(accounts: Vec<AccountState>, refresh: Duration, now: DateTime<Utc>) -> State {
+        State {
+            accounts,
+            rows: Vec::new(),
+            index: HashMap::new(),
+            sorted: Vec::new(),
+            view: Vec::new(),
+            selected: 0,
+            selected_key: None,
+            table_offset: 0,
+            table_height: 10,
+            focus: Pane::Deployments,
+            tab: Pane::Details,
+            mode: Mode::Normal,
+            filter: Filter::default(),
+            scope: None,
+            sort: SortKey::Provider,
+            sort_desc: false,
+            keymap: Keymap::default(),
+            read_only: false,
+            toasts: Vec::new(),
+            seen_errors: HashSet::new(),
+            details: HashMap::new(),
+            region_sel: 0,
+            metrics_sel: 0,
+            logs_scroll: 0,
+            refresh,
+            now,
+            started: now,
+            width: 80,
+            height: 24,
+            flash: None,
+            watching: None,
+            theme: crate::ui::theme::Theme::default(),
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    pub fn selected_row(&self) -> Option<&Row> {
+        self.view.get(self.selected).and_then(|&i| self.rows.get(i))
+    }
+
+    /// The freshest full record of the selected deployment: the detail fetch if newer, else the row.
+    pub fn selected_deployment(&self) -> Option<&Deployment> {
+        let row = self.selected_row()?;
+        match self.details.get(&row.dep.key).and_then(|c| c.detail.as_ref()) {
+            Some((d, at)) if *at >= row.fetched_at || !row.dep.detail => Some(d),
+            _ => Some(&row.dep),
+        }
+    }
+
+    pub fn selected_cache(&self) -> Option<&DetailCache> {
+        self.details.get(&self.selected_row()?.dep.key)
+    }
+
+    /// A row is stale when its account's last refresh failed or is older than three intervals.
+    pub fn row_is_stale(&self, row: &Row) -> bool {
+        let acct = &self.accounts[row.account];
+        let failed_since = match (acct.last_error_at, acct.last_ok) {
+            (Some(e), Some(ok)) => e > ok,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let limit = chrono::Duration::from_std(self.refresh * 3).unwrap_or(chrono::Duration::seconds(15));
+        failed_since || self.now - row.fetched_at > limit
+    }
+
+    /// Visible toasts (recent ones), newest last.
+    pub fn live_toasts(&self) -> impl Iterator<Item = &Toast> {
+        let now = self.now;
+        self.toasts.iter().filter(move |t| (now - t.at).num_seconds() < TOAST_SECONDS)
+    }
+}
+
+/// Builds the text the filter matches: provider, account, name, status, image, hardware, regions.
+pub fn haystack(dep: &Deployment, account: &str) -> String {
+    let mut s = String::with_capacity(96);
+    s.push_str(dep.key.provider.label());
+    s.push(' ');
+    s.push_str(account);
+    s.push(' ');
+    s.push_str(&dep.name);
+    s.push(' ');
+    s.push_str(&dep.status.label());
+    s.push(' ');
+    s.push_str(dep.image.as_deref().unwrap_or(""));
+    s.push(' ');
+    s.push_str(dep.hardware.as_deref().unwrap_or(""));
+    for r in &dep.regions {
+        s.push(' ');
+        s.push_str(r.region_name.as_deref().unwrap_or(&r.region_id));
+    }
+    s.to_lowercase()
+}

@@ -1,0 +1,605 @@
+//! `update(&mut State, Msg) -> Vec<Effect>`: every change to the dashboard goes through here. It does no I/O;
+//! effects tell the sync layer what to fetch.
+
+use super::input::LineInput;
+use super::keymap::Action;
+use super::state::{
+    AccountState, DetailCache, Filter, HISTORY_LEN, LOG_LINES, Mode, Pane, Row, SortKey, State, Toast, haystack,
+};
+use crate::model::{Deployment, DeploymentKey, LogLine, ProviderKind};
+use crate::provider::{ApiError, MetricsResult};
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use std::cmp::Ordering;
+use std::collections::VecDeque;
+
+/// Something that happened: a key, a resize, a tick, or a result from the network.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Tick,
+    /// A fleet refresh of one account started (`true`) or ended.
+    Busy { account: usize, busy: bool },
+    Fleet { account: usize, at: DateTime<Utc>, result: Result<Vec<Deployment>, ApiError> },
+    Detail { key: DeploymentKey, at: DateTime<Utc>, result: Result<Box<Deployment>, ApiError> },
+    Metrics { key: DeploymentKey, at: DateTime<Utc>, result: Result<MetricsResult, ApiError> },
+    Logs { key: DeploymentKey, at: DateTime<Utc>, result: Result<Vec<LogLine>, ApiError> },
+}
+
+/// What the selected deployment needs fetched, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    pub key: DeploymentKey,
+    pub account: usize,
+    pub metrics: bool,
+    pub logs: bool,
+    /// Run:ai pod for pod-level metrics.
+    pub pod: Option<String>,
+}
+
+/// What the sync layer should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Refresh one account now, or all of them.
+    Refresh(Option<usize>),
+    /// Fetch details (and metrics/logs) of this deployment, or stop.
+    Watch(Option<Watch>),
+    Quit,
+}
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match msg {
+        Msg::Key(key) => {
+            if key.kind != KeyEventKind::Release {
+                on_key(state, key, &mut fx);
+            }
+        }
+        Msg::Mouse(m) => on_mouse(state, m),
+        Msg::Resize(w, h) => {
+            state.width = w;
+            state.height = h;
+            state.table_height = table_height(w, h);
+            ensure_visible(state);
+            state.dirty = true;
+        }
+        Msg::Tick => {
+            // Ages and staleness move with time; toasts expire.
+            state.toasts.retain(|t| (state.now - t.at).num_seconds() < 60);
+            state.dirty = true;
+        }
+        Msg::Busy { account, busy } => {
+            if let Some(a) = state.accounts.get_mut(account) {
+                if busy {
+                    a.in_flight += 1;
+                } else {
+                    a.in_flight = a.in_flight.saturating_sub(1);
+                }
+                state.dirty = true;
+            }
+        }
+        Msg::Fleet { account, at, result } => on_fleet(state, account, at, result),
+        Msg::Detail { key, at, result } => {
+            let cache = state.details.entry(key).or_default();
+            match result {
+                Ok(d) => {
+                    cache.detail = Some((*d, at));
+                    cache.detail_error = None;
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    cache.detail_error = Some(e);
+                    toast(state, msg);
+                }
+            }
+            state.dirty = true;
+        }
+        Msg::Metrics { key, at, result } => {
+            let cache = state.details.entry(key).or_default();
+            match result {
+                Ok(m) => {
+                    cache.metrics = Some((m, at));
+                    cache.metrics_error = None;
+                }
+                Err(e) => cache.metrics_error = Some(e),
+            }
+            state.dirty = true;
+        }
+        Msg::Logs { key, at, result } => {
+            let cache = state.details.entry(key).or_default();
+            match result {
+                Ok(lines) => {
+                    merge_logs(cache, lines);
+                    cache.logs_error = None;
+                    cache.logs_at = Some(at);
+                }
+                Err(e) => cache.logs_error = Some(e),
+            }
+            state.dirty = true;
+        }
+    }
+    if let Some(w) = watch_for(state)
+        && state_watch_changed(state, &w)
+    {
+        fx.push(Effect::Watch(w));
+    }
+    fx
+}
+
+/// The watch the current selection and pane call for.
+fn watch_for(state: &State) -> Option<Option<Watch>> {
+    let row = state.selected_row();
+    let w = row.map(|r| {
+        let caps = state.accounts[r.account].capabilities;
+        let visible = |p: Pane| state.focus == p || (state.tab == p);
+        let pod = if state.metrics_sel > 0 { r.dep.pods.get(state.metrics_sel - 1).cloned() } else { None };
+        let pod = pod.or_else(|| {
+            state
+                .details
+                .get(&r.dep.key)
+                .and_then(|c| c.detail.as_ref())
+                .and_then(|(d, _)| if state.metrics_sel > 0 { d.pods.get(state.metrics_sel - 1).cloned() } else { None })
+        });
+        Watch {
+            key: r.dep.key.clone(),
+            account: r.account,
+            metrics: caps.metrics && visible(Pane::Metrics),
+            logs: caps.logs && visible(Pane::Logs),
+            pod,
+        }
+    });
+    Some(w)
+}
+
+fn state_watch_changed(state: &mut State, w: &Option<Watch>) -> bool {
+    if state.watching.as_ref() == Some(w) {
+        false
+    } else {
+        state.watching = Some(w.clone());
+        true
+    }
+}
+
+fn merge_logs(cache: &mut DetailCache, lines: Vec<LogLine>) {
+    let mut fresh: Vec<LogLine> = lines.into_iter().filter(|l| !cache.logs_seen.contains(l)).collect();
+    fresh.sort_by_key(|l| l.time);
+    for l in fresh {
+        cache.logs_seen.insert(l.clone());
+        cache.logs.push_back(l);
+    }
+    while cache.logs.len() > LOG_LINES {
+        if let Some(old) = cache.logs.pop_front() {
+            cache.logs_seen.remove(&old);
+        }
+    }
+}
+
+/// Adds a toast for an error not shown before.
+fn toast(state: &mut State, message: String) {
+    if state.seen_errors.insert(message.clone()) {
+        state.toasts.push(Toast { message, at: state.now });
+        if state.toasts.len() > 20 {
+            state.toasts.remove(0);
+        }
+    }
+}
+
+fn on_fleet(state: &mut State, account: usize, at: DateTime<Utc>, result: Result<Vec<Deployment>, ApiError>) {
+    if account >= state.accounts.len() {
+        return;
+    }
+    state.dirty = true;
+    push_sample_time(&mut state.accounts[account], at);
+    match result {
+        Err(e) => {
+            let msg = format!("{}: {}", state.accounts[account].name, e);
+            let a = &mut state.accounts[account];
+            a.errors += 1;
+            a.last_error = Some(e);
+            a.last_error_at = Some(at);
+            toast(state, msg);
+            // A gap in every recorded series of this account.
+            for row in state.rows.iter_mut().filter(|r| r.account == account) {
+                for (_, h) in row.history.iter_mut() {
+                    push_bounded(h, None);
+                }
+            }
+        }
+        Ok(deps) => {
+            let a = &mut state.accounts[account];
+            a.last_ok = Some(at);
+            if a.last_error.take().is_some() {
+                // Recovered: the same error may be shown again if it comes back.
+                let prefix = format!("{}: ", a.name);
+                state.seen_errors.retain(|m| !m.starts_with(&prefix));
+            }
+            let name = state.accounts[account].name.clone();
+            let samples = state.accounts[account].sample_times.len();
+            let mut seen = std::collections::HashSet::with_capacity(deps.len());
+            for dep in deps {
+                seen.insert(dep.key.clone());
+                let hay = haystack(&dep, &name);
+                match state.index.get(&dep.key) {
+                    Some(&i) => {
+                        let row = &mut state.rows[i];
+                        record_history(&mut row.history, &dep, samples);
+                        // A list record does not replace a fuller one fetched later for the same data.
+                        row.dep = dep;
+                        row.fetched_at = at;
+                        row.haystack = hay;
+                    }
+                    None => {
+                        let mut history = Vec::new();
+                        record_history(&mut history, &dep, samples);
+                        state.index.insert(dep.key.clone(), state.rows.len());
+                        state.rows.push(Row { dep, account, fetched_at: at, haystack: hay, history });
+                    }
+                }
+            }
+            // Deployments gone from this account disappear.
+            let before = state.rows.len();
+            state.rows.retain(|r| r.account != account || seen.contains(&r.dep.key));
+            if state.rows.len() != before {
+                state.index = state.rows.iter().enumerate().map(|(i, r)| (r.dep.key.clone(), i)).collect();
+                state.details.retain(|k, _| state.index.contains_key(k));
+            }
+        }
+    }
+    resort(state);
+}
+
+fn push_sample_time(a: &mut AccountState, at: DateTime<Utc>) {
+    a.sample_times.push_back(at);
+    while a.sample_times.len() > HISTORY_LEN {
+        a.sample_times.pop_front();
+    }
+}
+
+fn push_bounded(h: &mut VecDeque<Option<u32>>, v: Option<u32>) {
+    h.push_back(v);
+    while h.len() > HISTORY_LEN {
+        h.pop_front();
+    }
+}
+
+/// Appends this sample's ready count per region, keeping every series aligned with the account's sample times.
+fn record_history(history: &mut Vec<(String, VecDeque<Option<u32>>)>, dep: &Deployment, samples: usize) {
+    let target = samples.min(HISTORY_LEN);
+    let mut next: Vec<(String, VecDeque<Option<u32>>)> = Vec::with_capacity(dep.regions.len());
+    for r in &dep.regions {
+        let mut h = match history.iter().position(|(id, _)| *id == r.region_id) {
+            Some(i) => std::mem::take(&mut history[i].1),
+            None => VecDeque::new(),
+        };
+        while h.len() + 1 < target {
+            h.push_front(None);
+        }
+        push_bounded(&mut h, Some(r.ready));
+        next.push((r.region_id.clone(), h));
+    }
+    *history = next;
+}
+
+fn compare(a: &Row, b: &Row, key: SortKey) -> Ordering {
+    let by_name = || a.dep.name.cmp(&b.dep.name).then_with(|| a.dep.key.cmp(&b.dep.key));
+    match key {
+        SortKey::Name => by_name(),
+        SortKey::Provider => a
+            .dep
+            .key
+            .provider
+            .cmp(&b.dep.key.provider)
+            .then_with(|| a.dep.key.account.cmp(&b.dep.key.account))
+            .then_with(by_name),
+        SortKey::Status => a
+            .dep
+            .health()
+            .cmp(&b.dep.health())
+            .then_with(|| a.dep.status.label().cmp(&b.dep.status.label()))
+            .then_with(by_name),
+        SortKey::Ready => {
+            // Least ready first: ready/total ascending, then absolute shortfall.
+            let ratio = |r: &Row| {
+                let t = r.dep.total();
+                if t == 0 { 1.0 } else { r.dep.ready() as f64 / t as f64 }
+            };
+            ratio(a).partial_cmp(&ratio(b)).unwrap_or(Ordering::Equal).then_with(by_name)
+        }
+        SortKey::Age => b.dep.created_at.cmp(&a.dep.created_at).then_with(by_name),
+        SortKey::Price => a
+            .dep
+            .price_per_hour
+            .partial_cmp(&b.dep.price_per_hour)
+            .unwrap_or(Ordering::Equal)
+            .then_with(by_name),
+    }
+}
+
+/// Recomputes the sort order, then the view.
+pub fn resort(state: &mut State) {
+    let rows = &state.rows;
+    let key = state.sort;
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| compare(&rows[a], &rows[b], key));
+    if state.sort_desc {
+        order.reverse();
+    }
+    state.sorted = order;
+    refilter(state);
+}
+
+/// Recomputes the view from the sort order, the filter and the provider scope; keeps the selection on the
+/// same deployment when it is still shown.
+pub fn refilter(state: &mut State) {
+    let rows = &state.rows;
+    let filter = &state.filter;
+    let scope = state.scope;
+    state.view = state
+        .sorted
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let r = &rows[i];
+            scope.is_none_or(|p| r.dep.key.provider == p) && filter.matches(&r.haystack)
+        })
+        .collect();
+    let pos = state
+        .selected_key
+        .as_ref()
+        .and_then(|k| state.index.get(k))
+        .and_then(|&ri| state.view.iter().position(|&v| v == ri));
+    match pos {
+        Some(p) => state.selected = p,
+        None => {
+            state.selected = state.selected.min(state.view.len().saturating_sub(1));
+            state.selected_key = state.selected_row().map(|r| r.dep.key.clone());
+        }
+    }
+    ensure_visible(state);
+    state.dirty = true;
+}
+
+/// Rows the deployments table can show at this terminal size (kept in sync with `ui::layout`).
+pub fn table_height(w: u16, h: u16) -> usize {
+    crate::ui::layout(ratatui::layout::Rect::new(0, 0, w, h)).table.height.saturating_sub(3) as usize
+}
+
+fn ensure_visible(state: &mut State) {
+    let h = state.table_height.max(1);
+    if state.selected < state.table_offset {
+        state.table_offset = state.selected;
+    } else if state.selected >= state.table_offset + h {
+        state.table_offset = state.selected + 1 - h;
+    }
+    let max_off = state.view.len().saturating_sub(h);
+    state.table_offset = state.table_offset.min(max_off);
+}
+
+fn select(state: &mut State, pos: usize) {
+    let pos = pos.min(state.view.len().saturating_sub(1));
+    if pos != state.selected || state.selected_key.is_none() {
+        state.selected = pos;
+        state.selected_key = state.selected_row().map(|r| r.dep.key.clone());
+        state.region_sel = 0;
+        state.metrics_sel = 0;
+        state.logs_scroll = 0;
+    }
+    ensure_visible(state);
+    state.dirty = true;
+}
+
+fn move_in_pane(state: &mut State, delta: isize) {
+    match state.focus {
+        Pane::Deployments => {
+            let pos = (state.selected as isize + delta).max(0) as usize;
+            select(state, pos);
+        }
+        Pane::Regions => {
+            let n = state.selected_deployment().map(|d| d.regions.len()).unwrap_or(0);
+            state.region_sel = clamp_move(state.region_sel, delta, n);
+        }
+        Pane::Metrics => {
+            let n = state.selected_deployment().map(|d| d.pods.len() + 1).unwrap_or(1);
+            state.metrics_sel = clamp_move(state.metrics_sel, delta, n);
+        }
+        Pane::Logs => {
+            // Scrolling back from the newest line.
+            let n = state.selected_cache().map(|c| c.logs.len()).unwrap_or(0);
+            state.logs_scroll = clamp_move(state.logs_scroll, -delta, n);
+        }
+        Pane::Details | Pane::Logging => {}
+    }
+    state.dirty = true;
+}
+
+fn clamp_move(cur: usize, delta: isize, n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    (cur as isize + delta).clamp(0, n as isize - 1) as usize
+}
+
+fn focus(state: &mut State, pane: Pane) {
+    state.focus = pane;
+    if pane.is_tab() {
+        state.tab = pane;
+    }
+    state.dirty = true;
+}
+
+fn cycle_pane(state: &mut State, forward: bool) {
+    let order = Pane::ORDER;
+    let i = order.iter().position(|p| *p == state.focus).unwrap_or(0);
+    let n = order.len();
+    let next = if forward { (i + 1) % n } else { (i + n - 1) % n };
+    focus(state, order[next]);
+}
+
+fn set_sort(state: &mut State, key: SortKey) {
+    if state.sort == key {
+        state.sort_desc = !state.sort_desc;
+    } else {
+        state.sort = key;
+        state.sort_desc = false;
+    }
+    state.flash = Some(format!("sorted by {}{}", key.label(), if state.sort_desc { " (descending)" } else { "" }));
+    resort(state);
+}
+
+fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    // Ctrl-C quits from any mode.
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        state.quit = true;
+        fx.push(Effect::Quit);
+        return;
+    }
+    match std::mem::replace(&mut state.mode, Mode::Normal) {
+        Mode::Help => {
+            // Any key closes help; it does nothing else.
+            state.dirty = true;
+        }
+        Mode::Filter(mut input) => match key.code {
+            KeyCode::Esc => {
+                state.filter = Filter::default();
+                refilter(state);
+            }
+            KeyCode::Enter => {
+                state.dirty = true;
+            }
+            _ => {
+                if input.handle(key) {
+                    state.filter = Filter::new(input.value());
+                    refilter(state);
+                }
+                state.mode = Mode::Filter(input);
+            }
+        },
+        Mode::Command(mut input) => match key.code {
+            KeyCode::Esc => state.dirty = true,
+            KeyCode::Enter => run_command(state, input.value().trim(), fx),
+            _ => {
+                input.handle(key);
+                state.dirty = true;
+                state.mode = Mode::Command(input);
+            }
+        },
+        Mode::Normal => {
+            state.flash = None;
+            if let Some(action) = state.keymap.lookup(&key) {
+                on_action(state, action, fx);
+            }
+        }
+    }
+}
+
+fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    let page = state.table_height.max(1) as isize;
+    match action {
+        Action::Quit => {
+            state.quit = true;
+            fx.push(Effect::Quit);
+        }
+        Action::MoveDown => move_in_pane(state, 1),
+        Action::MoveUp => move_in_pane(state, -1),
+        Action::PageDown => move_in_pane(state, page),
+        Action::PageUp => move_in_pane(state, -page),
+        Action::Top => move_in_pane(state, isize::MIN / 2),
+        Action::Bottom => move_in_pane(state, isize::MAX / 2),
+        Action::NextPane => cycle_pane(state, true),
+        Action::PrevPane => cycle_pane(state, false),
+        Action::FocusDetail => focus(state, Pane::Details),
+        Action::Back => {
+            if state.focus != Pane::Deployments {
+                focus(state, Pane::Deployments);
+            } else if state.filter.is_active() || !state.filter.text.is_empty() {
+                state.filter = Filter::default();
+                refilter(state);
+            }
+            state.dirty = true;
+        }
+        Action::Filter => {
+            state.mode = Mode::Filter(LineInput::new(state.filter.text.clone()));
+            state.dirty = true;
+        }
+        Action::Command => {
+            state.mode = Mode::Command(LineInput::default());
+            state.dirty = true;
+        }
+        Action::SortName => set_sort(state, SortKey::Name),
+        Action::SortStatus => set_sort(state, SortKey::Status),
+        Action::SortReady => set_sort(state, SortKey::Ready),
+        Action::SortProvider => set_sort(state, SortKey::Provider),
+        Action::Refresh => {
+            state.flash = Some("refreshing…".into());
+            state.dirty = true;
+            fx.push(Effect::Refresh(None));
+            // The detail watch is re-sent so the selected deployment refreshes too.
+            state.watching = None;
+        }
+        Action::Logs => focus(state, Pane::Logs),
+        Action::Help => {
+            state.mode = Mode::Help;
+            state.dirty = true;
+        }
+        Action::Scale | Action::Probes => {
+            state.flash = Some(if state.read_only {
+                "read-only mode: edits are off".into()
+            } else {
+                "edit forms are not available in this build yet".into()
+            });
+            state.dirty = true;
+        }
+    }
+}
+
+/// `:provider gcore`, `:sort ready`, `:q`, `:refresh`, `:help`.
+fn run_command(state: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
+    let mut parts = cmd.split_whitespace();
+    let head = parts.next().unwrap_or("");
+    let arg = parts.next();
+    state.dirty = true;
+    match (head, arg) {
+        ("q" | "quit" | "q!" | "exit", _) => {
+            state.quit = true;
+            fx.push(Effect::Quit);
+        }
+        ("provider" | "providers" | "p", None | Some("all" | "*")) => {
+            state.scope = None;
+            state.flash = Some("showing every provider".into());
+            refilter(state);
+        }
+        ("provider" | "providers" | "p", Some(p)) => match ProviderKind::parse(p) {
+            Some(k) => {
+                state.scope = Some(k);
+                state.flash = Some(format!("showing {k} only"));
+                refilter(state);
+            }
+            None => state.flash = Some(format!("unknown provider {p:?}: gcore, sesterce, runai or all")),
+        },
+        (p @ ("gcore" | "sesterce" | "runai"), None) => {
+            state.scope = ProviderKind::parse(p);
+            refilter(state);
+        }
+        ("sort", Some(k)) => match SortKey::parse(k) {
+            Some(key) => set_sort(state, key),
+            None => state.flash = Some(format!("unknown sort {k:?}: name, status, ready, provider, age, price")),
+        },
+        ("refresh" | "r", _) => {
+            fx.push(Effect::Refresh(None));
+            state.watching = None;
+        }
+        ("help" | "h" | "?", _) => state.mode = Mode::Help,
+        ("", _) => {}
+        _ => state.flash = Some(format!("unknown command {head:?} (try :provider, :sort, :refresh, :q)")),
+    }
+}
+
+fn on_mouse(state: &mut State, m: MouseEvent) {
+    match m.kind {
+        MouseEventKind::ScrollDown => move_in_pane(state, 1),
+        MouseEventKind::ScrollUp => move_in_pane(state, -1),
+        _ => {}
+    }
+}

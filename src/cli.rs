@@ -1,0 +1,75 @@
+//! Command-line definitions.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "infertop", version, about = "A terminal dashboard for GPU inference deployments on Gcore, Sesterce and NVIDIA Run:ai")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Start the simulator in-process and watch its demo fleet (no cloud account needed).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Config file (default: $INFERTOP_CONFIG, else $XDG_CONFIG_HOME/infertop/config.toml).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Seconds between fleet refreshes.
+    #[arg(long, value_name = "SECONDS")]
+    pub refresh: Option<f64>,
+
+    /// Remove every mutation from keys, forms and help.
+    #[arg(long = "read-only", alias = "readonly")]
+    pub read_only: bool,
+
+    /// Colour theme: dark, light or mono (mono is also used when NO_COLOR is set).
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+
+    /// Enable the mouse (click selects, wheel scrolls).
+    #[arg(long)]
+    pub mouse: bool,
+
+    /// Allow plain http:// base URLs that are not loopback.
+    #[arg(long)]
+    pub allow_http: bool,
+
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+/// Simulator settings, shared by `infertop sim` and `--demo`.
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Seed for the simulator's fleet, logs and metrics.
+    #[arg(long, default_value_t = 1, global = true)]
+    pub seed: u64,
+
+    /// Generate this many deployments instead of the demo fleet.
+    #[arg(long, value_name = "N", global = true)]
+    pub fleet: Option<usize>,
+
+    /// Delay added to every simulator response, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0, global = true)]
+    pub latency: u64,
+
+    /// Simulated seconds per real second (0 freezes time).
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, global = true)]
+    pub time_scale: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the three providers' APIs on loopback, with the demo credentials.
+    Sim {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
+    /// Print every path infertop uses.
+    Info,
+}

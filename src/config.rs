@@ -1,0 +1,257 @@
+//! The config file: accounts (provider, base URL, where the credential comes from), refresh, read-only,
+//! theme. Credentials never live in the struct as plain strings: they are read from the environment (or a
+//! command) into a [`Secret`] when the accounts are built.
+
+use crate::model::ProviderKind;
+use crate::provider::{AccountSpec, Credentials, GcoreApi, Secret, http::RetryPolicy};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Seconds between fleet refreshes.
+    pub refresh_seconds: Option<f64>,
+    pub read_only: Option<bool>,
+    pub theme: Option<String>,
+    #[serde(default, rename = "account")]
+    pub accounts: Vec<AccountConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub name: String,
+    pub provider: ProviderKind,
+    pub base_url: Option<String>,
+    /// Gcore: the project id.
+    pub project_id: Option<i64>,
+    /// Gcore: `v3` (default) or `v2` (legacy full-replace PUT).
+    pub api: Option<GcoreApi>,
+    /// Gcore / Sesterce: the environment variable holding the API key.
+    pub api_key_env: Option<String>,
+    /// Gcore / Sesterce: a command whose first line of output is the API key (e.g. `pass show gcore`).
+    pub api_key_command: Option<String>,
+    /// Run:ai: the client id (not a secret).
+    pub client_id: Option<String>,
+    /// Run:ai: the environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    /// Run:ai: a command printing the client secret.
+    pub client_secret_command: Option<String>,
+    /// Requests in flight to this account at most.
+    pub max_in_flight: Option<usize>,
+}
+
+/// Where the config is looked for: `$INFERTOP_CONFIG`, else `$XDG_CONFIG_HOME/infertop/config.toml`, else
+/// `~/.config/infertop/config.toml` (on macOS too).
+pub fn default_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("INFERTOP_CONFIG").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(x).join("infertop/config.toml"));
+    }
+    dirs::home_dir().map(|h| h.join(".config/infertop/config.toml"))
+}
+
+/// Directory of the log and audit files: `$XDG_STATE_HOME/infertop`, else `~/.local/state/infertop`.
+pub fn state_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|p| !p.is_empty()) {
+        return PathBuf::from(x).join("infertop");
+    }
+    dirs::home_dir().map(|h| h.join(".local/state/infertop")).unwrap_or_else(|| PathBuf::from(".infertop"))
+}
+
+impl Config {
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Builds the accounts, reading each credential. `allow_http` lifts the https rule for non-loopback URLs.
+    pub fn accounts(&self, allow_http: bool) -> Result<Vec<AccountSpec>, String> {
+        self.accounts.iter().map(|a| a.to_spec(allow_http)).collect()
+    }
+}
+
+fn default_base_url(p: ProviderKind) -> Option<&'static str> {
+    match p {
+        ProviderKind::Gcore => Some("https://api.gcore.com"),
+        ProviderKind::Sesterce => Some("https://api.cloud.sesterce.com"),
+        // Every Run:ai tenant has its own control-plane URL.
+        ProviderKind::Runai => None,
+    }
+}
+
+/// `https://` is required, except on loopback or with `--allow-http`.
+pub fn check_base_url(url: &str, allow_http: bool) -> Result<(), String> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return Ok(());
+    }
+    if let Some(rest) = lower.strip_prefix("http://") {
+        let host = rest.split(['/', '?']).next().unwrap_or("");
+        let host = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+        let loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
+        if loopback || allow_http {
+            return Ok(());
+        }
+        return Err(format!("{url}: plain http is allowed only on loopback (or with --allow-http)"));
+    }
+    Err(format!("{url}: the base URL must start with https://"))
+}
+
+fn secret_from(
+    account: &str,
+    what: &str,
+    env: Option<&str>,
+    command: Option<&str>,
+) -> Result<Secret, String> {
+    if let Some(var) = env {
+        return match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
+            _ => Err(format!("account {account}: set the environment variable {var} to the {what}")),
+        };
+    }
+    if let Some(cmd) = command {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("account {account}: could not run the {what} command: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("account {account}: the {what} command failed ({})", out.status));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let first = text.lines().next().unwrap_or("").trim();
+        if first.is_empty() {
+            return Err(format!("account {account}: the {what} command printed nothing"));
+        }
+        return Ok(Secret::new(first));
+    }
+    Err(format!("account {account}: say where the {what} comes from (an *_env or *_command setting)"))
+}
+
+impl AccountConfig {
+    pub fn to_spec(&self, allow_http: bool) -> Result<AccountSpec, String> {
+        let base_url = match (&self.base_url, default_base_url(self.provider)) {
+            (Some(u), _) => u.clone(),
+            (None, Some(d)) => d.to_string(),
+            (None, None) => return Err(format!("account {}: base_url is required for {}", self.name, self.provider)),
+        };
+        check_base_url(&base_url, allow_http).map_err(|e| format!("account {}: {e}", self.name))?;
+        let credentials = match self.provider {
+            ProviderKind::Gcore => Credentials::Gcore {
+                api_key: secret_from(&self.name, "API key", self.api_key_env.as_deref(), self.api_key_command.as_deref())?,
+                project_id: self.project_id.ok_or_else(|| format!("account {}: project_id is required for gcore", self.name))?,
+            },
+            ProviderKind::Sesterce => Credentials::Sesterce {
+                api_key: secret_from(&self.name, "API key", self.api_key_env.as_deref(), self.api_key_command.as_deref())?,
+            },
+            ProviderKind::Runai => Credentials::Runai {
+                client_id: self.client_id.clone().ok_or_else(|| format!("account {}: client_id is required for runai", self.name))?,
+                client_secret: secret_from(
+                    &self.name,
+                    "client secret",
+                    self.client_secret_env.as_deref(),
+                    self.client_secret_command.as_deref(),
+                )?,
+            },
+        };
+        Ok(AccountSpec {
+            name: self.name.clone(),
+            kind: self.provider,
+            base_url,
+            credentials,
+            gcore_api: self.api.unwrap_or_default(),
+            max_in_flight: self.max_in_flight.unwrap_or(8).clamp(1, 64),
+            retry: RetryPolicy::default(),
+        })
+    }
+}
+
+/// What to tell a user who has no config yet.
+pub fn no_config_help(path: Option<&Path>) -> String {
+    let where_ = path.map(|p| p.display().to_string()).unwrap_or_else(|| "~/.config/infertop/config.toml".into());
+    format!(
+        "infertop: no accounts configured.\n\
+         \n\
+         Try the demo first (no cloud account needed):\n\
+         \x20   infertop --demo\n\
+         \n\
+         To watch your own deployments, write {where_} (or point INFERTOP_CONFIG at a file), e.g.:\n\
+         \n\
+         \x20   [[account]]\n\
+         \x20   name = \"gcore-prod\"\n\
+         \x20   provider = \"gcore\"\n\
+         \x20   project_id = 1234\n\
+         \x20   api_key_env = \"GCORE_API_KEY\"\n\
+         \n\
+         \x20   [[account]]\n\
+         \x20   name = \"runai\"\n\
+         \x20   provider = \"runai\"\n\
+         \x20   base_url = \"https://myorg.run.ai\"\n\
+         \x20   client_id = \"my-app\"\n\
+         \x20   client_secret_env = \"RUNAI_CLIENT_SECRET\"\n\
+         \n\
+         then set the environment variables it names. See assets/config.example.toml for every setting."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_required_except_loopback() {
+        assert!(check_base_url("https://api.gcore.com", false).is_ok());
+        assert!(check_base_url("http://127.0.0.1:8080", false).is_ok());
+        assert!(check_base_url("http://localhost:1/x", false).is_ok());
+        assert!(check_base_url("http://[::1]:80", false).is_ok());
+        assert!(check_base_url("http://example.com", false).is_err());
+        assert!(check_base_url("http://example.com", true).is_ok());
+        assert!(check_base_url("ftp://example.com", true).is_err());
+    }
+
+    #[test]
+    fn account_needs_its_credential_and_never_shows_it() {
+        let cfg = Config::parse(
+            r#"
+            [[account]]
+            name = "g"
+            provider = "gcore"
+            project_id = 1
+            api_key_env = "INFERTOP_TEST_UNSET_VAR_123"
+            "#,
+        )
+        .unwrap();
+        let err = cfg.accounts(false).unwrap_err();
+        assert!(err.contains("INFERTOP_TEST_UNSET_VAR_123"), "{err}");
+        let cfg = Config::parse(
+            r#"
+            [[account]]
+            name = "s"
+            provider = "sesterce"
+            api_key_command = "echo s3cret-value"
+            "#,
+        )
+        .unwrap();
+        let spec = &cfg.accounts(false).unwrap()[0];
+        assert!(!format!("{spec:?}").contains("s3cret-value"));
+        match &spec.credentials {
+            Credentials::Sesterce { api_key } => assert_eq!(api_key.expose(), "s3cret-value"),
+            _ => panic!("wrong credentials"),
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        assert!(Config::parse("refresh = 5").is_err());
+    }
+}

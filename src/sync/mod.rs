@@ -1,0 +1,133 @@
+//! Polling tasks. They own the provider clients and talk to the app only through a bounded channel of
+//! [`Msg`]s; they never hold anything the UI needs to draw.
+
+use crate::app::{Msg, Watch};
+use crate::provider::{LogQuery, MetricsQuery, Provider};
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// How often the selected deployment's details, metrics and logs are fetched.
+pub const DETAIL_EVERY: Duration = Duration::from_secs(2);
+
+/// Handle on the polling tasks; dropping it stops them.
+pub struct Sync {
+    refresh: Vec<mpsc::Sender<()>>,
+    watch: watch::Sender<Option<Watch>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Sync {
+    /// Starts one fleet poller per account and one detail poller.
+    pub fn spawn(providers: Vec<Arc<dyn Provider>>, tx: mpsc::Sender<Msg>, every: Duration) -> Sync {
+        let mut refresh = Vec::new();
+        let mut tasks = Vec::new();
+        for (account, p) in providers.iter().cloned().enumerate() {
+            // Capacity 1: a burst of `r` presses collapses into one extra refresh.
+            let (rtx, rrx) = mpsc::channel(1);
+            refresh.push(rtx);
+            tasks.push(tokio::spawn(fleet_poller(account, p, tx.clone(), every, rrx)));
+        }
+        let (wtx, wrx) = watch::channel(None);
+        tasks.push(tokio::spawn(detail_poller(providers, tx, wrx)));
+        Sync { refresh, watch: wtx, tasks }
+    }
+
+    /// Asks one account, or all, to refresh now.
+    pub fn refresh(&self, account: Option<usize>) {
+        for (i, r) in self.refresh.iter().enumerate() {
+            if account.is_none_or(|a| a == i) {
+                let _ = r.try_send(());
+            }
+        }
+    }
+
+    /// Sets what the detail poller fetches.
+    pub fn watch(&self, w: Option<Watch>) {
+        let _ = self.watch.send(w);
+    }
+}
+
+impl Drop for Sync {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Lists one account on an interval, or at once when asked; one request in flight at a time.
+async fn fleet_poller(
+    account: usize,
+    provider: Arc<dyn Provider>,
+    tx: mpsc::Sender<Msg>,
+    every: Duration,
+    mut refresh: mpsc::Receiver<()>,
+) {
+    loop {
+        if tx.send(Msg::Busy { account, busy: true }).await.is_err() {
+            return;
+        }
+        let result = provider.list().await;
+        let at = Utc::now();
+        if tx.send(Msg::Busy { account, busy: false }).await.is_err()
+            || tx.send(Msg::Fleet { account, at, result }).await.is_err()
+        {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            r = refresh.recv() => if r.is_none() { return },
+        }
+    }
+}
+
+/// Fetches the selected deployment's details (and metrics/logs when their pane is shown), every
+/// [`DETAIL_EVERY`] and at once when the selection changes; a change cancels the fetch under way.
+async fn detail_poller(
+    providers: Vec<Arc<dyn Provider>>,
+    tx: mpsc::Sender<Msg>,
+    mut watch: watch::Receiver<Option<Watch>>,
+) {
+    loop {
+        let current = watch.borrow_and_update().clone();
+        if let Some(w) = current
+            && let Some(p) = providers.get(w.account).cloned()
+        {
+            let fetch = fetch_detail(p, w, tx.clone());
+            tokio::select! {
+                done = fetch => if !done { return },
+                changed = watch.changed() => { if changed.is_err() { return } continue; }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(DETAIL_EVERY) => {}
+            changed = watch.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+/// Returns false when the app is gone.
+async fn fetch_detail(p: Arc<dyn Provider>, w: Watch, tx: mpsc::Sender<Msg>) -> bool {
+    let result = p.get(&w.key.id).await.map(Box::new);
+    if tx.send(Msg::Detail { key: w.key.clone(), at: Utc::now(), result }).await.is_err() {
+        return false;
+    }
+    if w.metrics {
+        let end = Utc::now();
+        let q = MetricsQuery { start: end - chrono::Duration::minutes(15), end, samples: 60, pod: w.pod.clone() };
+        let result = p.metrics(&w.key.id, &q).await;
+        if tx.send(Msg::Metrics { key: w.key.clone(), at: Utc::now(), result }).await.is_err() {
+            return false;
+        }
+    }
+    if w.logs {
+        let result = p.logs(&w.key.id, &LogQuery { limit: 200, region_id: None }).await;
+        if tx.send(Msg::Logs { key: w.key.clone(), at: Utc::now(), result }).await.is_err() {
+            return false;
+        }
+    }
+    true
+}

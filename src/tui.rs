@@ -1,0 +1,121 @@
+//! The terminal: enter and restore (also on panic, Ctrl-C, SIGTERM and SIGHUP), and the event loop that
+//! feeds keys, network messages and ticks into `update` and draws only when something changed.
+
+use crate::app::{Effect, Msg, State, update};
+use crate::sync::Sync;
+use crossterm::event::{Event, EventStream};
+use crossterm::{execute, terminal};
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+use std::io::Write;
+use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+/// Restores the terminal when dropped, whatever way the loop ends.
+pub struct TerminalGuard {
+    mouse: bool,
+}
+
+impl TerminalGuard {
+    pub fn enter(mouse: bool) -> std::io::Result<(DefaultTerminal, TerminalGuard)> {
+        // ratatui::init installs a panic hook that restores the terminal before the report is printed.
+        let term = ratatui::try_init()?;
+        if mouse {
+            execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
+        }
+        Ok((term, TerminalGuard { mouse }))
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        if self.mouse {
+            let _ = execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+        }
+        ratatui::restore();
+    }
+}
+
+/// Why the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Signal(&'static str),
+    InputClosed,
+}
+
+/// Runs the dashboard until the user quits or a signal arrives.
+pub async fn run_loop(
+    terminal: &mut DefaultTerminal,
+    state: &mut State,
+    sync: &Sync,
+    mut rx: mpsc::Receiver<Msg>,
+) -> std::io::Result<Exit> {
+    let mut events = EventStream::new();
+    // Ages and staleness move once a second; nothing else redraws without a change.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let size = terminal.size()?;
+    apply(state, sync, Msg::Resize(size.width, size.height));
+    loop {
+        if state.dirty {
+            draw(terminal, state)?;
+        }
+        let exit = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => { apply(state, sync, Msg::Key(k)); None }
+                Some(Ok(Event::Mouse(m))) => { apply(state, sync, Msg::Mouse(m)); None }
+                Some(Ok(Event::Resize(w, h))) => { apply(state, sync, Msg::Resize(w, h)); None }
+                Some(Ok(_)) => None,
+                Some(Err(_)) | None => Some(Exit::InputClosed),
+            },
+            msg = rx.recv() => match msg {
+                Some(m) => {
+                    apply(state, sync, m);
+                    // Drain whatever else arrived so a burst costs one frame.
+                    while let Ok(m) = rx.try_recv() {
+                        apply(state, sync, m);
+                    }
+                    None
+                }
+                None => Some(Exit::InputClosed),
+            },
+            _ = tick.tick() => { apply(state, sync, Msg::Tick); None }
+            _ = sigterm.recv() => Some(Exit::Signal("SIGTERM")),
+            _ = sighup.recv() => Some(Exit::Signal("SIGHUP")),
+            _ = sigint.recv() => Some(Exit::Signal("SIGINT")),
+        };
+        if let Some(e) = exit {
+            return Ok(e);
+        }
+        if state.quit {
+            return Ok(Exit::Quit);
+        }
+    }
+}
+
+fn apply(state: &mut State, sync: &Sync, msg: Msg) {
+    state.now = chrono::Utc::now();
+    for fx in update(state, msg) {
+        match fx {
+            Effect::Refresh(account) => sync.refresh(account),
+            Effect::Watch(w) => sync.watch(w),
+            Effect::Quit => state.quit = true,
+        }
+    }
+}
+
+/// One frame inside a synchronized update, so a slow link never shows a half-drawn screen.
+fn draw(terminal: &mut DefaultTerminal, state: &mut State) -> std::io::Result<()> {
+    let mut out = std::io::stdout();
+    let _ = execute!(out, terminal::BeginSynchronizedUpdate);
+    terminal.draw(|f| crate::ui::draw(f, state))?;
+    let _ = execute!(out, terminal::EndSynchronizedUpdate);
+    let _ = out.flush();
+    state.dirty = false;
+    Ok(())
+}
