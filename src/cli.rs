@@ -5,7 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "infertop", version, about = "A terminal dashboard for GPU inference deployments on Gcore, Sesterce and NVIDIA Run:ai")]
+#[command(
+    name = "infertop",
+    version,
+    about = "A terminal dashboard for GPU inference deployments on Gcore, Sesterce and NVIDIA Run:ai"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -143,19 +143,36 @@ impl AccountConfig {
         let base_url = match (&self.base_url, default_base_url(self.provider)) {
             (Some(u), _) => u.clone(),
             (None, Some(d)) => d.to_string(),
-            (None, None) => return Err(format!("account {}: base_url is required for {}", self.name, self.provider)),
+            (None, None) => {
+                return Err(format!("account {}: base_url is required for {}", self.name, self.provider));
+            }
         };
         check_base_url(&base_url, allow_http).map_err(|e| format!("account {}: {e}", self.name))?;
         let credentials = match self.provider {
             ProviderKind::Gcore => Credentials::Gcore {
-                api_key: secret_from(&self.name, "API key", self.api_key_env.as_deref(), self.api_key_command.as_deref())?,
-                project_id: self.project_id.ok_or_else(|| format!("account {}: project_id is required for gcore", self.name))?,
+                api_key: secret_from(
+                    &self.name,
+                    "API key",
+                    self.api_key_env.as_deref(),
+                    self.api_key_command.as_deref(),
+                )?,
+                project_id: self
+                    .project_id
+                    .ok_or_else(|| format!("account {}: project_id is required for gcore", self.name))?,
             },
             ProviderKind::Sesterce => Credentials::Sesterce {
-                api_key: secret_from(&self.name, "API key", self.api_key_env.as_deref(), self.api_key_command.as_deref())?,
+                api_key: secret_from(
+                    &self.name,
+                    "API key",
+                    self.api_key_env.as_deref(),
+                    self.api_key_command.as_deref(),
+                )?,
             },
             ProviderKind::Runai => Credentials::Runai {
-                client_id: self.client_id.clone().ok_or_else(|| format!("account {}: client_id is required for runai", self.name))?,
+                client_id: self
+                    .client_id
+                    .clone()
+                    .ok_or_else(|| format!("account {}: client_id is required for runai", self.name))?,
                 client_secret: secret_from(
                     &self.name,
                     "client secret",
@@ -178,7 +195,8 @@ impl AccountConfig {
 
 /// What to tell a user who has no config yet.
 pub fn no_config_help(path: Option<&Path>) -> String {
-    let where_ = path.map(|p| p.display().to_string()).unwrap_or_else(|| "~/.config/infertop/config.toml".into());
+    let where_ =
+        path.map(|p| p.display().to_string()).unwrap_or_else(|| "~/.config/infertop/config.toml".into());
     format!(
         "infertop: no accounts configured.\n\
          \n\

@@ -63,32 +63,22 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
         }
         accts
     };
-    let refresh = Duration::from_secs_f64(cli.refresh.or(cfg.refresh_seconds).unwrap_or(5.0).clamp(0.5, 3600.0));
+    let refresh =
+        Duration::from_secs_f64(cli.refresh.or(cfg.refresh_seconds).unwrap_or(5.0).clamp(0.5, 3600.0));
     let theme_name = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         ThemeName::Mono
     } else {
         match cli.theme.as_deref().or(cfg.theme.as_deref()) {
-            Some(t) => ThemeName::parse(t).ok_or_else(|| eyre!("unknown theme {t:?}: dark, light or mono"))?,
+            Some(t) => {
+                ThemeName::parse(t).ok_or_else(|| eyre!("unknown theme {t:?}: dark, light or mono"))?
+            }
             None => ThemeName::Dark,
         }
     };
 
     let client = build_client(Duration::from_secs(5), Duration::from_secs(20));
     let providers: Vec<_> = accounts.iter().map(|a| provider::connect(a, client.clone())).collect();
-    let account_states = providers
-        .iter()
-        .map(|p| AccountState {
-            name: p.account().to_string(),
-            kind: p.kind(),
-            capabilities: p.capabilities(),
-            last_ok: None,
-            last_error: None,
-            last_error_at: None,
-            in_flight: 0,
-            errors: 0,
-            sample_times: Default::default(),
-        })
-        .collect();
+    let account_states = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
     let mut state = State::new(account_states, refresh, chrono::Utc::now());
     state.read_only = cli.read_only || cfg.read_only.unwrap_or(false);
     state.theme = Theme::named(theme_name);

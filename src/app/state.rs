@@ -105,6 +105,27 @@ pub struct AccountState {
     pub sample_times: VecDeque<DateTime<Utc>>,
 }
 
+impl AccountState {
+    pub fn new(name: impl Into<String>, kind: ProviderKind, capabilities: Capabilities) -> Self {
+        AccountState {
+            name: name.into(),
+            kind,
+            capabilities,
+            last_ok: None,
+            last_error: None,
+            last_error_at: None,
+            in_flight: 0,
+            errors: 0,
+            sample_times: VecDeque::new(),
+        }
+    }
+
+    /// For a provider client.
+    pub fn of(p: &dyn crate::provider::Provider) -> Self {
+        AccountState::new(p.account(), p.kind(), p.capabilities())
+    }
+}
+
 /// A row of the deployments table.
 #[derive(Debug, Clone)]
 pub struct Row {

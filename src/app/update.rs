@@ -4,7 +4,8 @@
 use super::input::LineInput;
 use super::keymap::Action;
 use super::state::{
-    AccountState, DetailCache, Filter, HISTORY_LEN, LOG_LINES, Mode, Pane, Row, SortKey, State, Toast, haystack,
+    AccountState, DetailCache, Filter, HISTORY_LEN, LOG_LINES, Mode, Pane, Row, SortKey, State, Toast,
+    haystack,
 };
 use crate::model::{Deployment, DeploymentKey, LogLine, ProviderKind};
 use crate::provider::{ApiError, MetricsResult};
@@ -21,11 +22,30 @@ pub enum Msg {
     Resize(u16, u16),
     Tick,
     /// A fleet refresh of one account started (`true`) or ended.
-    Busy { account: usize, busy: bool },
-    Fleet { account: usize, at: DateTime<Utc>, result: Result<Vec<Deployment>, ApiError> },
-    Detail { key: DeploymentKey, at: DateTime<Utc>, result: Result<Box<Deployment>, ApiError> },
-    Metrics { key: DeploymentKey, at: DateTime<Utc>, result: Result<MetricsResult, ApiError> },
-    Logs { key: DeploymentKey, at: DateTime<Utc>, result: Result<Vec<LogLine>, ApiError> },
+    Busy {
+        account: usize,
+        busy: bool,
+    },
+    Fleet {
+        account: usize,
+        at: DateTime<Utc>,
+        result: Result<Vec<Deployment>, ApiError>,
+    },
+    Detail {
+        key: DeploymentKey,
+        at: DateTime<Utc>,
+        result: Result<Box<Deployment>, ApiError>,
+    },
+    Metrics {
+        key: DeploymentKey,
+        at: DateTime<Utc>,
+        result: Result<MetricsResult, ApiError>,
+    },
+    Logs {
+        key: DeploymentKey,
+        at: DateTime<Utc>,
+        result: Result<Vec<LogLine>, ApiError>,
+    },
 }
 
 /// What the selected deployment needs fetched, and how.
@@ -136,11 +156,9 @@ fn watch_for(state: &State) -> Option<Option<Watch>> {
         let visible = |p: Pane| state.focus == p || (state.tab == p);
         let pod = if state.metrics_sel > 0 { r.dep.pods.get(state.metrics_sel - 1).cloned() } else { None };
         let pod = pod.or_else(|| {
-            state
-                .details
-                .get(&r.dep.key)
-                .and_then(|c| c.detail.as_ref())
-                .and_then(|(d, _)| if state.metrics_sel > 0 { d.pods.get(state.metrics_sel - 1).cloned() } else { None })
+            state.details.get(&r.dep.key).and_then(|c| c.detail.as_ref()).and_then(|(d, _)| {
+                if state.metrics_sel > 0 { d.pods.get(state.metrics_sel - 1).cloned() } else { None }
+            })
         });
         Watch {
             key: r.dep.key.clone(),
@@ -444,7 +462,8 @@ fn set_sort(state: &mut State, key: SortKey) {
         state.sort = key;
         state.sort_desc = false;
     }
-    state.flash = Some(format!("sorted by {}{}", key.label(), if state.sort_desc { " (descending)" } else { "" }));
+    state.flash =
+        Some(format!("sorted by {}{}", key.label(), if state.sort_desc { " (descending)" } else { "" }));
     resort(state);
 }
 
@@ -584,7 +603,9 @@ fn run_command(state: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
         }
         ("sort", Some(k)) => match SortKey::parse(k) {
             Some(key) => set_sort(state, key),
-            None => state.flash = Some(format!("unknown sort {k:?}: name, status, ready, provider, age, price")),
+            None => {
+                state.flash = Some(format!("unknown sort {k:?}: name, status, ready, provider, age, price"))
+            }
         },
         ("refresh" | "r", _) => {
             fx.push(Effect::Refresh(None));

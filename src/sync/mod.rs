@@ -117,7 +117,8 @@ async fn fetch_detail(p: Arc<dyn Provider>, w: Watch, tx: mpsc::Sender<Msg>) -> 
     }
     if w.metrics {
         let end = Utc::now();
-        let q = MetricsQuery { start: end - chrono::Duration::minutes(15), end, samples: 60, pod: w.pod.clone() };
+        let q =
+            MetricsQuery { start: end - chrono::Duration::minutes(15), end, samples: 60, pod: w.pod.clone() };
         let result = p.metrics(&w.key.id, &q).await;
         if tx.send(Msg::Metrics { key: w.key.clone(), at: Utc::now(), result }).await.is_err() {
             return false;

@@ -30,12 +30,18 @@ pub struct Areas {
 pub const WIDE: u16 = 100;
 
 pub fn layout(area: Rect) -> Areas {
-    let [header, body, status, bar] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(6), Constraint::Length(1), Constraint::Length(1)])
-            .areas(area);
-    let [table, bottom] = Layout::vertical([Constraint::Percentage(52), Constraint::Percentage(48)]).areas(body);
+    let [header, body, status, bar] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(6),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [table, bottom] =
+        Layout::vertical([Constraint::Percentage(52), Constraint::Percentage(48)]).areas(body);
     let (regions, tabs) = if area.width >= WIDE {
-        let [r, t] = Layout::horizontal([Constraint::Percentage(48), Constraint::Percentage(52)]).areas(bottom);
+        let [r, t] =
+            Layout::horizontal([Constraint::Percentage(48), Constraint::Percentage(52)]).areas(bottom);
         (r, t)
     } else {
         (bottom, bottom)
@@ -96,7 +102,11 @@ fn header(f: &mut Frame, area: Rect, state: &State) {
         Span::styled(" infertop ", t.title.add_modifier(Modifier::REVERSED)),
         Span::raw(" "),
         Span::styled(
-            if shown == total { format!("{total} deployments") } else { format!("{shown}/{total} deployments") },
+            if shown == total {
+                format!("{total} deployments")
+            } else {
+                format!("{shown}/{total} deployments")
+            },
             t.text,
         ),
         Span::styled(format!(" · {} accounts", state.accounts.len()), t.dim),
@@ -155,7 +165,8 @@ fn bar(f: &mut Frame, area: Rect, state: &State) {
     let t = &state.theme;
     let line = match &state.mode {
         Mode::Filter(input) => {
-            let mut spans = vec![Span::styled("/", t.accent), Span::raw(sanitize(input.value()).into_owned())];
+            let mut spans =
+                vec![Span::styled("/", t.accent), Span::raw(sanitize(input.value()).into_owned())];
             if let Some(e) = &state.filter.error {
                 spans.push(Span::styled(format!("   {e}"), t.warning));
             }
@@ -168,7 +179,10 @@ fn bar(f: &mut Frame, area: Rect, state: &State) {
             Line::from(vec![
                 Span::styled(":", t.accent),
                 Span::raw(sanitize(input.value()).into_owned()),
-                Span::styled("   provider gcore|sesterce|runai|all · sort name|status|ready|provider|age|price · q", t.dim),
+                Span::styled(
+                    "   provider gcore|sesterce|runai|all · sort name|status|ready|provider|age|price · q",
+                    t.dim,
+                ),
             ])
         }
         _ => match &state.flash {

@@ -154,7 +154,11 @@ pub fn details(f: &mut Frame, area: Rect, state: &State, focused: bool) {
         kv(
             "created",
             match d.created_at {
-                Some(c) => format!("{} ({} ago)", c.format("%Y-%m-%d %H:%M UTC"), fmt_age((state.now - c).num_seconds())),
+                Some(c) => format!(
+                    "{} ({} ago)",
+                    c.format("%Y-%m-%d %H:%M UTC"),
+                    fmt_age((state.now - c).num_seconds())
+                ),
                 None => "-".into(),
             },
             state,
@@ -177,7 +181,10 @@ pub fn details(f: &mut Frame, area: Rect, state: &State, focused: bool) {
                     Some(c) if !c.enabled => "disabled".to_string(),
                     Some(c) => c.probe.summary(),
                 };
-                lines.push(Line::from(vec![Span::styled(format!("  {:<10}", slot.label()), t.dim), Span::raw(v)]));
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {:<10}", slot.label()), t.dim),
+                    Span::raw(v),
+                ]));
             }
         }
     }
@@ -186,7 +193,10 @@ pub fn details(f: &mut Frame, area: Rect, state: &State, focused: bool) {
         lines.push(Line::from(vec![Span::raw(format!("  {}", sanitize(k))), Span::styled("=••••••", t.dim)]));
     }
     if let Some(e) = state.selected_cache().and_then(|c| c.detail_error.as_ref()) {
-        lines.push(Line::from(Span::styled(format!("last detail fetch failed: {}", sanitize(&e.to_string())), t.failed)));
+        lines.push(Line::from(Span::styled(
+            format!("last detail fetch failed: {}", sanitize(&e.to_string())),
+            t.failed,
+        )));
     }
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(block("Details", focused, state)),
@@ -214,7 +224,11 @@ pub fn logging(f: &mut Frame, area: Rect, state: &State, focused: bool) {
                 state,
             ),
             kv("topic", opt(l.topic_name.as_deref()), state),
-            kv("retention", l.retention_days.map(|r| format!("{r} days")).unwrap_or_else(|| "-".into()), state),
+            kv(
+                "retention",
+                l.retention_days.map(|r| format!("{r} days")).unwrap_or_else(|| "-".into()),
+                state,
+            ),
         ],
     };
     f.render_widget(Paragraph::new(lines).block(block("Logging", focused, state)), area);
@@ -249,7 +263,12 @@ fn spark_rows(f: &mut Frame, area: Rect, state: &State, series: &[(String, Vec<O
         let spark_area = Rect::new(area.x + label_w, y, area.width - label_w, per);
         let data = fit(points, spark_area.width as usize);
         f.render_widget(
-            Sparkline::default().data(data).max(100).style(t.ok).absent_value_symbol("·").absent_value_style(t.dim),
+            Sparkline::default()
+                .data(data)
+                .max(100)
+                .style(t.ok)
+                .absent_value_symbol("·")
+                .absent_value_style(t.dim),
             spark_area,
         );
     }
@@ -294,7 +313,13 @@ pub fn metrics(f: &mut Frame, area: Rect, state: &State, focused: bool) {
                     .iter()
                     .map(|s| {
                         let pts: Vec<Option<f64>> = s.points.iter().map(|p| p.value).collect();
-                        let last = pts.iter().rev().flatten().next().map(|v| format!("{v:.1} {}", s.unit)).unwrap_or("-".into());
+                        let last = pts
+                            .iter()
+                            .rev()
+                            .flatten()
+                            .next()
+                            .map(|v| format!("{v:.1} {}", s.unit))
+                            .unwrap_or("-".into());
                         (s.name.clone(), pts, last)
                     })
                     .collect()
@@ -308,7 +333,10 @@ pub fn metrics(f: &mut Frame, area: Rect, state: &State, focused: bool) {
     } else {
         f.render_widget(
             Paragraph::new(Span::styled(
-                format!("{} has no metrics API: ready replicas per region, recorded by infertop", row.dep.key.provider),
+                format!(
+                    "{} has no metrics API: ready replicas per region, recorded by infertop",
+                    row.dep.key.provider
+                ),
                 t.dim,
             )),
             top,
@@ -325,7 +353,8 @@ pub fn metrics(f: &mut Frame, area: Rect, state: &State, focused: bool) {
                     .map(|r| r.display_name())
                     .unwrap_or_else(|| region.clone());
                 let pts: Vec<Option<f64>> = h.iter().map(|v| v.map(|x| x as f64)).collect();
-                let last = h.iter().rev().flatten().next().map(|v| format!("{v} ready")).unwrap_or("-".into());
+                let last =
+                    h.iter().rev().flatten().next().map(|v| format!("{v} ready")).unwrap_or("-".into());
                 (name, pts, last)
             })
             .collect();

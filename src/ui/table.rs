@@ -88,7 +88,9 @@ fn cell<'a>(col: Col, row: &'a DataRow, state: &State) -> Cell<'a> {
             let (r, tot) = (d.ready(), d.total());
             Cell::from(Span::styled(format!("{r}/{tot}"), t.readiness(r, tot)))
         }
-        Col::Image => Cell::from(Span::styled(sanitize(d.image.as_deref().unwrap_or("-")).into_owned(), t.dim)),
+        Col::Image => {
+            Cell::from(Span::styled(sanitize(d.image.as_deref().unwrap_or("-")).into_owned(), t.dim))
+        }
         Col::Hardware => Cell::from(sanitize(d.hardware.as_deref().unwrap_or("-")).into_owned()),
         Col::Price => Cell::from(match d.price_per_hour {
             Some(p) => format!("{p:.2}"),
@@ -146,7 +148,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State) {
     let table = Table::new(rows, cols.iter().map(|c| c.width()).collect::<Vec<_>>())
         .header(header)
         .block(blk)
-        .row_highlight_style(if focused { t.selected } else { t.selected.remove_modifier(ratatui::style::Modifier::BOLD) })
+        .row_highlight_style(if focused {
+            t.selected
+        } else {
+            t.selected.remove_modifier(ratatui::style::Modifier::BOLD)
+        })
         .column_spacing(1);
     let mut ts = TableState::default();
     if state.selected >= start && state.selected < end {

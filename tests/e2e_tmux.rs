@@ -1,0 +1,200 @@
+//! End-to-end: the real binary in tmux against a real `infertop sim` process, read from the screen as a
+//! user would. Waits are bounded polls for a condition; nothing asserts on time.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_infertop");
+
+struct Sim {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sim() -> Sim {
+    let mut child = Command::new(BIN)
+        .args(["sim", "--listen", "127.0.0.1:0", "--seed", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start infertop sim");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("listening on ").expect("first line names the address").to_string();
+    Sim { child, url }
+}
+
+struct Tmux {
+    socket: String,
+    dir: PathBuf,
+}
+
+impl Tmux {
+    fn new(tag: &str) -> Tmux {
+        let socket = format!("infertop-e2e-{}-{tag}", std::process::id());
+        let dir = std::env::temp_dir().join(&socket);
+        std::fs::create_dir_all(&dir).unwrap();
+        Tmux { socket, dir }
+    }
+
+    fn cmd(&self, args: &[&str]) -> String {
+        let out =
+            Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux is installed");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts `script` (a shell line) in a 120×40 session.
+    fn start(&self, script: &str) {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(["new-session", "-d", "-s", "main", "-x", "120", "-y", "40", script])
+            .output()
+            .expect("tmux is installed");
+        assert!(out.status.success(), "tmux failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "main", k]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn type_text(&self, s: &str) {
+        self.cmd(&["send-keys", "-t", "main", "-l", s]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    fn screen(&self) -> String {
+        self.cmd(&["capture-pane", "-p", "-t", "main"])
+    }
+
+    /// Polls the screen until `pred` holds; panics with the last screen after `bound`.
+    fn wait_for(&self, what: &str, bound: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > bound {
+                panic!("never saw {what}; last screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.cmd(&["kill-server"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn config_for(url: &str) -> String {
+    format!(
+        r#"
+[[account]]
+name = "gcore-sim"
+provider = "gcore"
+base_url = "{url}"
+project_id = 1
+api_key_env = "E2E_GCORE_KEY"
+
+[[account]]
+name = "sesterce-sim"
+provider = "sesterce"
+base_url = "{url}"
+api_key_env = "E2E_SESTERCE_KEY"
+
+[[account]]
+name = "runai-sim"
+provider = "runai"
+base_url = "{url}"
+client_id = "demo"
+client_secret_env = "E2E_RUNAI_SECRET"
+"#
+    )
+}
+
+fn line_with<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
+    screen.lines().find(|l| l.contains(needle))
+}
+
+#[test]
+fn dashboard_shows_every_provider_follows_selection_filters_sees_changes_and_quits_cleanly() {
+    let sim = start_sim();
+    let tmux = Tmux::new("main");
+    let cfg = tmux.dir.join("config.toml");
+    std::fs::write(&cfg, config_for(&sim.url)).unwrap();
+    let script = format!(
+        "env INFERTOP_CONFIG={cfg} XDG_STATE_HOME={state} E2E_GCORE_KEY=demo-gcore-key \
+         E2E_SESTERCE_KEY=demo-sesterce-key E2E_RUNAI_SECRET=demo-secret {BIN} --refresh 1; \
+         echo INFERTOP-EXITED-$?; sleep 60",
+        cfg = cfg.display(),
+        state = tmux.dir.display(),
+    );
+    tmux.start(&script);
+
+    // Every provider's deployments, with ready/total.
+    let screen = tmux.wait_for("deployments of all three providers", Duration::from_secs(30), |s| {
+        ["gcore", "sesterce", "runai"].iter().all(|p| s.lines().filter(|l| l.contains(p)).count() >= 2)
+            && s.contains("llama-3-70b-chat")
+    });
+    let row = line_with(&screen, "llama-3-70b-chat").unwrap();
+    assert!(
+        row.split_whitespace().any(|w| w.contains('/') && w.split('/').all(|n| n.parse::<u32>().is_ok())),
+        "{row}"
+    );
+
+    // Moving the selection changes the regions pane.
+    let first = tmux.wait_for("a regions pane", Duration::from_secs(10), |s| s.contains("Regions: "));
+    let title = |s: &str| line_with(s, "Regions: ").map(|l| l.to_string()).unwrap_or_default();
+    let before = title(&first);
+    tmux.keys(&["j"]);
+    tmux.wait_for("the regions pane to follow the selection", Duration::from_secs(10), |s| {
+        title(s) != before
+    });
+
+    // A filter narrows the table.
+    tmux.keys(&["/"]);
+    tmux.type_text("bge-m3");
+    tmux.keys(&["Enter"]);
+    let filtered = tmux.wait_for("the filter to apply", Duration::from_secs(10), |s| {
+        s.contains("1/") && s.contains("bge-m3-embed") && !s.contains("llama-3-70b-chat")
+    });
+    assert!(line_with(&filtered, "deployments").unwrap().contains("1/"), "{filtered}");
+
+    // A scale change made through the simulator's API shows on screen within a refresh.
+    tmux.wait_for("bge-m3-embed's regions", Duration::from_secs(10), |s| {
+        line_with(s, "Regions: ").is_some_and(|l| l.contains("bge-m3-embed")) && s.contains("2..4")
+    });
+    let client = reqwest::blocking::Client::new();
+    let resp = client
+        .patch(format!("{}/cloud/v3/inference/1/deployments/bge-m3-embed", sim.url))
+        .header("Authorization", "APIKey demo-gcore-key")
+        .json(&serde_json::json!({"containers": [{"region_id": 7, "scale": {"min": 3, "max": 5}}]}))
+        .send()
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    tmux.wait_for("the new scale on screen", Duration::from_secs(15), |s| s.contains("3..5"));
+
+    // q exits and leaves the terminal as it was: the normal screen, with the shell's output on it.
+    tmux.keys(&["Escape", "Escape", "q"]);
+    let after =
+        tmux.wait_for("the process to exit", Duration::from_secs(10), |s| s.contains("INFERTOP-EXITED-0"));
+    assert!(!after.contains("Deployments ["), "the dashboard is still on screen:\n{after}");
+    assert_eq!(tmux.cmd(&["display-message", "-p", "-t", "main", "#{alternate_on}"]).trim(), "0");
+    assert_eq!(tmux.cmd(&["display-message", "-p", "-t", "main", "#{cursor_flag}"]).trim(), "1");
+}

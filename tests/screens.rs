@@ -1,0 +1,156 @@
+//! Screen tests: the dashboard drawn with `TestBackend` from a fixed simulator seed, compared with insta
+//! snapshots, at 80×24 and 160×48. The data comes from the simulator over loopback HTTP through the real
+//! clients; only the clock is fixed, so ages are stable.
+
+use chrono::{DateTime, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use infertop::app::{AccountState, Msg, State, update};
+use infertop::provider::{self, Provider, http::build_client};
+use infertop::sim::{self, SimConfig, SimHandle};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn epoch() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()
+}
+
+struct Fixture {
+    _sim: SimHandle,
+    providers: Vec<Arc<dyn Provider>>,
+    state: State,
+}
+
+async fn fixture(w: u16, h: u16) -> Fixture {
+    let sim = sim::start(
+        SimConfig { seed: 7, time_scale: 0.0, epoch: Some(epoch()), ..SimConfig::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let client = build_client(Duration::from_secs(5), Duration::from_secs(20));
+    let providers: Vec<Arc<dyn Provider>> = provider::demo_accounts(&sim.base_url())
+        .iter()
+        .map(|a| provider::connect(a, client.clone()))
+        .collect();
+    let accounts = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
+    let mut state = State::new(accounts, Duration::from_secs(5), epoch());
+    update(&mut state, Msg::Resize(w, h));
+    for (i, p) in providers.iter().enumerate() {
+        let result = p.list().await;
+        update(&mut state, Msg::Fleet { account: i, at: epoch(), result });
+    }
+    Fixture { _sim: sim, providers, state }
+}
+
+fn key(state: &mut State, c: KeyCode) {
+    update(state, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+}
+
+fn type_str(state: &mut State, s: &str) {
+    for c in s.chars() {
+        key(state, KeyCode::Char(c));
+    }
+}
+
+/// Selects the row whose name is `name` by filtering on it, then clears the filter.
+fn select(state: &mut State, name: &str) {
+    let pos = state.view.iter().position(|&i| state.rows[i].dep.name == name).expect("deployment in view");
+    key(state, KeyCode::Char('g'));
+    for _ in 0..pos {
+        key(state, KeyCode::Char('j'));
+    }
+    assert_eq!(state.selected_row().unwrap().dep.name, name);
+}
+
+/// Fetches what the detail poller would for the selection.
+async fn load_selected(fx: &mut Fixture, metrics: bool, logs: bool) {
+    let row = fx.state.selected_row().unwrap();
+    let (key, account) = (row.dep.key.clone(), row.account);
+    let p = fx.providers[account].clone();
+    let result = p.get(&key.id).await.map(Box::new);
+    update(&mut fx.state, Msg::Detail { key: key.clone(), at: epoch(), result });
+    if metrics {
+        let q = provider::MetricsQuery {
+            start: epoch() - chrono::Duration::minutes(15),
+            end: epoch(),
+            samples: 30,
+            pod: None,
+        };
+        let result = p.metrics(&key.id, &q).await;
+        update(&mut fx.state, Msg::Metrics { key: key.clone(), at: epoch(), result });
+    }
+    if logs {
+        let result = p.logs(&key.id, &provider::LogQuery { limit: 50, region_id: None }).await;
+        update(&mut fx.state, Msg::Logs { key, at: epoch(), result });
+    }
+}
+
+fn render(state: &State) -> String {
+    let (w, h) = (state.width, state.height);
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| infertop::ui::draw(f, state)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+async fn screens_at(w: u16, h: u16) {
+    let size = format!("{w}x{h}");
+    let mut fx = fixture(w, h).await;
+    assert_eq!(fx.state.accounts.iter().filter(|a| a.last_ok.is_some()).count(), 3, "every account loaded");
+
+    select(&mut fx.state, "whisper-large-v3");
+    load_selected(&mut fx, false, false).await;
+    insta::assert_snapshot!(format!("overview_{size}"), render(&fx.state));
+
+    key(&mut fx.state, KeyCode::Tab);
+    insta::assert_snapshot!(format!("regions_focus_{size}"), render(&fx.state));
+
+    for _ in 0..2 {
+        key(&mut fx.state, KeyCode::Tab);
+    }
+    insta::assert_snapshot!(format!("logging_{size}"), render(&fx.state));
+
+    key(&mut fx.state, KeyCode::Tab);
+    insta::assert_snapshot!(format!("metrics_local_{size}"), render(&fx.state));
+
+    key(&mut fx.state, KeyCode::Tab);
+    load_selected(&mut fx, false, true).await;
+    insta::assert_snapshot!(format!("logs_{size}"), render(&fx.state));
+
+    key(&mut fx.state, KeyCode::Esc);
+    select(&mut fx.state, "nim-llama-3-8b");
+    load_selected(&mut fx, true, false).await;
+    key(&mut fx.state, KeyCode::Char('l'));
+    key(&mut fx.state, KeyCode::BackTab);
+    insta::assert_snapshot!(format!("metrics_runai_{size}"), render(&fx.state));
+
+    key(&mut fx.state, KeyCode::Esc);
+    key(&mut fx.state, KeyCode::Char('/'));
+    type_str(&mut fx.state, "llama");
+    insta::assert_snapshot!(format!("filter_{size}"), render(&fx.state));
+    key(&mut fx.state, KeyCode::Esc);
+
+    key(&mut fx.state, KeyCode::Char('?'));
+    insta::assert_snapshot!(format!("help_{size}"), render(&fx.state));
+}
+
+#[tokio::test]
+async fn screens_80x24() {
+    screens_at(80, 24).await;
+}
+
+#[tokio::test]
+async fn screens_160x48() {
+    screens_at(160, 48).await;
+}
