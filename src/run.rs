@@ -84,7 +84,8 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
     state.theme = Theme::named(theme_name);
 
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
-    let sync = Sync::spawn(providers, tx, refresh);
+    let audit = crate::sync::audit::AuditLog::new(config::state_dir().join("audit.jsonl"));
+    let sync = Sync::spawn(providers, tx, refresh, Some(audit));
     let (mut terminal, guard) = TerminalGuard::enter(cli.mouse)?;
     let exit = tui::run_loop(&mut terminal, &mut state, &sync, rx).await;
     drop(guard);

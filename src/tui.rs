@@ -104,6 +104,8 @@ fn apply(state: &mut State, sync: &Sync, msg: Msg) {
         match fx {
             Effect::Refresh(account) => sync.refresh(account),
             Effect::Watch(w) => sync.watch(w),
+            Effect::Apply(req) => sync.apply(req),
+            Effect::Lifecycle(req) => sync.lifecycle(req),
             Effect::Quit => state.quit = true,
         }
     }

@@ -29,11 +29,13 @@ pub enum Action {
     Back,
     Scale,
     Probes,
+    StartStop,
+    Delete,
 }
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -54,6 +56,8 @@ impl Action {
         Action::Logs,
         Action::Scale,
         Action::Probes,
+        Action::StartStop,
+        Action::Delete,
         Action::Help,
         Action::Quit,
     ];
@@ -83,6 +87,8 @@ impl Action {
             Action::Back => "back",
             Action::Scale => "scale",
             Action::Probes => "probes",
+            Action::StartStop => "start_stop",
+            Action::Delete => "delete",
         }
     }
 
@@ -114,12 +120,14 @@ impl Action {
             Action::Back => "back / clear the filter",
             Action::Scale => "edit scale",
             Action::Probes => "edit probes",
+            Action::StartStop => "start or stop (asks first)",
+            Action::Delete => "delete (type the name to confirm)",
         }
     }
 
     /// Actions that change something at a provider (hidden in read-only mode).
     pub fn mutates(self) -> bool {
-        matches!(self, Action::Scale | Action::Probes)
+        matches!(self, Action::Scale | Action::Probes | Action::StartStop | Action::Delete)
     }
 }
 
@@ -241,6 +249,8 @@ impl Default for Keymap {
             (Key::ch('l'), Logs),
             (Key::ch('s'), Scale),
             (Key::ch('p'), Probes),
+            (Key::ch('t'), StartStop),
+            (Key::ctrl('d'), Delete),
             (Key::ch('?'), Help),
             (Key::ch('q'), Quit),
             (Key::ctrl('c'), Quit),

@@ -1,9 +1,10 @@
 //! State and update, separate from drawing: `ui::draw` is a pure function of [`State`].
 
+pub mod form;
 pub mod input;
 pub mod keymap;
 pub mod state;
 pub mod update;
 
 pub use state::{AccountState, Pane, State};
-pub use update::{Effect, Msg, Watch, update};
+pub use update::{ApplyFailure, ApplyRequest, Effect, LifecycleRequest, Msg, Watch, update};

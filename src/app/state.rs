@@ -82,12 +82,49 @@ impl SortKey {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
     Normal,
     Filter(LineInput),
     Command(LineInput),
     Help,
+    Form(Box<super::form::Form>),
+    Confirm(Confirm),
+}
+
+/// Start, stop or delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleOp {
+    Start,
+    Stop,
+    Delete,
+}
+
+impl LifecycleOp {
+    pub fn verb(self) -> &'static str {
+        match self {
+            LifecycleOp::Start => "start",
+            LifecycleOp::Stop => "stop",
+            LifecycleOp::Delete => "delete",
+        }
+    }
+}
+
+/// A confirmation dialog for start/stop (y/n) or delete (type the name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub op: LifecycleOp,
+    pub key: DeploymentKey,
+    pub account: usize,
+    pub name: String,
+    pub input: LineInput,
+}
+
+/// An applied change still rolling out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub change: super::form::Change,
+    pub since: DateTime<Utc>,
 }
 
 /// One account's refresh state, for the status line and staleness.
@@ -103,6 +140,8 @@ pub struct AccountState {
     pub errors: u64,
     /// Times of the readiness samples recorded for this account, oldest first.
     pub sample_times: VecDeque<DateTime<Utc>>,
+    /// The provider's regions catalog (for adding regions), when it has one.
+    pub regions: Vec<crate::model::RegionInfo>,
 }
 
 impl AccountState {
@@ -117,6 +156,7 @@ impl AccountState {
             in_flight: 0,
             errors: 0,
             sample_times: VecDeque::new(),
+            regions: Vec::new(),
         }
     }
 
@@ -228,6 +268,8 @@ pub struct State {
     pub toasts: Vec<Toast>,
     pub seen_errors: HashSet<String>,
     pub details: HashMap<DeploymentKey, DetailCache>,
+    /// Applied changes still rolling out.
+    pub pending: HashMap<DeploymentKey, Pending>,
     /// Selected region in the regions pane (its index).
     pub region_sel: usize,
     /// Selected metrics scope: 0 = the workload, n = pod n-1.
@@ -272,6 +314,7 @@ impl State {
             toasts: Vec::new(),
             seen_errors: HashSet::new(),
             details: HashMap::new(),
+            pending: HashMap::new(),
             region_sel: 0,
             metrics_sel: 0,
             logs_scroll: 0,

@@ -1,14 +1,15 @@
 //! `update(&mut State, Msg) -> Vec<Effect>`: every change to the dashboard goes through here. It does no I/O;
 //! effects tell the sync layer what to fetch.
 
+use super::form::{Change, Form, RegionChoice, Stage, diff_against};
 use super::input::LineInput;
 use super::keymap::Action;
 use super::state::{
-    AccountState, DetailCache, Filter, HISTORY_LEN, LOG_LINES, Mode, Pane, Row, SortKey, State, Toast,
-    haystack,
+    AccountState, Confirm, DetailCache, Filter, HISTORY_LEN, LOG_LINES, LifecycleOp, Mode, Pane, Pending,
+    Row, SortKey, State, Toast, haystack,
 };
-use crate::model::{Deployment, DeploymentKey, LogLine, ProviderKind};
-use crate::provider::{ApiError, MetricsResult};
+use crate::model::{Deployment, DeploymentKey, LogLine, ProviderKind, RegionInfo};
+use crate::provider::{ApiError, Applied, MetricsResult};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use std::cmp::Ordering;
@@ -46,6 +47,49 @@ pub enum Msg {
         at: DateTime<Utc>,
         result: Result<Vec<LogLine>, ApiError>,
     },
+    /// The outcome of an edit.
+    Applied {
+        key: DeploymentKey,
+        result: Result<Applied, ApplyFailure>,
+    },
+    /// The outcome of start, stop or delete.
+    Lifecycle {
+        key: DeploymentKey,
+        name: String,
+        op: LifecycleOp,
+        result: Result<(), ApiError>,
+    },
+    /// An account's regions catalog.
+    Catalog {
+        account: usize,
+        result: Result<Vec<RegionInfo>, ApiError>,
+    },
+}
+
+/// Why an edit was not applied.
+#[derive(Debug, Clone)]
+pub enum ApplyFailure {
+    /// The deployment changed since the form opened; nothing was sent. Holds the latest record.
+    Conflict(Box<Deployment>),
+    Api(ApiError),
+}
+
+/// An edit to send: the change, and the deployment as the form saw it (for the conflict check).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplyRequest {
+    pub account: usize,
+    pub key: DeploymentKey,
+    pub name: String,
+    pub change: Change,
+    pub expected: Box<Deployment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleRequest {
+    pub account: usize,
+    pub key: DeploymentKey,
+    pub name: String,
+    pub op: LifecycleOp,
 }
 
 /// What the selected deployment needs fetched, and how.
@@ -60,12 +104,15 @@ pub struct Watch {
 }
 
 /// What the sync layer should do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Refresh one account now, or all of them.
     Refresh(Option<usize>),
     /// Fetch details (and metrics/logs) of this deployment, or stop.
     Watch(Option<Watch>),
+    /// Re-read the deployment, and if it is as the form saw it, apply the change.
+    Apply(Box<ApplyRequest>),
+    Lifecycle(LifecycleRequest),
     Quit,
 }
 
@@ -102,11 +149,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Fleet { account, at, result } => on_fleet(state, account, at, result),
         Msg::Detail { key, at, result } => {
-            let cache = state.details.entry(key).or_default();
+            let cache = state.details.entry(key.clone()).or_default();
             match result {
                 Ok(d) => {
                     cache.detail = Some((*d, at));
                     cache.detail_error = None;
+                    settle_pending(state, Some(&key));
                 }
                 Err(e) => {
                     let msg = e.to_string();
@@ -126,6 +174,22 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Err(e) => cache.metrics_error = Some(e),
             }
             state.dirty = true;
+        }
+        Msg::Applied { key, result } => on_applied(state, key, result, &mut fx),
+        Msg::Lifecycle { key, name, op, result } => {
+            match result {
+                Ok(()) => {
+                    state.flash = Some(format!("{} {}: done", op.verb(), name));
+                    fx.push(Effect::Refresh(state.index.get(&key).map(|&i| state.rows[i].account)));
+                }
+                Err(e) => toast(state, format!("{} {name} failed: {e}", op.verb())),
+            }
+            state.dirty = true;
+        }
+        Msg::Catalog { account, result } => {
+            if let (Some(a), Ok(regions)) = (state.accounts.get_mut(account), result) {
+                a.regions = regions;
+            }
         }
         Msg::Logs { key, at, result } => {
             let cache = state.details.entry(key).or_default();
@@ -265,7 +329,110 @@ fn on_fleet(state: &mut State, account: usize, at: DateTime<Utc>, result: Result
             }
         }
     }
+    settle_pending(state, None);
     resort(state);
+}
+
+/// Clears pending changes the provider now reflects: the regions and their min/max as applied, every region
+/// ready, nothing in progress. Gives up after ten minutes with a toast.
+fn settle_pending(state: &mut State, only: Option<&DeploymentKey>) {
+    let keys: Vec<DeploymentKey> = match only {
+        Some(k) if state.pending.contains_key(k) => vec![k.clone()],
+        Some(_) => return,
+        None => state.pending.keys().cloned().collect(),
+    };
+    for key in keys {
+        let Some(&i) = state.index.get(&key) else {
+            state.pending.remove(&key);
+            continue;
+        };
+        let row = &state.rows[i];
+        let dep = match state.details.get(&key).and_then(|c| c.detail.as_ref()) {
+            Some((d, at)) if *at >= row.fetched_at => d,
+            _ => &row.dep,
+        };
+        let Some(p) = state.pending.get(&key) else { continue };
+        let reflected = match &p.change {
+            Change::Scale(u) => {
+                let mut want: Vec<(&str, u32, u32)> =
+                    u.regions.iter().map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max)).collect();
+                let mut have: Vec<(&str, u32, u32)> =
+                    dep.regions.iter().map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max)).collect();
+                want.sort();
+                have.sort();
+                want == have
+                    && dep.regions.iter().all(|r| r.ready == r.total)
+                    && dep.health() != crate::model::Health::Progressing
+            }
+            Change::Probes(_) => true,
+        };
+        let name = dep.name.clone();
+        if reflected {
+            state.pending.remove(&key);
+            state.flash = Some(format!("{name}: the change has rolled out"));
+            state.dirty = true;
+        } else if (state.now - p.since).num_minutes() >= 10 {
+            state.pending.remove(&key);
+            toast(state, format!("{name}: the change is applied but has not converged after 10 minutes"));
+        }
+    }
+}
+
+fn on_applied(
+    state: &mut State,
+    key: DeploymentKey,
+    result: Result<Applied, ApplyFailure>,
+    fx: &mut Vec<Effect>,
+) {
+    state.dirty = true;
+    let Mode::Form(form) = &mut state.mode else {
+        return;
+    };
+    if form.key != key {
+        return;
+    }
+    match result {
+        Ok(applied) => {
+            let change = form.validate();
+            let name = form.base.name.clone();
+            let account = form.account;
+            let (dep, what) = match applied {
+                Applied::Done(d) => (d, "applied"),
+                Applied::NoChange(d) => (d, "the provider reports nothing to change"),
+            };
+            state.mode = Mode::Normal;
+            if let Some(change) = change {
+                state.pending.insert(key.clone(), Pending { change, since: state.now });
+            }
+            state.flash = Some(format!("{name}: {what}; watching the rollout"));
+            // The read-back is the freshest record there is.
+            state.details.entry(key.clone()).or_default().detail = Some((*dep, state.now));
+            settle_pending(state, Some(&key));
+            fx.push(Effect::Refresh(Some(account)));
+        }
+        Err(ApplyFailure::Conflict(latest)) => {
+            let changes =
+                diff_against(&form.base, &Change::Scale(crate::model::ScaleUpdate::from_deployment(&latest)))
+                    .into_iter()
+                    .chain(match form.kind {
+                        super::form::FormKind::Probes => diff_against(
+                            &form.base,
+                            &Change::Probes(Box::new(latest.probes.clone().unwrap_or_default())),
+                        ),
+                        super::form::FormKind::Scale => Vec::new(),
+                    })
+                    .collect::<Vec<_>>();
+            let changes = if changes.is_empty() {
+                vec!["  (fields outside this form changed)".to_string()]
+            } else {
+                changes
+            };
+            form.stage = Stage::Conflict { changes, latest };
+        }
+        Err(ApplyFailure::Api(e)) => {
+            form.stage = Stage::Failed(e.to_string());
+        }
+    }
 }
 
 fn push_sample_time(a: &mut AccountState, at: DateTime<Utc>) {
@@ -504,6 +671,46 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 state.mode = Mode::Command(input);
             }
         },
+        Mode::Form(mut form) => {
+            state.dirty = true;
+            on_form_key(state, &mut form, key, fx);
+            if !state.quit && state.mode == Mode::Normal && !form_closed(&form) {
+                state.mode = Mode::Form(form);
+            }
+        }
+        Mode::Confirm(mut c) => {
+            state.dirty = true;
+            match (c.op, key.code) {
+                (_, KeyCode::Esc) | (LifecycleOp::Start | LifecycleOp::Stop, KeyCode::Char('n')) => {
+                    state.flash = Some(format!("{} cancelled", c.op.verb()));
+                }
+                (LifecycleOp::Start | LifecycleOp::Stop, KeyCode::Char('y')) => {
+                    fx.push(Effect::Lifecycle(LifecycleRequest {
+                        account: c.account,
+                        key: c.key,
+                        name: c.name,
+                        op: c.op,
+                    }));
+                }
+                (LifecycleOp::Delete, KeyCode::Enter) => {
+                    if c.input.value() == c.name {
+                        fx.push(Effect::Lifecycle(LifecycleRequest {
+                            account: c.account,
+                            key: c.key,
+                            name: c.name,
+                            op: c.op,
+                        }));
+                    } else {
+                        state.flash = Some("the name does not match: nothing deleted".into());
+                    }
+                }
+                (LifecycleOp::Delete, _) => {
+                    c.input.handle(key);
+                    state.mode = Mode::Confirm(c);
+                }
+                _ => state.mode = Mode::Confirm(c),
+            }
+        }
         Mode::Normal => {
             state.flash = None;
             if let Some(action) = state.keymap.lookup(&key) {
@@ -562,14 +769,138 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.mode = Mode::Help;
             state.dirty = true;
         }
-        Action::Scale | Action::Probes => {
-            state.flash = Some(if state.read_only {
-                "read-only mode: edits are off".into()
-            } else {
-                "edit forms are not available in this build yet".into()
-            });
-            state.dirty = true;
+        a @ (Action::Scale | Action::Probes | Action::StartStop | Action::Delete) => open_mutation(state, a),
+    }
+}
+
+/// A form that has been closed marks itself by leaving the Edit stage as `Stage::Edit` with no sections.
+fn form_closed(form: &Form) -> bool {
+    form.sections.is_empty()
+}
+
+fn on_form_key(state: &mut State, form: &mut Form, key: KeyEvent, fx: &mut Vec<Effect>) {
+    match form.stage.clone() {
+        Stage::Edit => match form.handle_edit_key(key) {
+            Some(false) => {
+                // Esc: leave without changing anything.
+                form.sections.clear();
+                state.flash = Some("edit cancelled: nothing was sent".into());
+            }
+            Some(true) => match form.validate() {
+                None => {
+                    state.flash = Some(format!("{} field(s) need attention", form.error_count().max(1)));
+                }
+                Some(change) => {
+                    let diff = form.diff(&change);
+                    if diff.is_empty() {
+                        state.flash = Some("nothing changed".into());
+                    } else {
+                        form.stage = Stage::Confirm(diff);
+                    }
+                }
+            },
+            None => {}
+        },
+        Stage::Confirm(_) => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                if let Some(change) = form.validate() {
+                    form.stage = Stage::Applying;
+                    fx.push(Effect::Apply(Box::new(ApplyRequest {
+                        account: form.account,
+                        key: form.key.clone(),
+                        name: form.base.name.clone(),
+                        change,
+                        expected: Box::new(form.base.clone()),
+                    })));
+                }
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => form.stage = Stage::Edit,
+            _ => {}
+        },
+        Stage::Applying => {
+            state.flash = Some("applying: waiting for the provider".into());
         }
+        Stage::Conflict { latest, .. } => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                form.rebase(*latest);
+                if let Some(change) = form.validate() {
+                    let diff = form.diff(&change);
+                    form.stage = if diff.is_empty() { Stage::Edit } else { Stage::Confirm(diff) };
+                }
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                form.rebase(*latest);
+            }
+            _ => {}
+        },
+        Stage::Failed(_) => form.stage = Stage::Edit,
+    }
+}
+
+/// Opens a form or a confirmation for the selected deployment, if the provider and mode allow it.
+fn open_mutation(state: &mut State, action: Action) {
+    state.dirty = true;
+    if state.read_only {
+        state.flash = Some("read-only mode: changes are off".into());
+        return;
+    }
+    let Some(row) = state.selected_row() else {
+        state.flash = Some("select a deployment first".into());
+        return;
+    };
+    let account = row.account;
+    let caps = state.accounts[account].capabilities;
+    let provider = row.dep.key.provider;
+    let dep = state.selected_deployment().cloned().unwrap_or_else(|| row.dep.clone());
+    let refuse = |what: &str| format!("{provider} does not offer {what}");
+    match action {
+        Action::Scale if !caps.update_scale => state.flash = Some(refuse("scale edits")),
+        Action::Probes if !caps.update_probes => state.flash = Some(refuse("probe edits")),
+        Action::StartStop if !caps.start_stop => state.flash = Some(refuse("start and stop")),
+        Action::Delete if !caps.delete => state.flash = Some(refuse("delete")),
+        Action::Scale => {
+            if dep.regions.is_empty() {
+                state.flash = Some("no scale data yet: wait for the details to load".into());
+                return;
+            }
+            let hw = dep.hardware.clone().unwrap_or_default();
+            let choices = state.accounts[account]
+                .regions
+                .iter()
+                .map(|r| RegionChoice {
+                    id: r.id.clone(),
+                    name: r.name.clone(),
+                    capacity: r.capacity.get(&hw).copied(),
+                })
+                .collect();
+            state.mode = Mode::Form(Box::new(Form::scale(&dep, account, caps.per_region_scale, choices)));
+        }
+        Action::Probes => state.mode = Mode::Form(Box::new(Form::probes(&dep, account))),
+        Action::StartStop => {
+            let op = match dep.health() {
+                crate::model::Health::Inactive if dep.status != crate::model::Status::ScaledToZero => {
+                    LifecycleOp::Start
+                }
+                _ => LifecycleOp::Stop,
+            };
+            state.mode = Mode::Confirm(Confirm {
+                op,
+                key: dep.key.clone(),
+                account,
+                name: dep.name.clone(),
+                input: LineInput::default(),
+            });
+        }
+        Action::Delete => {
+            state.mode = Mode::Confirm(Confirm {
+                op: LifecycleOp::Delete,
+                key: dep.key.clone(),
+                account,
+                name: dep.name.clone(),
+                input: LineInput::default(),
+            });
+        }
+        _ => {}
     }
 }
 

@@ -1,7 +1,9 @@
 //! Polling tasks. They own the provider clients and talk to the app only through a bounded channel of
 //! [`Msg`]s; they never hold anything the UI needs to draw.
 
-use crate::app::{Msg, Watch};
+use crate::app::form::Change;
+use crate::app::state::LifecycleOp;
+use crate::app::{ApplyFailure, ApplyRequest, LifecycleRequest, Msg, Watch};
 use crate::provider::{LogQuery, MetricsQuery, Provider};
 use chrono::Utc;
 use std::sync::Arc;
@@ -14,14 +16,24 @@ pub const DETAIL_EVERY: Duration = Duration::from_secs(2);
 
 /// Handle on the polling tasks; dropping it stops them.
 pub struct Sync {
+    providers: Vec<Arc<dyn Provider>>,
+    tx: mpsc::Sender<Msg>,
     refresh: Vec<mpsc::Sender<()>>,
     watch: watch::Sender<Option<Watch>>,
     tasks: Vec<JoinHandle<()>>,
+    audit: Option<audit::AuditLog>,
 }
+
+pub mod audit;
 
 impl Sync {
     /// Starts one fleet poller per account and one detail poller.
-    pub fn spawn(providers: Vec<Arc<dyn Provider>>, tx: mpsc::Sender<Msg>, every: Duration) -> Sync {
+    pub fn spawn(
+        providers: Vec<Arc<dyn Provider>>,
+        tx: mpsc::Sender<Msg>,
+        every: Duration,
+        audit: Option<audit::AuditLog>,
+    ) -> Sync {
         let mut refresh = Vec::new();
         let mut tasks = Vec::new();
         for (account, p) in providers.iter().cloned().enumerate() {
@@ -30,9 +42,83 @@ impl Sync {
             refresh.push(rtx);
             tasks.push(tokio::spawn(fleet_poller(account, p, tx.clone(), every, rrx)));
         }
+        // The regions catalogs, once, for the scale form's "add region".
+        for (account, p) in providers.iter().cloned().enumerate() {
+            if p.capabilities().per_region_scale {
+                let tx = tx.clone();
+                tasks.push(tokio::spawn(async move {
+                    let result = p.regions().await;
+                    let _ = tx.send(Msg::Catalog { account, result }).await;
+                }));
+            }
+        }
         let (wtx, wrx) = watch::channel(None);
-        tasks.push(tokio::spawn(detail_poller(providers, tx, wrx)));
-        Sync { refresh, watch: wtx, tasks }
+        tasks.push(tokio::spawn(detail_poller(providers.clone(), tx.clone(), wrx)));
+        Sync { providers, tx, refresh, watch: wtx, tasks, audit }
+    }
+
+    /// Applies an edit: re-reads the deployment, and only if the edited section is as the form saw it, sends
+    /// the change; every outcome is appended to the audit log and reported back.
+    pub fn apply(&self, req: Box<ApplyRequest>) {
+        let Some(p) = self.providers.get(req.account).cloned() else { return };
+        let tx = self.tx.clone();
+        let audit = self.audit.clone();
+        tokio::spawn(async move {
+            let before = match p.get(&req.key.id).await {
+                Ok(d) => d,
+                Err(e) => {
+                    let _ = tx.send(Msg::Applied { key: req.key, result: Err(ApplyFailure::Api(e)) }).await;
+                    return;
+                }
+            };
+            if req.change.current_of(&before) != req.change.current_of(&req.expected) {
+                if let Some(a) = &audit {
+                    a.record_edit(p.as_ref(), &req, &before, "conflict: not sent");
+                }
+                let _ = tx
+                    .send(Msg::Applied {
+                        key: req.key,
+                        result: Err(ApplyFailure::Conflict(Box::new(before))),
+                    })
+                    .await;
+                return;
+            }
+            let result = match &req.change {
+                Change::Scale(u) => p.update_scale(&req.key.id, u).await,
+                Change::Probes(pr) => p.update_probes(&req.key.id, pr).await,
+            };
+            if let Some(a) = &audit {
+                let outcome = match &result {
+                    Ok(crate::provider::Applied::Done(_)) => "applied".to_string(),
+                    Ok(crate::provider::Applied::NoChange(_)) => "no change".to_string(),
+                    Err(e) => format!("failed: {e}"),
+                };
+                a.record_edit(p.as_ref(), &req, &before, &outcome);
+            }
+            let _ = tx.send(Msg::Applied { key: req.key, result: result.map_err(ApplyFailure::Api) }).await;
+        });
+    }
+
+    /// Starts, stops or deletes a deployment (the user has confirmed).
+    pub fn lifecycle(&self, req: LifecycleRequest) {
+        let Some(p) = self.providers.get(req.account).cloned() else { return };
+        let tx = self.tx.clone();
+        let audit = self.audit.clone();
+        tokio::spawn(async move {
+            let result = match req.op {
+                LifecycleOp::Start => p.start(&req.key.id).await,
+                LifecycleOp::Stop => p.stop(&req.key.id).await,
+                LifecycleOp::Delete => p.delete(&req.key.id).await,
+            };
+            if let Some(a) = &audit {
+                let outcome = match &result {
+                    Ok(()) => "done".to_string(),
+                    Err(e) => format!("failed: {e}"),
+                };
+                a.record_lifecycle(p.as_ref(), &req, &outcome);
+            }
+            let _ = tx.send(Msg::Lifecycle { key: req.key, name: req.name, op: req.op, result }).await;
+        });
     }
 
     /// Asks one account, or all, to refresh now.

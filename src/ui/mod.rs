@@ -1,6 +1,7 @@
 //! Drawing: a pure function of `&State`. Nothing here mutates state or does I/O. Every string that came from
 //! the network goes through `model::text::sanitize` before it reaches the buffer.
 
+pub mod form;
 pub mod panes;
 pub mod table;
 pub mod theme;
@@ -66,8 +67,11 @@ pub fn draw(f: &mut Frame, state: &State) {
     status_line(f, a.status, state);
     bar(f, a.bar, state);
     toasts(f, area, state);
-    if state.mode == Mode::Help {
-        help(f, area, state);
+    match &state.mode {
+        Mode::Help => help(f, area, state),
+        Mode::Form(form) => form::draw_form(f, area, state, form),
+        Mode::Confirm(c) => form::draw_confirm(f, area, state, c),
+        _ => {}
     }
 }
 

@@ -79,7 +79,13 @@ fn cell<'a>(col: Col, row: &'a DataRow, state: &State) -> Cell<'a> {
         Col::Provider => Cell::from(Span::styled(d.key.provider.label(), t.dim)),
         Col::Account => Cell::from(sanitize(&d.key.account).into_owned()),
         Col::Name => Cell::from(sanitize(&d.name).into_owned()),
-        Col::Status => Cell::from(Span::styled(d.status.label(), t.health(d.health()))),
+        Col::Status => {
+            if state.pending.contains_key(&d.key) {
+                Cell::from(Span::styled(format!("⟳ {}", d.status.label()), t.progressing))
+            } else {
+                Cell::from(Span::styled(d.status.label(), t.health(d.health())))
+            }
+        }
         Col::Regions => {
             let names: Vec<String> = d.regions.iter().map(|r| r.display_name()).collect();
             Cell::from(names.join(","))

@@ -1,0 +1,917 @@
+//! The edit forms (scale and probes): fields validated as the user types against the model's validation
+//! functions, a diff of only what changes, and the change built by applying only the edited fields to the
+//! deployment as it was read, so nothing the user did not touch is lost.
+
+use super::input::LineInput;
+use crate::model::validate::{self, FieldError};
+use crate::model::{
+    Deployment, DeploymentKey, ExecAction, HttpGetAction, HttpTrigger, MetricTrigger, Probe, ProbeConfig,
+    ProbeSlot, Probes, ProviderKind, RegionScale, Scale, ScaleUpdate, TcpSocketAction,
+};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
+
+/// What a field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A required whole number.
+    Count,
+    /// A whole number; empty means unset.
+    OptCount,
+    /// Free text.
+    Text,
+    /// One of a few values; Space cycles.
+    Choice(&'static [&'static str]),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub label: &'static str,
+    /// The validation path this field answers to (e.g. `regions[0].scale.max`).
+    pub path: String,
+    pub input: LineInput,
+    pub initial: String,
+    pub kind: FieldKind,
+    pub error: Option<String>,
+}
+
+impl Field {
+    fn new(label: &'static str, path: String, kind: FieldKind, value: String) -> Field {
+        Field { label, path, input: LineInput::new(value.clone()), initial: value, kind, error: None }
+    }
+
+    pub fn changed(&self) -> bool {
+        self.input.value() != self.initial
+    }
+
+    pub fn value(&self) -> &str {
+        self.input.value().trim()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub title: String,
+    /// Scale: the region this section edits. Probes: the slot.
+    pub region_id: Option<String>,
+    pub slot: Option<ProbeSlot>,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormKind {
+    Scale,
+    Probes,
+}
+
+/// The change a form applies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Scale(ScaleUpdate),
+    Probes(Box<Probes>),
+}
+
+impl Change {
+    /// The same section of a deployment, for conflict checks.
+    pub fn current_of(&self, d: &Deployment) -> Change {
+        match self {
+            Change::Scale(_) => Change::Scale(ScaleUpdate::from_deployment(d)),
+            Change::Probes(_) => Change::Probes(Box::new(d.probes.clone().unwrap_or_default())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage {
+    Edit,
+    /// The diff, waiting for `y`.
+    Confirm(Vec<String>),
+    Applying,
+    /// The deployment changed since the form opened: what changed, and the latest record.
+    Conflict {
+        changes: Vec<String>,
+        latest: Box<Deployment>,
+    },
+    /// The provider refused; the input is kept.
+    Failed(String),
+}
+
+/// A region the scale form can add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionChoice {
+    pub id: String,
+    pub name: String,
+    pub capacity: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub kind: FormKind,
+    pub key: DeploymentKey,
+    pub account: usize,
+    pub provider: ProviderKind,
+    /// The deployment as read when the form opened (or after a conflict, as read then).
+    pub base: Deployment,
+    pub sections: Vec<Section>,
+    /// (section, field)
+    pub focus: (usize, usize),
+    pub stage: Stage,
+    /// Errors that belong to no single field.
+    pub general_errors: Vec<String>,
+    /// Regions offered by "add region" (scale form, per-region providers).
+    pub region_choices: Vec<RegionChoice>,
+    pub per_region: bool,
+}
+
+const TRIGGER_FIELDS: [(&str, &str); 4] = [
+    ("cpu %", "cpu"),
+    ("memory %", "memory"),
+    ("GPU util %", "gpu_utilization"),
+    ("GPU mem %", "gpu_memory"),
+];
+
+fn opt(v: Option<u32>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn scale_section(provider: ProviderKind, i: usize, region_id: &str, title: String, s: &Scale) -> Section {
+    let p = format!("regions[{i}].scale");
+    let mut fields = vec![
+        Field::new("min", format!("{p}.min"), FieldKind::Count, s.min.to_string()),
+        Field::new("max", format!("{p}.max"), FieldKind::Count, s.max.to_string()),
+    ];
+    match provider {
+        ProviderKind::Runai => {
+            let (metric, threshold) = match &s.triggers.metric {
+                Some(m) => (m.metric.clone(), m.threshold.to_string()),
+                None => (String::new(), String::new()),
+            };
+            fields.push(Field::new("metric", format!("{p}.metric"), FieldKind::Text, metric));
+            fields.push(Field::new("threshold", format!("{p}.threshold"), FieldKind::OptCount, threshold));
+            fields.push(Field::new(
+                "zero retention s",
+                format!("{p}.scale_to_zero_retention"),
+                FieldKind::OptCount,
+                opt(s.scale_to_zero_retention_seconds),
+            ));
+        }
+        _ => {
+            fields.push(Field::new(
+                "cooldown s",
+                format!("{p}.cooldown"),
+                FieldKind::OptCount,
+                opt(s.cooldown_seconds),
+            ));
+            if provider == ProviderKind::Gcore {
+                fields.push(Field::new(
+                    "polling s",
+                    format!("{p}.polling"),
+                    FieldKind::OptCount,
+                    opt(s.polling_interval_seconds),
+                ));
+            }
+            let t = &s.triggers;
+            let vals = [t.cpu, t.memory, t.gpu_utilization, t.gpu_memory];
+            for ((label, name), v) in TRIGGER_FIELDS.iter().zip(vals) {
+                fields.push(Field::new(label, format!("{p}.triggers.{name}"), FieldKind::OptCount, opt(v)));
+            }
+            fields.push(Field::new(
+                "http rate",
+                format!("{p}.triggers.http.rate"),
+                FieldKind::OptCount,
+                opt(t.http.map(|h| h.rate)),
+            ));
+            fields.push(Field::new(
+                "http window s",
+                format!("{p}.triggers.http.window"),
+                FieldKind::OptCount,
+                opt(t.http.map(|h| h.window)),
+            ));
+        }
+    }
+    Section { title, region_id: Some(region_id.to_string()), slot: None, fields }
+}
+
+const KINDS: &[&str] = &["http", "tcp", "exec"];
+const KINDS_RUNAI: &[&str] = &["http"];
+const SCHEMES: &[&str] = &["HTTP", "HTTPS"];
+const ONOFF: &[&str] = &["on", "off"];
+
+fn probe_section(provider: ProviderKind, slot: ProbeSlot, cfg: Option<&ProbeConfig>) -> Section {
+    let p = slot.label();
+    let probe = cfg.map(|c| c.probe.clone()).unwrap_or_default();
+    let enabled = cfg.is_some_and(|c| c.enabled);
+    let kind = match probe.kind() {
+        Some(crate::model::ProbeKindName::Exec) => "exec",
+        Some(crate::model::ProbeKindName::TcpSocket) => "tcp",
+        _ => "http",
+    };
+    let http = probe.http_get.clone();
+    let headers = http
+        .as_ref()
+        .map(|h| h.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "))
+        .unwrap_or_default();
+    let mut fields = vec![
+        Field::new(
+            "enabled",
+            format!("{p}.enabled"),
+            FieldKind::Choice(ONOFF),
+            if enabled { "on" } else { "off" }.into(),
+        ),
+        Field::new(
+            "kind",
+            format!("{p}.kind"),
+            FieldKind::Choice(if provider == ProviderKind::Runai { KINDS_RUNAI } else { KINDS }),
+            kind.into(),
+        ),
+        Field::new(
+            "http path",
+            format!("{p}.http_get.path"),
+            FieldKind::Text,
+            http.as_ref().map(|h| h.path.clone()).unwrap_or_default(),
+        ),
+        Field::new(
+            "http port",
+            format!("{p}.http_get.port"),
+            FieldKind::OptCount,
+            opt(http.as_ref().map(|h| h.port)),
+        ),
+        Field::new(
+            "http scheme",
+            format!("{p}.http_get.scheme"),
+            FieldKind::Choice(SCHEMES),
+            http.as_ref().map(|h| h.scheme.clone()).unwrap_or_else(|| "HTTP".into()),
+        ),
+        Field::new(
+            "http host",
+            format!("{p}.http_get.host"),
+            FieldKind::Text,
+            http.as_ref().and_then(|h| h.host.clone()).unwrap_or_default(),
+        ),
+    ];
+    if provider != ProviderKind::Runai {
+        fields.push(Field::new("http headers", format!("{p}.http_get.headers"), FieldKind::Text, headers));
+        fields.push(Field::new(
+            "tcp port",
+            format!("{p}.tcp_socket.port"),
+            FieldKind::OptCount,
+            opt(probe.tcp_socket.map(|t| t.port)),
+        ));
+        fields.push(Field::new(
+            "exec command",
+            format!("{p}.exec.command"),
+            FieldKind::Text,
+            probe.exec.as_ref().map(|e| e.command.join(" ")).unwrap_or_default(),
+        ));
+    }
+    fields.extend([
+        Field::new(
+            "initial delay s",
+            format!("{p}.initial_delay_seconds"),
+            FieldKind::OptCount,
+            opt(probe.initial_delay_seconds),
+        ),
+        Field::new("period s", format!("{p}.period_seconds"), FieldKind::OptCount, opt(probe.period_seconds)),
+        Field::new(
+            "timeout s",
+            format!("{p}.timeout_seconds"),
+            FieldKind::OptCount,
+            opt(probe.timeout_seconds),
+        ),
+        Field::new(
+            "success thr",
+            format!("{p}.success_threshold"),
+            FieldKind::OptCount,
+            opt(probe.success_threshold),
+        ),
+        Field::new(
+            "failure thr",
+            format!("{p}.failure_threshold"),
+            FieldKind::OptCount,
+            opt(probe.failure_threshold),
+        ),
+    ]);
+    Section { title: format!("{p} probe"), region_id: None, slot: Some(slot), fields }
+}
+
+impl Form {
+    pub fn scale(
+        d: &Deployment,
+        account: usize,
+        per_region: bool,
+        region_choices: Vec<RegionChoice>,
+    ) -> Form {
+        let provider = d.key.provider;
+        let sections = d
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let title = if provider == ProviderKind::Runai {
+                    "autoscaling".to_string()
+                } else {
+                    r.display_name()
+                };
+                scale_section(provider, i, &r.region_id, title, &r.scale)
+            })
+            .collect();
+        let mut f = Form {
+            kind: FormKind::Scale,
+            key: d.key.clone(),
+            account,
+            provider,
+            base: d.clone(),
+            sections,
+            focus: (0, 1),
+            stage: Stage::Edit,
+            general_errors: Vec::new(),
+            region_choices,
+            per_region,
+        };
+        f.validate();
+        f
+    }
+
+    pub fn probes(d: &Deployment, account: usize) -> Form {
+        let provider = d.key.provider;
+        let probes = d.probes.clone().unwrap_or_default();
+        let slots: &[ProbeSlot] =
+            if provider == ProviderKind::Runai { &[ProbeSlot::Readiness] } else { &ProbeSlot::ALL };
+        let sections = slots.iter().map(|&s| probe_section(provider, s, probes.get(s))).collect();
+        let mut f = Form {
+            kind: FormKind::Probes,
+            key: d.key.clone(),
+            account,
+            provider,
+            base: d.clone(),
+            sections,
+            focus: (0, 0),
+            stage: Stage::Edit,
+            general_errors: Vec::new(),
+            region_choices: Vec::new(),
+            per_region: false,
+        };
+        f.validate();
+        f
+    }
+
+    pub fn focused(&self) -> Option<&Field> {
+        self.sections.get(self.focus.0).and_then(|s| s.fields.get(self.focus.1))
+    }
+
+    fn focused_mut(&mut self) -> Option<&mut Field> {
+        self.sections.get_mut(self.focus.0).and_then(|s| s.fields.get_mut(self.focus.1))
+    }
+
+    fn move_focus(&mut self, forward: bool) {
+        let flat: Vec<(usize, usize)> = self
+            .sections
+            .iter()
+            .enumerate()
+            .flat_map(|(si, s)| (0..s.fields.len()).map(move |fi| (si, fi)))
+            .collect();
+        if flat.is_empty() {
+            return;
+        }
+        let i = flat.iter().position(|p| *p == self.focus).unwrap_or(0);
+        let n = flat.len();
+        self.focus = flat[if forward { (i + 1) % n } else { (i + n - 1) % n }];
+    }
+
+    /// Regions that can still be added.
+    pub fn addable_regions(&self) -> Vec<&RegionChoice> {
+        self.region_choices
+            .iter()
+            .filter(|c| !self.sections.iter().any(|s| s.region_id.as_deref() == Some(c.id.as_str())))
+            .collect()
+    }
+
+    fn renumber(&mut self) {
+        for (i, s) in self.sections.iter_mut().enumerate() {
+            for f in &mut s.fields {
+                if let Some(rest) = f.path.split_once("].").map(|(_, r)| r.to_string()) {
+                    f.path = format!("regions[{i}].{rest}");
+                }
+            }
+        }
+    }
+
+    /// Adds the next addable region with min 1, max 1 and the first region's triggers.
+    pub fn add_region(&mut self) -> bool {
+        if self.kind != FormKind::Scale || !self.per_region {
+            return false;
+        }
+        let Some(choice) = self.addable_regions().first().map(|c| (*c).clone()) else {
+            return false;
+        };
+        let template = self.base.regions.first().map(|r| r.scale.clone()).unwrap_or_default();
+        let s = Scale { min: 1, max: 1, ..template };
+        let i = self.sections.len();
+        let mut sec = scale_section(self.provider, i, &choice.id, choice.name.clone(), &s);
+        // A new region: every field counts as changed.
+        for f in &mut sec.fields {
+            f.initial = String::from("\u{0}");
+        }
+        self.sections.push(sec);
+        self.focus = (i, 1);
+        self.validate();
+        true
+    }
+
+    /// Removes the focused region (at least one stays).
+    pub fn remove_region(&mut self) -> bool {
+        if self.kind != FormKind::Scale || !self.per_region || self.sections.len() <= 1 {
+            return false;
+        }
+        self.sections.remove(self.focus.0);
+        self.focus = (self.focus.0.min(self.sections.len() - 1), 1);
+        self.renumber();
+        self.validate();
+        true
+    }
+
+    /// Handles a key while editing. Returns `Some(true)` when the user asks to review (Enter), `Some(false)`
+    /// when they leave (Esc).
+    pub fn handle_edit_key(&mut self, key: KeyEvent) -> Option<bool> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => return Some(false),
+            KeyCode::Enter => return Some(true),
+            KeyCode::Tab | KeyCode::Down => self.move_focus(true),
+            KeyCode::BackTab | KeyCode::Up => self.move_focus(false),
+            KeyCode::Char('n') if ctrl => {
+                self.add_region();
+            }
+            KeyCode::Char('d') if ctrl => {
+                self.remove_region();
+            }
+            _ => {
+                let field = self.focused_mut()?;
+                match field.kind {
+                    FieldKind::Choice(options) => {
+                        if matches!(key.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) {
+                            let i = options.iter().position(|o| *o == field.input.value()).unwrap_or(0);
+                            let next = if key.code == KeyCode::Left {
+                                (i + options.len() - 1) % options.len()
+                            } else {
+                                (i + 1) % options.len()
+                            };
+                            field.input.set(options[next]);
+                        }
+                    }
+                    FieldKind::Count | FieldKind::OptCount => {
+                        if let KeyCode::Char(c) = key.code
+                            && !c.is_ascii_digit()
+                            && !ctrl
+                        {
+                            return None;
+                        }
+                        field.input.handle(key);
+                    }
+                    FieldKind::Text => {
+                        field.input.handle(key);
+                    }
+                }
+                self.validate();
+            }
+        }
+        None
+    }
+
+    /// Parses every field and runs the model's validation; sets each field's error. Returns the change when
+    /// everything is valid.
+    pub fn validate(&mut self) -> Option<Change> {
+        for s in &mut self.sections {
+            for f in &mut s.fields {
+                f.error = None;
+            }
+        }
+        self.general_errors.clear();
+        let mut errors: Vec<FieldError> = Vec::new();
+        let change = match self.kind {
+            FormKind::Scale => self.build_scale(&mut errors).map(Change::Scale),
+            FormKind::Probes => self.build_probes(&mut errors).map(|p| Change::Probes(Box::new(p))),
+        };
+        if let Some(c) = &change {
+            errors.extend(match c {
+                Change::Scale(u) => validate::scale_update(self.provider, u),
+                Change::Probes(p) => validate::probes(self.provider, p),
+            });
+        }
+        for e in &errors {
+            let target =
+                self.sections.iter_mut().flat_map(|s| s.fields.iter_mut()).find(|f| f.path == e.field);
+            match target {
+                Some(f) if f.error.is_none() => f.error = Some(e.message.clone()),
+                Some(_) => {}
+                None => self.general_errors.push(e.to_string()),
+            }
+        }
+        if errors.is_empty() { change } else { None }
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.sections.iter().flat_map(|s| &s.fields).filter(|f| f.error.is_some()).count()
+            + self.general_errors.len()
+    }
+
+    fn num(f: &Field, errors: &mut Vec<FieldError>) -> Option<Option<u32>> {
+        let v = f.value();
+        if v.is_empty() {
+            return match f.kind {
+                FieldKind::Count => {
+                    errors.push(FieldError { field: f.path.clone(), message: "required".into() });
+                    None
+                }
+                _ => Some(None),
+            };
+        }
+        match v.parse::<u32>() {
+            Ok(n) => Some(Some(n)),
+            Err(_) => {
+                errors.push(FieldError { field: f.path.clone(), message: "a whole number, please".into() });
+                None
+            }
+        }
+    }
+
+    fn build_scale(&self, errors: &mut Vec<FieldError>) -> Option<ScaleUpdate> {
+        let mut regions = Vec::new();
+        let mut ok = true;
+        for s in &self.sections {
+            let region_id = s.region_id.clone().unwrap_or_default();
+            // Start from the region as it was read, so unmodelled settings stay as they are.
+            let mut scale = self
+                .base
+                .regions
+                .iter()
+                .find(|r| r.region_id == region_id)
+                .map(|r| r.scale.clone())
+                .or_else(|| self.base.regions.first().map(|r| Scale { min: 1, max: 1, ..r.scale.clone() }))
+                .unwrap_or_default();
+            let get = |label: &str| s.fields.iter().find(|f| f.label == label);
+            let mut http_rate = None;
+            let mut http_window = None;
+            let mut http_touched = false;
+            for f in &s.fields {
+                if !f.changed() {
+                    continue;
+                }
+                let parsed = match f.kind {
+                    FieldKind::Text => continue,
+                    _ => match Self::num(f, errors) {
+                        Some(v) => v,
+                        None => {
+                            ok = false;
+                            continue;
+                        }
+                    },
+                };
+                match f.label {
+                    "min" => scale.min = parsed.unwrap_or(0),
+                    "max" => scale.max = parsed.unwrap_or(0),
+                    "cooldown s" => scale.cooldown_seconds = parsed,
+                    "polling s" => scale.polling_interval_seconds = parsed,
+                    "zero retention s" => scale.scale_to_zero_retention_seconds = parsed,
+                    "cpu %" => scale.triggers.cpu = parsed,
+                    "memory %" => scale.triggers.memory = parsed,
+                    "GPU util %" => scale.triggers.gpu_utilization = parsed,
+                    "GPU mem %" => scale.triggers.gpu_memory = parsed,
+                    "http rate" => {
+                        http_rate = parsed;
+                        http_touched = true;
+                    }
+                    "http window s" => {
+                        http_window = parsed;
+                        http_touched = true;
+                    }
+                    _ => {}
+                }
+            }
+            if http_touched {
+                let rate = if get("http rate").is_some_and(|f| f.changed()) {
+                    http_rate
+                } else {
+                    scale.triggers.http.map(|h| h.rate)
+                };
+                let window = if get("http window s").is_some_and(|f| f.changed()) {
+                    http_window
+                } else {
+                    scale.triggers.http.map(|h| h.window)
+                };
+                scale.triggers.http = match (rate, window) {
+                    (Some(rate), Some(window)) => Some(HttpTrigger { rate, window }),
+                    (None, None) => None,
+                    _ => {
+                        let p =
+                            s.fields[0].path.rsplit_once('.').map(|(a, _)| a.to_string()).unwrap_or_default();
+                        errors.push(FieldError {
+                            field: format!("{p}.triggers.http.rate"),
+                            message: "set both the HTTP rate and window, or neither".into(),
+                        });
+                        ok = false;
+                        None
+                    }
+                };
+            }
+            if self.provider == ProviderKind::Runai {
+                let metric = get("metric");
+                let threshold = get("threshold");
+                if metric.is_some_and(|f| f.changed()) || threshold.is_some_and(|f| f.changed()) {
+                    let name = metric.map(|f| f.value().to_string()).unwrap_or_default();
+                    let th = match threshold.map(|f| Self::num(f, errors)) {
+                        Some(Some(v)) => v,
+                        Some(None) => {
+                            ok = false;
+                            None
+                        }
+                        None => None,
+                    };
+                    scale.triggers.metric = match (name.is_empty(), th) {
+                        (true, None) => None,
+                        (false, Some(t)) => Some(MetricTrigger { metric: name, threshold: t as i64 }),
+                        (false, None) => {
+                            errors.push(FieldError {
+                                field: threshold.map(|f| f.path.clone()).unwrap_or_default(),
+                                message: "a metric needs a threshold".into(),
+                            });
+                            ok = false;
+                            None
+                        }
+                        (true, Some(_)) => {
+                            errors.push(FieldError {
+                                field: metric.map(|f| f.path.clone()).unwrap_or_default(),
+                                message: "a threshold needs a metric".into(),
+                            });
+                            ok = false;
+                            None
+                        }
+                    };
+                }
+            }
+            regions.push(RegionScale { region_id, scale });
+        }
+        ok.then_some(ScaleUpdate { regions })
+    }
+
+    fn build_probes(&self, errors: &mut Vec<FieldError>) -> Option<Probes> {
+        let mut probes = self.base.probes.clone().unwrap_or_default();
+        let mut ok = true;
+        for s in &self.sections {
+            let Some(slot) = s.slot else { continue };
+            if !s.fields.iter().any(|f| f.changed()) {
+                continue;
+            }
+            let get = |label: &str| s.fields.iter().find(|f| f.label == label);
+            let value = |label: &str| get(label).map(|f| f.value().to_string()).unwrap_or_default();
+            let mut cfg =
+                probes.get(slot).cloned().unwrap_or(ProbeConfig { enabled: false, probe: Probe::default() });
+            cfg.enabled = value("enabled") == "on";
+            let kind = value("kind");
+            let kind_changed = get("kind").is_some_and(|f| f.changed());
+            let probe = &mut cfg.probe;
+            let mut nums: BTreeMap<&str, Option<u32>> = BTreeMap::new();
+            for f in &s.fields {
+                if matches!(f.kind, FieldKind::Count | FieldKind::OptCount) {
+                    match Self::num(f, errors) {
+                        Some(v) => {
+                            nums.insert(f.label, v);
+                        }
+                        None => ok = false,
+                    }
+                }
+            }
+            let changed = |label: &str| get(label).is_some_and(|f| f.changed());
+            for (label, slot_ref) in [
+                ("initial delay s", &mut probe.initial_delay_seconds),
+                ("period s", &mut probe.period_seconds),
+                ("timeout s", &mut probe.timeout_seconds),
+                ("success thr", &mut probe.success_threshold),
+                ("failure thr", &mut probe.failure_threshold),
+            ] {
+                if changed(label) {
+                    *slot_ref = nums.get(label).copied().flatten();
+                }
+            }
+            // The chosen handler is built from its fields; when the kind changes, the others are dropped.
+            let http_changed = ["http path", "http port", "http scheme", "http host", "http headers"]
+                .iter()
+                .any(|l| changed(l));
+            match kind.as_str() {
+                "http" if kind_changed || http_changed || probe.http_get.is_none() => {
+                    let headers: BTreeMap<String, String> = value("http headers")
+                        .split(';')
+                        .filter_map(|kv| kv.split_once(':'))
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                        .filter(|(k, _)| !k.is_empty())
+                        .collect();
+                    let port = nums.get("http port").copied().flatten();
+                    if cfg.enabled && port.is_none() {
+                        errors.push(FieldError {
+                            field: get("http port").map(|f| f.path.clone()).unwrap_or_default(),
+                            message: "port is required".into(),
+                        });
+                        ok = false;
+                    }
+                    let host = value("http host");
+                    let path = value("http path");
+                    probe.http_get = Some(HttpGetAction {
+                        path: if path.is_empty() { "/".into() } else { path },
+                        port: port.unwrap_or(0),
+                        scheme: value("http scheme"),
+                        host: if host.is_empty() { None } else { Some(host) },
+                        headers,
+                    });
+                    if kind_changed {
+                        probe.tcp_socket = None;
+                        probe.exec = None;
+                    }
+                }
+                "tcp" if kind_changed || changed("tcp port") || probe.tcp_socket.is_none() => {
+                    let port = nums.get("tcp port").copied().flatten();
+                    if cfg.enabled && port.is_none() {
+                        errors.push(FieldError {
+                            field: get("tcp port").map(|f| f.path.clone()).unwrap_or_default(),
+                            message: "port is required".into(),
+                        });
+                        ok = false;
+                    }
+                    probe.tcp_socket = Some(TcpSocketAction { port: port.unwrap_or(0) });
+                    if kind_changed {
+                        probe.http_get = None;
+                        probe.exec = None;
+                    }
+                }
+                "exec" if kind_changed || changed("exec command") || probe.exec.is_none() => {
+                    let command: Vec<String> =
+                        value("exec command").split_whitespace().map(String::from).collect();
+                    probe.exec = Some(ExecAction { command });
+                    if kind_changed {
+                        probe.http_get = None;
+                        probe.tcp_socket = None;
+                    }
+                }
+                _ => {}
+            }
+            *probes.get_mut(slot) = Some(cfg);
+        }
+        ok.then_some(probes)
+    }
+
+    /// The deployment changed under the form: start again from `latest`, keeping every value the user
+    /// changed (matched by field path) and taking the latest value of every other field.
+    pub fn rebase(&mut self, latest: Deployment) {
+        let edited: Vec<(String, String)> = self
+            .sections
+            .iter()
+            .flat_map(|s| s.fields.iter())
+            .filter(|f| f.changed())
+            .map(|f| (f.path.clone(), f.input.value().to_string()))
+            .collect();
+        let wanted_regions: Vec<(String, String)> = self
+            .sections
+            .iter()
+            .filter_map(|s| s.region_id.clone().map(|id| (id, s.title.clone())))
+            .collect();
+        let fresh = match self.kind {
+            FormKind::Scale => {
+                Form::scale(&latest, self.account, self.per_region, self.region_choices.clone())
+            }
+            FormKind::Probes => Form::probes(&latest, self.account),
+        };
+        let focus = self.focus;
+        *self = Form { stage: Stage::Edit, ..fresh };
+        if self.kind == FormKind::Scale && self.per_region {
+            // Keep the user's placement: regions they added stay, regions they removed stay removed.
+            self.sections.retain(|s| wanted_regions.iter().any(|(id, _)| s.region_id.as_deref() == Some(id)));
+            for (id, title) in &wanted_regions {
+                if !self.sections.iter().any(|s| s.region_id.as_deref() == Some(id)) {
+                    let template = latest.regions.first().map(|r| r.scale.clone()).unwrap_or_default();
+                    let i = self.sections.len();
+                    let mut sec = scale_section(
+                        self.provider,
+                        i,
+                        id,
+                        title.clone(),
+                        &Scale { min: 1, max: 1, ..template },
+                    );
+                    for f in &mut sec.fields {
+                        f.initial = String::from("\u{0}");
+                    }
+                    self.sections.push(sec);
+                }
+            }
+            self.renumber();
+        }
+        for s in &mut self.sections {
+            for f in &mut s.fields {
+                if let Some((_, v)) = edited.iter().find(|(p, _)| *p == f.path) {
+                    f.input.set(v.clone());
+                }
+            }
+        }
+        self.focus = (focus.0.min(self.sections.len().saturating_sub(1)), focus.1);
+        self.validate();
+    }
+
+    /// The lines of the diff between the deployment as read and the change: only what changes, old → new.
+    pub fn diff(&self, change: &Change) -> Vec<String> {
+        diff_against(&self.base, change)
+    }
+}
+
+fn region_name(d: &Deployment, id: &str) -> String {
+    d.regions
+        .iter()
+        .find(|r| r.region_id == id)
+        .map(|r| r.display_name())
+        .unwrap_or_else(|| format!("region {id}"))
+}
+
+fn show<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "unset".into())
+}
+
+/// What `change` changes relative to `base`, one line per changed value.
+pub fn diff_against(base: &Deployment, change: &Change) -> Vec<String> {
+    let mut out = Vec::new();
+    match change {
+        Change::Scale(u) => {
+            for r in &u.regions {
+                let name = region_name(base, &r.region_id);
+                let Some(old) = base.regions.iter().find(|x| x.region_id == r.region_id).map(|x| &x.scale)
+                else {
+                    out.push(format!("+ {name}: add with min {} max {}", r.scale.min, r.scale.max));
+                    continue;
+                };
+                let new = &r.scale;
+                let mut line = |what: &str, a: String, b: String| {
+                    if a != b {
+                        out.push(format!("  {name} {what}: {a} → {b}"));
+                    }
+                };
+                line("min", old.min.to_string(), new.min.to_string());
+                line("max", old.max.to_string(), new.max.to_string());
+                line("cooldown", show(&old.cooldown_seconds), show(&new.cooldown_seconds));
+                line("polling", show(&old.polling_interval_seconds), show(&new.polling_interval_seconds));
+                line(
+                    "scale-to-zero retention",
+                    show(&old.scale_to_zero_retention_seconds),
+                    show(&new.scale_to_zero_retention_seconds),
+                );
+                line("cpu trigger", show(&old.triggers.cpu), show(&new.triggers.cpu));
+                line("memory trigger", show(&old.triggers.memory), show(&new.triggers.memory));
+                line(
+                    "GPU util trigger",
+                    show(&old.triggers.gpu_utilization),
+                    show(&new.triggers.gpu_utilization),
+                );
+                line("GPU memory trigger", show(&old.triggers.gpu_memory), show(&new.triggers.gpu_memory));
+                let http = |h: &Option<HttpTrigger>| {
+                    h.map(|h| format!("{}/{}s", h.rate, h.window)).unwrap_or("unset".into())
+                };
+                line("http trigger", http(&old.triggers.http), http(&new.triggers.http));
+                let metric = |m: &Option<MetricTrigger>| {
+                    m.as_ref().map(|m| format!("{} {}", m.metric, m.threshold)).unwrap_or("unset".into())
+                };
+                line("metric", metric(&old.triggers.metric), metric(&new.triggers.metric));
+            }
+            for r in &base.regions {
+                if !u.regions.iter().any(|x| x.region_id == r.region_id) {
+                    out.push(format!("- {}: remove (now {}/{} ready)", r.display_name(), r.ready, r.total));
+                }
+            }
+        }
+        Change::Probes(p) => {
+            let old = base.probes.clone().unwrap_or_default();
+            for slot in ProbeSlot::ALL {
+                let (a, b) = (old.get(slot), p.get(slot));
+                if a == b {
+                    continue;
+                }
+                let desc = |c: Option<&ProbeConfig>| match c {
+                    None => "none".to_string(),
+                    Some(c) if !c.enabled => format!("disabled ({})", c.probe.summary()),
+                    Some(c) => c.probe.summary(),
+                };
+                out.push(format!("  {} probe: {} → {}", slot.label(), desc(a), desc(b)));
+                if let (Some(a), Some(b)) = (a, b) {
+                    let pa = &a.probe;
+                    let pb = &b.probe;
+                    for (what, x, y) in [
+                        ("initial delay", pa.initial_delay_seconds, pb.initial_delay_seconds),
+                        ("period", pa.period_seconds, pb.period_seconds),
+                        ("timeout", pa.timeout_seconds, pb.timeout_seconds),
+                        ("success threshold", pa.success_threshold, pb.success_threshold),
+                        ("failure threshold", pa.failure_threshold, pb.failure_threshold),
+                    ] {
+                        if x != y {
+                            out.push(format!("    {what}: {} → {}", show(&x), show(&y)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,94 @@
+//! The audit file: one JSON line per applied change (time, account, deployment, fields before and after,
+//! result). It never holds a secret: credentials are not part of any section, probe header values are masked,
+//! and env values are not recorded.
+
+use crate::app::form::Change;
+use crate::app::{ApplyRequest, LifecycleRequest};
+use crate::model::{Deployment, Probes, ScaleUpdate};
+use crate::provider::Provider;
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+    lock: Arc<Mutex<()>>,
+}
+
+fn masked_probes(p: &Probes) -> Value {
+    let mut p = p.clone();
+    for slot in crate::model::ProbeSlot::ALL {
+        if let Some(cfg) = p.get_mut(slot)
+            && let Some(h) = cfg.probe.http_get.as_mut()
+        {
+            for v in h.headers.values_mut() {
+                *v = "***".into();
+            }
+        }
+    }
+    serde_json::to_value(p).unwrap_or(Value::Null)
+}
+
+fn section(change: &Change) -> Value {
+    match change {
+        Change::Scale(u) => serde_json::to_value(u).unwrap_or(Value::Null),
+        Change::Probes(p) => masked_probes(p),
+    }
+}
+
+impl AuditLog {
+    pub fn new(path: PathBuf) -> AuditLog {
+        AuditLog { path, lock: Arc::new(Mutex::new(())) }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    fn append(&self, line: Value) {
+        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut f| writeln!(f, "{line}"));
+        if let Err(e) = written {
+            tracing::error!(path = %self.path.display(), error = %e, "could not write the audit file");
+        }
+    }
+
+    pub fn record_edit(&self, p: &dyn Provider, req: &ApplyRequest, before: &Deployment, result: &str) {
+        let (kind, before_v) = match &req.change {
+            Change::Scale(_) => {
+                ("scale", serde_json::to_value(ScaleUpdate::from_deployment(before)).unwrap_or(Value::Null))
+            }
+            Change::Probes(_) => ("probes", masked_probes(&before.probes.clone().unwrap_or_default())),
+        };
+        self.append(json!({
+            "time": chrono::Utc::now().to_rfc3339(),
+            "account": p.account(),
+            "provider": p.kind().label(),
+            "deployment": { "id": req.key.id, "name": req.name },
+            "change": kind,
+            "before": before_v,
+            "after": section(&req.change),
+            "result": result,
+        }));
+    }
+
+    pub fn record_lifecycle(&self, p: &dyn Provider, req: &LifecycleRequest, result: &str) {
+        self.append(json!({
+            "time": chrono::Utc::now().to_rfc3339(),
+            "account": p.account(),
+            "provider": p.kind().label(),
+            "deployment": { "id": req.key.id, "name": req.name },
+            "change": req.op.verb(),
+            "result": result,
+        }));
+    }
+}
