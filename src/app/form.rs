@@ -816,7 +816,12 @@ impl Form {
 
     /// The lines of the diff between the deployment as read and the change: only what changes, old → new.
     pub fn diff(&self, change: &Change) -> Vec<String> {
-        diff_against(&self.base, change)
+        let names: Vec<(String, String)> = self
+            .sections
+            .iter()
+            .filter_map(|s| s.region_id.clone().map(|id| (id, s.title.clone())))
+            .collect();
+        diff_with_names(&self.base, change, &names)
     }
 }
 
@@ -834,11 +839,15 @@ fn show<T: std::fmt::Display>(v: &Option<T>) -> String {
 
 /// What `change` changes relative to `base`, one line per changed value.
 pub fn diff_against(base: &Deployment, change: &Change) -> Vec<String> {
+    diff_with_names(base, change, &[])
+}
+
+fn diff_with_names(base: &Deployment, change: &Change, names: &[(String, String)]) -> Vec<String> {
     let mut out = Vec::new();
     match change {
         Change::Scale(u) => {
             for r in &u.regions {
-                let name = region_name(base, &r.region_id);
+                let name = region_name(base, &r.region_id, names);
                 let Some(old) = base.regions.iter().find(|x| x.region_id == r.region_id).map(|x| &x.scale)
                 else {
                     out.push(format!("+ {name}: add with min {} max {}", r.scale.min, r.scale.max));
@@ -914,4 +923,158 @@ pub fn diff_against(base: &Deployment, change: &Change) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RegionReplicas, Status, Triggers};
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn dep() -> Deployment {
+        let k = DeploymentKey { provider: ProviderKind::Gcore, account: "a".into(), id: "llama".into() };
+        let mut d = Deployment::new(k, "llama", Status::Active);
+        let mut other = BTreeMap::new();
+        other.insert("sqs".to_string(), serde_json::json!({"queue_url": "q"}));
+        for (id, name) in [("7", "Luxembourg-2"), ("91", "Santa Clara")] {
+            d.regions.push(RegionReplicas {
+                region_id: id.into(),
+                region_name: Some(name.into()),
+                ready: 2,
+                total: 2,
+                scale: Scale {
+                    min: 1,
+                    max: 4,
+                    cooldown_seconds: Some(60),
+                    polling_interval_seconds: Some(30),
+                    scale_to_zero_retention_seconds: None,
+                    triggers: Triggers { cpu: Some(80), other: other.clone(), ..Default::default() },
+                },
+                error: None,
+            });
+        }
+        d.probes = Some(Probes {
+            liveness: Some(ProbeConfig {
+                enabled: true,
+                probe: Probe {
+                    exec: Some(ExecAction { command: vec!["ls".into()] }),
+                    tcp_socket: Some(TcpSocketAction { port: 80 }),
+                    period_seconds: Some(5),
+                    ..Default::default()
+                },
+            }),
+            readiness: None,
+            startup: None,
+        });
+        d
+    }
+
+    fn set_field(form: &mut Form, section: usize, label: &str, value: &str) {
+        let fi = form.sections[section].fields.iter().position(|f| f.label == label).unwrap();
+        form.focus = (section, fi);
+        for _ in 0..20 {
+            form.handle_edit_key(key(KeyCode::Backspace));
+        }
+        for c in value.chars() {
+            form.handle_edit_key(key(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn editing_one_max_changes_only_that_and_keeps_unmodelled_triggers() {
+        let d = dep();
+        let mut form = Form::scale(&d, 0, true, vec![]);
+        set_field(&mut form, 0, "max", "6");
+        let Some(Change::Scale(u)) = form.validate() else { panic!("valid") };
+        assert_eq!(u.regions[0].scale.max, 6);
+        let mut expect = ScaleUpdate::from_deployment(&d);
+        expect.regions[0].scale.max = 6;
+        assert_eq!(u, expect);
+        assert!(u.regions[0].scale.triggers.other.contains_key("sqs"));
+        assert_eq!(form.diff(&Change::Scale(u)), vec!["  Luxembourg-2 max: 4 → 6".to_string()]);
+    }
+
+    #[test]
+    fn invalid_values_show_next_to_the_field_and_block_review() {
+        let mut form = Form::scale(&dep(), 0, true, vec![]);
+        set_field(&mut form, 1, "max", "301");
+        assert!(form.validate().is_none());
+        let f = form.sections[1].fields.iter().find(|f| f.label == "max").unwrap();
+        assert!(f.error.as_deref().unwrap().contains("at most 300"), "{:?}", f.error);
+        set_field(&mut form, 1, "cpu %", "0");
+        let f = form.sections[1].fields.iter().find(|f| f.label == "cpu %").unwrap();
+        assert!(f.error.is_some());
+        // Letters never reach a number field.
+        set_field(&mut form, 0, "min", "x");
+        assert_eq!(form.sections[0].fields[0].input.value(), "");
+        assert_eq!(form.sections[0].fields[0].error.as_deref(), Some("required"));
+    }
+
+    #[test]
+    fn esc_leaves_and_enter_reviews() {
+        let mut form = Form::scale(&dep(), 0, true, vec![]);
+        assert_eq!(form.handle_edit_key(key(KeyCode::Enter)), Some(true));
+        assert_eq!(form.handle_edit_key(key(KeyCode::Esc)), Some(false));
+    }
+
+    #[test]
+    fn regions_can_be_added_and_removed() {
+        let choices = vec![RegionChoice { id: "38".into(), name: "Amsterdam".into(), capacity: Some(2) }];
+        let mut form = Form::scale(&dep(), 0, true, choices);
+        assert!(form.add_region());
+        assert!(!form.add_region(), "no region left to add");
+        form.focus = (0, 1);
+        assert!(form.remove_region());
+        let Some(Change::Scale(u)) = form.validate() else { panic!("valid") };
+        let ids: Vec<&str> = u.regions.iter().map(|r| r.region_id.as_str()).collect();
+        assert_eq!(ids, ["91", "38"]);
+        let diff = form.diff(&Change::Scale(u));
+        assert!(diff.iter().any(|l| l.starts_with("+ Amsterdam")));
+        assert!(diff.iter().any(|l| l.starts_with("- Luxembourg-2")));
+    }
+
+    #[test]
+    fn probe_edit_keeps_other_slots_and_handlers() {
+        let d = dep();
+        let mut form = Form::probes(&d, 0);
+        set_field(&mut form, 0, "period s", "9");
+        let Some(Change::Probes(p)) = form.validate() else { panic!("valid") };
+        let live = p.liveness.as_ref().unwrap();
+        assert_eq!(live.probe.period_seconds, Some(9));
+        // Both handlers Gcore sent are still there: the kind was not touched.
+        assert!(live.probe.exec.is_some() && live.probe.tcp_socket.is_some());
+        assert_eq!(p.readiness, None);
+        assert_eq!(p.startup, None);
+    }
+
+    #[test]
+    fn switching_probe_kind_needs_a_port() {
+        let mut form = Form::probes(&dep(), 0);
+        // readiness: enable, http without a port
+        let s = 1;
+        form.focus = (s, 0);
+        form.handle_edit_key(key(KeyCode::Char(' ')));
+        assert!(form.validate().is_none());
+        set_field(&mut form, s, "http port", "8080");
+        let Some(Change::Probes(p)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
+        let r = p.readiness.unwrap();
+        assert!(r.enabled);
+        assert_eq!(r.probe.http_get.unwrap().port, 8080);
+    }
+
+    #[test]
+    fn rebase_keeps_the_users_edits_over_the_latest() {
+        let d = dep();
+        let mut form = Form::scale(&d, 0, true, vec![]);
+        set_field(&mut form, 0, "max", "6");
+        let mut latest = d.clone();
+        latest.regions[1].scale.max = 9;
+        form.rebase(latest);
+        let Some(Change::Scale(u)) = form.validate() else { panic!("valid") };
+        assert_eq!(u.regions[0].scale.max, 6);
+        assert_eq!(u.regions[1].scale.max, 9);
+    }
 }
