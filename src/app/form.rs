@@ -825,11 +825,12 @@ impl Form {
     }
 }
 
-fn region_name(d: &Deployment, id: &str) -> String {
+fn region_name(d: &Deployment, id: &str, names: &[(String, String)]) -> String {
     d.regions
         .iter()
         .find(|r| r.region_id == id)
         .map(|r| r.display_name())
+        .or_else(|| names.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone()))
         .unwrap_or_else(|| format!("region {id}"))
 }
 
