@@ -64,6 +64,14 @@ pub struct SimArgs {
     /// Simulated seconds per real second (0 freezes time).
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0, global = true)]
     pub time_scale: f64,
+
+    /// Inject faults: none, flaky, slow or chaos.
+    #[arg(long, value_name = "PROFILE", global = true)]
+    pub faults: Option<String>,
+
+    /// Lifetime of the simulator's Run:ai tokens, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600, global = true)]
+    pub runai_token_ttl: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,19 +12,26 @@ use crate::ui::theme::{Theme, ThemeName};
 use color_eyre::eyre::{Result, eyre};
 use std::time::Duration;
 
-pub fn sim_config(a: &SimArgs) -> SimConfig {
-    SimConfig {
+pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
+    let faults = match a.faults.as_deref() {
+        None => sim::faults::FaultConfig::default(),
+        Some(name) => sim::faults::FaultConfig::profile(name)
+            .ok_or_else(|| eyre!("unknown fault profile {name:?}: none, flaky, slow or chaos"))?,
+    };
+    Ok(SimConfig {
         seed: a.seed,
         fleet: a.fleet,
         latency: Duration::from_millis(a.latency),
         time_scale: a.time_scale,
+        runai_token_ttl: a.runai_token_ttl,
+        faults,
         ..SimConfig::default()
-    }
+    })
 }
 
 /// `infertop sim`: prints `listening on http://ADDR` first, then the credentials, and serves until killed.
 pub async fn simulator(args: &SimArgs, listen: std::net::SocketAddr) -> Result<()> {
-    let handle = sim::start(sim_config(args), listen).await?;
+    let handle = sim::start(sim_config(args)?, listen).await?;
     println!("listening on {}", handle.base_url());
     println!("{}", sim::credentials_banner());
     tokio::signal::ctrl_c().await?;
@@ -51,7 +58,7 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
     // The demo simulator lives as long as the dashboard.
     let mut _sim = None;
     let accounts: Vec<AccountSpec> = if cli.demo {
-        let h = sim::start(sim_config(&cli.sim), "127.0.0.1:0".parse()?).await?;
+        let h = sim::start(sim_config(&cli.sim)?, "127.0.0.1:0".parse()?).await?;
         let accts = provider::demo_accounts(&h.base_url());
         tracing::info!(url = %h.base_url(), "demo simulator started");
         _sim = Some(h);

@@ -3,6 +3,7 @@
 //! generated logs and metrics, and injectable latency. `infertop --demo` runs it in-process.
 
 pub mod engine;
+pub mod faults;
 pub mod fleet;
 pub mod gcore;
 pub mod rng;
@@ -45,6 +46,8 @@ pub struct SimConfig {
     pub epoch: Option<DateTime<Utc>>,
     /// Lifetime of a Run:ai access token, in seconds.
     pub runai_token_ttl: u64,
+    /// Faults to inject from the start (they can be changed at run time with `POST /_sim/faults`).
+    pub faults: faults::FaultConfig,
 }
 
 impl Default for SimConfig {
@@ -56,6 +59,7 @@ impl Default for SimConfig {
             time_scale: 1.0,
             epoch: None,
             runai_token_ttl: 3600,
+            faults: faults::FaultConfig::default(),
         }
     }
 }
@@ -102,6 +106,8 @@ pub struct SimInner {
     pub gcore: Mutex<gcore::Store>,
     pub sesterce: Mutex<sesterce::Store>,
     pub runai: Mutex<runai::Store>,
+    pub faults: std::sync::RwLock<faults::FaultConfig>,
+    pub fault_counters: faults::FaultCounters,
 }
 
 pub type SimState = Arc<SimInner>;
@@ -120,7 +126,10 @@ impl SimInner {
         let gcore = gcore::Store::new(&fleet, config.seed, epoch);
         let sesterce = sesterce::Store::new(&fleet, config.seed, epoch);
         let runai = runai::Store::new(&fleet, config.seed, epoch);
+        let fault_config = config.faults.clone();
         Arc::new(SimInner {
+            faults: std::sync::RwLock::new(fault_config),
+            fault_counters: faults::FaultCounters::default(),
             config,
             clock,
             fleet,
@@ -138,6 +147,8 @@ pub fn router(state: SimState) -> Router {
         .merge(sesterce::router(state.clone()))
         .merge(runai::router(state.clone()))
         .route("/_sim/advance", post(advance))
+        .route("/_sim/faults", post(set_faults).get(get_faults))
+        .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .layer(middleware::from_fn_with_state(state.clone(), latency))
         .with_state(state)
 }
@@ -158,6 +169,28 @@ struct Advance {
 async fn advance(State(state): State<SimState>, Json(a): Json<Advance>) -> Json<serde_json::Value> {
     state.clock.advance(a.seconds);
     Json(serde_json::json!({ "now": state.clock.now_utc().to_rfc3339(), "seconds": state.clock.now_secs() }))
+}
+
+/// `POST /_sim/faults` with `{"profile": "chaos"}` or a full [`faults::FaultConfig`].
+async fn set_faults(
+    State(state): State<SimState>,
+    Json(v): Json<serde_json::Value>,
+) -> Result<Json<serde_json::Value>, (axum::http::StatusCode, String)> {
+    let cfg = if let Some(name) = v.get("profile").and_then(|p| p.as_str()) {
+        faults::FaultConfig::profile(name)
+            .ok_or((axum::http::StatusCode::BAD_REQUEST, format!("unknown fault profile {name:?}")))?
+    } else {
+        serde_json::from_value(v).map_err(|e| (axum::http::StatusCode::BAD_REQUEST, e.to_string()))?
+    };
+    if let Ok(mut w) = state.faults.write() {
+        *w = cfg;
+    }
+    Ok(Json(state.fault_counters.snapshot()))
+}
+
+/// `GET /_sim/faults`: the counts of injected faults by class.
+async fn get_faults(State(state): State<SimState>) -> Json<serde_json::Value> {
+    Json(state.fault_counters.snapshot())
 }
 
 /// A running simulator.
