@@ -84,4 +84,28 @@ pub enum Command {
     },
     /// Print every path infertop uses.
     Info,
+    /// Print the state of the fleet once (for scripts and cron), with the same clients as the dashboard.
+    Snapshot {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Exit with status 3 when any deployment is not healthy (or an account could not be read).
+        #[arg(long)]
+        fail_on_unhealthy: bool,
+    },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    Man,
+    /// Check a config file and name the line and field of each mistake.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Validate a config file (default: the one infertop would use).
+    Check { path: Option<PathBuf> },
 }

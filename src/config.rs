@@ -193,6 +193,101 @@ impl AccountConfig {
     }
 }
 
+/// Checks a config's text without reading any credential: syntax, known keys, and what each account needs.
+/// Each error starts with `LINE: ` when the line is known. Returns the number of accounts when valid.
+pub fn check_text(text: &str) -> Result<usize, Vec<String>> {
+    let cfg = match Config::parse(text) {
+        Ok(c) => c,
+        Err(e) => {
+            // toml names the line and column; keep its first lines.
+            // Drop the source excerpt (lines starting with a bar or a caret); keep the words.
+            let msg: String = e
+                .lines()
+                .map(str::trim)
+                .filter(|l| {
+                    !l.is_empty()
+                        && !l.starts_with('|')
+                        && !l.chars().next().is_some_and(|c| c.is_ascii_digit())
+                })
+                .collect::<Vec<_>>()
+                .join(": ");
+            let line = toml_line(&e).map(|l| format!("{l}: ")).unwrap_or_default();
+            return Err(vec![format!("{line}{msg}")]);
+        }
+    };
+    let mut errors = Vec::new();
+    let line_of = |name: &str| {
+        text.lines()
+            .position(|l| {
+                let l = l.trim();
+                l.starts_with("name") && l.contains(&format!("\"{name}\""))
+            })
+            .map(|i| i + 1)
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(r) = cfg.refresh_seconds
+        && !(0.5..=3600.0).contains(&r)
+    {
+        errors.push("refresh_seconds: must be between 0.5 and 3600".to_string());
+    }
+    if let Some(t) = &cfg.theme
+        && crate::ui::theme::ThemeName::parse(t).is_none()
+    {
+        errors.push(format!("theme: unknown theme {t:?} (dark, light or mono)"));
+    }
+    for a in &cfg.accounts {
+        let at = line_of(&a.name).map(|l| format!("{l}: ")).unwrap_or_default();
+        let mut bad =
+            |field: &str, msg: String| errors.push(format!("{at}account {:?}: {field}: {msg}", a.name));
+        if !seen.insert(a.name.clone()) {
+            bad("name", "appears twice".into());
+        }
+        if let Some(u) = &a.base_url
+            && let Err(e) = check_base_url(u, false)
+        {
+            bad("base_url", e);
+        }
+        let has_key = a.api_key_env.is_some() || a.api_key_command.is_some();
+        let has_secret = a.client_secret_env.is_some() || a.client_secret_command.is_some();
+        match a.provider {
+            ProviderKind::Gcore => {
+                if a.project_id.is_none() {
+                    bad("project_id", "required for gcore".into());
+                }
+                if !has_key {
+                    bad("api_key_env", "set api_key_env or api_key_command".into());
+                }
+            }
+            ProviderKind::Sesterce => {
+                if !has_key {
+                    bad("api_key_env", "set api_key_env or api_key_command".into());
+                }
+            }
+            ProviderKind::Runai => {
+                if a.base_url.is_none() {
+                    bad("base_url", "required for runai (your tenant's URL)".into());
+                }
+                if a.client_id.is_none() {
+                    bad("client_id", "required for runai".into());
+                }
+                if !has_secret {
+                    bad("client_secret_env", "set client_secret_env or client_secret_command".into());
+                }
+            }
+        }
+        if a.provider != ProviderKind::Gcore && (a.project_id.is_some() || a.api.is_some()) {
+            bad("project_id", format!("only gcore accounts take project_id and api, not {}", a.provider));
+        }
+    }
+    if errors.is_empty() { Ok(cfg.accounts.len()) } else { Err(errors) }
+}
+
+/// The line number in a toml error message (`TOML parse error at line 3, column 1`).
+fn toml_line(msg: &str) -> Option<usize> {
+    let i = msg.find("line ")?;
+    msg[i + 5..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
 /// What to tell a user who has no config yet.
 pub fn no_config_help(path: Option<&Path>) -> String {
     let where_ =

@@ -35,6 +35,28 @@ fn main() -> color_eyre::Result<()> {
             run::info();
             Ok(())
         }
+        Some(Command::Snapshot { json, fail_on_unhealthy }) => {
+            let _guard = init_logging(true);
+            let code = rt.block_on(run::snapshot(&cli, *json, *fail_on_unhealthy))?;
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            std::process::exit(code);
+        }
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "infertop", &mut std::io::stdout());
+            Ok(())
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            // A closed pipe (`| head`) is not an error worth a report.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &page);
+            Ok(())
+        }
+        Some(Command::Config { action: infertop::cli::ConfigAction::Check { path } }) => {
+            std::process::exit(run::config_check(path.as_deref()));
+        }
         None => {
             // The screen belongs to the dashboard: logs go to a file, never to the terminal.
             let _guard = init_logging(true);

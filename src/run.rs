@@ -47,29 +47,147 @@ pub fn info() {
     println!("audit file: {}", config::state_dir().join("audit.jsonl").display());
 }
 
+/// The config in effect: `--config`, else the default path if it exists, else empty.
+pub fn load_config(cli: &Cli) -> Result<Config> {
+    Ok(match (&cli.config, config::default_path()) {
+        (Some(p), _) => Config::load(p).map_err(|e| eyre!(e))?,
+        (None, Some(p)) if p.exists() => Config::load(&p).map_err(|e| eyre!(e))?,
+        _ => Config::default(),
+    })
+}
+
+/// The accounts to watch: the demo simulator's (started here; keep the handle alive) or the config's.
+pub async fn accounts(cli: &Cli, cfg: &Config) -> Result<(Vec<AccountSpec>, Option<sim::SimHandle>)> {
+    if cli.demo {
+        let h = sim::start(sim_config(&cli.sim)?, "127.0.0.1:0".parse()?).await?;
+        tracing::info!(url = %h.base_url(), "demo simulator started");
+        return Ok((provider::demo_accounts(&h.base_url()), Some(h)));
+    }
+    let accts = cfg.accounts(cli.allow_http).map_err(|e| eyre!(e))?;
+    if accts.is_empty() {
+        return Err(eyre!(config::no_config_help(config::default_path().as_deref())));
+    }
+    Ok((accts, None))
+}
+
+/// `infertop snapshot`: the fleet once, as a table or JSON. Returns the process exit code.
+pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<i32> {
+    use crate::model::Health;
+    let cfg = load_config(cli)?;
+    let (accts, _sim) = accounts(cli, &cfg).await?;
+    let client = build_client(Duration::from_secs(5), Duration::from_secs(30));
+    let providers: Vec<_> = accts.iter().map(|a| provider::connect(a, client.clone())).collect();
+    let results = futures::future::join_all(providers.iter().map(|p| p.list())).await;
+    let mut unhealthy = 0usize;
+    let mut failed_accounts = 0usize;
+    let mut out_accounts = Vec::new();
+    let mut out_deps = Vec::new();
+    let mut rows: Vec<crate::model::Deployment> = Vec::new();
+    for (p, r) in providers.iter().zip(results) {
+        match r {
+            Ok(deps) => {
+                out_accounts
+                    .push(serde_json::json!({"name": p.account(), "provider": p.kind().label(), "ok": true}));
+                rows.extend(deps);
+            }
+            Err(e) => {
+                failed_accounts += 1;
+                out_accounts.push(serde_json::json!({
+                    "name": p.account(), "provider": p.kind().label(), "ok": false, "error": e.to_string()
+                }));
+                eprintln!("{}: {e}", p.account());
+            }
+        }
+    }
+    rows.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.name.cmp(&b.name)));
+    for d in &rows {
+        // Stopped and scaled-to-zero deployments are at rest, not unhealthy.
+        let healthy = matches!(d.health(), Health::Ok | Health::Inactive);
+        if !healthy {
+            unhealthy += 1;
+        }
+        out_deps.push(serde_json::json!({
+            "provider": d.key.provider.label(),
+            "account": d.key.account,
+            "id": d.key.id,
+            "name": d.name,
+            "status": d.status.label(),
+            "health": d.health().label(),
+            "ready": d.ready(),
+            "total": d.total(),
+            "price_per_hour": d.price_per_hour,
+            "regions": d.regions.iter().map(|r| serde_json::json!({
+                "region": r.region_id, "name": r.region_name, "ready": r.ready, "total": r.total,
+                "min": r.scale.min, "max": r.scale.max, "error": r.error,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    if json {
+        let doc = serde_json::json!({
+            "time": chrono::Utc::now().to_rfc3339(),
+            "accounts": out_accounts,
+            "deployments": out_deps,
+            "unhealthy": unhealthy,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        use crate::model::text::sanitize;
+        println!(
+            "{:<9} {:<16} {:<28} {:<18} {:>7}  REGIONS",
+            "PROVIDER", "ACCOUNT", "NAME", "STATUS", "READY"
+        );
+        for d in &rows {
+            let regions: Vec<String> =
+                d.regions.iter().map(|r| format!("{}:{}/{}", r.display_name(), r.ready, r.total)).collect();
+            println!(
+                "{:<9} {:<16} {:<28} {:<18} {:>7}  {}",
+                d.key.provider.label(),
+                sanitize(&d.key.account),
+                sanitize(&d.name),
+                d.status.label(),
+                format!("{}/{}", d.ready(), d.total()),
+                regions.join(" ")
+            );
+        }
+    }
+    Ok(if fail_on_unhealthy && (unhealthy > 0 || failed_accounts > 0) { 3 } else { 0 })
+}
+
+/// `infertop config check [PATH]`: 0 when valid, else 2 with each mistake named.
+pub fn config_check(path: Option<&std::path::Path>) -> i32 {
+    let path = match path.map(|p| p.to_path_buf()).or_else(config::default_path) {
+        Some(p) => p,
+        None => {
+            eprintln!("no config path: pass one, or set INFERTOP_CONFIG");
+            return 2;
+        }
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            return 2;
+        }
+    };
+    match config::check_text(&text) {
+        Ok(n) => {
+            println!("{}: ok ({n} accounts)", path.display());
+            0
+        }
+        Err(errors) => {
+            for e in errors {
+                eprintln!("{}:{e}", path.display());
+            }
+            2
+        }
+    }
+}
+
 /// The dashboard.
 pub async fn dashboard(cli: &Cli) -> Result<()> {
-    let file_cfg = match (&cli.config, config::default_path()) {
-        (Some(p), _) => Some(Config::load(p).map_err(|e| eyre!(e))?),
-        (None, Some(p)) if p.exists() => Some(Config::load(&p).map_err(|e| eyre!(e))?),
-        _ => None,
-    };
-    let cfg = file_cfg.clone().unwrap_or_default();
+    let cfg = load_config(cli)?;
     // The demo simulator lives as long as the dashboard.
-    let mut _sim = None;
-    let accounts: Vec<AccountSpec> = if cli.demo {
-        let h = sim::start(sim_config(&cli.sim)?, "127.0.0.1:0".parse()?).await?;
-        let accts = provider::demo_accounts(&h.base_url());
-        tracing::info!(url = %h.base_url(), "demo simulator started");
-        _sim = Some(h);
-        accts
-    } else {
-        let accts = cfg.accounts(cli.allow_http).map_err(|e| eyre!(e))?;
-        if accts.is_empty() {
-            return Err(eyre!(config::no_config_help(config::default_path().as_deref())));
-        }
-        accts
-    };
+    let (accounts, _sim) = accounts(cli, &cfg).await?;
     let refresh =
         Duration::from_secs_f64(cli.refresh.or(cfg.refresh_seconds).unwrap_or(5.0).clamp(0.5, 3600.0));
     let theme_name = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
