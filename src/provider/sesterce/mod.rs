@@ -250,9 +250,9 @@ impl SesterceClient {
         })
     }
 
-    /// `POST /ai-inference/instances` (201); returns the new instance as a summary.
-    pub async fn create(&self, new: &NewInstance) -> ApiResult<Deployment> {
-        let body = CreateInstance {
+    /// The body `create` sends for `new`.
+    pub fn create_body(new: &NewInstance) -> CreateInstance {
+        CreateInstance {
             model_id: new.model_id.clone(),
             container_port: new.container_port,
             name: new.name.clone(),
@@ -271,7 +271,12 @@ impl SesterceClient {
             startup_command: new.startup_command.clone(),
             registry_id: new.registry_id.clone(),
             api_key_ids: new.api_key_ids.clone(),
-        };
+        }
+    }
+
+    /// `POST /ai-inference/instances` (201); returns the new instance as a summary.
+    pub async fn create(&self, new: &NewInstance) -> ApiResult<Deployment> {
+        let body = Self::create_body(new);
         let req = self.request(Method::POST, &["ai-inference", "instances"])?.json(to_json(&body)?);
         let created: InstanceSummary = self.http.json(&req).await?;
         Ok(convert::summary(&self.account, &created))
