@@ -651,7 +651,7 @@ fn untouched(v: &Value) -> Value {
     v
 }
 
-fn container<'a>(v: &'a Value, region: i64) -> &'a Value {
+fn container(v: &Value, region: i64) -> &Value {
     v["containers"].as_array().unwrap().iter().find(|c| c["regionId"] == json!(region)).unwrap()
 }
 

@@ -706,7 +706,7 @@ impl Check {
         }
         if min == Some(0)
             && out.http.is_none()
-            && !s.get("triggers").and_then(|t| t.get("http")).is_some_and(|h| !h.is_null())
+            && s.get("triggers").and_then(|t| t.get("http")).is_none_or(|h| h.is_null())
         {
             self.push(
                 &format!("{path}.min"),
@@ -786,16 +786,20 @@ struct InstanceBody {
     api_key_ids: Value,
 }
 
-fn parse_json(body: &Bytes) -> Result<Map<String, Value>, Response> {
+fn parse_json(body: &Bytes) -> Result<Map<String, Value>, Vec<String>> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(bad_request(vec!["body must be a JSON object".into()])),
-        Err(e) => Err(bad_request(vec![format!("body is not valid JSON: {e}")])),
+        Ok(_) => Err(vec!["body must be a JSON object".into()]),
+        Err(e) => Err(vec![format!("body is not valid JSON: {e}")]),
     }
 }
 
 /// Validates a create (`with_name`) or full PATCH body. A nullable field that is absent counts as `null`.
-fn instance_body(store: &Store, b: &Map<String, Value>, with_name: bool) -> Result<InstanceBody, Response> {
+fn instance_body(
+    store: &Store,
+    b: &Map<String, Value>,
+    with_name: bool,
+) -> Result<InstanceBody, Vec<String>> {
     let mut c = Check::default();
     let name = if with_name { c.required_string("name", b.get("name")) } else { None };
     let model_id = c.nullable_string("modelId", b.get("modelId"));
@@ -848,7 +852,7 @@ fn instance_body(store: &Store, b: &Map<String, Value>, with_name: bool) -> Resu
         }
     };
     if !c.errors.is_empty() {
-        return Err(bad_request(c.errors));
+        return Err(c.errors);
     }
     Ok(InstanceBody {
         name,
@@ -963,7 +967,7 @@ async fn list_registries(State(state): State<SimState>) -> Response {
 async fn create_registry(State(state): State<SimState>, body: Bytes) -> Response {
     let b = match parse_json(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let mut c = Check::default();
     let url = c.required_string("url", b.get("url"));
@@ -986,7 +990,7 @@ async fn create_registry(State(state): State<SimState>, body: Bytes) -> Response
 async fn update_registry(State(state): State<SimState>, Path(id): Path<String>, body: Bytes) -> Response {
     let b = match parse_json(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let mut c = Check::default();
     let url = c.required_string("url", b.get("url"));
@@ -1035,13 +1039,13 @@ async fn get_instance(State(state): State<SimState>, Path(id): Path<String>) -> 
 async fn create_instance(State(state): State<SimState>, body: Bytes) -> Response {
     let b = match parse_json(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let now = state.clock.now_utc();
     let mut s = store(&state);
     let v = match instance_body(&s, &b, true) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     s.created += 1;
     let mut rng = Rng::derive(s.seed, &format!("sesterce-instance-created:{}", s.created));
@@ -1088,7 +1092,7 @@ async fn create_instance(State(state): State<SimState>, body: Bytes) -> Response
 async fn update_instance(State(state): State<SimState>, Path(id): Path<String>, body: Bytes) -> Response {
     let b = match parse_json(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let now = state.clock.now_utc();
     let mut s = store(&state);
@@ -1103,13 +1107,13 @@ async fn update_instance(State(state): State<SimState>, Path(id): Path<String>, 
             .iter()
             .any(|k| b.contains_key(*k));
     if flat {
-        if let Err(r) = flat_update(&mut s, idx, &b) {
-            return r;
+        if let Err(e) = flat_update(&mut s, idx, &b) {
+            return bad_request(e);
         }
     } else {
         let v = match instance_body(&s, &b, false) {
             Ok(v) => v,
-            Err(r) => return r,
+            Err(e) => return bad_request(e),
         };
         let inst = &mut s.instances[idx];
         inst.model_id = v.model_id;
@@ -1130,7 +1134,7 @@ async fn update_instance(State(state): State<SimState>, Path(id): Path<String>, 
 
 /// The CLI's flat update: only the keys present change; min/max/cooldown/triggers apply to every region
 /// (or to `regionsIds`, which then becomes the region list). Trigger values are plain numbers, null clears.
-fn flat_update(s: &mut Store, idx: usize, b: &Map<String, Value>) -> Result<(), Response> {
+fn flat_update(s: &mut Store, idx: usize, b: &Map<String, Value>) -> Result<(), Vec<String>> {
     let mut c = Check::default();
     let min = c.opt_int("minContainers", b.get("minContainers"), (0, GCORE_SCALE_MAX));
     let max = c.opt_int("maxContainers", b.get("maxContainers"), (1, GCORE_SCALE_MAX));
@@ -1213,7 +1217,7 @@ fn flat_update(s: &mut Store, idx: usize, b: &Map<String, Value>) -> Result<(), 
         .contains_key("startupCommand")
         .then(|| c.nullable_string("startupCommand", b.get("startupCommand")));
     if !c.errors.is_empty() {
-        return Err(bad_request(c.errors));
+        return Err(c.errors);
     }
     let inst = &mut s.instances[idx];
     if let Some(p) = port {
@@ -1281,7 +1285,7 @@ async fn delete_instance(State(state): State<SimState>, Path(id): Path<String>) 
 async fn pricing(State(state): State<SimState>, body: Bytes) -> Response {
     let b = match parse_json(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let s = store(&state);
     let mut c = Check::default();
