@@ -952,3 +952,32 @@ async fn the_clis_flat_patch_is_a_partial_update() {
     assert_eq!(s, 400);
     assert!(v["message"][0].as_str().unwrap().starts_with("maxContainers"), "{v}");
 }
+
+/// Odd bodies are shown, never a panic: junk list items are dropped, an unknown status is kept, a body that is
+/// not JSON is a decode error.
+#[tokio::test]
+async fn odd_bodies_are_tolerated() {
+    let h = sim().await;
+    let (base, task) = serve_wrapped(h.state.clone(), |r| {
+        r.layer(axum::middleware::from_fn(|req: axum::extract::Request, next: axum::middleware::Next| async move {
+            use axum::response::IntoResponse;
+            match req.uri().path() {
+                "/ai-inference/instances" => {
+                    axum::Json(json!([{"_id": "x1", "name": 5, "status": "HIBERNATING", "hourlyPrice": "1.5"}, 7, "s"]))
+                        .into_response()
+                }
+                "/ai-inference/hardwares" => "<html>oops</html>".into_response(),
+                _ => next.run(req).await,
+            }
+        }))
+    })
+    .await;
+    let c = client(&base);
+    let list = c.list().await.unwrap();
+    assert_eq!(list.len(), 1);
+    let d = &list[0];
+    assert_eq!((d.name.as_str(), d.price_per_hour, d.detail), ("5", Some(1.5), false));
+    assert_eq!(d.status.label(), "UNKNOWN(HIBERNATING)");
+    assert_eq!(c.hardware().await.unwrap_err().kind, ErrorKind::Decode);
+    task.abort();
+}

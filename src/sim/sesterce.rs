@@ -1358,6 +1358,16 @@ mod tests {
     }
 
     #[test]
+    fn a_generated_fleet_builds_and_converges() {
+        let mut s = Store::new(&FleetSpec::generated(60, 7), 7, Utc::now());
+        assert_eq!(s.instances.len(), 20);
+        assert!(s.instances.iter().all(|i| s.hardware(&i.hardware_id).is_some()));
+        assert!(s.instances.iter().all(|i| i.containers.iter().all(|c| s.region(c.region_id).is_some())));
+        s.advance(1000.0);
+        assert!(s.instances.iter().all(|i| matches!(i.status(), "ACTIVE" | "PENDING" | "PARTIALLYDEPLOYED")));
+    }
+
+    #[test]
     fn scale_checks_name_the_field() {
         let mut c = Check::default();
         let v = json!({"min": 0, "max": 301, "cooldownPeriod": 0, "triggers": {"cpu": {"threshold": 101}}});
