@@ -1,63 +1,529 @@
-//! Sesterce client (placeholder until the sesterce work lands: every call says it is not implemented).
+//! Sesterce Cloud AI Inference client (seed `004_044379b10d40206f.txt`).
+//!
+//! - Auth: `x-api-key` on every request. Errors: `{statusCode, message}`, `message` a string or a list of
+//!   strings (validation).
+//! - The instances list is a summary without containers, so [`Provider::list`] also reads the details of each
+//!   instance, concurrently, bounded by the account's `max_in_flight` (the shared [`Http`] limiter): one refresh
+//!   is `1 + N` requests (plus 4 catalog requests the first time). A failed detail keeps that instance's summary.
+//! - Hardware, region, model and registry names come from the catalogs, fetched once and cached.
+//! - PATCH takes every field (the seed marks all required): the client reads the details right before and
+//!   sends every field back as it read it, changing only the scale.
+//! - There are no probes, logs or metrics in this API.
 
-use super::{AccountSpec, ApiError, ApiResult, Applied, Capabilities, ErrorKind, Provider};
-use crate::model::{Deployment, Probes, ProviderKind, ScaleUpdate};
+pub mod convert;
+pub mod wire;
+
+use super::http::{Http, Request, fallback_message};
+use super::{
+    AccountSpec, ApiError, ApiResult, Applied, Capabilities, Credentials, ErrorKind, Provider, Secret,
+};
+use crate::model::{Deployment, HardwareInfo, Probes, ProviderKind, RegionInfo, RegionScale, ScaleUpdate};
 use async_trait::async_trait;
+use convert::Names;
+use reqwest::Method;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use wire::{
+    AutoScalingConfiguration, CreateInstance, ErrorBody, InstanceDetails, InstanceSummary,
+    PricingConfiguration, PricingRequest, PricingResponse, PricingScale, UpdateInstance,
+};
+
+const P: ProviderKind = ProviderKind::Sesterce;
 
 pub struct SesterceClient {
     account: String,
+    base_url: String,
+    api_key: Option<Secret>,
+    http: Http,
+    /// Catalog names, fetched once (only a complete fetch is kept).
+    names: tokio::sync::Mutex<Option<Arc<Names>>>,
+}
+
+/// A price estimate (`POST /ai-inference/instances/pricing`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricePreview {
+    pub currency: String,
+    pub per_hour: f64,
+    pub per_month: f64,
+}
+
+/// What the create form fills in (`POST /ai-inference/instances`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewInstance {
+    pub name: String,
+    /// A model of the catalog, or None with a registry for a custom image.
+    pub model_id: Option<String>,
+    pub registry_id: Option<String>,
+    pub hardware_id: String,
+    pub container_port: u32,
+    pub description: Option<String>,
+    pub pod_lifetime: Option<u32>,
+    pub envs: Option<BTreeMap<String, String>>,
+    pub startup_command: Option<String>,
+    pub api_key_ids: Option<Vec<String>>,
+    pub regions: Vec<RegionScale>,
+}
+
+/// Builds an [`ApiError`] from a Sesterce error body. A list `message` (validation) becomes one field error per
+/// item, the field being the item's first word (`autoScalingConfigurations.0.scale.max must not be ...`).
+pub fn parse_error(provider: ProviderKind, status: u16, body: &[u8]) -> ApiError {
+    let kind = ApiError::kind_for_status(status);
+    let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+    let Some(e) = parsed.filter(|e| !e.messages().is_empty()) else {
+        return ApiError::new(provider, kind, fallback_message(status, body)).with_status(status);
+    };
+    let msgs = e.messages();
+    let is_list = matches!(e.message, Some(Value::Array(_)));
+    let mut err = ApiError::new(provider, kind, msgs.join("; ")).with_status(status);
+    if is_list {
+        let mut loose = Vec::new();
+        for m in &msgs {
+            match field_of(m) {
+                Some(f) => err.fields.push(f),
+                None => loose.push(m.clone()),
+            }
+        }
+        err.message = if !loose.is_empty() {
+            loose.join("; ")
+        } else {
+            e.error.clone().unwrap_or_else(|| "the request was rejected".to_string())
+        };
+    }
+    err
+}
+
+/// `"autoScalingConfigurations.0.scale.max must not be greater than 300"` ->
+/// `("autoScalingConfigurations.0.scale.max", "must not be greater than 300")`.
+fn field_of(msg: &str) -> Option<(String, String)> {
+    let (head, rest) = msg.trim().split_once(char::is_whitespace)?;
+    let is_path = !head.is_empty()
+        && head.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && head.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '[' | ']'));
+    is_path.then(|| (head.to_string(), rest.trim().to_string()))
 }
 
 impl SesterceClient {
-    pub fn new(spec: &AccountSpec, _client: reqwest::Client) -> Self {
-        SesterceClient { account: spec.name.clone() }
+    pub fn new(spec: &AccountSpec, client: reqwest::Client) -> Self {
+        let api_key = match &spec.credentials {
+            Credentials::Sesterce { api_key } => Some(api_key.clone()),
+            _ => None,
+        };
+        SesterceClient {
+            account: spec.name.clone(),
+            base_url: spec.base_url.clone(),
+            api_key,
+            http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error),
+            names: tokio::sync::Mutex::new(None),
+        }
     }
 
-    fn todo<T>(&self) -> ApiResult<T> {
-        Err(ApiError::new(ProviderKind::Sesterce, ErrorKind::Unsupported, "not implemented yet"))
+    /// `base_url` + path segments, each percent-encoded.
+    fn url(&self, segments: &[&str]) -> ApiResult<String> {
+        let mut url = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| ApiError::new(P, ErrorKind::Other, format!("bad base URL: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|_| ApiError::new(P, ErrorKind::Other, "bad base URL: it cannot have a path"))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url.into())
     }
+
+    fn request(&self, method: Method, segments: &[&str]) -> ApiResult<Request> {
+        let key = self.api_key.as_ref().ok_or_else(|| {
+            ApiError::new(P, ErrorKind::Auth, "this account has no Sesterce API key (x-api-key)")
+        })?;
+        Ok(Request::new(method, self.url(segments)?).header("x-api-key", key.expose()))
+    }
+
+    /// A JSON array whose items are read one by one (a bad item is dropped, not the whole list).
+    async fn get_list<T: serde::de::DeserializeOwned>(&self, segments: &[&str]) -> ApiResult<Vec<T>> {
+        let req = self.request(Method::GET, segments)?;
+        let items: Vec<Value> = self.http.json(&req).await?;
+        Ok(items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect())
+    }
+
+    pub async fn models(&self) -> ApiResult<Vec<wire::Model>> {
+        self.get_list(&["ai-inference", "models"]).await
+    }
+
+    pub async fn hardwares(&self) -> ApiResult<Vec<wire::Hardware>> {
+        self.get_list(&["ai-inference", "hardwares"]).await
+    }
+
+    pub async fn regions_wire(&self) -> ApiResult<Vec<wire::Region>> {
+        self.get_list(&["ai-inference", "regions"]).await
+    }
+
+    pub async fn registries(&self) -> ApiResult<Vec<wire::Registry>> {
+        self.get_list(&["ai-inference", "registries"]).await
+    }
+
+    /// The instances list as the API gives it (summaries).
+    pub async fn list_summaries(&self) -> ApiResult<Vec<InstanceSummary>> {
+        self.get_list(&["ai-inference", "instances"]).await
+    }
+
+    /// The details of one instance as the API gives it.
+    pub async fn details(&self, id: &str) -> ApiResult<InstanceDetails> {
+        let req = self.request(Method::GET, &["ai-inference", "instances", id])?;
+        self.http.json(&req).await
+    }
+
+    /// Forgets the cached catalogs; the next conversion fetches them again.
+    pub async fn refresh_catalogs(&self) {
+        *self.names.lock().await = None;
+    }
+
+    /// The catalog names, fetched once. A fetch that fails in part is used for this call but not kept.
+    async fn names(&self) -> Arc<Names> {
+        let mut guard = self.names.lock().await;
+        if let Some(n) = guard.as_ref() {
+            return n.clone();
+        }
+        let (hw, rg, md, rs) =
+            tokio::join!(self.hardwares(), self.regions_wire(), self.models(), self.registries());
+        let mut names = Names::default();
+        let mut complete = true;
+        match hw {
+            Ok(v) => {
+                names.hardware = v.into_iter().filter_map(|h| Some((h.id?, h.name?))).collect();
+            }
+            Err(e) => {
+                complete = false;
+                tracing::warn!(account = %self.account, error = %e, "sesterce: hardware catalog unavailable");
+            }
+        }
+        match rg {
+            Ok(v) => names.regions = v.into_iter().filter_map(|r| Some((r.id?, r.name?))).collect(),
+            Err(e) => {
+                complete = false;
+                tracing::warn!(account = %self.account, error = %e, "sesterce: regions catalog unavailable");
+            }
+        }
+        match md {
+            Ok(v) => names.models = v.into_iter().filter_map(|m| Some((m.id?, m.name?))).collect(),
+            Err(e) => {
+                complete = false;
+                tracing::warn!(account = %self.account, error = %e, "sesterce: models catalog unavailable");
+            }
+        }
+        match rs {
+            Ok(v) => names.registries = v.into_iter().filter_map(|r| Some((r.id?, r.url?))).collect(),
+            Err(e) => {
+                complete = false;
+                tracing::warn!(account = %self.account, error = %e, "sesterce: registries unavailable");
+            }
+        }
+        let names = Arc::new(names);
+        if complete {
+            *guard = Some(names.clone());
+        }
+        names
+    }
+
+    /// `POST /ai-inference/instances/pricing`: hardware hourly rate for the given maximum per region.
+    pub async fn price_preview<R: AsRef<str>>(
+        &self,
+        hardware_id: &str,
+        regions: &[(R, u32)],
+    ) -> ApiResult<PricePreview> {
+        let body = PricingRequest {
+            hardware_id: hardware_id.to_string(),
+            auto_scaling_configurations: regions
+                .iter()
+                .map(|(r, max)| PricingConfiguration {
+                    region_id: convert::region_id_json(r.as_ref()),
+                    scale: PricingScale { max: Some(*max) },
+                })
+                .collect(),
+        };
+        let req = self
+            .request(Method::POST, &["ai-inference", "instances", "pricing"])?
+            .json(to_json(&body)?)
+            .idempotent(true);
+        let r: PricingResponse = self.http.json(&req).await?;
+        Ok(PricePreview {
+            currency: r.currency_code.unwrap_or_else(|| "USD".into()),
+            per_hour: r.price_per_hour.unwrap_or(0.0),
+            per_month: r.price_per_month.unwrap_or(0.0),
+        })
+    }
+
+    /// The body `create` sends for `new`.
+    pub fn create_body(new: &NewInstance) -> CreateInstance {
+        CreateInstance {
+            model_id: new.model_id.clone(),
+            container_port: new.container_port,
+            name: new.name.clone(),
+            description: new.description.clone(),
+            auto_scaling_configurations: new
+                .regions
+                .iter()
+                .map(|r| AutoScalingConfiguration {
+                    region_id: convert::region_id_json(&r.region_id),
+                    scale: convert::new_scale(&r.scale),
+                })
+                .collect(),
+            pod_lifetime: new.pod_lifetime,
+            envs: new.envs.clone(),
+            hardware_id: new.hardware_id.clone(),
+            startup_command: new.startup_command.clone(),
+            registry_id: new.registry_id.clone(),
+            api_key_ids: new.api_key_ids.clone(),
+        }
+    }
+
+    /// `POST /ai-inference/instances` (201); returns the new instance as a summary.
+    pub async fn create(&self, new: &NewInstance) -> ApiResult<Deployment> {
+        let body = Self::create_body(new);
+        let req = self.request(Method::POST, &["ai-inference", "instances"])?.json(to_json(&body)?);
+        let created: InstanceSummary = self.http.json(&req).await?;
+        Ok(convert::summary(&self.account, &created))
+    }
+
+    /// The PATCH body for `update`: every field as read in `before`, the scale changed as asked.
+    pub fn update_body(
+        &self,
+        before: &InstanceDetails,
+        update: &ScaleUpdate,
+        names: &Names,
+    ) -> ApiResult<UpdateInstance> {
+        let id = before.id.clone().unwrap_or_default();
+        let echo = |field: &str, v: &Option<Value>, warn: bool| -> Value {
+            match v {
+                Some(v) => v.clone(),
+                None => {
+                    if warn {
+                        tracing::warn!(
+                            instance = %id, field,
+                            "sesterce: the details do not give {field}; sending null, which may clear it"
+                        );
+                    } else {
+                        tracing::debug!(instance = %id, field, "sesterce: {field} absent from the details; sending null");
+                    }
+                    Value::Null
+                }
+            }
+        };
+        let container_port = before.container_port.clone().filter(|v| !v.is_null()).ok_or_else(|| {
+            ApiError::new(
+                P,
+                ErrorKind::Decode,
+                "the instance details lack containerPort; not sending an update",
+            )
+        })?;
+        let hardware_id = before
+            .hardware_id
+            .clone()
+            .filter(|v| !v.is_null())
+            .or_else(|| {
+                let name = before.hardware_name.as_ref()?;
+                names.hardware.iter().find(|(_, n)| *n == name).map(|(id, _)| Value::from(id.clone()))
+            })
+            .ok_or_else(|| {
+                ApiError::new(
+                    P,
+                    ErrorKind::Decode,
+                    "the instance details lack hardwareId; not sending an update",
+                )
+            })?;
+        let api_key_ids = match (&before.api_keys_ids, &before.api_key_ids) {
+            (Some(v), _) | (None, Some(v)) => v.clone(),
+            (None, None) => echo("apiKeyIds", &None, true),
+        };
+        let configs = update
+            .regions
+            .iter()
+            .map(|r| {
+                match before.containers.iter().find(|c| convert::region_id_text(&c.region_id) == r.region_id)
+                {
+                    Some(c) => AutoScalingConfiguration {
+                        region_id: c.region_id.clone(),
+                        scale: convert::apply_scale(&c.scale, &r.scale),
+                    },
+                    None => AutoScalingConfiguration {
+                        region_id: convert::region_id_json(&r.region_id),
+                        scale: convert::new_scale(&r.scale),
+                    },
+                }
+            })
+            .collect();
+        Ok(UpdateInstance {
+            model_id: echo("modelId", &before.model_id, true),
+            container_port,
+            description: echo("description", &before.description, false),
+            auto_scaling_configurations: configs,
+            pod_lifetime: echo("podLifetime", &before.pod_lifetime, false),
+            envs: echo("envs", &before.envs, false),
+            hardware_id,
+            startup_command: echo("startupCommand", &before.startup_command, false),
+            registry_id: echo("registryId", &before.registry_id, true),
+            api_key_ids,
+        })
+    }
+
+    async fn post_action(&self, id: &str, action: &str) -> ApiResult<()> {
+        // Repeating a start or a stop cannot do harm.
+        let req = self.request(Method::POST, &["ai-inference", "instances", id, action])?.idempotent(true);
+        self.http.send(&req).await.map(|_| ())
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<Value> {
+    serde_json::to_value(v)
+        .map_err(|e| ApiError::new(P, ErrorKind::Other, format!("could not build the request: {e}")))
 }
 
 #[async_trait]
 impl Provider for SesterceClient {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::Sesterce
+        P
     }
+
     fn account(&self) -> &str {
         &self.account
     }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            update_scale: false,
+            update_scale: true,
             update_probes: false,
-            start_stop: false,
-            delete: false,
+            start_stop: true,
+            delete: true,
             logs: false,
             metrics: false,
             logging_config: false,
             per_region_scale: true,
-            pricing: false,
+            pricing: true,
         }
     }
+
     async fn list(&self) -> ApiResult<Vec<Deployment>> {
-        self.todo()
+        let summaries = self.list_summaries().await?;
+        let names = self.names().await;
+        // Every detail request queues on the account's limiter, so at most `max_in_flight` run at once.
+        let details = futures::future::join_all(summaries.iter().map(|s| async move {
+            match s.id.as_deref().filter(|id| !id.is_empty()) {
+                Some(id) => self.details(id).await,
+                None => Err(ApiError::new(P, ErrorKind::Decode, "instance without _id")),
+            }
+        }))
+        .await;
+        Ok(summaries
+            .iter()
+            .zip(details)
+            .map(|(s, d)| match d {
+                Ok(d) => {
+                    let mut full = convert::details(&self.account, &d, &names);
+                    // The list knows the id even when a detail record forgot it.
+                    if full.key.id.is_empty() {
+                        full.key.id = s.id.clone().unwrap_or_default();
+                    }
+                    full
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        account = %self.account, instance = s.id.as_deref().unwrap_or(""), error = %e,
+                        "sesterce: details unavailable, showing the summary"
+                    );
+                    convert::summary(&self.account, s)
+                }
+            })
+            .collect())
     }
-    async fn get(&self, _id: &str) -> ApiResult<Deployment> {
-        self.todo()
+
+    async fn get(&self, id: &str) -> ApiResult<Deployment> {
+        let d = self.details(id).await?;
+        let names = self.names().await;
+        let mut out = convert::details(&self.account, &d, &names);
+        if out.key.id.is_empty() {
+            out.key.id = id.to_string();
+        }
+        Ok(out)
     }
-    async fn update_scale(&self, _id: &str, _u: &ScaleUpdate) -> ApiResult<Applied> {
-        self.todo()
+
+    async fn update_scale(&self, id: &str, update: &ScaleUpdate) -> ApiResult<Applied> {
+        let before = self.details(id).await?;
+        let names = self.names().await;
+        let body = self.update_body(&before, update, &names)?;
+        let current: Vec<AutoScalingConfiguration> = before
+            .containers
+            .iter()
+            .map(|c| AutoScalingConfiguration { region_id: c.region_id.clone(), scale: c.scale.clone() })
+            .collect();
+        if body.auto_scaling_configurations == current {
+            let mut d = convert::details(&self.account, &before, &names);
+            if d.key.id.is_empty() {
+                d.key.id = id.to_string();
+            }
+            return Ok(Applied::NoChange(Box::new(d)));
+        }
+        let req = self.request(Method::PATCH, &["ai-inference", "instances", id])?.json(to_json(&body)?);
+        self.http.send(&req).await?;
+        Ok(Applied::Done(Box::new(self.get(id).await?)))
     }
-    async fn update_probes(&self, _id: &str, _p: &Probes) -> ApiResult<Applied> {
-        self.todo()
+
+    async fn update_probes(&self, _id: &str, _probes: &Probes) -> ApiResult<Applied> {
+        Err(ApiError::unsupported(P, "probes"))
     }
-    async fn start(&self, _id: &str) -> ApiResult<()> {
-        self.todo()
+
+    async fn start(&self, id: &str) -> ApiResult<()> {
+        self.post_action(id, "start").await
     }
-    async fn stop(&self, _id: &str) -> ApiResult<()> {
-        self.todo()
+
+    async fn stop(&self, id: &str) -> ApiResult<()> {
+        self.post_action(id, "stop").await
     }
-    async fn delete(&self, _id: &str) -> ApiResult<()> {
-        self.todo()
+
+    async fn delete(&self, id: &str) -> ApiResult<()> {
+        let req = self.request(Method::DELETE, &["ai-inference", "instances", id])?;
+        self.http.send(&req).await.map(|_| ())
+    }
+
+    async fn regions(&self) -> ApiResult<Vec<RegionInfo>> {
+        let (regions, names) = tokio::join!(self.regions_wire(), self.names());
+        Ok(regions?.iter().map(|r| convert::region_info(r, &names)).collect())
+    }
+
+    async fn hardware(&self) -> ApiResult<Vec<HardwareInfo>> {
+        Ok(self.hardwares().await?.iter().map(convert::hardware).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_list_becomes_field_errors() {
+        let body = br#"{"statusCode":400,"message":["autoScalingConfigurations.0.scale.max must not be greater than 300","containerPort must not be less than 1"]}"#;
+        let e = parse_error(P, 400, body);
+        assert_eq!(e.kind, ErrorKind::Validation);
+        assert_eq!(e.status, Some(400));
+        assert_eq!(
+            e.fields,
+            [
+                (
+                    "autoScalingConfigurations.0.scale.max".to_string(),
+                    "must not be greater than 300".to_string()
+                ),
+                ("containerPort".to_string(), "must not be less than 1".to_string())
+            ]
+        );
+        assert!(
+            e.to_string().contains("autoScalingConfigurations.0.scale.max: must not be greater than 300")
+        );
+    }
+
+    #[test]
+    fn string_message_and_foreign_bodies() {
+        let e = parse_error(P, 401, br#"{"statusCode":401,"message":"Invalid API key"}"#);
+        assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Auth, "Invalid API key"));
+        let e = parse_error(P, 502, b"<html>bad gateway</html>");
+        assert_eq!(e.kind, ErrorKind::Server);
+        assert!(e.message.contains("bad gateway"));
+        let e = parse_error(P, 500, b"");
+        assert_eq!(e.message, "HTTP 500");
     }
 }
