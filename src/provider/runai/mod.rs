@@ -39,6 +39,8 @@ pub struct RunaiClient {
     client_id: String,
     client_secret: Option<Secret>,
     http: Http,
+    /// Page size of list calls.
+    page: u32,
     /// The cached token. Held across the token request so that concurrent callers share one refresh.
     token: tokio::sync::Mutex<Option<Token>>,
 }
@@ -103,8 +105,15 @@ impl RunaiClient {
             client_id,
             client_secret,
             http: Http::new(client, P, spec.max_in_flight, spec.retry, parser),
+            page: PAGE,
             token: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// Uses pages of `n` items in list calls (1..=500; the API's default is 50).
+    pub fn with_page_size(mut self, n: u32) -> Self {
+        self.page = n.clamp(1, 500);
+        self
     }
 
     fn url(&self, path: &str) -> String {
@@ -188,7 +197,7 @@ impl RunaiClient {
         for _ in 0..MAX_PAGES {
             let req = Request::new(Method::GET, self.url(&format!("/api/v1/workloads/{id}/pods")))
                 .query("offset", offset)
-                .query("limit", PAGE);
+                .query("limit", self.page);
             let page: wire::PodsPage = self.get_json(req).await?;
             let n = page.pods.len();
             out.extend(page.pods);
@@ -384,7 +393,7 @@ impl Provider for RunaiClient {
             let req = Request::new(Method::GET, self.url("/api/v1/workloads"))
                 .query("filterBy", "type==Inference")
                 .query("offset", offset)
-                .query("limit", PAGE);
+                .query("limit", self.page);
             let page: wire::WorkloadsPage = self.get_json(req).await?;
             let n = page.workloads.len();
             // The server's support for the type filter is not confirmed: check it here too.

@@ -96,7 +96,9 @@ pub fn autoscaling(v: &Value, prefix: &str) -> Result<(), String> {
         match p.as_f64() {
             Some(p) if (1.0..=100.0).contains(&p) => {}
             _ => {
-                return Err(format!("{prefix}.metricThresholdPercentage: must be a number between 1 and 100"));
+                return Err(format!(
+                    "{prefix}.metricThresholdPercentage: must be a number between 1 and 100"
+                ));
             }
         }
     }
