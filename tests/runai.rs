@@ -475,21 +475,23 @@ async fn update_probes_changes_only_the_edited_keys() {
     assert_eq!(p.get(&id).await.unwrap().probes, Some(Probes::default()));
 
     // And from nothing back to a probe.
-    let mut on = Probes::default();
-    on.readiness = Some(ProbeConfig {
-        enabled: true,
-        probe: infertop::model::Probe {
-            http_get: Some(HttpGetAction {
-                path: "/ready".into(),
-                port: 8000,
-                scheme: "HTTPS".into(),
-                host: None,
-                headers: Default::default(),
-            }),
-            period_seconds: Some(7),
-            ..Default::default()
-        },
-    });
+    let on = Probes {
+        readiness: Some(ProbeConfig {
+            enabled: true,
+            probe: infertop::model::Probe {
+                http_get: Some(HttpGetAction {
+                    path: "/ready".into(),
+                    port: 8000,
+                    scheme: "HTTPS".into(),
+                    host: None,
+                    headers: Default::default(),
+                }),
+                period_seconds: Some(7),
+                ..Default::default()
+            },
+        }),
+        ..Default::default()
+    };
     let d = p.update_probes(&id, &on).await.unwrap();
     assert_eq!(d.deployment().probes.as_ref(), Some(&on));
 }

@@ -49,11 +49,11 @@ pub fn scale(a: Option<&wire::AutoScaling>) -> Scale {
 pub fn hardware(c: &wire::Compute) -> Option<String> {
     let devices = c.gpu_devices_request.unwrap_or(0).max(0);
     let kind = c.gpu_request_type.as_deref().unwrap_or("portion");
-    if kind == "memory" {
-        if let Some(m) = c.gpu_memory_request.as_ref().filter(|m| !m.is_empty()) {
-            let n = if devices > 1 { format!("{devices}× ") } else { String::new() };
-            return Some(format!("{n}{m} GPU memory"));
-        }
+    if kind == "memory"
+        && let Some(m) = c.gpu_memory_request.as_ref().filter(|m| !m.is_empty())
+    {
+        let n = if devices > 1 { format!("{devices}× ") } else { String::new() };
+        return Some(format!("{n}{m} GPU memory"));
     }
     if devices > 1 {
         return Some(format!("{devices} GPU"));

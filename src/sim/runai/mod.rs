@@ -29,6 +29,15 @@ fn error(status: u16, message: impl Into<String>) -> Response {
     (code, Json(json!({ "code": status, "message": message.into() }))).into_response()
 }
 
+/// A failed check, answered as `{code, message}` (small, unlike a whole `Response`).
+struct Fail(u16, String);
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        error(self.0, self.1)
+    }
+}
+
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (status, Json(json!({ "error": error, "error_description": description }))).into_response()
 }
@@ -47,7 +56,7 @@ fn lock(state: &SimState) -> MutexGuard<'_, Store> {
 }
 
 /// Checks the bearer token, then brings the store up to the current simulated time.
-fn authorize<'a>(state: &'a SimState, headers: &HeaderMap) -> Result<MutexGuard<'a, Store>, Response> {
+fn authorize<'a>(state: &'a SimState, headers: &HeaderMap) -> Result<MutexGuard<'a, Store>, Fail> {
     let (now, now_utc) = now_of(state);
     let token = headers
         .get(header::AUTHORIZATION)
@@ -56,10 +65,10 @@ fn authorize<'a>(state: &'a SimState, headers: &HeaderMap) -> Result<MutexGuard<
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim().to_string());
     let Some(token) = token else {
-        return Err(error(401, "Authorization header with a Bearer token is required."));
+        return Err(Fail(401, "Authorization header with a Bearer token is required.".into()));
     };
     let mut store = lock(state);
-    store.check_token(&token, now).map_err(|m| error(401, m))?;
+    store.check_token(&token, now).map_err(|m| Fail(401, m.into()))?;
     store.advance(now, now_utc);
     Ok(store)
 }
@@ -68,12 +77,12 @@ fn param<'a>(q: &'a Params, k: &str) -> Option<&'a str> {
     q.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
 }
 
-fn int_param(q: &Params, k: &str, default: i64, lo: i64, hi: i64) -> Result<i64, Response> {
+fn int_param(q: &Params, k: &str, default: i64, lo: i64, hi: i64) -> Result<i64, Fail> {
     match param(q, k) {
         None => Ok(default),
         Some(v) => match v.trim().parse::<i64>() {
             Ok(n) if (lo..=hi).contains(&n) => Ok(n),
-            _ => Err(error(400, format!("{k}: must be an integer between {lo} and {hi} (got {v:?})"))),
+            _ => Err(Fail(400, format!("{k}: must be an integer between {lo} and {hi} (got {v:?})"))),
         },
     }
 }
@@ -232,15 +241,15 @@ async fn list_workloads(
 ) -> Response {
     let store = match authorize(&state, &headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let offset = match int_param(&q, "offset", 0, 0, i32::MAX as i64) {
         Ok(v) => v as usize,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let limit = match int_param(&q, "limit", 50, 1, 500) {
         Ok(v) => v as usize,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let deleted = param(&q, "deleted") == Some("true");
     let mut filters = Vec::new();
@@ -283,7 +292,7 @@ async fn list_workloads(
 async fn get_workload(State(state): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let store = match authorize(&state, &headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match store.find(&id) {
         Some(w) => Json(w.workload_json()).into_response(),
@@ -299,12 +308,12 @@ async fn workload_pods(
 ) -> Response {
     let store = match authorize(&state, &headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let (offset, limit) =
         match (int_param(&q, "offset", 0, 0, i32::MAX as i64), int_param(&q, "limit", 50, 1, 500)) {
             (Ok(o), Ok(l)) => (o as usize, l as usize),
-            (Err(r), _) | (_, Err(r)) => return r,
+            (Err(r), _) | (_, Err(r)) => return r.into_response(),
         };
     let Some(w) = store.find(&id) else { return not_found() };
     let pods = w.pods_json(store.seed);
@@ -324,24 +333,24 @@ struct MetricsQuery {
     samples: u32,
 }
 
-fn metrics_query(q: &Params, allowed: &[&str]) -> Result<MetricsQuery, Response> {
+fn metrics_query(q: &Params, allowed: &[&str]) -> Result<MetricsQuery, Fail> {
     let types = list_param(q, "metricType");
     if types.is_empty() {
-        return Err(error(400, "metricType: Required parameter is missing"));
+        return Err(Fail(400, "metricType: Required parameter is missing".into()));
     }
     if let Some(bad) = types.iter().find(|t| !allowed.contains(&t.as_str())) {
-        return Err(error(400, format!("metricType: unsupported metric type {bad:?}")));
+        return Err(Fail(400, format!("metricType: unsupported metric type {bad:?}")));
     }
-    let time = |k: &str| -> Result<DateTime<Utc>, Response> {
-        let v = param(q, k).ok_or_else(|| error(400, format!("{k}: Required parameter is missing")))?;
+    let time = |k: &str| -> Result<DateTime<Utc>, Fail> {
+        let v = param(q, k).ok_or_else(|| Fail(400, format!("{k}: Required parameter is missing")))?;
         DateTime::parse_from_rfc3339(v)
             .map(|d| d.with_timezone(&Utc))
-            .map_err(|_| error(400, format!("{k}: must be an ISO 8601 date-time (got {v:?})")))
+            .map_err(|_| Fail(400, format!("{k}: must be an ISO 8601 date-time (got {v:?})")))
     };
     let start = time("start")?;
     let end = time("end")?;
     if end < start {
-        return Err(error(400, "end: must not be before start"));
+        return Err(Fail(400, "end: must not be before start".into()));
     }
     let samples = int_param(q, "numberOfSamples", 20, 0, 1000)? as u32;
     Ok(MetricsQuery { types, start, end, samples })
@@ -363,7 +372,7 @@ fn metrics_for(
 ) -> Response {
     let store = match authorize(state, headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let allowed = match (inference, pod.is_some()) {
         (true, _) => metrics::INFERENCE_TYPES,
@@ -372,7 +381,7 @@ fn metrics_for(
     };
     let mq = match metrics_query(q, allowed) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(w) = store.find(id) else { return not_found() };
     if inference && !w.is_inference() {
@@ -443,18 +452,18 @@ async fn inference_pod_metrics(
     metrics_for(&state, &headers, &id, Some(&pod), &q, true)
 }
 
-fn json_body(body: &[u8]) -> Result<Value, Response> {
-    serde_json::from_slice(body).map_err(|e| error(400, format!("body: invalid JSON ({e})")))
+fn json_body(body: &[u8]) -> Result<Value, Fail> {
+    serde_json::from_slice(body).map_err(|e| Fail(400, format!("body: invalid JSON ({e})")))
 }
 
 async fn create_inference(State(state): State<SimState>, headers: HeaderMap, body: Bytes) -> Response {
     let mut store = match authorize(&state, &headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let body = match json_body(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     store.received.push(("POST".into(), body.clone()));
     let (mut name, project, cluster, prefix, spec) = match check::create(&body) {
@@ -490,7 +499,7 @@ async fn get_inference(
 ) -> Response {
     let store = match authorize(&state, &headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match store.find(&id).filter(|w| w.is_inference()) {
         Some(w) => Json(w.inference_json()).into_response(),
@@ -506,14 +515,14 @@ async fn patch_inference(
 ) -> Response {
     let mut store = match authorize(&state, &headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if store.find(&id).filter(|w| w.is_inference()).is_none() {
         return not_found();
     }
     let body = match json_body(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     store.received.push(("PATCH".into(), body.clone()));
     let sections = match check::update(&body) {
@@ -548,7 +557,7 @@ async fn delete_inference(
 ) -> Response {
     let mut store = match authorize(&state, &headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let (now, now_utc) = now_of(&state);
     let Some(w) = store.find_mut(&id).filter(|w| w.is_inference()) else { return not_found() };
