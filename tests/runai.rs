@@ -463,7 +463,9 @@ async fn update_probes_changes_only_the_edited_keys() {
     // Liveness cannot be expressed: refused before anything is sent.
     let mut live = probes.clone();
     live.liveness = Some(ProbeConfig { enabled: true, probe: Default::default() });
-    assert_eq!(p.update_probes(&id, &live).await.unwrap_err().kind, ErrorKind::Validation);
+    let e = p.update_probes(&id, &live).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation);
+    assert_eq!(e.fields, [("probes".to_string(), "Run:ai offers a readiness probe only".to_string())]);
 
     // Disabling readiness removes only it.
     let off = Probes { readiness: None, ..Default::default() };
@@ -640,7 +642,6 @@ async fn a_wrong_secret_gives_the_providers_message_and_never_the_secret() {
 async fn an_expired_token_is_refreshed_once_on_401_and_refreshes_are_single_flight() {
     let h = sim_with_ttl(600).await;
     let p = client(&h);
-    // A burst on a fresh client shares one token request.
     let ids = {
         let list = p.list().await.unwrap();
         list.iter().map(|d| d.key.id.clone()).collect::<Vec<_>>()
@@ -651,6 +652,7 @@ async fn an_expired_token_is_refreshed_once_on_401_and_refreshes_are_single_flig
     let results = futures::future::join_all(ids.iter().map(|id| p.get(id))).await;
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(tokens_issued(&h), 2, "every request got a 401, one refresh served them all");
+    // A burst on a fresh client shares one token request.
     let fresh = client(&h);
     let results = futures::future::join_all(ids.iter().map(|id| fresh.get(id))).await;
     assert!(results.iter().all(Result::is_ok));

@@ -80,8 +80,9 @@ fn decode<T: serde::de::DeserializeOwned>(v: Value, status: u16) -> ApiResult<T>
     })
 }
 
+/// An edit refused before sending: the field and why are in `fields`.
 fn invalid(field: &str, msg: &str) -> ApiError {
-    let mut e = ApiError::new(P, ErrorKind::Validation, msg.to_string());
+    let mut e = ApiError::new(P, ErrorKind::Validation, "the edit cannot be expressed in the Run:ai API");
     e.fields.push((field.to_string(), msg.to_string()));
     e
 }
