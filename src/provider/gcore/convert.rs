@@ -2,8 +2,8 @@
 
 use super::wire;
 use crate::model::{
-    self, DeploymentKey, ExecAction, HttpGetAction, HttpTrigger, LoggingConfig, ProviderKind,
-    RegionReplicas, Status, TcpSocketAction,
+    self, DeploymentKey, ExecAction, HttpGetAction, HttpTrigger, LoggingConfig, ProviderKind, RegionReplicas,
+    Status, TcpSocketAction,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -169,8 +169,14 @@ fn non_empty(s: &Option<String>) -> Option<String> {
 }
 
 /// A v3 deployment. `detail` says whether it came from a GET of the one deployment.
-pub fn deployment_v3(w: &wire::Deployment, account: &str, names: &RegionNames, detail: bool) -> model::Deployment {
-    let key = DeploymentKey { provider: ProviderKind::Gcore, account: account.to_string(), id: w.name.clone() };
+pub fn deployment_v3(
+    w: &wire::Deployment,
+    account: &str,
+    names: &RegionNames,
+    detail: bool,
+) -> model::Deployment {
+    let key =
+        DeploymentKey { provider: ProviderKind::Gcore, account: account.to_string(), id: w.name.clone() };
     let status = Status::from_gcore(w.status.as_deref().unwrap_or(""));
     let mut d = model::Deployment::new(key, w.name.clone(), status);
     d.image = non_empty(&w.image);
@@ -289,10 +295,7 @@ pub fn triggers_json(t: &model::Triggers, raw: Option<&Value>) -> Value {
 /// A probe as the API takes it: every handler key present (null when absent), thresholds when known.
 pub fn probe_json(p: &model::Probe) -> Value {
     let mut m = Map::new();
-    m.insert(
-        "exec".into(),
-        p.exec.as_ref().map(|e| json!({ "command": e.command })).unwrap_or(Value::Null),
-    );
+    m.insert("exec".into(), p.exec.as_ref().map(|e| json!({ "command": e.command })).unwrap_or(Value::Null));
     m.insert(
         "http_get".into(),
         p.http_get
@@ -310,10 +313,7 @@ pub fn probe_json(p: &model::Probe) -> Value {
             })
             .unwrap_or(Value::Null),
     );
-    m.insert(
-        "tcp_socket".into(),
-        p.tcp_socket.map(|t| json!({ "port": t.port })).unwrap_or(Value::Null),
-    );
+    m.insert("tcp_socket".into(), p.tcp_socket.map(|t| json!({ "port": t.port })).unwrap_or(Value::Null));
     for (k, v) in [
         ("failure_threshold", p.failure_threshold),
         ("initial_delay_seconds", p.initial_delay_seconds),

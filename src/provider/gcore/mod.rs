@@ -67,7 +67,10 @@ pub fn parse_error(provider: ProviderKind, status: u16, body: &[u8]) -> ApiError
         match v {
             Value::Array(msgs) => {
                 for m in msgs {
-                    fields.push((field.clone(), m.as_str().map(str::to_string).unwrap_or_else(|| m.to_string())));
+                    fields.push((
+                        field.clone(),
+                        m.as_str().map(str::to_string).unwrap_or_else(|| m.to_string()),
+                    ));
                 }
             }
             Value::String(m) => fields.push((field, m)),
@@ -82,7 +85,11 @@ pub fn parse_error(provider: ProviderKind, status: u16, body: &[u8]) -> ApiError
 
 fn decode<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
     serde_path_to_error::deserialize(v).map_err(|e| {
-        ApiError::new(P, ErrorKind::Decode, format!("could not read the response ({} at {})", e.inner(), e.path()))
+        ApiError::new(
+            P,
+            ErrorKind::Decode,
+            format!("could not read the response ({} at {})", e.inner(), e.path()),
+        )
     })
 }
 
@@ -317,7 +324,8 @@ impl GcoreClient {
                 s.insert("cooldown_period".into(), v);
             }
             let polling = keep("polling_interval", scale.polling_interval_seconds);
-            let mut triggers = convert::triggers_json(&scale.triggers, old_scale.and_then(|o| o.get("triggers")));
+            let mut triggers =
+                convert::triggers_json(&scale.triggers, old_scale.and_then(|o| o.get("triggers")));
             if self.api == GcoreApi::V2 {
                 // v2 has neither a polling interval nor an sqs trigger.
                 if let Some(t) = triggers.as_object_mut()
@@ -373,7 +381,11 @@ impl GcoreClient {
     }
 
     /// Price of a configuration: `containers` is `(region_id, max replicas)`.
-    pub async fn price_preview(&self, flavor: &str, containers: &[(i64, u32)]) -> ApiResult<wire::PricePreview> {
+    pub async fn price_preview(
+        &self,
+        flavor: &str,
+        containers: &[(i64, u32)],
+    ) -> ApiResult<wire::PricePreview> {
         let body = json!({
             "flavor_name": flavor,
             "containers": containers
@@ -554,7 +566,8 @@ impl Provider for GcoreClient {
     async fn delete(&self, id: &str) -> ApiResult<()> {
         match self.api {
             GcoreApi::V3 => {
-                let ids: wire::TaskIds = self.http.json(&self.req(Method::DELETE, &self.v3_one(id, ""))).await?;
+                let ids: wire::TaskIds =
+                    self.http.json(&self.req(Method::DELETE, &self.v3_one(id, ""))).await?;
                 self.wait_tasks(&ids.tasks).await.map(|_| ())
             }
             GcoreApi::V2 => self.http.send(&self.req(Method::DELETE, &self.v2_one(id, ""))).await.map(|_| ()),
@@ -589,7 +602,7 @@ impl Provider for GcoreClient {
                     .iter()
                     .map(|l| convert::log_line(l, query.region_id.as_deref()))
                     .collect();
-                lines.sort_by(|a, b| b.time.cmp(&a.time));
+                lines.sort_by_key(|l| std::cmp::Reverse(l.time));
                 lines.truncate(limit as usize);
                 Ok(lines)
             }
@@ -614,7 +627,12 @@ impl Provider for GcoreClient {
                     .map(|c| {
                         c.capacity
                             .iter()
-                            .map(|f| (f.flavor_name.clone(), f.capacity.unwrap_or(0).clamp(0, u32::MAX as i64) as u32))
+                            .map(|f| {
+                                (
+                                    f.flavor_name.clone(),
+                                    f.capacity.unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
+                                )
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -639,7 +657,8 @@ mod tests {
 
     #[test]
     fn error_body_carries_message_fields_and_request_id() {
-        let body = br#"{"exception_class":"ValidationError","message":"Validation Error: {'name': ['too short']}",
+        let body =
+            br#"{"exception_class":"ValidationError","message":"Validation Error: {'name': ['too short']}",
             "request_id":"r-1","invalid_fields":{"name":["too short"],"port":"bad"}}"#;
         let e = parse_error(P, 400, body);
         assert_eq!(e.kind, ErrorKind::Validation);

@@ -476,7 +476,8 @@ mod tests {
 
     #[test]
     fn v2_logs_in_any_shape() {
-        let one = json!({"time": "2024-10-14T14:54:04.82851142Z", "pod": "p", "message": "m", "region_id": 7});
+        let one =
+            json!({"time": "2024-10-14T14:54:04.82851142Z", "pod": "p", "message": "m", "region_id": 7});
         for v in [json!({"count": 1, "results": [one.clone()]}), json!([one.clone()]), one] {
             let l: LogsV2 = serde_json::from_value(v).unwrap();
             assert_eq!(l.into_lines().len(), 1);

@@ -32,6 +32,7 @@ pub struct Flavor {
 }
 
 impl Flavor {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         name: &str,
         cpu: f64,
