@@ -763,4 +763,17 @@ mod tests {
         assert_eq!(la, b.logs(&b.deployments[0], None));
         assert!(la.windows(2).all(|w| w[0].0 >= w[1].0));
     }
+
+    #[test]
+    fn generated_fleets_build_and_render() {
+        let f = FleetSpec::generated(60, 9);
+        let st = Store::new(&f, 9, Utc::now());
+        assert_eq!(st.deployments.len(), 20);
+        for d in &st.deployments {
+            let v = d.v3_json();
+            assert!(v["containers"].as_array().is_some_and(|c| !c.is_empty()));
+            assert!(st.flavor(&d.flavor).is_some());
+            assert_eq!(d.v2_json()["flavor_id"], json!(flavor_uuid(&d.flavor)));
+        }
+    }
 }
