@@ -1,63 +1,691 @@
-//! Gcore client (placeholder until the gcore work lands: every call says it is not implemented).
+//! Gcore Everywhere Inference client: the v3 API (`/cloud/v3/inference/{project_id}/deployments`, partial
+//! PATCH, task polling) and the legacy v2 API (`/cloud/v2/inference/deployments/{instance_id}`, full-replace
+//! PUT), chosen per account by [`AccountSpec::gcore_api`].
+//!
+//! Edits always read the deployment's wire JSON right before sending and change only what the edit changes:
+//! on v3 the PATCH carries only `containers` (sent whole, each with the cooldown, polling and triggers it
+//! had) or only `probes`; on v2 the PUT carries every field of the deployment as read, because a v2 PUT
+//! resets whatever it leaves out.
 
-use super::{AccountSpec, ApiError, ApiResult, Applied, Capabilities, ErrorKind, Provider};
-use crate::model::{Deployment, Probes, ProviderKind, ScaleUpdate};
+pub mod convert;
+pub mod wire;
+
+use super::http::{Http, Request, fallback_message};
+use super::{
+    AccountSpec, ApiError, ApiResult, Applied, Capabilities, Credentials, ErrorKind, GcoreApi, LogQuery,
+    Provider, Secret,
+};
+use crate::model::{
+    Deployment, HardwareInfo, LogLine, ProbeSlot, Probes, ProviderKind, RegionInfo, RegionScale, ScaleUpdate,
+};
 use async_trait::async_trait;
+use convert::RegionNames;
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+use std::sync::Mutex;
+use std::time::Duration;
+
+const P: ProviderKind = ProviderKind::Gcore;
+
+/// Default page size of list calls (the API's maximum and default).
+pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+/// Default interval between two polls of a task.
+pub const DEFAULT_TASK_POLL: Duration = Duration::from_secs(1);
+/// How long a task may take before the client gives up waiting.
+pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(1800);
 
 pub struct GcoreClient {
     account: String,
+    api: GcoreApi,
+    base_url: String,
+    api_key: Secret,
+    project_id: i64,
+    http: Http,
+    page_size: u32,
+    task_poll: Duration,
+    task_timeout: Duration,
+    /// The regions catalog (id -> display name), fetched once.
+    region_names: Mutex<Option<RegionNames>>,
+}
+
+/// Parses the Cloud API's error body `{exception_class, message, request_id, invalid_fields?}`.
+pub fn parse_error(provider: ProviderKind, status: u16, body: &[u8]) -> ApiError {
+    let kind = ApiError::kind_for_status(status);
+    let parsed: Option<wire::ErrorBody> = serde_json::from_slice(body).ok();
+    let Some(b) = parsed.filter(|b| b.message.is_some() || b.exception_class.is_some() || b.detail.is_some())
+    else {
+        return ApiError::new(provider, kind, fallback_message(status, body)).with_status(status);
+    };
+    let message = match (&b.message, &b.detail) {
+        (Some(m), _) => m.clone(),
+        (None, Some(Value::String(d))) => d.clone(),
+        (None, Some(d)) => d.to_string(),
+        (None, None) => b.exception_class.clone().unwrap_or_default(),
+    };
+    let mut fields = Vec::new();
+    for (field, v) in b.invalid_fields.unwrap_or_default() {
+        match v {
+            Value::Array(msgs) => {
+                for m in msgs {
+                    fields.push((
+                        field.clone(),
+                        m.as_str().map(str::to_string).unwrap_or_else(|| m.to_string()),
+                    ));
+                }
+            }
+            Value::String(m) => fields.push((field, m)),
+            other => fields.push((field, other.to_string())),
+        }
+    }
+    let mut e = ApiError::new(provider, kind, message).with_status(status);
+    e.fields = fields;
+    e.request_id = b.request_id;
+    e
+}
+
+fn decode<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        ApiError::new(
+            P,
+            ErrorKind::Decode,
+            format!("could not read the response ({} at {})", e.inner(), e.path()),
+        )
+    })
+}
+
+fn region_int(field: &str, id: &str) -> ApiResult<i64> {
+    id.trim().parse::<i64>().map_err(|_| {
+        let mut e = ApiError::new(P, ErrorKind::Validation, format!("region id {id:?} is not a number"));
+        e.fields.push((field.to_string(), "Gcore region ids are integers".into()));
+        e
+    })
 }
 
 impl GcoreClient {
-    pub fn new(spec: &AccountSpec, _client: reqwest::Client) -> Self {
-        GcoreClient { account: spec.name.clone() }
+    pub fn new(spec: &AccountSpec, client: reqwest::Client) -> Self {
+        let (api_key, project_id) = match &spec.credentials {
+            Credentials::Gcore { api_key, project_id } => (api_key.clone(), *project_id),
+            // A mismatched account spec: every call then fails with 401 from the server.
+            _ => (Secret::new(""), 0),
+        };
+        GcoreClient {
+            account: spec.name.clone(),
+            api: spec.gcore_api,
+            base_url: spec.base_url.trim_end_matches('/').to_string(),
+            api_key,
+            project_id,
+            http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error),
+            page_size: DEFAULT_PAGE_SIZE,
+            task_poll: DEFAULT_TASK_POLL,
+            task_timeout: DEFAULT_TASK_TIMEOUT,
+            region_names: Mutex::new(None),
+        }
     }
 
-    fn todo<T>(&self) -> ApiResult<T> {
-        Err(ApiError::new(ProviderKind::Gcore, ErrorKind::Unsupported, "not implemented yet"))
+    /// Items per list request (1..=1000).
+    pub fn with_page_size(mut self, n: u32) -> Self {
+        self.page_size = n.clamp(1, 1000);
+        self
+    }
+
+    /// Interval between two polls of a task.
+    pub fn with_task_poll_interval(mut self, d: Duration) -> Self {
+        self.task_poll = d;
+        self
+    }
+
+    /// Longest wait for a task.
+    pub fn with_task_timeout(mut self, d: Duration) -> Self {
+        self.task_timeout = d;
+        self
+    }
+
+    pub fn api(&self) -> GcoreApi {
+        self.api
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    fn req(&self, method: Method, path: &str) -> Request {
+        Request::new(method, self.url(path))
+            .header("authorization", &format!("APIKey {}", self.api_key.expose()))
+            .header("accept", "application/json")
+    }
+
+    fn enc(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+
+    fn v3(&self, rest: &str) -> String {
+        format!("/cloud/v3/inference/{}/deployments{rest}", self.project_id)
+    }
+
+    fn v3_one(&self, name: &str, rest: &str) -> String {
+        self.v3(&format!("/{}{rest}", Self::enc(name)))
+    }
+
+    fn v2_one(&self, id: &str, rest: &str) -> String {
+        format!("/cloud/v2/inference/deployments/{}{rest}", Self::enc(id))
+    }
+
+    /// Every page of a `{count, results}` list.
+    async fn paged<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        extra: &[(&str, String)],
+    ) -> ApiResult<Vec<T>> {
+        let mut out: Vec<T> = Vec::new();
+        let mut offset: u64 = 0;
+        loop {
+            let mut r = self.req(Method::GET, path);
+            for (k, v) in extra {
+                r = r.query(k, v);
+            }
+            r = r.query("limit", self.page_size);
+            if offset > 0 {
+                r = r.query("offset", offset);
+            }
+            let page: wire::Page<T> = self.http.json(&r).await?;
+            let n = page.results.len() as u64;
+            out.extend(page.results);
+            offset += n;
+            let total = page.count.unwrap_or(0);
+            if n == 0 || offset >= total {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// The regions catalog's names, fetched on first use; an unreachable catalog only costs the names.
+    async fn names(&self) -> RegionNames {
+        if let Some(n) = self.region_names.lock().ok().and_then(|g| g.clone()) {
+            return n;
+        }
+        match self.fetch_regions().await {
+            Ok(regions) => {
+                let names: RegionNames = regions
+                    .iter()
+                    .filter_map(|r| Some((r.id?.to_string(), r.display_name.clone()?)))
+                    .collect();
+                if let Ok(mut g) = self.region_names.lock() {
+                    *g = Some(names.clone());
+                }
+                names
+            }
+            Err(e) => {
+                tracing::debug!(account = %self.account, error = %e, "gcore regions catalog unavailable");
+                RegionNames::new()
+            }
+        }
+    }
+
+    async fn fetch_regions(&self) -> ApiResult<Vec<wire::Region>> {
+        self.paged("/cloud/v1/regions", &[("product", "inference".to_string())]).await
+    }
+
+    /// The deployment's wire JSON, exactly as the API returned it (v3 by name, v2 by instance id).
+    pub async fn raw(&self, id: &str) -> ApiResult<Value> {
+        let path = match self.api {
+            GcoreApi::V3 => self.v3_one(id, ""),
+            GcoreApi::V2 => self.v2_one(id, ""),
+        };
+        self.http.json(&self.req(Method::GET, &path)).await
+    }
+
+    fn convert(&self, raw: Value, names: &RegionNames, detail: bool) -> ApiResult<Deployment> {
+        Ok(match self.api {
+            GcoreApi::V3 => convert::deployment_v3(&decode(raw)?, &self.account, names, detail),
+            GcoreApi::V2 => convert::deployment_v2(&decode(raw)?, &self.account, names, detail),
+        })
+    }
+
+    /// Follows tasks until each is FINISHED; a task in ERROR becomes an error carrying the task's message.
+    async fn wait_tasks(&self, ids: &[String]) -> ApiResult<Vec<wire::Task>> {
+        let mut done = Vec::with_capacity(ids.len());
+        let deadline = tokio::time::Instant::now() + self.task_timeout;
+        for id in ids {
+            loop {
+                let path = format!("/cloud/v1/tasks/{}", Self::enc(id));
+                let task: wire::Task = self.http.json(&self.req(Method::GET, &path)).await?;
+                match task.state.as_deref() {
+                    Some("FINISHED") => {
+                        done.push(task);
+                        break;
+                    }
+                    Some("ERROR") => {
+                        let msg = task.error.clone().filter(|e| !e.is_empty()).unwrap_or_else(|| {
+                            format!("task {id} ({}) failed", task.task_type.as_deref().unwrap_or("?"))
+                        });
+                        let mut e = ApiError::new(P, ErrorKind::Other, msg);
+                        e.request_id = task.request_id;
+                        return Err(e);
+                    }
+                    _ => {}
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(ApiError::new(
+                        P,
+                        ErrorKind::Timeout,
+                        format!("task {id} did not finish within {} s", self.task_timeout.as_secs()),
+                    ));
+                }
+                tokio::time::sleep(self.task_poll).await;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Sends a v3 mutation that answers `{"tasks": [...]}`, follows the tasks, and reads the deployment back.
+    async fn v3_mutation(&self, name: &str, body: Value) -> ApiResult<Applied> {
+        let r = self.req(Method::PATCH, &self.v3_one(name, "")).json(body);
+        let ids: wire::TaskIds = self.http.json(&r).await?;
+        if ids.tasks.is_empty() {
+            return Ok(Applied::NoChange(Box::new(self.get(name).await?)));
+        }
+        self.wait_tasks(&ids.tasks).await?;
+        Ok(Applied::Done(Box::new(self.get(name).await?)))
+    }
+
+    /// Sends a v2 full-replace PUT built from the deployment as read, then reads it back.
+    async fn v2_put(&self, id: &str, body: Value) -> ApiResult<Applied> {
+        let r = self.req(Method::PUT, &self.v2_one(id, "")).json(body).idempotent(true);
+        self.http.send(&r).await?;
+        Ok(Applied::Done(Box::new(self.get(id).await?)))
+    }
+
+    /// The wire `containers` for a scale edit, each starting from the region's current JSON (`raw`).
+    fn containers_json(&self, raw: &Value, update: &ScaleUpdate) -> ApiResult<Vec<Value>> {
+        let current = raw.get("containers").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut out = Vec::with_capacity(update.regions.len());
+        for (i, RegionScale { region_id, scale }) in update.regions.iter().enumerate() {
+            let rid = region_int(&format!("regions[{i}].region"), region_id)?;
+            let old = current.iter().find(|c| c.get("region_id").and_then(Value::as_i64) == Some(rid));
+            let old_scale = old.and_then(|c| c.get("scale")).and_then(Value::as_object);
+            let mut s = Map::new();
+            s.insert("min".into(), json!(scale.min));
+            s.insert("max".into(), json!(scale.max));
+            let keep = |key: &str, v: Option<u32>| -> Option<Value> {
+                match v {
+                    Some(v) => Some(json!(v)),
+                    None => old_scale.and_then(|o| o.get(key)).filter(|v| !v.is_null()).cloned(),
+                }
+            };
+            if let Some(v) = keep("cooldown_period", scale.cooldown_seconds) {
+                s.insert("cooldown_period".into(), v);
+            }
+            let polling = keep("polling_interval", scale.polling_interval_seconds);
+            let mut triggers =
+                convert::triggers_json(&scale.triggers, old_scale.and_then(|o| o.get("triggers")));
+            if self.api == GcoreApi::V2 {
+                // v2 has neither a polling interval nor an sqs trigger.
+                if let Some(t) = triggers.as_object_mut()
+                    && t.get("sqs").is_some_and(Value::is_null)
+                {
+                    t.remove("sqs");
+                }
+                if let Some(p) = old_scale.and_then(|o| o.get("polling_interval")) {
+                    s.insert("polling_interval".into(), p.clone());
+                }
+            } else if let Some(p) = polling {
+                s.insert("polling_interval".into(), p);
+            }
+            s.insert("triggers".into(), triggers);
+            // Unknown keys of the old scale object travel back untouched.
+            if let Some(o) = old_scale {
+                for (k, v) in o {
+                    if !s.contains_key(k) && !matches!(k.as_str(), "cooldown_period" | "polling_interval") {
+                        s.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            out.push(json!({ "region_id": rid, "scale": Value::Object(s) }));
+        }
+        Ok(out)
+    }
+
+    /// A v2 PUT body from the deployment's wire JSON: every field as read, minus the read-only ones.
+    fn v2_body(raw: &Value) -> Value {
+        let mut body = raw.as_object().cloned().unwrap_or_default();
+        for k in ["id", "status", "address", "created_at"] {
+            body.remove(k);
+        }
+        if body.get("envs").is_none_or(Value::is_null) {
+            body.insert("envs".into(), json!({}));
+        }
+        if body.get("api_key_ids").is_none_or(Value::is_null) {
+            body.insert("api_key_ids".into(), json!([]));
+        }
+        if body.get("auth_enabled").is_some_and(Value::is_null) {
+            body.remove("auth_enabled");
+        }
+        if let Some(Value::Array(cs)) = body.get_mut("containers") {
+            for c in cs.iter_mut() {
+                if let Some(o) = c.as_object_mut() {
+                    o.remove("deploy_status");
+                    o.remove("error_message");
+                    o.remove("address");
+                }
+            }
+        }
+        Value::Object(body)
+    }
+
+    /// Price of a configuration: `containers` is `(region_id, max replicas)`.
+    pub async fn price_preview(
+        &self,
+        flavor: &str,
+        containers: &[(i64, u32)],
+    ) -> ApiResult<wire::PricePreview> {
+        let body = json!({
+            "flavor_name": flavor,
+            "containers": containers
+                .iter()
+                .map(|(r, max)| json!({ "region_id": r, "scale": { "max": max } }))
+                .collect::<Vec<_>>(),
+        });
+        let r = self.req(Method::POST, "/cloud/v2/pricing/inference/deployments").json(body).idempotent(true);
+        self.http.json(&r).await
+    }
+
+    /// Creates a v3 deployment from a create body (`InferenceInstanceInSerializerV3`), follows its task and
+    /// reads the new deployment.
+    pub async fn create(&self, body: &Value) -> ApiResult<Applied> {
+        if self.api != GcoreApi::V3 {
+            return Err(ApiError::unsupported(P, "create on the legacy v2 API"));
+        }
+        let r = self.req(Method::POST, &self.v3("")).json(body.clone());
+        let ids: wire::TaskIds = self.http.json(&r).await?;
+        if ids.tasks.is_empty() {
+            return Err(ApiError::new(P, ErrorKind::Decode, "the create answer held no task"));
+        }
+        let tasks = self.wait_tasks(&ids.tasks).await?;
+        let name = tasks
+            .iter()
+            .filter_map(|t| t.created_resources.as_ref()?.inference_instances.as_ref()?.first().cloned())
+            .next()
+            .or_else(|| body.get("name").and_then(Value::as_str).map(str::to_string))
+            .ok_or_else(|| ApiError::new(P, ErrorKind::Decode, "the create task named no deployment"))?;
+        Ok(Applied::Done(Box::new(self.get(&name).await?)))
+    }
+
+    /// The flavors catalog (wire form).
+    pub async fn flavors(&self) -> ApiResult<Vec<wire::Flavor>> {
+        self.paged("/cloud/v3/inference/flavors", &[]).await
+    }
+
+    /// Capacity per region and flavor (wire form).
+    pub async fn capacity(&self) -> ApiResult<Vec<wire::RegionCapacity>> {
+        let r = self.req(Method::GET, "/cloud/v3/inference/capacity");
+        let page: wire::Page<wire::RegionCapacity> = self.http.json(&r).await?;
+        Ok(page.results)
     }
 }
 
 #[async_trait]
 impl Provider for GcoreClient {
     fn kind(&self) -> ProviderKind {
-        ProviderKind::Gcore
+        P
     }
     fn account(&self) -> &str {
         &self.account
     }
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            update_scale: false,
-            update_probes: false,
-            start_stop: false,
-            delete: false,
-            logs: false,
+            update_scale: true,
+            update_probes: true,
+            start_stop: true,
+            delete: true,
+            logs: true,
             metrics: false,
-            logging_config: false,
+            logging_config: self.api == GcoreApi::V3,
             per_region_scale: true,
+            // Gcore prices a configuration (`price_preview`), not a deployment: no price per deployment.
             pricing: false,
         }
     }
+
     async fn list(&self) -> ApiResult<Vec<Deployment>> {
-        self.todo()
+        let names = self.names().await;
+        match self.api {
+            GcoreApi::V3 => {
+                let items: Vec<wire::Deployment> = self.paged(&self.v3(""), &[]).await?;
+                Ok(items.iter().map(|w| convert::deployment_v3(w, &self.account, &names, false)).collect())
+            }
+            GcoreApi::V2 => {
+                let items: Vec<wire::DeploymentV2> = self
+                    .paged("/cloud/v2/inference/deployments", &[("project_id", self.project_id.to_string())])
+                    .await?;
+                Ok(items.iter().map(|w| convert::deployment_v2(w, &self.account, &names, false)).collect())
+            }
+        }
     }
-    async fn get(&self, _id: &str) -> ApiResult<Deployment> {
-        self.todo()
+
+    async fn get(&self, id: &str) -> ApiResult<Deployment> {
+        let raw = self.raw(id).await?;
+        let names = self.names().await;
+        self.convert(raw, &names, true)
     }
-    async fn update_scale(&self, _id: &str, _u: &ScaleUpdate) -> ApiResult<Applied> {
-        self.todo()
+
+    async fn update_scale(&self, id: &str, update: &ScaleUpdate) -> ApiResult<Applied> {
+        let raw = self.raw(id).await?;
+        let containers = self.containers_json(&raw, update)?;
+        match self.api {
+            GcoreApi::V3 => self.v3_mutation(id, json!({ "containers": containers })).await,
+            GcoreApi::V2 => {
+                let mut body = Self::v2_body(&raw);
+                let before = body.get("containers").cloned();
+                if before.as_ref() == Some(&Value::Array(containers.clone())) {
+                    return Ok(Applied::NoChange(Box::new(self.get(id).await?)));
+                }
+                body["containers"] = Value::Array(containers);
+                self.v2_put(id, body).await
+            }
+        }
     }
-    async fn update_probes(&self, _id: &str, _p: &Probes) -> ApiResult<Applied> {
-        self.todo()
+
+    async fn update_probes(&self, id: &str, probes: &Probes) -> ApiResult<Applied> {
+        let raw = self.raw(id).await?;
+        let current_wire: Option<wire::Probes> = match raw.get("probes") {
+            Some(v) if !v.is_null() => Some(decode(v.clone())?),
+            _ => None,
+        };
+        let current = current_wire.as_ref().map(convert::probes).unwrap_or_default();
+        let key = |slot: ProbeSlot| match slot {
+            ProbeSlot::Liveness => "liveness_probe",
+            ProbeSlot::Readiness => "readiness_probe",
+            ProbeSlot::Startup => "startup_probe",
+        };
+        match self.api {
+            GcoreApi::V3 => {
+                // PATCH: a slot left out is left unchanged; `{"enabled": false}` turns a probe off.
+                let mut patch = Map::new();
+                for slot in ProbeSlot::ALL {
+                    let (want, have) = (probes.get(slot), current.get(slot));
+                    if want == have {
+                        continue;
+                    }
+                    let v = match want {
+                        Some(c) => convert::probe_config_json(c),
+                        None => json!({ "enabled": false }),
+                    };
+                    patch.insert(key(slot).into(), v);
+                }
+                self.v3_mutation(id, json!({ "probes": Value::Object(patch) })).await
+            }
+            GcoreApi::V2 => {
+                let mut body = Self::v2_body(&raw);
+                let old = raw.get("probes").and_then(Value::as_object).cloned().unwrap_or_default();
+                let mut out = Map::new();
+                let mut changed = false;
+                for slot in ProbeSlot::ALL {
+                    let (want, have) = (probes.get(slot), current.get(slot));
+                    let v = if want == have {
+                        old.get(key(slot)).cloned().unwrap_or(Value::Null)
+                    } else {
+                        changed = true;
+                        want.map(convert::probe_config_json).unwrap_or(Value::Null)
+                    };
+                    out.insert(key(slot).into(), v);
+                }
+                if !changed {
+                    return Ok(Applied::NoChange(Box::new(self.get(id).await?)));
+                }
+                let all_null = out.values().all(Value::is_null);
+                body["probes"] = if all_null { Value::Null } else { Value::Object(out) };
+                self.v2_put(id, body).await
+            }
+        }
     }
-    async fn start(&self, _id: &str) -> ApiResult<()> {
-        self.todo()
+
+    async fn start(&self, id: &str) -> ApiResult<()> {
+        let path = match self.api {
+            GcoreApi::V3 => self.v3_one(id, "/start"),
+            GcoreApi::V2 => self.v2_one(id, "/start"),
+        };
+        self.http.send(&self.req(Method::POST, &path).idempotent(true)).await.map(|_| ())
     }
-    async fn stop(&self, _id: &str) -> ApiResult<()> {
-        self.todo()
+
+    async fn stop(&self, id: &str) -> ApiResult<()> {
+        let path = match self.api {
+            GcoreApi::V3 => self.v3_one(id, "/stop"),
+            GcoreApi::V2 => self.v2_one(id, "/stop"),
+        };
+        self.http.send(&self.req(Method::POST, &path).idempotent(true)).await.map(|_| ())
     }
-    async fn delete(&self, _id: &str) -> ApiResult<()> {
-        self.todo()
+
+    async fn delete(&self, id: &str) -> ApiResult<()> {
+        match self.api {
+            GcoreApi::V3 => {
+                let ids: wire::TaskIds =
+                    self.http.json(&self.req(Method::DELETE, &self.v3_one(id, ""))).await?;
+                self.wait_tasks(&ids.tasks).await.map(|_| ())
+            }
+            GcoreApi::V2 => self.http.send(&self.req(Method::DELETE, &self.v2_one(id, ""))).await.map(|_| ()),
+        }
+    }
+
+    async fn logs(&self, id: &str, query: &LogQuery) -> ApiResult<Vec<LogLine>> {
+        let limit = if query.limit == 0 { 100 } else { query.limit.min(1000) };
+        match self.api {
+            GcoreApi::V3 => {
+                let mut r = self
+                    .req(Method::GET, &self.v3_one(id, "/logs"))
+                    .query("limit", limit)
+                    .query("order_by", "time.desc");
+                if let Some(region) = &query.region_id {
+                    r = r.query("region_id", region_int("region_id", region)?);
+                }
+                let page: wire::Page<wire::LogLine> = self.http.json(&r).await?;
+                Ok(page.results.iter().map(|l| convert::log_line(l, None)).collect())
+            }
+            GcoreApi::V2 => {
+                let path = match &query.region_id {
+                    Some(region) => {
+                        self.v2_one(id, &format!("/regions/{}/logs", region_int("region_id", region)?))
+                    }
+                    None => self.v2_one(id, "/logs"),
+                };
+                let r = self.req(Method::GET, &path).query("limit", limit).query("order_by", "time.desc");
+                let logs: wire::LogsV2 = self.http.json(&r).await?;
+                let mut lines: Vec<LogLine> = logs
+                    .into_lines()
+                    .iter()
+                    .map(|l| convert::log_line(l, query.region_id.as_deref()))
+                    .collect();
+                lines.sort_by_key(|l| std::cmp::Reverse(l.time));
+                lines.truncate(limit as usize);
+                Ok(lines)
+            }
+        }
+    }
+
+    async fn regions(&self) -> ApiResult<Vec<RegionInfo>> {
+        let regions = self.fetch_regions().await?;
+        let capacity = self.capacity().await?;
+        let names: RegionNames =
+            regions.iter().filter_map(|r| Some((r.id?.to_string(), r.display_name.clone()?))).collect();
+        if let Ok(mut g) = self.region_names.lock() {
+            *g = Some(names);
+        }
+        Ok(regions
+            .iter()
+            .filter_map(|r| {
+                let id = r.id?;
+                let cap = capacity
+                    .iter()
+                    .find(|c| c.region_id == Some(id))
+                    .map(|c| {
+                        c.capacity
+                            .iter()
+                            .map(|f| {
+                                (
+                                    f.flavor_name.clone(),
+                                    f.capacity.unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some(RegionInfo {
+                    id: id.to_string(),
+                    name: r.display_name.clone().unwrap_or_else(|| id.to_string()),
+                    state: r.state.clone(),
+                    capacity: cap,
+                })
+            })
+            .collect())
+    }
+
+    async fn hardware(&self) -> ApiResult<Vec<HardwareInfo>> {
+        Ok(self.flavors().await?.iter().map(convert::hardware).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_carries_message_fields_and_request_id() {
+        let body =
+            br#"{"exception_class":"ValidationError","message":"Validation Error: {'name': ['too short']}",
+            "request_id":"r-1","invalid_fields":{"name":["too short"],"port":"bad"}}"#;
+        let e = parse_error(P, 400, body);
+        assert_eq!(e.kind, ErrorKind::Validation);
+        assert_eq!(e.status, Some(400));
+        assert!(e.message.contains("Validation Error"));
+        assert_eq!(e.fields, vec![("name".into(), "too short".into()), ("port".into(), "bad".into())]);
+        assert_eq!(e.request_id.as_deref(), Some("r-1"));
+    }
+
+    #[test]
+    fn error_body_not_in_shape_falls_back() {
+        let e = parse_error(P, 502, b"<html>bad gateway</html>");
+        assert_eq!(e.kind, ErrorKind::Server);
+        assert!(e.message.contains("HTTP 502"));
+        let e = parse_error(P, 401, b"");
+        assert_eq!(e.kind, ErrorKind::Auth);
+    }
+
+    #[test]
+    fn v2_body_drops_read_only_fields_and_keeps_the_rest() {
+        let raw = json!({"id": "x", "status": "ACTIVE", "address": null, "created_at": "t", "name": "n",
+            "envs": null, "surprise": 1, "containers": [{"region_id": 7, "deploy_status": {}, "scale": {"min": 1}}]});
+        let b = GcoreClient::v2_body(&raw);
+        assert_eq!(
+            b,
+            json!({"name": "n", "envs": {}, "api_key_ids": [], "surprise": 1,
+                   "containers": [{"region_id": 7, "scale": {"min": 1}}]})
+        );
     }
 }
