@@ -32,8 +32,12 @@ pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
 /// `infertop sim`: prints `listening on http://ADDR` first, then the credentials, and serves until killed.
 pub async fn simulator(args: &SimArgs, listen: std::net::SocketAddr) -> Result<()> {
     let handle = sim::start(sim_config(args)?, listen).await?;
-    println!("listening on {}", handle.base_url());
-    println!("{}", sim::credentials_banner());
+    // A reader that closes the pipe after the first line must not take the simulator down.
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "listening on {}", handle.base_url());
+    let _ = writeln!(out, "{}", sim::credentials_banner());
+    let _ = out.flush();
     tokio::signal::ctrl_c().await?;
     drop(handle);
     Ok(())

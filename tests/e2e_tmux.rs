@@ -28,7 +28,10 @@ fn start_sim() -> Sim {
         .spawn()
         .expect("start infertop sim");
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    reader.read_line(&mut first).unwrap();
+    // Keep draining the simulator's output so it never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     let url = first.trim().strip_prefix("listening on ").expect("first line names the address").to_string();
     Sim { child, url }
 }
@@ -52,12 +55,12 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Starts `script` (a shell line) in a 120×40 session.
+    /// Starts `script` (a shell line) in a 120×60 session (tall enough for the whole demo fleet).
     fn start(&self, script: &str) {
         let out = Command::new("tmux")
             .arg("-L")
             .arg(&self.socket)
-            .args(["new-session", "-d", "-s", "main", "-x", "120", "-y", "40", script])
+            .args(["new-session", "-d", "-s", "main", "-x", "120", "-y", "60", script])
             .output()
             .expect("tmux is installed");
         assert!(out.status.success(), "tmux failed: {}", String::from_utf8_lossy(&out.stderr));

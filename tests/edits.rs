@@ -66,7 +66,11 @@ impl Env {
                 let tok: Value = self
                     .http
                     .post(format!("{base}/api/v2/token"))
-                    .form(&[("grant_type", "client_credentials"), ("client_id", "demo"), ("client_secret", "demo-secret")])
+                    .form(&[
+                        ("grant_type", "client_credentials"),
+                        ("client_id", "demo"),
+                        ("client_secret", "demo-secret"),
+                    ])
                     .send()
                     .await
                     .unwrap()
@@ -109,7 +113,12 @@ fn changed_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
-                changed_paths(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), &format!("{path}/{k}"), out);
+                changed_paths(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    &format!("{path}/{k}"),
+                    out,
+                );
             }
         }
         (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
@@ -124,13 +133,26 @@ fn changed_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
 
 /// Fields the simulator itself moves after any change (status, rollout counters, timestamps).
 fn derived(path: &str) -> bool {
-    ["status", "deploy_status", "deployStatus", "error_message", "errorMessage", "updatedAt", "updated_at", "actualPhase"]
-        .iter()
-        .any(|k| path.split('/').any(|seg| seg == *k))
+    [
+        "status",
+        "deploy_status",
+        "deployStatus",
+        "error_message",
+        "errorMessage",
+        "updatedAt",
+        "updated_at",
+        "actualPhase",
+    ]
+    .iter()
+    .any(|k| path.split('/').any(|seg| seg == *k))
 }
 
 fn set(form: &mut Form, section: usize, label: &str, value: &str) {
-    let fi = form.sections[section].fields.iter().position(|f| f.label == label).unwrap_or_else(|| panic!("no field {label}"));
+    let fi = form.sections[section]
+        .fields
+        .iter()
+        .position(|f| f.label == label)
+        .unwrap_or_else(|| panic!("no field {label}"));
     form.focus = (section, fi);
     for _ in 0..24 {
         form.handle_edit_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
@@ -161,8 +183,14 @@ async fn scale_edit_keeps_the_rest(account: usize, name: &str, allowed: &[&str])
     changed_paths(&before, &after, "", &mut changed);
     let unexpected: Vec<&String> =
         changed.iter().filter(|p| !derived(p) && !allowed.iter().any(|a| p.ends_with(a))).collect();
-    assert!(unexpected.is_empty(), "fields the edit did not touch changed: {unexpected:?}\nall changes: {changed:?}");
-    assert!(changed.iter().any(|p| allowed.iter().any(|a| p.ends_with(a))), "the change is not on the wire: {changed:?}");
+    assert!(
+        unexpected.is_empty(),
+        "fields the edit did not touch changed: {unexpected:?}\nall changes: {changed:?}"
+    );
+    assert!(
+        changed.iter().any(|p| allowed.iter().any(|a| p.ends_with(a))),
+        "the change is not on the wire: {changed:?}"
+    );
 }
 
 #[tokio::test]
@@ -191,7 +219,8 @@ async fn probe_edit_keeps_the_rest(account: usize, name: &str, section: usize, a
     let before = env.raw(account, &d).await;
     let mut form = Form::probes(&d, account);
     // Make sure the probe is on with an HTTP handler, then change its period.
-    let enabled = form.sections[section].fields.iter().find(|f| f.label == "enabled").unwrap().input.value() == "on";
+    let enabled =
+        form.sections[section].fields.iter().find(|f| f.label == "enabled").unwrap().input.value() == "on";
     if !enabled {
         let fi = form.sections[section].fields.iter().position(|f| f.label == "enabled").unwrap();
         form.focus = (section, fi);
@@ -210,7 +239,10 @@ async fn probe_edit_keeps_the_rest(account: usize, name: &str, section: usize, a
     changed_paths(&before, &after, "", &mut changed);
     let unexpected: Vec<&String> =
         changed.iter().filter(|p| !derived(p) && !allowed.iter().any(|a| p.contains(a))).collect();
-    assert!(unexpected.is_empty(), "fields the edit did not touch changed: {unexpected:?}\nall changes: {changed:?}");
+    assert!(
+        unexpected.is_empty(),
+        "fields the edit did not touch changed: {unexpected:?}\nall changes: {changed:?}"
+    );
 }
 
 #[tokio::test]

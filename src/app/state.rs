@@ -252,6 +252,8 @@ pub struct State {
     /// Selected position in `view`.
     pub selected: usize,
     pub selected_key: Option<DeploymentKey>,
+    /// The user has moved the selection: it then follows that deployment; before, it stays on the first row.
+    pub user_selected: bool,
     /// First visible row of the table (kept by `update` so drawing stays pure).
     pub table_offset: usize,
     pub table_height: usize,
@@ -300,6 +302,7 @@ impl State {
             view: Vec::new(),
             selected: 0,
             selected_key: None,
+            user_selected: false,
             table_offset: 0,
             table_height: 10,
             focus: Pane::Deployments,

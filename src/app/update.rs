@@ -530,13 +530,19 @@ pub fn refilter(state: &mut State) {
             scope.is_none_or(|p| r.dep.key.provider == p) && filter.matches(&r.haystack)
         })
         .collect();
-    let pos = state
-        .selected_key
-        .as_ref()
-        .and_then(|k| state.index.get(k))
-        .and_then(|&ri| state.view.iter().position(|&v| v == ri));
+    let pos = if !state.user_selected { Some(0).filter(|_| !state.view.is_empty()) } else { None };
+    let pos = pos.or_else(|| {
+        state
+            .selected_key
+            .as_ref()
+            .and_then(|k| state.index.get(k))
+            .and_then(|&ri| state.view.iter().position(|&v| v == ri))
+    });
     match pos {
-        Some(p) => state.selected = p,
+        Some(p) => {
+            state.selected = p;
+            state.selected_key = state.selected_row().map(|r| r.dep.key.clone());
+        }
         None => {
             state.selected = state.selected.min(state.view.len().saturating_sub(1));
             state.selected_key = state.selected_row().map(|r| r.dep.key.clone());
@@ -563,6 +569,7 @@ fn ensure_visible(state: &mut State) {
 }
 
 fn select(state: &mut State, pos: usize) {
+    state.user_selected = true;
     let pos = pos.min(state.view.len().saturating_sub(1));
     if pos != state.selected || state.selected_key.is_none() {
         state.selected = pos;

@@ -158,6 +158,10 @@ async fn fleet_poller(
         }
         let result = provider.list().await;
         let at = Utc::now();
+        match &result {
+            Ok(deps) => tracing::debug!(account = provider.account(), count = deps.len(), "fleet refreshed"),
+            Err(e) => tracing::warn!(account = provider.account(), error = %e, "fleet refresh failed"),
+        }
         if tx.send(Msg::Busy { account, busy: false }).await.is_err()
             || tx.send(Msg::Fleet { account, at, result }).await.is_err()
         {
@@ -198,6 +202,9 @@ async fn detail_poller(
 /// Returns false when the app is gone.
 async fn fetch_detail(p: Arc<dyn Provider>, w: Watch, tx: mpsc::Sender<Msg>) -> bool {
     let result = p.get(&w.key.id).await.map(Box::new);
+    if let Err(e) = &result {
+        tracing::warn!(account = p.account(), id = %w.key.id, error = %e, "detail fetch failed");
+    }
     if tx.send(Msg::Detail { key: w.key.clone(), at: Utc::now(), result }).await.is_err() {
         return false;
     }

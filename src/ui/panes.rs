@@ -172,11 +172,11 @@ pub fn details(f: &mut Frame, area: Rect, state: &State, focused: bool) {
         lines.push(kv("price", format!("{p:.2} / hour"), state));
     }
     lines.push(Line::from(Span::styled("probes", t.header)));
-    let probes_offered = state.selected_row().is_some_and(|r| state.accounts[r.account].capabilities.update_probes);
+    let probes_offered =
+        state.selected_row().is_some_and(|r| state.accounts[r.account].capabilities.update_probes);
     match &d.probes {
-        None if !probes_offered => {
-            lines.push(Line::from(Span::styled(format!("  {} has no health probes API", d.key.provider), t.dim)))
-        }
+        None if !probes_offered => lines
+            .push(Line::from(Span::styled(format!("  {} has no health probes API", d.key.provider), t.dim))),
         None => lines.push(Line::from(Span::styled("  none reported", t.dim))),
         Some(ps) => {
             for slot in ProbeSlot::ALL {
