@@ -201,3 +201,71 @@ fn dashboard_shows_every_provider_follows_selection_filters_sees_changes_and_qui
     assert_eq!(tmux.cmd(&["display-message", "-p", "-t", "main", "#{alternate_on}"]).trim(), "0");
     assert_eq!(tmux.cmd(&["display-message", "-p", "-t", "main", "#{cursor_flag}"]).trim(), "1");
 }
+
+/// The `READY` numbers of the regions-pane line of `region`.
+fn region_ready(screen: &str, region: &str) -> Option<(u32, u32)> {
+    let line =
+        screen.lines().find(|l| l.contains(region) && l.contains("..") && !l.contains("Deployments"))?;
+    let word = line
+        .split_whitespace()
+        .find(|w| w.contains('/') && w.split('/').all(|n| n.parse::<u32>().is_ok()))?;
+    let (a, b) = word.split_once('/')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+#[test]
+fn raising_max_in_the_scale_form_is_confirmed_with_y_and_ready_climbs_on_screen() {
+    let tmux = Tmux::new("scale");
+    let script = format!(
+        "env XDG_STATE_HOME={state} {BIN} --demo --refresh 1; echo INFERTOP-EXITED-$?; sleep 60",
+        state = tmux.dir.display()
+    );
+    tmux.start(&script);
+    tmux.wait_for("the demo fleet", Duration::from_secs(30), |s| s.contains("sdxl-turbo-images"));
+    tmux.keys(&["/"]);
+    tmux.type_text("sdxl");
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("sdxl's regions at 2/2", Duration::from_secs(15), |s| {
+        region_ready(s, "Luxembourg-2") == Some((2, 2)) && s.contains("1..2")
+    });
+    assert!(s.contains("Regions: sdxl-turbo-images"), "{s}");
+
+    // Open the form: Amsterdam comes first, Luxembourg-2 second; move to its max.
+    tmux.keys(&["s"]);
+    tmux.wait_for("the scale form", Duration::from_secs(5), |s| s.contains("Scale: sdxl-turbo-images"));
+    for _ in 0..10 {
+        tmux.keys(&["Tab"]);
+    }
+    tmux.keys(&["BSpace"]);
+    tmux.type_text("5");
+    // Enter alone applies nothing: it shows the diff.
+    tmux.keys(&["Enter"]);
+    let diff =
+        tmux.wait_for("the diff", Duration::from_secs(5), |s| s.contains("These changes will be sent"));
+    assert!(diff.contains("Luxembourg-2 max: 2 → 5"), "{diff}");
+    assert!(!diff.contains("Amsterdam max"), "only the edited field is in the diff:\n{diff}");
+    tmux.keys(&["y"]);
+
+    // Ready climbs region by region on screen until the new target.
+    let mut seen = vec![(2, 2)];
+    let start = Instant::now();
+    loop {
+        let s = tmux.screen();
+        if let Some(rt) = region_ready(&s, "Luxembourg-2")
+            && *seen.last().unwrap() != rt
+        {
+            seen.push(rt);
+        }
+        if seen.last() == Some(&(5, 5)) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "ready never reached 5/5; saw {seen:?}\n{s}");
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    assert!(seen.len() >= 3, "expected intermediate counts on the way up, saw {seen:?}");
+    assert!(seen.windows(2).all(|w| w[1].1 >= w[0].1), "total never goes down while scaling up: {seen:?}");
+    let audit = std::fs::read_to_string(tmux.dir.join("infertop/audit.jsonl")).expect("an audit line");
+    assert!(audit.contains("\"result\":\"applied\"") && audit.contains("sdxl-turbo-images"), "{audit}");
+    tmux.keys(&["Escape", "q"]);
+    tmux.wait_for("the process to exit", Duration::from_secs(10), |s| s.contains("INFERTOP-EXITED-0"));
+}

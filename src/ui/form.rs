@@ -17,17 +17,6 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 pub fn draw_form(f: &mut Frame, area: Rect, state: &State, form: &Form) {
     let t = &state.theme;
-    let r = centered(area, 96, area.height.saturating_sub(2).max(10));
-    f.render_widget(Clear, r);
-    let what = match form.kind {
-        FormKind::Scale => "Scale",
-        FormKind::Probes => "Probes",
-    };
-    let title = format!("{what}: {} ({})", sanitize(&form.base.name), form.provider);
-    let blk = block(&title, true, state);
-    let inner = blk.inner(r);
-    f.render_widget(blk, r);
-
     let mut lines: Vec<Line> = Vec::new();
     let mut focus_line = 0usize;
     let footer: Vec<Line>;
@@ -74,26 +63,21 @@ pub fn draw_form(f: &mut Frame, area: Rect, state: &State, form: &Form) {
             for e in &form.general_errors {
                 lines.push(Line::from(Span::styled(format!("✗ {}", sanitize(e)), t.failed)));
             }
-            let mut keys = vec![Span::styled(
+            let mut foot = vec![Line::from(Span::styled(
                 " Tab/↓ next · Shift-Tab/↑ previous · Space cycles a choice · Enter review · Esc cancel",
                 t.dim,
-            )];
+            ))];
             if form.per_region && form.kind == FormKind::Scale {
-                let addable = form.addable_regions();
-                keys.push(Span::styled(
-                    match addable.first() {
-                        Some(c) => format!(
-                            " · Ctrl-N add {}{}",
-                            sanitize(&c.name),
-                            c.capacity.map(|n| format!(" (capacity {n})")).unwrap_or_default()
-                        ),
-                        None => String::new(),
-                    },
-                    t.dim,
-                ));
-                keys.push(Span::styled(" · Ctrl-D remove this region", t.dim));
+                let add = match form.addable_regions().first() {
+                    Some(c) => format!(
+                        " Ctrl-N add {}{} · ",
+                        sanitize(&c.name),
+                        c.capacity.map(|n| format!(" (capacity {n})")).unwrap_or_default()
+                    ),
+                    None => " ".to_string(),
+                };
+                foot.push(Line::from(Span::styled(format!("{add}Ctrl-D remove this region"), t.dim)));
             }
-            let mut foot = vec![Line::from(keys)];
             if let Stage::Failed(msg) = &form.stage {
                 foot.insert(
                     0,
@@ -133,6 +117,18 @@ pub fn draw_form(f: &mut Frame, area: Rect, state: &State, form: &Form) {
             ))];
         }
     }
+    // As tall as the content needs, so the dashboard stays visible around a short form.
+    let want = (lines.len() + footer.len() + 3) as u16;
+    let r = centered(area, 96, want.min(area.height.saturating_sub(2)).max(8));
+    f.render_widget(Clear, r);
+    let what = match form.kind {
+        FormKind::Scale => "Scale",
+        FormKind::Probes => "Probes",
+    };
+    let title = format!("{what}: {} ({})", sanitize(&form.base.name), form.provider);
+    let blk = block(&title, true, state);
+    let inner = blk.inner(r);
+    f.render_widget(blk, r);
     let body_h = inner.height.saturating_sub(footer.len() as u16) as usize;
     // Scroll so the focused field stays visible.
     let offset = focus_line.saturating_sub(body_h.saturating_sub(2));
