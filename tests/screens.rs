@@ -154,3 +154,61 @@ async fn screens_80x24() {
 async fn screens_160x48() {
     screens_at(160, 48).await;
 }
+
+#[tokio::test]
+async fn form_screens() {
+    use infertop::app::ApplyFailure;
+    use infertop::app::state::Mode;
+    let mut fx = fixture(110, 36).await;
+    select(&mut fx.state, "sdxl-turbo-images");
+    load_selected(&mut fx, false, false).await;
+
+    // The scale form, as opened.
+    key(&mut fx.state, KeyCode::Char('s'));
+    insta::assert_snapshot!("form_scale_open", render(&fx.state));
+
+    // An invalid value: the reason shows next to the field and Enter does not review.
+    key(&mut fx.state, KeyCode::Backspace);
+    type_str(&mut fx.state, "301");
+    key(&mut fx.state, KeyCode::Enter);
+    insta::assert_snapshot!("form_scale_invalid", render(&fx.state));
+
+    // A valid change: Enter shows the diff.
+    key(&mut fx.state, KeyCode::Backspace);
+    key(&mut fx.state, KeyCode::Backspace);
+    key(&mut fx.state, KeyCode::Backspace);
+    type_str(&mut fx.state, "6");
+    key(&mut fx.state, KeyCode::Enter);
+    insta::assert_snapshot!("form_scale_diff", render(&fx.state));
+
+    // y applies; the provider refuses (the simulator's own 400 for this deployment's flavor/region).
+    key(&mut fx.state, KeyCode::Char('y'));
+    let Mode::Form(form) = &fx.state.mode else { panic!("form stays open while applying") };
+    let key_ = form.key.clone();
+    let mut bad = infertop::model::ScaleUpdate::from_deployment(&form.base);
+    bad.regions[0].scale.max = 5000;
+    let refused =
+        fx.providers[0].update_scale(&key_.id, &bad).await.expect_err("the simulator refuses max 5000");
+    update(&mut fx.state, Msg::Applied { key: key_.clone(), result: Err(ApplyFailure::Api(refused)) });
+    insta::assert_snapshot!("form_scale_refused", render(&fx.state));
+
+    // Back to the form with the input kept; a change made elsewhere meanwhile is a conflict.
+    key(&mut fx.state, KeyCode::Char('x'));
+    let mut other =
+        infertop::model::ScaleUpdate::from_deployment(&fx.state.selected_deployment().unwrap().clone());
+    other.regions[1].scale.max = 3;
+    fx.providers[0].update_scale(&key_.id, &other).await.unwrap();
+    let latest = fx.providers[0].get(&key_.id).await.unwrap();
+    update(
+        &mut fx.state,
+        Msg::Applied { key: key_.clone(), result: Err(ApplyFailure::Conflict(Box::new(latest))) },
+    );
+    insta::assert_snapshot!("form_scale_conflict", render(&fx.state));
+    key(&mut fx.state, KeyCode::Esc);
+    key(&mut fx.state, KeyCode::Esc);
+    assert!(matches!(fx.state.mode, Mode::Normal), "Esc leaves the form");
+
+    // The probes form.
+    key(&mut fx.state, KeyCode::Char('p'));
+    insta::assert_snapshot!("form_probes_open", render(&fx.state));
+}
