@@ -1,0 +1,218 @@
+//! Property test: over many generated deployments of all three providers, a random valid scale edit made
+//! through the form code and `Sync::apply` lands exactly as asked, and nothing outside the scale section of
+//! the wire deployment changes.
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use infertop::app::form::{Change, Form};
+use infertop::app::{ApplyRequest, Msg};
+use infertop::model::{Deployment, ProviderKind, ScaleUpdate};
+use infertop::provider::{self, GcoreApi, Provider, http::build_client};
+use infertop::sim::{self, SimConfig};
+use infertop::sync::Sync;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+fn changed_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                changed_paths(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    &format!("{path}/{k}"),
+                    out,
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                changed_paths(p, q, &format!("{path}/{i}"), out);
+            }
+        }
+        _ if a != b => out.push(path.to_string()),
+        _ => {}
+    }
+}
+
+fn derived(path: &str) -> bool {
+    [
+        "status",
+        "deploy_status",
+        "deployStatus",
+        "error_message",
+        "errorMessage",
+        "updatedAt",
+        "updated_at",
+        "actualPhase",
+    ]
+    .iter()
+    .any(|k| path.split('/').any(|seg| seg == *k))
+}
+
+fn in_scale_section(path: &str) -> bool {
+    path.contains("/scale/") || path.starts_with("/spec/autoscaling/")
+}
+
+#[derive(Debug, Clone)]
+struct Edit {
+    deployment: usize,
+    region: usize,
+    field: &'static str,
+    value: u32,
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    (
+        0usize..1000,
+        0usize..3,
+        prop::sample::select(vec!["min", "max", "cooldown s", "cpu %", "GPU util %"]),
+        1u32..=6,
+    )
+        .prop_map(|(deployment, region, field, value)| Edit { deployment, region, field, value })
+}
+
+#[test]
+fn random_scale_edits_land_exactly_and_touch_nothing_else() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (sim, providers, http) = rt.block_on(async {
+        let sim = sim::start(
+            SimConfig {
+                seed: 11,
+                fleet: Some(60),
+                time_scale: 0.0,
+                epoch: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
+                ..SimConfig::default()
+            },
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        let mut accounts = provider::demo_accounts(&sim.base_url());
+        let mut v2 = accounts[0].clone();
+        v2.name = "gcore-v2".into();
+        v2.gcore_api = GcoreApi::V2;
+        accounts.push(v2);
+        let client = build_client(Duration::from_secs(5), Duration::from_secs(30));
+        let providers: Vec<Arc<dyn Provider>> =
+            accounts.iter().map(|a| provider::connect(a, client.clone())).collect();
+        (sim, providers, reqwest::Client::new())
+    });
+    let base = sim.base_url();
+    let fleets: Vec<Vec<Deployment>> = rt.block_on(async {
+        let mut v = Vec::new();
+        for p in &providers {
+            v.push(p.list().await.unwrap());
+        }
+        v
+    });
+    let mut runner = TestRunner::new(Config { cases: 40, ..Config::default() });
+    let applied = std::cell::Cell::new(0u32);
+    runner
+        .run(&(0usize..4, edit()), |(account, e)| {
+            let fleet = &fleets[account];
+            let listed = &fleet[e.deployment % fleet.len()];
+            let p = providers[account].clone();
+            let d = rt.block_on(p.get(&listed.key.id)).unwrap();
+            let region = e.region % d.regions.len().max(1);
+            let mut form = Form::scale(&d, account, p.capabilities().per_region_scale, vec![]);
+            let Some(fi) = form.sections[region].fields.iter().position(|f| f.label == e.field) else {
+                return Err(TestCaseError::reject("field not offered by this provider"));
+            };
+            form.focus = (region, fi);
+            for _ in 0..8 {
+                form.handle_edit_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+            }
+            for c in e.value.to_string().chars() {
+                form.handle_edit_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+            }
+            let Some(change) = form.validate() else {
+                return Err(TestCaseError::reject("edit not valid for this deployment"));
+            };
+            let Change::Scale(want) = change.clone() else { unreachable!() };
+            if want == ScaleUpdate::from_deployment(&d) {
+                return Err(TestCaseError::reject("no change"));
+            }
+            let raw = |d: &Deployment| {
+                let url = match (p.kind(), account) {
+                    (ProviderKind::Gcore, 3) => format!("{base}/cloud/v2/inference/deployments/{}", d.key.id),
+                    (ProviderKind::Gcore, _) => {
+                        format!("{base}/cloud/v3/inference/1/deployments/{}", d.key.id)
+                    }
+                    (ProviderKind::Sesterce, _) => format!("{base}/ai-inference/instances/{}", d.key.id),
+                    (ProviderKind::Runai, _) => format!("{base}/api/v1/workloads/inferences/{}", d.key.id),
+                };
+                rt.block_on(async {
+                    let req = http.get(url);
+                    let req = match p.kind() {
+                        ProviderKind::Gcore => req.header("Authorization", "APIKey demo-gcore-key"),
+                        ProviderKind::Sesterce => req.header("x-api-key", "demo-sesterce-key"),
+                        ProviderKind::Runai => {
+                            let tok: Value = http
+                                .post(format!("{base}/api/v2/token"))
+                                .form(&[
+                                    ("grant_type", "client_credentials"),
+                                    ("client_id", "demo"),
+                                    ("client_secret", "demo-secret"),
+                                ])
+                                .send()
+                                .await
+                                .unwrap()
+                                .json()
+                                .await
+                                .unwrap();
+                            req.bearer_auth(tok["access_token"].as_str().unwrap())
+                        }
+                    };
+                    req.send().await.unwrap().json::<Value>().await.unwrap()
+                })
+            };
+            let before = raw(&d);
+            let result = rt.block_on(async {
+                let (tx, mut rx) = mpsc::channel(16);
+                let sync = Sync::spawn(providers.clone(), tx, Duration::from_secs(3600), None);
+                sync.apply(Box::new(ApplyRequest {
+                    account,
+                    key: d.key.clone(),
+                    name: d.name.clone(),
+                    change,
+                    expected: Box::new(d.clone()),
+                }));
+                loop {
+                    if let Some(Msg::Applied { result, .. }) = rx.recv().await {
+                        return result;
+                    }
+                }
+            });
+            let after_dep = match result {
+                Ok(a) => a.deployment().clone(),
+                Err(e) => return Err(TestCaseError::fail(format!("{} {}: {e:?}", d.key.provider, d.name))),
+            };
+            let mut got = ScaleUpdate::from_deployment(&after_dep);
+            let mut want = want;
+            got.regions.sort_by(|a, b| a.region_id.cmp(&b.region_id));
+            want.regions.sort_by(|a, b| a.region_id.cmp(&b.region_id));
+            prop_assert_eq!(&got, &want, "read-back differs from the edit on {} {}", d.key.provider, d.name);
+            let after = raw(&d);
+            let mut changed = Vec::new();
+            changed_paths(&before, &after, "", &mut changed);
+            let outside: Vec<&String> =
+                changed.iter().filter(|p| !derived(p) && !in_scale_section(p)).collect();
+            prop_assert!(
+                outside.is_empty(),
+                "{} {}: changed outside the scale section: {:?}",
+                d.key.provider,
+                d.name,
+                outside
+            );
+            applied.set(applied.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+    println!("edits applied: {}", applied.get());
+    assert!(applied.get() >= 20, "too few edits were applied: {}", applied.get());
+}
