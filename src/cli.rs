@@ -69,6 +69,10 @@ pub struct SimArgs {
     #[arg(long, value_name = "PROFILE", global = true)]
     pub faults: Option<String>,
 
+    /// Add a deployment whose strings carry terminal escape sequences (to see them drawn inert).
+    #[arg(long, global = true)]
+    pub hostile: bool,
+
     /// Lifetime of the simulator's Run:ai tokens, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600, global = true)]
     pub runai_token_ttl: u64,

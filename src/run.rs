@@ -25,6 +25,7 @@ pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
         time_scale: a.time_scale,
         runai_token_ttl: a.runai_token_ttl,
         faults,
+        hostile: a.hostile,
         ..SimConfig::default()
     })
 }

@@ -211,6 +211,44 @@ impl FleetSpec {
     }
 }
 
+/// The escape sequences a hostile API could send: clear screen, move the cursor, set the window title (OSC 0),
+/// write the clipboard (OSC 52), ring the bell, and a C1 CSI.
+pub const HOSTILE: &str = "pull failed\u{1b}[2J\u{1b}[H\u{1b}]0;pwned-title\u{7}\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{9b}31mred\r\nforged line";
+
+/// A Gcore deployment whose strings carry [`HOSTILE`].
+pub fn hostile_deployment() -> DeploymentSpec {
+    let mut envs = BTreeMap::new();
+    envs.insert("INJECT".to_string(), HOSTILE.to_string());
+    DeploymentSpec {
+        provider: ProviderKind::Gcore,
+        name: "hostile-strings".into(),
+        image: "registry.example.com/evil:1".into(),
+        hardware: "inference-16vcpu-232gib-1xl40s-48gb".into(),
+        port: 8080,
+        description: HOSTILE.into(),
+        demand: 2,
+        state: SeedState::Running,
+        envs,
+        command: vec!["sh".into(), "-c".into(), HOSTILE.into()],
+        age_hours: 1,
+        log_topic: None,
+        regions: vec![RegionPlacement {
+            region: "7".into(),
+            min: 1,
+            max: 2,
+            cooldown: None,
+            fault: Some(HOSTILE.into()),
+            capacity: None,
+            cpu: Some(80),
+            memory: None,
+            gpu_utilization: None,
+            gpu_memory: None,
+            http_rate: None,
+            http_window: None,
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,9 @@ pub struct SimConfig {
     pub runai_token_ttl: u64,
     /// Faults to inject from the start (they can be changed at run time with `POST /_sim/faults`).
     pub faults: faults::FaultConfig,
+    /// Add a Gcore deployment whose error message, description, env values and logs carry terminal escape
+    /// sequences (ESC, OSC title and clipboard, BEL), to show they are drawn inert.
+    pub hostile: bool,
 }
 
 impl Default for SimConfig {
@@ -60,6 +63,7 @@ impl Default for SimConfig {
             epoch: None,
             runai_token_ttl: 3600,
             faults: faults::FaultConfig::default(),
+            hostile: false,
         }
     }
 }
@@ -119,10 +123,13 @@ impl SimInner {
             now - chrono::Duration::nanoseconds(now.timestamp_subsec_nanos() as i64)
         });
         let clock = Clock::new(epoch, config.time_scale);
-        let fleet = match config.fleet {
+        let mut fleet = match config.fleet {
             Some(n) => FleetSpec::generated(n, config.seed),
             None => FleetSpec::demo(),
         };
+        if config.hostile {
+            fleet.deployments.push(fleet::hostile_deployment());
+        }
         let gcore = gcore::Store::new(&fleet, config.seed, epoch);
         let sesterce = sesterce::Store::new(&fleet, config.seed, epoch);
         let runai = runai::Store::new(&fleet, config.seed, epoch);

@@ -648,7 +648,12 @@ impl Store {
                     if t > self.time(self.now) || t < d.created_at {
                         continue;
                     }
-                    out.push((t, c.region_id, pod.clone(), log_message(&mut lr, d.port)));
+                    // A region that cannot start logs its error now and then, verbatim.
+                    let msg = match &c.replicas.fault {
+                        Some(f) if k % 4 == 0 => format!("container failed to start: {f}"),
+                        _ => log_message(&mut lr, d.port),
+                    };
+                    out.push((t, c.region_id, pod.clone(), msg));
                 }
             }
         }
