@@ -32,12 +32,17 @@ pub struct AccountConfig {
     pub api_key_env: Option<String>,
     /// Gcore / Sesterce: a command whose first line of output is the API key (e.g. `pass show gcore`).
     pub api_key_command: Option<String>,
+    /// Gcore / Sesterce: the API key itself. Prefer `api_key_env` or `api_key_command`; infertop warns when a
+    /// file holding one is readable by others.
+    pub api_key: Option<String>,
     /// Run:ai: the client id (not a secret).
     pub client_id: Option<String>,
     /// Run:ai: the environment variable holding the client secret.
     pub client_secret_env: Option<String>,
     /// Run:ai: a command printing the client secret.
     pub client_secret_command: Option<String>,
+    /// Run:ai: the client secret itself (see `api_key`).
+    pub client_secret: Option<String>,
     /// Requests in flight to this account at most.
     pub max_in_flight: Option<usize>,
 }
@@ -63,6 +68,29 @@ pub fn state_dir() -> PathBuf {
 }
 
 impl Config {
+    /// Whether any account holds a credential inline.
+    pub fn has_inline_secret(&self) -> bool {
+        self.accounts.iter().any(|a| a.api_key.is_some() || a.client_secret.is_some())
+    }
+
+    /// Warnings about the config file itself: an inline credential in a file others can read.
+    pub fn warnings(&self, path: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.has_inline_secret() {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(meta) = std::fs::metadata(path)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                out.push(format!(
+                    "{} holds a credential and is readable by others (mode {:o}): chmod 600 it, or use *_env / *_command",
+                    path.display(),
+                    meta.permissions().mode() & 0o777
+                ));
+            }
+        }
+        out
+    }
+
     pub fn parse(text: &str) -> Result<Config, String> {
         toml::from_str(text).map_err(|e| e.to_string())
     }
@@ -108,9 +136,13 @@ pub fn check_base_url(url: &str, allow_http: bool) -> Result<(), String> {
 fn secret_from(
     account: &str,
     what: &str,
+    inline: Option<&str>,
     env: Option<&str>,
     command: Option<&str>,
 ) -> Result<Secret, String> {
+    if let Some(v) = inline.filter(|v| !v.trim().is_empty()) {
+        return Ok(Secret::new(v.trim()));
+    }
     if let Some(var) = env {
         return match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
@@ -153,6 +185,7 @@ impl AccountConfig {
                 api_key: secret_from(
                     &self.name,
                     "API key",
+                    self.api_key.as_deref(),
                     self.api_key_env.as_deref(),
                     self.api_key_command.as_deref(),
                 )?,
@@ -164,6 +197,7 @@ impl AccountConfig {
                 api_key: secret_from(
                     &self.name,
                     "API key",
+                    self.api_key.as_deref(),
                     self.api_key_env.as_deref(),
                     self.api_key_command.as_deref(),
                 )?,
@@ -176,6 +210,7 @@ impl AccountConfig {
                 client_secret: secret_from(
                     &self.name,
                     "client secret",
+                    self.client_secret.as_deref(),
                     self.client_secret_env.as_deref(),
                     self.client_secret_command.as_deref(),
                 )?,
@@ -247,8 +282,9 @@ pub fn check_text(text: &str) -> Result<usize, Vec<String>> {
         {
             bad("base_url", e);
         }
-        let has_key = a.api_key_env.is_some() || a.api_key_command.is_some();
-        let has_secret = a.client_secret_env.is_some() || a.client_secret_command.is_some();
+        let has_key = a.api_key_env.is_some() || a.api_key_command.is_some() || a.api_key.is_some();
+        let has_secret =
+            a.client_secret_env.is_some() || a.client_secret_command.is_some() || a.client_secret.is_some();
         match a.provider {
             ProviderKind::Gcore => {
                 if a.project_id.is_none() {

@@ -52,13 +52,21 @@ pub fn info() {
     println!("audit file: {}", config::state_dir().join("audit.jsonl").display());
 }
 
-/// The config in effect: `--config`, else the default path if it exists, else empty.
+/// The config in effect: `--config`, else the default path if it exists, else empty. Warnings about the
+/// file (an inline credential others can read) go to stderr and the log.
 pub fn load_config(cli: &Cli) -> Result<Config> {
-    Ok(match (&cli.config, config::default_path()) {
-        (Some(p), _) => Config::load(p).map_err(|e| eyre!(e))?,
-        (None, Some(p)) if p.exists() => Config::load(&p).map_err(|e| eyre!(e))?,
-        _ => Config::default(),
-    })
+    let path = match (&cli.config, config::default_path()) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(p)) if p.exists() => Some(p),
+        _ => None,
+    };
+    let Some(path) = path else { return Ok(Config::default()) };
+    let cfg = Config::load(&path).map_err(|e| eyre!(e))?;
+    for w in cfg.warnings(&path) {
+        eprintln!("infertop: warning: {w}");
+        tracing::warn!("{w}");
+    }
+    Ok(cfg)
 }
 
 /// The accounts to watch: the demo simulator's (started here; keep the handle alive) or the config's.

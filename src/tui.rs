@@ -61,7 +61,12 @@ pub async fn run_loop(
     let mut sigint = signal(SignalKind::interrupt())?;
     let size = terminal.size()?;
     apply(state, sync, Msg::Resize(size.width, size.height));
+    // For testing the restore path: panic once every account has loaded.
+    let panic_after_load = std::env::var_os("INFERTOP_PANIC_AFTER_LOAD").is_some();
     loop {
+        if panic_after_load && state.accounts.iter().all(|a| a.last_ok.is_some()) {
+            panic!("INFERTOP_PANIC_AFTER_LOAD is set: panicking on purpose");
+        }
         if state.dirty {
             draw(terminal, state)?;
         }
@@ -117,6 +122,12 @@ fn draw(terminal: &mut DefaultTerminal, state: &mut State) -> std::io::Result<()
     let _ = execute!(out, terminal::BeginSynchronizedUpdate);
     terminal.draw(|f| crate::ui::draw(f, state))?;
     let _ = execute!(out, terminal::EndSynchronizedUpdate);
+    if let Some(text) = state.clipboard.take() {
+        // OSC 52: the terminal (also over SSH, and tmux with set-clipboard) puts the text on the clipboard.
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+        let _ = write!(out, "\x1b]52;c;{b64}\x07");
+    }
     let _ = out.flush();
     state.dirty = false;
     Ok(())

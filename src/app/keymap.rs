@@ -31,11 +31,13 @@ pub enum Action {
     Probes,
     StartStop,
     Delete,
+    RevealEnvs,
+    Copy,
 }
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -54,6 +56,8 @@ impl Action {
         Action::SortProvider,
         Action::Refresh,
         Action::Logs,
+        Action::RevealEnvs,
+        Action::Copy,
         Action::Scale,
         Action::Probes,
         Action::StartStop,
@@ -89,6 +93,8 @@ impl Action {
             Action::Probes => "probes",
             Action::StartStop => "start_stop",
             Action::Delete => "delete",
+            Action::RevealEnvs => "reveal_envs",
+            Action::Copy => "copy",
         }
     }
 
@@ -122,6 +128,8 @@ impl Action {
             Action::Probes => "edit probes",
             Action::StartStop => "start or stop (asks first)",
             Action::Delete => "delete (type the name to confirm)",
+            Action::RevealEnvs => "show or hide env values of the selected deployment",
+            Action::Copy => "copy the address (OSC 52, works over SSH)",
         }
     }
 
@@ -251,6 +259,8 @@ impl Default for Keymap {
             (Key::ch('p'), Probes),
             (Key::ch('t'), StartStop),
             (Key::ctrl('d'), Delete),
+            (Key::ch('v'), RevealEnvs),
+            (Key::ch('y'), Copy),
             (Key::ch('?'), Help),
             (Key::ch('q'), Quit),
             (Key::ctrl('c'), Quit),

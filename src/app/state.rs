@@ -270,6 +270,10 @@ pub struct State {
     pub toasts: Vec<Toast>,
     pub seen_errors: HashSet<String>,
     pub details: HashMap<DeploymentKey, DetailCache>,
+    /// The deployment whose env values the user chose to show (masked otherwise).
+    pub reveal_envs: Option<DeploymentKey>,
+    /// Text to put on the clipboard with OSC 52 at the next draw (taken by the terminal loop).
+    pub clipboard: Option<String>,
     /// Applied changes still rolling out.
     pub pending: HashMap<DeploymentKey, Pending>,
     /// Selected region in the regions pane (its index).
@@ -318,6 +322,8 @@ impl State {
             seen_errors: HashSet::new(),
             details: HashMap::new(),
             pending: HashMap::new(),
+            reveal_envs: None,
+            clipboard: None,
             region_sel: 0,
             metrics_sel: 0,
             logs_scroll: 0,

@@ -577,6 +577,7 @@ fn select(state: &mut State, pos: usize) {
         state.region_sel = 0;
         state.metrics_sel = 0;
         state.logs_scroll = 0;
+        state.reveal_envs = None;
     }
     ensure_visible(state);
     state.dirty = true;
@@ -777,6 +778,33 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.dirty = true;
         }
         a @ (Action::Scale | Action::Probes | Action::StartStop | Action::Delete) => open_mutation(state, a),
+        Action::RevealEnvs => {
+            let key = state.selected_row().map(|r| r.dep.key.clone());
+            state.reveal_envs = if state.reveal_envs == key { None } else { key };
+            state.flash = Some(
+                if state.reveal_envs.is_some() {
+                    "env values shown (v hides them)"
+                } else {
+                    "env values hidden"
+                }
+                .into(),
+            );
+            if state.reveal_envs.is_some() {
+                focus(state, Pane::Details);
+            }
+            state.dirty = true;
+        }
+        Action::Copy => {
+            match state.selected_deployment().and_then(|d| d.address.clone()) {
+                Some(addr) => {
+                    state.flash =
+                        Some(format!("copied {} to the clipboard", crate::model::text::sanitize(&addr)));
+                    state.clipboard = Some(addr);
+                }
+                None => state.flash = Some("this deployment has no address".into()),
+            }
+            state.dirty = true;
+        }
     }
 }
 
@@ -956,9 +984,232 @@ fn run_command(state: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
 }
 
 fn on_mouse(state: &mut State, m: MouseEvent) {
+    if state.mode != Mode::Normal {
+        return;
+    }
+    let areas = crate::ui::layout(ratatui::layout::Rect::new(0, 0, state.width, state.height));
+    let inside = |r: ratatui::layout::Rect| {
+        m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
+    };
     match m.kind {
         MouseEventKind::ScrollDown => move_in_pane(state, 1),
         MouseEventKind::ScrollUp => move_in_pane(state, -1),
+        MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
+            if inside(areas.table) {
+                focus(state, Pane::Deployments);
+                // Border and header take the first two lines.
+                let first = areas.table.y + 2;
+                if m.row >= first && m.row < areas.table.y + areas.table.height.saturating_sub(1) {
+                    let pos = state.table_offset + (m.row - first) as usize;
+                    if pos < state.view.len() {
+                        select(state, pos);
+                    }
+                }
+            } else if state.width >= crate::ui::WIDE && inside(areas.regions) {
+                focus(state, Pane::Regions);
+            } else if inside(areas.tabs) {
+                focus(state, state.tab);
+            }
+        }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RegionReplicas, Scale, Status};
+    use crate::provider::{Capabilities, ErrorKind};
+    use chrono::TimeZone;
+    use crossterm::event::{MouseButton, MouseEvent};
+    use std::time::Duration;
+
+    fn caps() -> Capabilities {
+        Capabilities {
+            update_scale: true,
+            update_probes: true,
+            start_stop: true,
+            delete: true,
+            logs: true,
+            metrics: false,
+            logging_config: true,
+            per_region_scale: true,
+            pricing: false,
+        }
+    }
+
+    fn dep(i: usize, name: &str, ready: u32) -> Deployment {
+        let key = DeploymentKey { provider: ProviderKind::Gcore, account: "g".into(), id: format!("id-{i}") };
+        let mut d =
+            Deployment::new(key, name, if ready == 2 { Status::Active } else { Status::PartiallyDeployed });
+        d.address = Some(format!("https://{name}.example"));
+        d.envs.insert("TOKEN".into(), "s3cr3t".into());
+        d.regions.push(RegionReplicas {
+            region_id: "7".into(),
+            region_name: Some("Luxembourg-2".into()),
+            ready,
+            total: 2,
+            scale: Scale { min: 1, max: 2, ..Default::default() },
+            error: None,
+        });
+        d
+    }
+
+    fn state() -> State {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let mut s = State::new(
+            vec![AccountState::new("g", ProviderKind::Gcore, caps())],
+            Duration::from_secs(5),
+            now,
+        );
+        update(&mut s, Msg::Resize(120, 40));
+        let deps = vec![dep(0, "alpha", 2), dep(1, "bravo", 0), dep(2, "charlie", 1)];
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(deps) });
+        s
+    }
+
+    fn press(s: &mut State, c: KeyCode) -> Vec<Effect> {
+        update(s, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+    }
+
+    fn names(s: &State) -> Vec<String> {
+        s.view.iter().map(|&i| s.rows[i].dep.name.clone()).collect()
+    }
+
+    #[test]
+    fn filter_narrows_inverts_and_esc_clears() {
+        let mut s = state();
+        press(&mut s, KeyCode::Char('/'));
+        for c in "a.p".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        assert_eq!(names(&s), ["alpha"]);
+        press(&mut s, KeyCode::Home);
+        press(&mut s, KeyCode::Char('!'));
+        assert_eq!(names(&s), ["bravo", "charlie"]);
+        press(&mut s, KeyCode::Enter);
+        assert_eq!(s.mode, Mode::Normal);
+        press(&mut s, KeyCode::Esc);
+        assert_eq!(names(&s).len(), 3);
+    }
+
+    #[test]
+    fn an_invalid_regex_is_matched_literally_and_says_so() {
+        let mut s = state();
+        press(&mut s, KeyCode::Char('/'));
+        press(&mut s, KeyCode::Char('('));
+        assert!(s.filter.error.is_some());
+        assert!(names(&s).is_empty());
+    }
+
+    #[test]
+    fn shift_letters_sort_and_toggle_direction() {
+        let mut s = state();
+        press(&mut s, KeyCode::Char('R'));
+        assert_eq!(names(&s), ["bravo", "charlie", "alpha"]);
+        press(&mut s, KeyCode::Char('R'));
+        assert_eq!(names(&s), ["alpha", "charlie", "bravo"]);
+        press(&mut s, KeyCode::Char(':'));
+        for c in "sort name".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        press(&mut s, KeyCode::Enter);
+        assert_eq!(names(&s), ["alpha", "bravo", "charlie"]);
+    }
+
+    #[test]
+    fn command_mode_scopes_and_quits() {
+        let mut s = state();
+        press(&mut s, KeyCode::Char(':'));
+        for c in "provider runai".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        press(&mut s, KeyCode::Enter);
+        assert!(names(&s).is_empty());
+        press(&mut s, KeyCode::Char(':'));
+        press(&mut s, KeyCode::Char('q'));
+        let fx = press(&mut s, KeyCode::Enter);
+        assert!(s.quit && fx.contains(&Effect::Quit));
+    }
+
+    #[test]
+    fn read_only_blocks_every_mutation() {
+        let mut s = state();
+        s.read_only = true;
+        for c in ['s', 'p', 't'] {
+            press(&mut s, KeyCode::Char(c));
+            assert_eq!(s.mode, Mode::Normal, "{c} opened something in read-only mode");
+        }
+        update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)));
+        assert_eq!(s.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn delete_needs_the_typed_name() {
+        let mut s = state();
+        update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)));
+        for c in "alph".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        assert!(press(&mut s, KeyCode::Enter).iter().all(|e| !matches!(e, Effect::Lifecycle(_))));
+        update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)));
+        for c in "alpha".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        let fx = press(&mut s, KeyCode::Enter);
+        assert!(fx.iter().any(|e| matches!(e, Effect::Lifecycle(r) if r.op == LifecycleOp::Delete)));
+    }
+
+    #[test]
+    fn a_click_selects_the_row_under_the_mouse() {
+        let mut s = state();
+        let areas = crate::ui::layout(ratatui::layout::Rect::new(0, 0, 120, 40));
+        let click = MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 10,
+            row: areas.table.y + 2 + 2,
+            modifiers: KeyModifiers::NONE,
+        };
+        update(&mut s, Msg::Mouse(click));
+        assert_eq!(s.selected_row().unwrap().dep.name, "charlie");
+    }
+
+    #[test]
+    fn copy_puts_the_address_on_the_clipboard_and_reveal_is_per_deployment() {
+        let mut s = state();
+        press(&mut s, KeyCode::Char('y'));
+        assert_eq!(s.clipboard.as_deref(), Some("https://alpha.example"));
+        press(&mut s, KeyCode::Char('v'));
+        assert_eq!(s.reveal_envs.as_ref(), Some(&s.selected_row().unwrap().dep.key));
+        press(&mut s, KeyCode::Esc);
+        press(&mut s, KeyCode::Char('j'));
+        assert_eq!(s.reveal_envs, None, "moving on hides the values again");
+    }
+
+    #[test]
+    fn a_failed_refresh_keeps_the_data_marks_it_stale_and_records_a_gap() {
+        let mut s = state();
+        let later = s.now + chrono::Duration::seconds(2);
+        s.now = later;
+        let err = ApiError::new(ProviderKind::Gcore, ErrorKind::Server, "boom").with_status(503);
+        update(&mut s, Msg::Fleet { account: 0, at: later, result: Err(err) });
+        assert_eq!(s.rows.len(), 3, "last good data stays");
+        assert!(s.rows.iter().all(|r| s.row_is_stale(r)));
+        assert_eq!(s.live_toasts().count(), 1);
+        assert_eq!(s.rows[0].history[0].1.back(), Some(&None));
+        // The same error again is not toasted twice; a recovery clears the marks.
+        update(
+            &mut s,
+            Msg::Fleet {
+                account: 0,
+                at: later,
+                result: Err(ApiError::new(ProviderKind::Gcore, ErrorKind::Server, "boom").with_status(503)),
+            },
+        );
+        assert_eq!(s.toasts.len(), 1);
+        let deps = vec![dep(0, "alpha", 2)];
+        update(&mut s, Msg::Fleet { account: 0, at: later, result: Ok(deps) });
+        assert!(!s.rows.iter().any(|r| s.row_is_stale(r)));
+        assert_eq!(s.rows.len(), 1, "gone deployments disappear");
     }
 }

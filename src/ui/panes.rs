@@ -192,9 +192,14 @@ pub fn details(f: &mut Frame, area: Rect, state: &State, focused: bool) {
             }
         }
     }
-    lines.push(Line::from(Span::styled(format!("envs ({})", d.envs.len()), t.header)));
-    for k in d.envs.keys() {
-        lines.push(Line::from(vec![Span::raw(format!("  {}", sanitize(k))), Span::styled("=••••••", t.dim)]));
+    let reveal = state.reveal_envs.as_ref() == Some(&d.key);
+    lines.push(Line::from(vec![
+        Span::styled(format!("envs ({})", d.envs.len()), t.header),
+        Span::styled(if reveal { "  shown: v hides" } else { "  values hidden: v shows" }, t.dim),
+    ]));
+    for (k, v) in &d.envs {
+        let shown = if reveal { format!("={}", sanitize(v)) } else { "=••••••".to_string() };
+        lines.push(Line::from(vec![Span::raw(format!("  {}", sanitize(k))), Span::styled(shown, t.dim)]));
     }
     if let Some(e) = state.selected_cache().and_then(|c| c.detail_error.as_ref()) {
         lines.push(Line::from(Span::styled(
