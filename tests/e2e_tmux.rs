@@ -1,109 +1,10 @@
 //! End-to-end: the real binary in tmux against a real `infertop sim` process, read from the screen as a
 //! user would. Waits are bounded polls for a condition; nothing asserts on time.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::tmux::{BIN, Tmux, start_sim};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_infertop");
-
-struct Sim {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_sim() -> Sim {
-    let mut child = Command::new(BIN)
-        .args(["sim", "--listen", "127.0.0.1:0", "--seed", "3"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start infertop sim");
-    let mut first = String::new();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    reader.read_line(&mut first).unwrap();
-    // Keep draining the simulator's output so it never writes into a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let url = first.trim().strip_prefix("listening on ").expect("first line names the address").to_string();
-    Sim { child, url }
-}
-
-struct Tmux {
-    socket: String,
-    dir: PathBuf,
-}
-
-impl Tmux {
-    fn new(tag: &str) -> Tmux {
-        let socket = format!("infertop-e2e-{}-{tag}", std::process::id());
-        let dir = std::env::temp_dir().join(&socket);
-        std::fs::create_dir_all(&dir).unwrap();
-        Tmux { socket, dir }
-    }
-
-    fn cmd(&self, args: &[&str]) -> String {
-        let out =
-            Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux is installed");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Starts `script` (a shell line) in a 120×60 session (tall enough for the whole demo fleet).
-    fn start(&self, script: &str) {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(["new-session", "-d", "-s", "main", "-x", "120", "-y", "60", script])
-            .output()
-            .expect("tmux is installed");
-        assert!(out.status.success(), "tmux failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.cmd(&["send-keys", "-t", "main", k]);
-            std::thread::sleep(Duration::from_millis(60));
-        }
-    }
-
-    fn type_text(&self, s: &str) {
-        self.cmd(&["send-keys", "-t", "main", "-l", s]);
-        std::thread::sleep(Duration::from_millis(100));
-    }
-
-    fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "main"])
-    }
-
-    /// Polls the screen until `pred` holds; panics with the last screen after `bound`.
-    fn wait_for(&self, what: &str, bound: Duration, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if start.elapsed() > bound {
-                panic!("never saw {what}; last screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.cmd(&["kill-server"]);
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn config_for(url: &str) -> String {
     format!(
@@ -137,7 +38,7 @@ fn line_with<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
 
 #[test]
 fn dashboard_shows_every_provider_follows_selection_filters_sees_changes_and_quits_cleanly() {
-    let sim = start_sim();
+    let sim = start_sim(&[]);
     let tmux = Tmux::new("main");
     let cfg = tmux.dir.join("config.toml");
     std::fs::write(&cfg, config_for(&sim.url)).unwrap();
