@@ -15,11 +15,11 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Start the simulator in-process and watch its demo fleet (no cloud account needed).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub demo: bool,
 
     /// Config file (default: $INFERTOP_CONFIG, else $XDG_CONFIG_HOME/infertop/config.toml).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
 
     /// Seconds between fleet refreshes.
@@ -39,8 +39,12 @@ pub struct Cli {
     pub mouse: bool,
 
     /// Allow plain http:// base URLs that are not loopback.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub allow_http: bool,
+
+    /// Seconds before a request to a provider is given up (and retried, when safe).
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0, global = true)]
+    pub timeout: f64,
 
     #[command(flatten)]
     pub sim: SimArgs,

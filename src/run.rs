@@ -88,7 +88,7 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
     use crate::model::Health;
     let cfg = load_config(cli)?;
     let (accts, _sim) = accounts(cli, &cfg).await?;
-    let client = build_client(Duration::from_secs(5), Duration::from_secs(30));
+    let client = build_client(Duration::from_secs(5), Duration::from_secs_f64(cli.timeout.clamp(0.2, 600.0)));
     let providers: Vec<_> = accts.iter().map(|a| provider::connect(a, client.clone())).collect();
     let results = futures::future::join_all(providers.iter().map(|p| p.list())).await;
     let mut unhealthy = 0usize;
@@ -214,7 +214,7 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
         }
     };
 
-    let client = build_client(Duration::from_secs(5), Duration::from_secs(20));
+    let client = build_client(Duration::from_secs(5), Duration::from_secs_f64(cli.timeout.clamp(0.2, 600.0)));
     let providers: Vec<_> = accounts.iter().map(|a| provider::connect(a, client.clone())).collect();
     let account_states = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
     let mut state = State::new(account_states, refresh, chrono::Utc::now());

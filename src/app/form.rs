@@ -72,6 +72,20 @@ pub enum Change {
 }
 
 impl Change {
+    /// Whether a deployment, as read, already holds this change.
+    pub fn landed_in(&self, d: &Deployment) -> bool {
+        let sorted = |u: &ScaleUpdate| {
+            let mut r = u.regions.clone();
+            r.sort_by(|a, b| a.region_id.cmp(&b.region_id));
+            r
+        };
+        match (self, self.current_of(d)) {
+            (Change::Scale(want), Change::Scale(have)) => sorted(want) == sorted(&have),
+            (Change::Probes(want), Change::Probes(have)) => want == &have,
+            _ => false,
+        }
+    }
+
     /// The same section of a deployment, for conflict checks.
     pub fn current_of(&self, d: &Deployment) -> Change {
         match self {

@@ -257,6 +257,13 @@ impl Http {
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> ApiError {
+        if e.is_body() && !e.is_timeout() {
+            return ApiError::new(
+                self.provider,
+                ErrorKind::Network,
+                "the connection broke while reading the response",
+            );
+        }
         let kind = if e.is_timeout() {
             ErrorKind::Timeout
         } else if e.is_decode() {
@@ -270,13 +277,19 @@ impl Http {
             ErrorKind::Timeout => "the request timed out".to_string(),
             ErrorKind::Decode => "the response body was cut short or malformed".to_string(),
             _ => {
-                let mut msg = "could not reach the server".to_string();
+                // The innermost cause says what happened (refused, reset, closed early...).
+                let mut cause = None;
                 let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
                 while let Some(s) = src {
-                    msg = format!("could not reach the server: {s}");
+                    cause = Some(s.to_string());
                     src = s.source();
                 }
-                msg
+                let what =
+                    if e.is_connect() { "could not reach the server" } else { "the connection failed" };
+                match cause {
+                    Some(c) => format!("{what}: {c}"),
+                    None => what.to_string(),
+                }
             }
         };
         ApiError::new(self.provider, kind, what)

@@ -183,11 +183,16 @@ impl ApiError {
         }
     }
 
-    /// Whether repeating the request could help (for requests that are safe to repeat).
+    /// Whether repeating the request could help (for requests that are safe to repeat). A body that could not
+    /// be read counts: it is usually cut short on the way.
     pub fn is_transient(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Network | ErrorKind::Timeout
+            ErrorKind::RateLimited
+                | ErrorKind::Server
+                | ErrorKind::Network
+                | ErrorKind::Timeout
+                | ErrorKind::Decode
         )
     }
 }

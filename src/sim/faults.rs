@@ -154,7 +154,13 @@ fn add_unknowns(v: &mut Value) {
                     add_unknowns(val);
                 }
             }
-            m.insert("x_sim_unknown_field".into(), json!({"nested": [1, "two", null]}));
+            // Unknown fields go on records (objects with an identity), not into free-form maps like envs.
+            if ["status", "phase", "name", "id", "_id", "region_id", "regionId", "type"]
+                .iter()
+                .any(|k| m.contains_key(*k))
+            {
+                m.insert("x_sim_unknown_field".into(), json!({"nested": [1, "two", null]}));
+            }
         }
         Value::Array(a) => a.iter_mut().for_each(add_unknowns),
         _ => {}

@@ -62,7 +62,14 @@ impl AuditLog {
         }
     }
 
-    pub fn record_edit(&self, p: &dyn Provider, req: &ApplyRequest, before: &Deployment, result: &str) {
+    pub fn record_edit(
+        &self,
+        p: &dyn Provider,
+        req: &ApplyRequest,
+        before: &Deployment,
+        result: &str,
+        note: Option<&str>,
+    ) {
         let (kind, before_v) = match &req.change {
             Change::Scale(_) => {
                 ("scale", serde_json::to_value(ScaleUpdate::from_deployment(before)).unwrap_or(Value::Null))
@@ -78,6 +85,7 @@ impl AuditLog {
             "before": before_v,
             "after": section(&req.change),
             "result": result,
+            "note": note,
         }));
     }
 

@@ -73,7 +73,7 @@ impl Sync {
             };
             if req.change.current_of(&before) != req.change.current_of(&req.expected) {
                 if let Some(a) = &audit {
-                    a.record_edit(p.as_ref(), &req, &before, "conflict: not sent");
+                    a.record_edit(p.as_ref(), &req, &before, "conflict: not sent", None);
                 }
                 let _ = tx
                     .send(Msg::Applied {
@@ -83,17 +83,57 @@ impl Sync {
                     .await;
                 return;
             }
-            let result = match &req.change {
+            let mut result = match &req.change {
                 Change::Scale(u) => p.update_scale(&req.key.id, u).await,
                 Change::Probes(pr) => p.update_probes(&req.key.id, pr).await,
             };
+            // When the connection failed after the request may have reached the provider, the outcome is
+            // unknown: read the deployment again and say what is true.
+            let mut note = None;
+            if let Err(e) = &result
+                && matches!(
+                    e.kind,
+                    crate::provider::ErrorKind::Network
+                        | crate::provider::ErrorKind::Timeout
+                        | crate::provider::ErrorKind::Decode
+                )
+            {
+                let mut reread = p.get(&req.key.id).await;
+                for _ in 0..3 {
+                    if reread.is_ok() {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    reread = p.get(&req.key.id).await;
+                }
+                match reread {
+                    Ok(now) if req.change.landed_in(&now) => {
+                        note = Some(format!("confirmed by a re-read after: {e}"));
+                        result = Ok(crate::provider::Applied::Done(Box::new(now)));
+                    }
+                    Ok(_) => {
+                        let mut e2 = e.clone();
+                        e2.message = format!(
+                            "{} (a re-read shows the change is not there: nothing was applied)",
+                            e.message
+                        );
+                        result = Err(e2);
+                    }
+                    Err(_) => {
+                        let mut e2 = e.clone();
+                        e2.message =
+                            format!("{} (the outcome is unknown: re-check before retrying)", e.message);
+                        result = Err(e2);
+                    }
+                }
+            }
             if let Some(a) = &audit {
                 let outcome = match &result {
                     Ok(crate::provider::Applied::Done(_)) => "applied".to_string(),
                     Ok(crate::provider::Applied::NoChange(_)) => "no change".to_string(),
                     Err(e) => format!("failed: {e}"),
                 };
-                a.record_edit(p.as_ref(), &req, &before, &outcome);
+                a.record_edit(p.as_ref(), &req, &before, &outcome, note.as_deref());
             }
             let _ = tx.send(Msg::Applied { key: req.key, result: result.map_err(ApplyFailure::Api) }).await;
         });
