@@ -7,6 +7,9 @@ use crate::provider::{AccountSpec, Credentials, GcoreApi, Secret, http::RetryPol
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+/// The defaults, embedded; a user's file is merged over them.
+pub const DEFAULTS_TOML: &str = include_str!("../assets/default-config.toml");
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -14,8 +17,23 @@ pub struct Config {
     pub refresh_seconds: Option<f64>,
     pub read_only: Option<bool>,
     pub theme: Option<String>,
+    /// Keys by action name.
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(default, rename = "account")]
     pub accounts: Vec<AccountConfig>,
+}
+
+/// Merges `over` into `base`: tables merge key by key, everything else (arrays included) is replaced.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +86,31 @@ pub fn state_dir() -> PathBuf {
 }
 
 impl Config {
+    /// The embedded defaults alone.
+    pub fn defaults() -> Config {
+        Config::parse("").expect("the embedded defaults are valid (checked by a test)")
+    }
+
+    /// The keymap this config asks for: the defaults with each configured action's keys replaced.
+    pub fn keymap(&self) -> Result<crate::app::keymap::Keymap, String> {
+        use crate::app::keymap::{Action, Key, Keymap};
+        let defaults = Keymap::default();
+        let mut km = Keymap::default();
+        for (name, keys) in &self.keys {
+            let action = Action::from_name(name).ok_or_else(|| format!("keys.{name}: no such action"))?;
+            let parsed: Vec<Key> = keys
+                .iter()
+                .map(|k| Key::parse(k).ok_or_else(|| format!("keys.{name}: {k:?} is not a key name")))
+                .collect::<Result<_, _>>()?;
+            // Only what differs from the defaults is rebound, so a key the user moves elsewhere is not taken
+            // back by its old action's default entry.
+            if parsed != defaults.keys_for(action) {
+                km.rebind(action, &parsed);
+            }
+        }
+        Ok(km)
+    }
+
     /// Whether any account holds a credential inline.
     pub fn has_inline_secret(&self) -> bool {
         self.accounts.iter().any(|a| a.api_key.is_some() || a.client_secret.is_some())
@@ -91,8 +134,15 @@ impl Config {
         out
     }
 
+    /// Parses a user's file and merges it over the embedded defaults.
     pub fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let user: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut merged: toml::Table = toml::from_str(DEFAULTS_TOML).map_err(|e| format!("defaults: {e}"))?;
+        merge(&mut merged, user);
+        let cfg: Config =
+            toml::Value::Table(merged).try_into().map_err(|e: toml::de::Error| e.to_string())?;
+        cfg.keymap()?;
+        Ok(cfg)
     }
 
     pub fn load(path: &Path) -> Result<Config, String> {
@@ -233,6 +283,22 @@ impl AccountConfig {
 pub fn check_text(text: &str) -> Result<usize, Vec<String>> {
     let cfg = match Config::parse(text) {
         Ok(c) => c,
+        Err(e) if e.contains("unknown field `") || e.starts_with("keys.") => {
+            // Name the line of the offending key in the user's text.
+            let key = e
+                .split('`')
+                .nth(1)
+                .map(str::to_string)
+                .or_else(|| e.strip_prefix("keys.").and_then(|r| r.split(':').next()).map(str::to_string))
+                .unwrap_or_default();
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with(&key) && l.contains('='))
+                .map(|i| format!("{}: ", i + 1))
+                .unwrap_or_default();
+            let first = e.lines().next().unwrap_or("").to_string();
+            return Err(vec![format!("{line}{first}")]);
+        }
         Err(e) => {
             // toml names the line and column; keep its first lines.
             // Drop the source excerpt (lines starting with a bar or a caret); keep the words.

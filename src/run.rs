@@ -46,7 +46,13 @@ pub async fn simulator(args: &SimArgs, listen: std::net::SocketAddr) -> Result<(
 
 /// `infertop info`.
 pub fn info() {
-    println!("config:     {}", config::default_path().map(|p| p.display().to_string()).unwrap_or("-".into()));
+    let cfg_path = config::default_path();
+    let exists = cfg_path.as_ref().is_some_and(|p| p.exists());
+    println!(
+        "config:     {}{}",
+        cfg_path.map(|p| p.display().to_string()).unwrap_or("-".into()),
+        if exists { "" } else { " (not present: built-in defaults)" }
+    );
     println!("state dir:  {}", config::state_dir().display());
     println!("log file:   {}", config::state_dir().join("infertop.log").display());
     println!("audit file: {}", config::state_dir().join("audit.jsonl").display());
@@ -219,6 +225,7 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
     let account_states = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
     let mut state = State::new(account_states, refresh, chrono::Utc::now());
     state.read_only = cli.read_only || cfg.read_only.unwrap_or(false);
+    state.keymap = cfg.keymap().map_err(|e| eyre!(e))?;
     state.theme = Theme::named(theme_name);
 
     let (tx, rx) = tokio::sync::mpsc::channel(1024);

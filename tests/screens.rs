@@ -212,3 +212,23 @@ async fn form_screens() {
     key(&mut fx.state, KeyCode::Char('p'));
     insta::assert_snapshot!("form_probes_open", render(&fx.state));
 }
+
+/// The three themes, with their styles: ratatui's `Buffer` debug form lists every style change.
+#[tokio::test]
+async fn themes() {
+    use infertop::ui::theme::{Theme, ThemeName};
+    let mut fx = fixture(80, 24).await;
+    select(&mut fx.state, "whisper-large-v3");
+    for (name, theme) in [("dark", ThemeName::Dark), ("light", ThemeName::Light), ("mono", ThemeName::Mono)] {
+        fx.state.theme = Theme::named(theme);
+        let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| infertop::ui::draw(f, &fx.state)).unwrap();
+        let styles = format!("{:?}", term.backend().buffer());
+        if theme == ThemeName::Mono {
+            let colours = styles.matches("fg: ").count() + styles.matches("bg: ").count();
+            let resets = styles.matches("fg: Reset").count() + styles.matches("bg: Reset").count();
+            assert_eq!(colours, resets, "mono uses no colours");
+        }
+        insta::assert_snapshot!(format!("theme_{name}"), styles);
+    }
+}

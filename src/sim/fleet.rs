@@ -175,13 +175,15 @@ impl FleetSpec {
             let placements = (0..count)
                 .map(|k| {
                     let min = rng.range(0, 2) as u32;
+                    let max = min + rng.range(1, 4) as u32;
                     RegionPlacement {
                         region: regions[(start + k) % regions.len()].id.clone(),
                         min,
-                        max: min + rng.range(1, 4) as u32,
+                        max,
                         cooldown: Some(60),
                         fault: None,
-                        capacity: None,
+                        // Generated fleets are healthy: every region has room for its max.
+                        capacity: Some(max),
                         cpu: Some(80),
                         memory: None,
                         gpu_utilization: None,
