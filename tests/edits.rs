@@ -2,7 +2,10 @@
 //! against the simulator over loopback, for each provider path: Gcore v3, Gcore v2, Sesterce, Run:ai. Each
 //! test checks the change is there and that every wire field the edit did not touch is identical.
 
+mod common;
+
 use chrono::{TimeZone, Utc};
+use common::wire::{changed_paths, derived};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use infertop::app::form::{Change, Form};
 use infertop::app::{ApplyFailure, ApplyRequest, Msg};
@@ -106,45 +109,6 @@ impl Env {
             }
         }
     }
-}
-
-/// Every JSON path whose value differs between `a` and `b`.
-fn changed_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
-                changed_paths(
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                    &format!("{path}/{k}"),
-                    out,
-                );
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                changed_paths(p, q, &format!("{path}/{i}"), out);
-            }
-        }
-        _ if a != b => out.push(path.to_string()),
-        _ => {}
-    }
-}
-
-/// Fields the simulator itself moves after any change (status, rollout counters, timestamps).
-fn derived(path: &str) -> bool {
-    [
-        "status",
-        "deploy_status",
-        "deployStatus",
-        "error_message",
-        "errorMessage",
-        "updatedAt",
-        "updated_at",
-        "actualPhase",
-    ]
-    .iter()
-    .any(|k| path.split('/').any(|seg| seg == *k))
 }
 
 fn set(form: &mut Form, section: usize, label: &str, value: &str) {

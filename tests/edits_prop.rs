@@ -2,7 +2,10 @@
 //! through the form code and `Sync::apply` lands exactly as asked, and nothing outside the scale section of
 //! the wire deployment changes.
 
+mod common;
+
 use chrono::{TimeZone, Utc};
+use common::wire::{changed_paths, derived};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use infertop::app::form::{Change, Form};
 use infertop::app::{ApplyRequest, Msg};
@@ -16,43 +19,6 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-
-fn changed_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
-                changed_paths(
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                    &format!("{path}/{k}"),
-                    out,
-                );
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                changed_paths(p, q, &format!("{path}/{i}"), out);
-            }
-        }
-        _ if a != b => out.push(path.to_string()),
-        _ => {}
-    }
-}
-
-fn derived(path: &str) -> bool {
-    [
-        "status",
-        "deploy_status",
-        "deployStatus",
-        "error_message",
-        "errorMessage",
-        "updatedAt",
-        "updated_at",
-        "actualPhase",
-    ]
-    .iter()
-    .any(|k| path.split('/').any(|seg| seg == *k))
-}
 
 fn in_scale_section(path: &str) -> bool {
     path.contains("/scale/") || path.starts_with("/spec/autoscaling/")

@@ -1,2 +1,3 @@
 pub mod openapi;
 pub mod tmux;
+pub mod wire;
