@@ -281,6 +281,8 @@ pub struct State {
     /// Selected metrics scope: 0 = the workload, n = pod n-1.
     pub metrics_sel: usize,
     pub logs_scroll: usize,
+    /// Show only this region's log lines (chosen with Enter in the regions pane).
+    pub logs_region: Option<String>,
     pub refresh: Duration,
     pub now: DateTime<Utc>,
     pub started: DateTime<Utc>,
@@ -327,6 +329,7 @@ impl State {
             region_sel: 0,
             metrics_sel: 0,
             logs_scroll: 0,
+            logs_region: None,
             refresh,
             now,
             started: now,

@@ -101,6 +101,8 @@ pub struct Watch {
     pub logs: bool,
     /// Run:ai pod for pod-level metrics.
     pub pod: Option<String>,
+    /// Only this region's logs.
+    pub logs_region: Option<String>,
 }
 
 /// What the sync layer should do.
@@ -230,6 +232,7 @@ fn watch_for(state: &State) -> Option<Option<Watch>> {
             metrics: caps.metrics && visible(Pane::Metrics),
             logs: caps.logs && visible(Pane::Logs),
             pod,
+            logs_region: state.logs_region.clone(),
         }
     });
     Some(w)
@@ -577,6 +580,7 @@ fn select(state: &mut State, pos: usize) {
         state.region_sel = 0;
         state.metrics_sel = 0;
         state.logs_scroll = 0;
+        state.logs_region = None;
         state.reveal_envs = None;
     }
     ensure_visible(state);
@@ -743,6 +747,16 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Bottom => move_in_pane(state, isize::MAX / 2),
         Action::NextPane => cycle_pane(state, true),
         Action::PrevPane => cycle_pane(state, false),
+        Action::FocusDetail if state.focus == Pane::Regions => {
+            // Enter on a region: tail that region's logs (again: all regions).
+            let region = state
+                .selected_deployment()
+                .and_then(|d| d.regions.get(state.region_sel))
+                .map(|r| r.region_id.clone());
+            state.logs_region = if state.logs_region == region { None } else { region };
+            state.logs_scroll = 0;
+            focus(state, Pane::Logs);
+        }
         Action::FocusDetail => focus(state, Pane::Details),
         Action::Back => {
             if state.focus != Pane::Deployments {
@@ -1184,6 +1198,22 @@ mod tests {
         press(&mut s, KeyCode::Esc);
         press(&mut s, KeyCode::Char('j'));
         assert_eq!(s.reveal_envs, None, "moving on hides the values again");
+    }
+
+    #[test]
+    fn enter_on_a_region_tails_its_logs_and_the_watch_asks_for_them() {
+        let mut s = state();
+        press(&mut s, KeyCode::Tab);
+        assert_eq!(s.focus, Pane::Regions);
+        let fx = press(&mut s, KeyCode::Enter);
+        assert_eq!(s.focus, Pane::Logs);
+        assert_eq!(s.logs_region.as_deref(), Some("7"));
+        let w = fx.iter().find_map(|e| match e {
+            Effect::Watch(Some(w)) => Some(w.clone()),
+            _ => None,
+        });
+        let w = w.expect("a new watch");
+        assert!(w.logs && w.logs_region.as_deref() == Some("7"));
     }
 
     #[test]

@@ -258,7 +258,7 @@ async fn fetch_detail(p: Arc<dyn Provider>, w: Watch, tx: mpsc::Sender<Msg>) -> 
         }
     }
     if w.logs {
-        let result = p.logs(&w.key.id, &LogQuery { limit: 200, region_id: None }).await;
+        let result = p.logs(&w.key.id, &LogQuery { limit: 200, region_id: w.logs_region.clone() }).await;
         if tx.send(Msg::Logs { key: w.key.clone(), at: Utc::now(), result }).await.is_err() {
             return false;
         }

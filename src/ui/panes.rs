@@ -382,8 +382,23 @@ pub fn logs(f: &mut Frame, area: Rect, state: &State, focused: bool) {
     }
     let d: &Deployment = state.selected_deployment().unwrap_or(&row.dep);
     let cache = state.selected_cache();
-    let lines_all: Vec<&crate::model::LogLine> = cache.map(|c| c.logs.iter().collect()).unwrap_or_default();
-    let blk = block("Logs (newest last)", focused, state);
+    let only = state.logs_region.as_deref();
+    let lines_all: Vec<&crate::model::LogLine> = cache
+        .map(|c| c.logs.iter().filter(|l| only.is_none_or(|r| l.region_id == r)).collect())
+        .unwrap_or_default();
+    let title = match only {
+        Some(r) => {
+            let name = d
+                .regions
+                .iter()
+                .find(|x| x.region_id == r)
+                .map(|x| x.display_name())
+                .unwrap_or_else(|| r.to_string());
+            format!("Logs: {name} (newest last; Enter on a region in Regions picks another)")
+        }
+        None => "Logs: all regions (newest last; Enter on a region in Regions tails just it)".to_string(),
+    };
+    let blk = block(&title, focused, state);
     let inner = blk.inner(area);
     let h = inner.height as usize;
     let end = lines_all.len().saturating_sub(state.logs_scroll);
