@@ -194,17 +194,22 @@ fn bar(f: &mut Frame, area: Rect, state: &State) {
             None => {
                 let hint = |a| state.keymap.keys_for(a).first().map(|k| k.to_string()).unwrap_or_default();
                 use crate::app::keymap::Action as A;
+                let narrow = area.width < WIDE;
                 let mut items = vec![
                     (hint(A::Help), "help"),
                     (hint(A::Filter), "filter"),
                     (hint(A::Command), "command"),
                     (hint(A::NextPane), "pane"),
-                    (hint(A::Refresh), "refresh"),
-                    (hint(A::Logs), "logs"),
                 ];
+                if !narrow {
+                    items.push((hint(A::Refresh), "refresh"));
+                    items.push((hint(A::Logs), "logs"));
+                }
                 if !state.read_only {
                     items.push((hint(A::Scale), "scale"));
-                    items.push((hint(A::Probes), "probes"));
+                    if !narrow {
+                        items.push((hint(A::Probes), "probes"));
+                    }
                 }
                 items.push((hint(A::Quit), "quit"));
                 let mut spans = Vec::new();

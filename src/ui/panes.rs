@@ -38,7 +38,7 @@ pub fn regions(f: &mut Frame, area: Rect, state: &State) {
     if d.regions.is_empty() {
         return empty(f, area, &title, focused, state, "No region data (yet).");
     }
-    let wide = area.width >= 70;
+    let wide = area.width >= 90;
     let bar_w = if wide { 10 } else { 6 };
     let rows: Vec<Row> = d
         .regions
@@ -79,8 +79,13 @@ pub fn regions(f: &mut Frame, area: Rect, state: &State) {
         header.push("TRIGGERS");
     }
     header.push("ERROR");
-    let [table_area, err_area] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
-    let selected_err = d.regions.get(state.region_sel).and_then(|r| r.error.as_deref());
+    let [table_area, err_area] = Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(area);
+    // The error box: the picked region's error when the pane has focus, else the first region in trouble.
+    let selected_err = if focused {
+        d.regions.get(state.region_sel).and_then(|r| r.error.as_deref())
+    } else {
+        d.regions.iter().find_map(|r| r.error.as_deref())
+    };
     let table_area = if selected_err.is_some() && area.height > 8 { table_area } else { area };
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.header))
