@@ -1,5 +1,7 @@
 //! State and update, separate from drawing: `ui::draw` is a pure function of [`State`].
 
+pub mod catalog;
+pub mod create;
 pub mod form;
 pub mod input;
 pub mod keymap;
