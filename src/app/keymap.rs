@@ -31,11 +31,13 @@ pub enum Action {
     Probes,
     StartStop,
     Delete,
+    Catalog,
+    Create,
 }
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -58,6 +60,8 @@ impl Action {
         Action::Probes,
         Action::StartStop,
         Action::Delete,
+        Action::Catalog,
+        Action::Create,
         Action::Help,
         Action::Quit,
     ];
@@ -89,6 +93,8 @@ impl Action {
             Action::Probes => "probes",
             Action::StartStop => "start_stop",
             Action::Delete => "delete",
+            Action::Catalog => "catalog",
+            Action::Create => "create",
         }
     }
 
@@ -122,12 +128,14 @@ impl Action {
             Action::Probes => "edit probes",
             Action::StartStop => "start or stop (asks first)",
             Action::Delete => "delete (type the name to confirm)",
+            Action::Catalog => "catalog: models, hardware, regions, registries",
+            Action::Create => "create a deployment",
         }
     }
 
     /// Actions that change something at a provider (hidden in read-only mode).
     pub fn mutates(self) -> bool {
-        matches!(self, Action::Scale | Action::Probes | Action::StartStop | Action::Delete)
+        matches!(self, Action::Scale | Action::Probes | Action::StartStop | Action::Delete | Action::Create)
     }
 }
 
@@ -251,6 +259,8 @@ impl Default for Keymap {
             (Key::ch('p'), Probes),
             (Key::ch('t'), StartStop),
             (Key::ctrl('d'), Delete),
+            (Key::ch('C'), Catalog),
+            (Key::ch('c'), Create),
             (Key::ch('?'), Help),
             (Key::ch('q'), Quit),
             (Key::ctrl('c'), Quit),

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod create;
+pub mod create_flow;
 pub mod form;
 pub mod input;
 pub mod keymap;

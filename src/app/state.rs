@@ -90,6 +90,8 @@ pub enum Mode {
     Help,
     Form(Box<super::form::Form>),
     Confirm(Confirm),
+    Catalog(super::catalog::CatalogView),
+    Create(Box<super::create::CreateForm>),
 }
 
 /// Start, stop or delete.
@@ -272,6 +274,8 @@ pub struct State {
     pub details: HashMap<DeploymentKey, DetailCache>,
     /// Applied changes still rolling out.
     pub pending: HashMap<DeploymentKey, Pending>,
+    /// Provider catalogs and price previews (catalog view, create form).
+    pub catalogs: super::catalog::Catalogs,
     /// Selected region in the regions pane (its index).
     pub region_sel: usize,
     /// Selected metrics scope: 0 = the workload, n = pod n-1.
@@ -318,6 +322,7 @@ impl State {
             seen_errors: HashSet::new(),
             details: HashMap::new(),
             pending: HashMap::new(),
+            catalogs: Default::default(),
             region_sel: 0,
             metrics_sel: 0,
             logs_scroll: 0,
