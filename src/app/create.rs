@@ -741,10 +741,17 @@ impl CreateForm {
         if !spec.hardware_id.is_empty() {
             out.push(format!("  hardware {}", self.field("hardware").map(|f| f.shown()).unwrap_or_default()));
         }
-        for (i, r) in spec.regions.iter().enumerate() {
-            let name = self.field(&format!("regions[{i}].region")).map(|f| f.shown()).unwrap_or_default();
+        for r in &spec.regions {
+            let region = catalog.and_then(|c| c.regions.iter().find(|x| x.id == r.region_id));
+            let name = region.map(|x| x.name.clone()).unwrap_or_else(|| r.region_id.clone());
+            let free = match (catalog, region) {
+                (Some(c), Some(x)) if spec.provider != ProviderKind::Runai => {
+                    c.capacity(x, &spec.hardware_id).map(|n| format!(" ({n} free now)")).unwrap_or_default()
+                }
+                _ => String::new(),
+            };
             let t = r.scale.triggers.summary();
-            out.push(format!("  + {name}: min {} max {} · triggers {t}", r.scale.min, r.scale.max));
+            out.push(format!("  + {name}: min {} max {} · triggers {t}{free}", r.scale.min, r.scale.max));
         }
         if !spec.envs.is_empty() {
             out.push(format!(

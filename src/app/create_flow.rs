@@ -95,19 +95,17 @@ fn ask_price(state: &mut State, form: &CreateForm, fx: &mut Vec<Effect>) {
     }
 }
 
-/// The price shown for a configuration, as a line of text.
+/// The price of a configuration as text: `3.45 EUR/h (2518.50/month)`, or why it is unknown.
 pub fn price_text(state: &State, account: usize, key: &PriceKey) -> String {
     let kind = state.accounts.get(account).map(|a| a.kind);
     match state.catalogs.price(account, key) {
-        None | Some(PriceEntry::Loading) => "price: asking the provider…".into(),
-        Some(PriceEntry::Known(Some(p))) => format!("price at max scale: {}", Price::summary(p)),
+        None | Some(PriceEntry::Loading) => "asking the provider…".into(),
+        Some(PriceEntry::Known(Some(p))) => Price::summary(p),
         Some(PriceEntry::Known(None)) => match kind {
-            Some(k @ crate::model::ProviderKind::Runai) => {
-                format!("price: unknown ({k} gives no price preview)")
-            }
-            _ => "price: unknown (the provider hides it for this configuration)".into(),
+            Some(k @ crate::model::ProviderKind::Runai) => format!("unknown ({k} gives no price preview)"),
+            _ => "unknown (the provider hides it for this configuration)".into(),
         },
-        Some(PriceEntry::Failed(e)) => format!("price: unknown ({e})"),
+        Some(PriceEntry::Failed(e)) => format!("unknown ({e})"),
     }
 }
 

@@ -102,7 +102,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, view: &CatalogView) {
                         c.regions.iter().find(|r| r.id == spec.regions[0].region_id).map(|r| s(&r.name));
                     foot_lines.push(Line::from(Span::styled(
                         format!(
-                            "1 replica in {}: {}",
+                            "price of 1 replica in {}: {}",
                             region.unwrap_or_default(),
                             price_text(state, view.account, &spec.price_key())
                         ),
@@ -126,6 +126,9 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, view: &CatalogView) {
         keys.push_str(" · c create from this");
     }
     foot_lines.truncate(2);
+    while foot_lines.len() < 2 {
+        foot_lines.push(Line::from(""));
+    }
     foot_lines.push(Line::from(Span::styled(keys, t.dim)));
     f.render_widget(Paragraph::new(foot_lines), foot);
 }
@@ -176,8 +179,8 @@ fn table(
                     vec![
                         s(&h.name),
                         s(h.gpu_model.as_deref().unwrap_or("none")),
-                        h.gpu_count.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
-                        num(h.gpu_memory_gib),
+                        h.gpu_count.filter(|n| *n > 0).map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+                        num(h.gpu_memory_gib.filter(|g| *g > 0.0)),
                         num(h.cpu),
                         num(h.memory_gib),
                         free_where(c, h).0.to_string(),

@@ -23,7 +23,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, form: &CreateForm) {
     let mut lines: Vec<Line> = Vec::new();
     let mut focus_line = 0usize;
     let mut footer: Vec<Line> = Vec::new();
-    let price = form.spec.as_ref().map(|s| price_text(state, form.account, &s.price_key()));
+    let price = form
+        .spec
+        .as_ref()
+        .map(|s| format!("price at max scale: {}", price_text(state, form.account, &s.price_key())));
     match &form.stage {
         CStage::Edit | CStage::Failed(_) => {
             match state.catalogs.by_account.get(&form.account) {
@@ -80,12 +83,14 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, form: &CreateForm) {
                     t.warning,
                 ))),
             }
-            let mut keys = "Tab/↓ next · Shift-Tab/↑ previous · Space/←/→ choose · Enter review · Esc cancel"
-                .to_string();
+            footer.push(Line::from(Span::styled(
+                "Tab/↓ next · Shift-Tab/↑ previous · Space/←/→ choose · Enter review · Esc cancel",
+                t.dim,
+            )));
             if form.provider != crate::model::ProviderKind::Runai {
-                keys.push_str(" · Ctrl-N add region · Ctrl-D remove region");
+                footer
+                    .push(Line::from(Span::styled("Ctrl-N add a region · Ctrl-D remove this region", t.dim)));
             }
-            footer.push(Line::from(Span::styled(keys, t.dim)));
         }
         CStage::Review(review) => {
             lines.push(Line::from(Span::styled("This deployment will be created:", t.title)));
@@ -103,15 +108,19 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, form: &CreateForm) {
             )));
         }
     }
-    let want = (lines.len() + footer.len() + 3) as u16;
-    let r = centered(area, 100, want.min(area.height.saturating_sub(2)).max(8));
+    let r_w = 100.min(area.width);
+    // Footer lines wrap: count the rows they take at this width.
+    let row_w = r_w.saturating_sub(2).max(1) as usize;
+    let foot_rows: usize = footer.iter().map(|l| l.width().max(1).div_ceil(row_w)).sum();
+    let want = (lines.len() + foot_rows + 3) as u16;
+    let r = centered(area, r_w, want.min(area.height.saturating_sub(2)).max(8));
     f.render_widget(Clear, r);
     let acct = state.accounts.get(form.account).map(|a| sanitize(&a.name).into_owned()).unwrap_or_default();
     let title = format!("Create a deployment on {acct} ({})", form.provider);
     let blk = block(&title, true, state);
     let inner = blk.inner(r);
     f.render_widget(blk, r);
-    let foot_h = (footer.len() as u16).min(inner.height);
+    let foot_h = (foot_rows as u16).min(inner.height);
     let body_h = inner.height.saturating_sub(foot_h) as usize;
     let offset = focus_line.saturating_sub(body_h.saturating_sub(2));
     let body: Vec<Line> = lines.into_iter().skip(offset).take(body_h).collect();
