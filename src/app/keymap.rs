@@ -128,7 +128,7 @@ impl Action {
             Action::Probes => "edit probes",
             Action::StartStop => "start or stop (asks first)",
             Action::Delete => "delete (type the name to confirm)",
-            Action::Catalog => "catalog: models, hardware, regions, registries",
+            Action::Catalog => "catalog: GPUs, regions, capacity, price",
             Action::Create => "create a deployment",
         }
     }
