@@ -103,7 +103,9 @@ pub async fn run_loop(
     }
 }
 
-fn apply(state: &mut State, sync: &Sync, msg: Msg) {
+/// Feeds one message to `update` and hands its effects to the sync layer (also used by tests to drive the
+/// dashboard exactly as the terminal loop does).
+pub fn apply(state: &mut State, sync: &Sync, msg: Msg) {
     state.now = chrono::Utc::now();
     for fx in update(state, msg) {
         match fx {
@@ -111,6 +113,9 @@ fn apply(state: &mut State, sync: &Sync, msg: Msg) {
             Effect::Watch(w) => sync.watch(w),
             Effect::Apply(req) => sync.apply(req),
             Effect::Lifecycle(req) => sync.lifecycle(req),
+            Effect::LoadCatalog(account) => sync.load_catalog(account),
+            Effect::Price { account, spec } => sync.price(account, spec),
+            Effect::Create { account, spec } => sync.create(account, spec),
             Effect::Quit => state.quit = true,
         }
     }

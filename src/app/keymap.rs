@@ -33,11 +33,13 @@ pub enum Action {
     Delete,
     RevealEnvs,
     Copy,
+    Catalog,
+    Create,
 }
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 28] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -62,6 +64,8 @@ impl Action {
         Action::Probes,
         Action::StartStop,
         Action::Delete,
+        Action::Catalog,
+        Action::Create,
         Action::Help,
         Action::Quit,
     ];
@@ -95,6 +99,8 @@ impl Action {
             Action::Delete => "delete",
             Action::RevealEnvs => "reveal_envs",
             Action::Copy => "copy",
+            Action::Catalog => "catalog",
+            Action::Create => "create",
         }
     }
 
@@ -130,12 +136,14 @@ impl Action {
             Action::Delete => "delete (type the name to confirm)",
             Action::RevealEnvs => "show or hide env values of the selected deployment",
             Action::Copy => "copy the address (OSC 52, works over SSH)",
+            Action::Catalog => "catalog: GPUs, regions, capacity, price",
+            Action::Create => "create a deployment",
         }
     }
 
     /// Actions that change something at a provider (hidden in read-only mode).
     pub fn mutates(self) -> bool {
-        matches!(self, Action::Scale | Action::Probes | Action::StartStop | Action::Delete)
+        matches!(self, Action::Scale | Action::Probes | Action::StartStop | Action::Delete | Action::Create)
     }
 }
 
@@ -261,6 +269,8 @@ impl Default for Keymap {
             (Key::ctrl('d'), Delete),
             (Key::ch('v'), RevealEnvs),
             (Key::ch('y'), Copy),
+            (Key::ch('C'), Catalog),
+            (Key::ch('c'), Create),
             (Key::ch('?'), Help),
             (Key::ch('q'), Quit),
             (Key::ctrl('c'), Quit),

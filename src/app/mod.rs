@@ -1,5 +1,8 @@
 //! State and update, separate from drawing: `ui::draw` is a pure function of [`State`].
 
+pub mod catalog;
+pub mod create;
+pub mod create_flow;
 pub mod form;
 pub mod input;
 pub mod keymap;

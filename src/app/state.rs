@@ -90,6 +90,8 @@ pub enum Mode {
     Help,
     Form(Box<super::form::Form>),
     Confirm(Confirm),
+    Catalog(super::catalog::CatalogView),
+    Create(Box<super::create::CreateForm>),
 }
 
 /// Start, stop or delete.
@@ -276,6 +278,8 @@ pub struct State {
     pub clipboard: Option<String>,
     /// Applied changes still rolling out.
     pub pending: HashMap<DeploymentKey, Pending>,
+    /// Provider catalogs and price previews (catalog view, create form).
+    pub catalogs: super::catalog::Catalogs,
     /// Selected region in the regions pane (its index).
     pub region_sel: usize,
     /// Selected metrics scope: 0 = the workload, n = pod n-1.
@@ -326,6 +330,7 @@ impl State {
             pending: HashMap::new(),
             reveal_envs: None,
             clipboard: None,
+            catalogs: Default::default(),
             region_sel: 0,
             metrics_sel: 0,
             logs_scroll: 0,

@@ -64,6 +64,24 @@ pub enum Msg {
         account: usize,
         result: Result<Vec<RegionInfo>, ApiError>,
     },
+    /// An account's whole catalog (catalog view, create form).
+    CatalogLoaded {
+        account: usize,
+        at: DateTime<Utc>,
+        result: Result<crate::model::Catalog, ApiError>,
+    },
+    /// A price preview.
+    Priced {
+        account: usize,
+        key: super::catalog::PriceKey,
+        result: Result<Option<crate::model::Price>, ApiError>,
+    },
+    /// The outcome of a create.
+    Created {
+        account: usize,
+        name: String,
+        result: Result<Applied, ApiError>,
+    },
 }
 
 /// Why an edit was not applied.
@@ -115,6 +133,18 @@ pub enum Effect {
     /// Re-read the deployment, and if it is as the form saw it, apply the change.
     Apply(Box<ApplyRequest>),
     Lifecycle(LifecycleRequest),
+    /// Fetch an account's catalog.
+    LoadCatalog(usize),
+    /// Ask for the price of a configuration.
+    Price {
+        account: usize,
+        spec: Box<crate::model::CreateSpec>,
+    },
+    /// Create a deployment (the user has confirmed).
+    Create {
+        account: usize,
+        spec: Box<crate::model::CreateSpec>,
+    },
     Quit,
 }
 
@@ -193,6 +223,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 a.regions = regions;
             }
         }
+        Msg::CatalogLoaded { account, at, result } => {
+            super::create_flow::on_catalog_loaded(state, account, at, result, &mut fx)
+        }
+        Msg::Priced { account, key, result } => super::create_flow::on_priced(state, account, key, result),
+        Msg::Created { account, name, result } => {
+            super::create_flow::on_created(state, account, name, result, &mut fx)
+        }
         Msg::Logs { key, at, result } => {
             let cache = state.details.entry(key).or_default();
             match result {
@@ -262,7 +299,7 @@ fn merge_logs(cache: &mut DetailCache, lines: Vec<LogLine>) {
 }
 
 /// Adds a toast for an error not shown before.
-fn toast(state: &mut State, message: String) {
+pub(super) fn toast(state: &mut State, message: String) {
     if state.seen_errors.insert(message.clone()) {
         state.toasts.push(Toast { message, at: state.now });
         if state.toasts.len() > 20 {
@@ -338,7 +375,7 @@ fn on_fleet(state: &mut State, account: usize, at: DateTime<Utc>, result: Result
 
 /// Clears pending changes the provider now reflects: the regions and their min/max as applied, every region
 /// ready, nothing in progress. Gives up after ten minutes with a toast.
-fn settle_pending(state: &mut State, only: Option<&DeploymentKey>) {
+pub(super) fn settle_pending(state: &mut State, only: Option<&DeploymentKey>) {
     let keys: Vec<DeploymentKey> = match only {
         Some(k) if state.pending.contains_key(k) => vec![k.clone()],
         Some(_) => return,
@@ -453,7 +490,11 @@ fn push_bounded(h: &mut VecDeque<Option<u32>>, v: Option<u32>) {
 }
 
 /// Appends this sample's ready count per region, keeping every series aligned with the account's sample times.
-fn record_history(history: &mut Vec<(String, VecDeque<Option<u32>>)>, dep: &Deployment, samples: usize) {
+pub(super) fn record_history(
+    history: &mut Vec<(String, VecDeque<Option<u32>>)>,
+    dep: &Deployment,
+    samples: usize,
+) {
     let target = samples.min(HISTORY_LEN);
     let mut next: Vec<(String, VecDeque<Option<u32>>)> = Vec::with_capacity(dep.regions.len());
     for r in &dep.regions {
@@ -723,6 +764,8 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 _ => state.mode = Mode::Confirm(c),
             }
         }
+        Mode::Catalog(view) => super::create_flow::on_catalog_key(state, view, key, fx),
+        Mode::Create(form) => super::create_flow::on_create_key(state, form, key, fx),
         Mode::Normal => {
             state.flash = None;
             if let Some(action) = state.keymap.lookup(&key) {
@@ -819,6 +862,8 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
             state.dirty = true;
         }
+        Action::Catalog => super::create_flow::open_catalog(state, None, fx),
+        Action::Create => super::create_flow::open_create(state, None, Default::default(), fx),
     }
 }
 
@@ -992,8 +1037,20 @@ fn run_command(state: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
             state.watching = None;
         }
         ("help" | "h" | "?", _) => state.mode = Mode::Help,
+        ("catalog" | "cat", p) => {
+            let account = p.and_then(|p| super::create_flow::account_named(state, p));
+            match (p, account) {
+                (Some(p), None) => state.flash = Some(format!("no account or provider named {p:?}")),
+                _ => super::create_flow::open_catalog(state, account, fx),
+            }
+        }
+        ("create" | "new", _) => super::create_flow::open_create(state, None, Default::default(), fx),
         ("", _) => {}
-        _ => state.flash = Some(format!("unknown command {head:?} (try :provider, :sort, :refresh, :q)")),
+        _ => {
+            state.flash = Some(format!(
+                "unknown command {head:?} (try :provider, :sort, :catalog, :create, :refresh, :q)"
+            ))
+        }
     }
 }
 

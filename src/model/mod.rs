@@ -3,8 +3,11 @@
 //! Wire types live in `crate::provider::*`; everything here is clean and shared by the dashboard, the
 //! edit forms and the headless commands. The limits a form must enforce live in [`validate`], once.
 
+pub mod create;
 pub mod text;
 pub mod validate;
+
+pub use create::{Catalog, CreateSpec, ImageSource, ModelInfo, Price, ProjectInfo, RegistryInfo};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

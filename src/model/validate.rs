@@ -289,6 +289,116 @@ pub fn probes(provider: ProviderKind, ps: &Probes) -> Vec<FieldError> {
     out
 }
 
+static GCORE_IMAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$",
+    )
+    .expect("static regex")
+});
+static GCORE_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])*)*$")
+        .expect("static regex")
+});
+pub const LOG_RETENTION_RANGE: (u32, u32) = (1, 1825);
+
+/// Validates a new deployment against the documented limits of its provider.
+pub fn create_spec(spec: &super::CreateSpec) -> Vec<FieldError> {
+    use super::ImageSource;
+    let provider = spec.provider;
+    let mut out = Vec::new();
+    if let Err(e) = deployment_name(provider, &spec.name) {
+        out.push(e);
+    }
+    match (provider, &spec.source) {
+        (ProviderKind::Gcore, ImageSource::Image { image, .. }) => {
+            if image.trim().is_empty() {
+                out.push(err("image", "image is required"));
+            } else if !GCORE_IMAGE.is_match(image) {
+                out.push(err(
+                    "image",
+                    "image must be lowercase path segments with an optional :tag (no registry host, no @digest)",
+                ));
+            }
+        }
+        (ProviderKind::Runai, ImageSource::Image { image, .. }) => {
+            if image.trim().is_empty() {
+                out.push(err("image", "image is required"));
+            }
+        }
+        (ProviderKind::Sesterce, ImageSource::Model(id) | ImageSource::Registry(id)) => {
+            if id.trim().is_empty() {
+                out.push(err("model", "choose a catalog model or a registry"));
+            }
+        }
+        (ProviderKind::Sesterce, ImageSource::Image { .. }) => {
+            out.push(err("model", "Sesterce deploys a catalog model or the image of one of your registries"))
+        }
+        (_, _) => out.push(err("image", format!("{provider} deploys an image, not a catalog model"))),
+    }
+    if let Err(e) = port("port", spec.port) {
+        out.push(e);
+    }
+    match provider {
+        ProviderKind::Gcore | ProviderKind::Sesterce => {
+            if spec.hardware_id.trim().is_empty() {
+                out.push(err("hardware", "choose a hardware option"));
+            }
+            if spec.gpu_devices.is_some() {
+                out.push(err("gpus", "the hardware option sets the GPUs"));
+            }
+        }
+        ProviderKind::Runai => {
+            if spec.project_id.as_deref().is_none_or(|p| p.trim().is_empty()) {
+                out.push(err("project", "choose a project"));
+            }
+        }
+    }
+    for (i, r) in spec.regions.iter().enumerate() {
+        if r.region_id.trim().is_empty() {
+            let what = if provider == ProviderKind::Runai { "cluster" } else { "region" };
+            out.push(err(format!("regions[{i}].region"), format!("choose a {what}")));
+        } else if provider != ProviderKind::Runai && r.region_id.trim().parse::<i64>().is_err() {
+            out.push(err(format!("regions[{i}].region"), "region ids are numbers"));
+        }
+    }
+    out.extend(scale_update(provider, &ScaleUpdate { regions: spec.regions.clone() }));
+    for k in spec.envs.keys() {
+        if k.trim().is_empty() || k.contains(char::is_whitespace) {
+            out.push(err("envs", format!("variable name {k:?} must be one word")));
+        }
+    }
+    if spec.command.as_deref().is_some_and(|c| c.trim().is_empty()) {
+        out.push(err("command", "command must not be blank (leave it unset instead)"));
+    }
+    if let Some(p) = &spec.probes {
+        if provider == ProviderKind::Sesterce {
+            out.push(err("probes", "Sesterce has no probes"));
+        } else {
+            out.extend(probes(provider, p));
+        }
+    }
+    if let Some(l) = &spec.logging {
+        if provider != ProviderKind::Gcore {
+            out.push(err("logging", format!("{provider} has no logging configuration")));
+        } else if l.enabled {
+            if let Some(t) = &l.topic_name
+                && (t.is_empty() || t.len() > 223 || !GCORE_TOPIC.is_match(t))
+            {
+                out.push(err(
+                    "logging.topic_name",
+                    "topic must be 1 to 223 lowercase letters, digits, dashes and dots",
+                ));
+            }
+            if let Some(d) = l.retention_days
+                && let Err(e) = in_range("logging.retention_days", d, LOG_RETENTION_RANGE, "retention (days)")
+            {
+                out.push(e);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,8 @@ pub mod sesterce;
 pub use secret::Secret;
 
 use crate::model::{
-    Deployment, HardwareInfo, LogLine, Probes, ProviderKind, RegionInfo, ScaleUpdate, Series,
+    Catalog, CreateSpec, Deployment, HardwareInfo, LogLine, Price, Probes, ProviderKind, RegionInfo,
+    ScaleUpdate, Series,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -307,5 +308,21 @@ pub trait Provider: Send + Sync {
     /// Hardware / flavors of the catalog.
     async fn hardware(&self) -> ApiResult<Vec<HardwareInfo>> {
         Err(ApiError::unsupported(self.kind(), "a hardware catalog"))
+    }
+    /// Everything a create form offers: models, hardware, regions with capacity, registries (never their
+    /// secrets), projects.
+    async fn catalog(&self) -> ApiResult<Catalog> {
+        Err(ApiError::unsupported(self.kind(), "a catalog"))
+    }
+    /// The price of a configuration at its maximum scale; `None` when the provider does not give one.
+    async fn price(&self, spec: &CreateSpec) -> ApiResult<Option<Price>> {
+        let _ = spec;
+        Ok(None)
+    }
+    /// Creates a deployment and returns it once the provider knows it (Gcore: its task finished; Run:ai: the
+    /// workload exists). It may still be deploying.
+    async fn create(&self, spec: &CreateSpec) -> ApiResult<Applied> {
+        let _ = spec;
+        Err(ApiError::unsupported(self.kind(), "create"))
     }
 }

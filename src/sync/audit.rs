@@ -1,10 +1,10 @@
 //! The audit file: one JSON line per applied change (time, account, deployment, fields before and after,
 //! result). It never holds a secret: credentials are not part of any section, probe header values are masked,
-//! and env values are not recorded.
+//! and env values are not recorded (a create records their names only).
 
 use crate::app::form::Change;
 use crate::app::{ApplyRequest, LifecycleRequest};
-use crate::model::{Deployment, Probes, ScaleUpdate};
+use crate::model::{CreateSpec, Deployment, Probes, ScaleUpdate};
 use crate::provider::Provider;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -86,6 +86,28 @@ impl AuditLog {
             "after": section(&req.change),
             "result": result,
             "note": note,
+        }));
+    }
+
+    /// A create: the spec with env values and probe header values masked.
+    pub fn record_create(&self, p: &dyn Provider, spec: &CreateSpec, id: Option<&str>, result: &str) {
+        let mut spec = spec.clone();
+        for v in spec.envs.values_mut() {
+            *v = "***".into();
+        }
+        let probes = spec.probes.take().map(|pr| masked_probes(&pr));
+        let mut after = serde_json::to_value(&spec).unwrap_or(Value::Null);
+        if let (Some(o), Some(pr)) = (after.as_object_mut(), probes) {
+            o.insert("probes".into(), pr);
+        }
+        self.append(json!({
+            "time": chrono::Utc::now().to_rfc3339(),
+            "account": p.account(),
+            "provider": p.kind().label(),
+            "deployment": { "id": id, "name": spec.name },
+            "change": "create",
+            "after": after,
+            "result": result,
         }));
     }
 

@@ -4,6 +4,7 @@
 use crate::app::form::Change;
 use crate::app::state::LifecycleOp;
 use crate::app::{ApplyFailure, ApplyRequest, LifecycleRequest, Msg, Watch};
+use crate::model::CreateSpec;
 use crate::provider::{LogQuery, MetricsQuery, Provider};
 use chrono::Utc;
 use std::sync::Arc;
@@ -161,6 +162,39 @@ impl Sync {
         });
     }
 
+    /// Fetches an account's catalog.
+    pub fn load_catalog(&self, account: usize) {
+        let Some(p) = self.providers.get(account).cloned() else { return };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = p.catalog().await;
+            if let Err(e) = &result {
+                tracing::warn!(account = p.account(), error = %e, "catalog fetch failed");
+            }
+            let _ = tx.send(Msg::CatalogLoaded { account, at: Utc::now(), result }).await;
+        });
+    }
+
+    /// Asks for the price of a configuration.
+    pub fn price(&self, account: usize, spec: Box<CreateSpec>) {
+        let Some(p) = self.providers.get(account).cloned() else { return };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = p.price(&spec).await;
+            let _ = tx.send(Msg::Priced { account, key: spec.price_key(), result }).await;
+        });
+    }
+
+    /// Creates a deployment (the user has confirmed); the outcome goes to the audit log and back to the app.
+    pub fn create(&self, account: usize, spec: Box<CreateSpec>) {
+        let Some(p) = self.providers.get(account).cloned() else { return };
+        let (tx, audit) = (self.tx.clone(), self.audit.clone());
+        tokio::spawn(async move {
+            let result = create(p.as_ref(), &spec, audit.as_ref()).await;
+            let _ = tx.send(Msg::Created { account, name: spec.name.clone(), result }).await;
+        });
+    }
+
     /// Asks one account, or all, to refresh now.
     pub fn refresh(&self, account: Option<usize>) {
         for (i, r) in self.refresh.iter().enumerate() {
@@ -182,6 +216,29 @@ impl Drop for Sync {
             t.abort();
         }
     }
+}
+
+/// Creates through the provider and records the outcome: the path the create form takes, also used by tests.
+pub async fn create(
+    p: &dyn Provider,
+    spec: &CreateSpec,
+    audit: Option<&audit::AuditLog>,
+) -> Result<crate::provider::Applied, crate::provider::ApiError> {
+    let result = p.create(spec).await;
+    match &result {
+        Ok(a) => {
+            tracing::info!(account = p.account(), name = %spec.name, id = %a.deployment().key.id, "created")
+        }
+        Err(e) => tracing::warn!(account = p.account(), name = %spec.name, error = %e, "create failed"),
+    }
+    if let Some(a) = audit {
+        let (id, outcome) = match &result {
+            Ok(d) => (Some(d.deployment().key.id.as_str()), "created".to_string()),
+            Err(e) => (None, format!("failed: {e}")),
+        };
+        a.record_create(p, spec, id, &outcome);
+    }
+    result
 }
 
 /// Lists one account on an interval, or at once when asked; one request in flight at a time.

@@ -1,6 +1,8 @@
 //! Drawing: a pure function of `&State`. Nothing here mutates state or does I/O. Every string that came from
 //! the network goes through `model::text::sanitize` before it reaches the buffer.
 
+pub mod catalog;
+pub mod create;
 pub mod form;
 pub mod panes;
 pub mod table;
@@ -71,6 +73,8 @@ pub fn draw(f: &mut Frame, state: &State) {
         Mode::Help => help(f, area, state),
         Mode::Form(form) => form::draw_form(f, area, state, form),
         Mode::Confirm(c) => form::draw_confirm(f, area, state, c),
+        Mode::Catalog(v) => catalog::draw(f, area, state, v),
+        Mode::Create(c) => create::draw(f, area, state, c),
         _ => {}
     }
 }
@@ -268,6 +272,10 @@ fn help(f: &mut Frame, area: Rect, state: &State) {
     rows.push(Row::new(vec![
         Span::styled(":sort KEY", t.header),
         Span::styled("name, status, ready, provider, age, price", t.text),
+    ]));
+    rows.push(Row::new(vec![
+        Span::styled(":catalog [P]", t.header),
+        Span::styled("catalog of an account or provider", t.text),
     ]));
     rows.push(Row::new(vec![Span::styled(":q", t.header), Span::styled("quit", t.text)]));
     let table = Table::new(rows, [Constraint::Length(18), Constraint::Min(10)])

@@ -8,6 +8,7 @@
 //! resets whatever it leaves out.
 
 pub mod convert;
+pub mod create;
 pub mod wire;
 
 use super::http::{Http, Request, fallback_message};
@@ -648,6 +649,18 @@ impl Provider for GcoreClient {
 
     async fn hardware(&self) -> ApiResult<Vec<HardwareInfo>> {
         Ok(self.flavors().await?.iter().map(convert::hardware).collect())
+    }
+
+    async fn catalog(&self) -> ApiResult<crate::model::Catalog> {
+        self.catalog_all().await
+    }
+
+    async fn price(&self, spec: &crate::model::CreateSpec) -> ApiResult<Option<crate::model::Price>> {
+        self.price_of(spec).await
+    }
+
+    async fn create(&self, spec: &crate::model::CreateSpec) -> ApiResult<Applied> {
+        self.create_from(spec).await
     }
 }
 

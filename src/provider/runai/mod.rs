@@ -8,6 +8,7 @@
 //! from the section as it is right now and changes only the keys the edit changes.
 
 pub mod convert;
+pub mod create;
 pub mod wire;
 
 use super::http::{ErrorParser, Http, Request, Response, fallback_message};
@@ -515,6 +516,13 @@ impl Provider for RunaiClient {
         let mut series = convert::series(&a, query.start, query.end, query.samples);
         series.extend(convert::series(&b, query.start, query.end, query.samples));
         Ok(MetricsResult { series, partial: pa || pb })
+    }
+    async fn catalog(&self) -> ApiResult<crate::model::Catalog> {
+        self.catalog_all().await
+    }
+
+    async fn create(&self, spec: &crate::model::CreateSpec) -> ApiResult<Applied> {
+        self.create_from(spec).await
     }
 }
 

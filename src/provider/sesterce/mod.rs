@@ -11,6 +11,7 @@
 //! - There are no probes, logs or metrics in this API.
 
 pub mod convert;
+pub mod create;
 pub mod wire;
 
 use super::http::{Http, Request, fallback_message};
@@ -488,6 +489,18 @@ impl Provider for SesterceClient {
 
     async fn hardware(&self) -> ApiResult<Vec<HardwareInfo>> {
         Ok(self.hardwares().await?.iter().map(convert::hardware).collect())
+    }
+
+    async fn catalog(&self) -> ApiResult<crate::model::Catalog> {
+        self.catalog_all().await
+    }
+
+    async fn price(&self, spec: &crate::model::CreateSpec) -> ApiResult<Option<crate::model::Price>> {
+        self.price_of(spec).await
+    }
+
+    async fn create(&self, spec: &crate::model::CreateSpec) -> ApiResult<Applied> {
+        self.create_from(spec).await
     }
 }
 

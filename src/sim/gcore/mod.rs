@@ -54,6 +54,7 @@ pub fn router(_state: SimState) -> Router<SimState> {
         .route("/cloud/v1/tasks/{task_id}", get(task))
         .route("/cloud/v1/regions", get(regions))
         .route("/cloud/v2/pricing/inference/deployments", post(pricing))
+        .route("/cloud/v3/inference/{project_id}/registry_credentials", get(registry_credentials))
         .route(v2, get(v2_list).post(v2_create))
         .route(&format!("{v2}/{{id}}"), get(v2_get).put(v2_put).delete(v2_delete))
         .route(&format!("{v2}/{{id}}/start"), post(v2_start))
@@ -748,6 +749,31 @@ async fn flavor(State(s): State<SimState>, h: HeaderMap, Path(name): Path<String
     guarded(&s, &h, None, |st| match st.flavor(&name) {
         Some(f) => Json(f.json()).into_response(),
         None => not_found(&format!("Flavor '{name}' not found")),
+    })
+}
+
+/// Registry credentials (`{name, project_id, registry_url, username}`; the password is never returned).
+async fn registry_credentials(
+    State(s): State<SimState>,
+    h: HeaderMap,
+    Path(p): Path<String>,
+    Query(q): Q,
+) -> Response {
+    guarded(&s, &h, Some(&p), |_| match paging(&q, 1000, 1000) {
+        Ok((limit, offset)) => {
+            let project: i64 = p.parse().unwrap_or_default();
+            let items = [
+                ("dockerhub-ci", "registry-1.docker.io", "infertop-ci"),
+                ("ghcr-models", "ghcr.io", "models-bot"),
+            ]
+            .iter()
+            .map(
+                |(n, u, user)| json!({"name": n, "project_id": project, "registry_url": u, "username": user}),
+            )
+            .collect();
+            page(items, limit, offset)
+        }
+        Err(r) => r,
     })
 }
 
