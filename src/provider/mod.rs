@@ -52,6 +52,8 @@ pub struct AccountSpec {
     /// Limit on requests in flight to this account.
     pub max_in_flight: usize,
     pub retry: http::RetryPolicy,
+    /// Limit on requests per second to this account.
+    pub rate_limit: http::RateLimit,
 }
 
 impl AccountSpec {
@@ -80,6 +82,7 @@ pub fn demo_accounts(base_url: &str) -> Vec<AccountSpec> {
         gcore_api: GcoreApi::V3,
         max_in_flight: 8,
         retry: http::RetryPolicy::default(),
+        rate_limit: http::RateLimit::default(),
     };
     vec![
         mk(

@@ -113,7 +113,8 @@ impl SesterceClient {
             account: spec.name.clone(),
             base_url: spec.base_url.clone(),
             api_key,
-            http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error),
+            http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error)
+                .with_rate_limit(spec.rate_limit),
             names: tokio::sync::Mutex::new(None),
         }
     }
@@ -459,7 +460,11 @@ impl Provider for SesterceClient {
             }
             return Ok(Applied::NoChange(Box::new(d)));
         }
-        let req = self.request(Method::PATCH, &["ai-inference", "instances", id])?.json(to_json(&body)?);
+        // Safe to repeat: the PATCH carries every field with its absolute value.
+        let req = self
+            .request(Method::PATCH, &["ai-inference", "instances", id])?
+            .json(to_json(&body)?)
+            .idempotent(true);
         self.http.send(&req).await?;
         Ok(Applied::Done(Box::new(self.get(id).await?)))
     }
