@@ -50,6 +50,19 @@ pub struct GcoreClient {
     region_names: Mutex<Option<RegionNames>>,
 }
 
+impl std::fmt::Debug for GcoreClient {
+    /// The API key prints as `***` (it is a [`Secret`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GcoreClient")
+            .field("account", &self.account)
+            .field("api", &self.api)
+            .field("base_url", &self.base_url)
+            .field("project_id", &self.project_id)
+            .field("api_key", &self.api_key)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Parses the Cloud API's error body `{exception_class, message, request_id, invalid_fields?}`.
 pub fn parse_error(provider: ProviderKind, status: u16, body: &[u8]) -> ApiError {
     let kind = ApiError::kind_for_status(status);

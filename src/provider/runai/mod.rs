@@ -30,6 +30,8 @@ const MAX_PAGES: usize = 1000;
 /// The longest a token is kept, whatever the server says (seconds).
 const MAX_TOKEN_LIFETIME: i64 = 86_400;
 
+/// The cached access token; its value prints as `***`.
+#[derive(Debug)]
 struct Token {
     value: Secret,
     refresh_at: Instant,
@@ -45,6 +47,22 @@ pub struct RunaiClient {
     page: u32,
     /// The cached token. Held across the token request so that concurrent callers share one refresh.
     token: tokio::sync::Mutex<Option<Token>>,
+}
+
+impl std::fmt::Debug for RunaiClient {
+    /// The client secret and the cached token print as `***` (both are [`Secret`]s).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("RunaiClient");
+        d.field("account", &self.account)
+            .field("base_url", &self.base_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret);
+        match self.token.try_lock() {
+            Ok(t) => d.field("token", &*t),
+            Err(_) => d.field("token", &"<being refreshed>"),
+        };
+        d.finish_non_exhaustive()
+    }
 }
 
 /// Reads Run:ai error bodies: `{code, message, details?}`, or OAuth2 `{error, error_description}` on the

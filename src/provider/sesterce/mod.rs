@@ -40,6 +40,17 @@ pub struct SesterceClient {
     names: tokio::sync::Mutex<Option<Arc<Names>>>,
 }
 
+impl std::fmt::Debug for SesterceClient {
+    /// The API key prints as `***` (it is a [`Secret`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SesterceClient")
+            .field("account", &self.account)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A price estimate (`POST /ai-inference/instances/pricing`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PricePreview {
