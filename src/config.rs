@@ -206,7 +206,7 @@ impl AccountConfig {
         RateLimit {
             per_second: self
                 .requests_per_second
-                .filter(|r| r.is_finite() && *r >= 0.0)
+                .filter(|r| r.is_finite() && (0.0..=10_000.0).contains(r))
                 .unwrap_or(d.per_second),
             burst: self.request_burst.unwrap_or(d.burst).max(1),
         }

@@ -66,7 +66,9 @@ fn sim_tape() -> &'static [Value] {
             for target in Target::ALL {
                 let run = run_case(target, 0, 0.0).await;
                 assert!(run.panicked.is_none(), "{:?}", run.panicked);
-                // Unmutated, the calls that the provider offers all work.
+                // Unmutated, the calls that the provider offers all work, and the dashboard shows the fleet.
+                let drawn = run.results.iter().find(|(c, _)| *c == "dashboard").map(|(_, r)| r.clone());
+                assert!(drawn.clone().is_some_and(|r| r.is_ok_and(|t| !t.starts_with("0 "))), "{drawn:?}");
                 for (call, r) in &run.results {
                     let unsupported = r.as_ref().is_err_and(|e| e.contains("does not offer"));
                     assert!(r.is_ok() || unsupported, "{target:?} {call} failed unmutated: {r:?}");
@@ -1175,8 +1177,55 @@ async fn run_case(target: Target, seed: u64, rate: f64) -> CaseRun {
             call!("delete", c.delete(&id));
         }
     }
+    // What the dashboard does with such answers: into the state through `update`, then drawn, every pane at
+    // two sizes.
+    if panicked.is_none() {
+        let p = infertop::provider::connect(&spec, http());
+        let dash = AssertUnwindSafe(dashboard(p, id.clone(), logs.clone(), metrics.clone())).catch_unwind();
+        match tokio::time::timeout(Duration::from_secs(60), dash).await {
+            Ok(Ok(rows)) => results.push(("dashboard", Ok(format!("{rows} rows drawn")))),
+            Ok(Err(p)) => panicked = Some(format!("{target:?} dashboard panicked: {}", panic_text(p))),
+            Err(_) => panicked = Some(format!("{target:?} dashboard did not end within 60 s")),
+        }
+    }
     let bodies = proxy.bodies.lock().unwrap().clone();
     CaseRun { results, bodies, panicked }
+}
+
+/// Returns the number of rows the table had.
+async fn dashboard(p: Arc<dyn Provider>, id: String, logs: LogQuery, metrics: MetricsQuery) -> usize {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use infertop::app::{AccountState, Msg, State, update};
+    let now = metrics.end;
+    let mut state = State::new(vec![AccountState::of(p.as_ref())], Duration::from_secs(5), now);
+    let key = |state: &mut State, c: KeyCode| {
+        update(state, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    };
+    update(&mut state, Msg::Resize(80, 24));
+    update(&mut state, Msg::Fleet { account: 0, at: now, result: p.list().await });
+    key(&mut state, KeyCode::Char('g'));
+    if let Some(pos) = state.view.iter().position(|&i| state.rows[i].dep.key.id == id) {
+        for _ in 0..pos {
+            key(&mut state, KeyCode::Char('j'));
+        }
+    }
+    if let Some(k) = state.selected_row().map(|r| r.dep.key.clone()) {
+        update(&mut state, Msg::Detail { key: k.clone(), at: now, result: p.get(&k.id).await.map(Box::new) });
+        update(&mut state, Msg::Logs { key: k.clone(), at: now, result: p.logs(&k.id, &logs).await });
+        update(
+            &mut state,
+            Msg::Metrics { key: k.clone(), at: now, result: p.metrics(&k.id, &metrics).await },
+        );
+    }
+    for (w, h) in [(80u16, 24u16), (160, 48), (20, 5)] {
+        update(&mut state, Msg::Resize(w, h));
+        for _ in 0..6 {
+            let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+            term.draw(|f| infertop::ui::draw(f, &state)).unwrap();
+            key(&mut state, KeyCode::Tab);
+        }
+    }
+    state.rows.len()
 }
 
 /// A call's result in words: enough to see in a failure report, and it makes the value be looked at.

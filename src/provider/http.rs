@@ -120,7 +120,12 @@ impl TokenBucket {
         *tokens = (*tokens + elapsed * rate).min(burst);
         *last = now.max(*last);
         *tokens -= 1.0;
-        if *tokens >= 0.0 { Duration::ZERO } else { Duration::from_secs_f64(-*tokens / rate) }
+        if *tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            // A rate so small that the wait does not fit a Duration waits an hour instead of panicking.
+            Duration::try_from_secs_f64(-*tokens / rate).unwrap_or(Duration::from_secs(3600))
+        }
     }
 
     /// Waits for a token.
@@ -480,6 +485,9 @@ mod tests {
         assert!((0..10_000).all(|_| off.reserve(t0).is_zero()));
         let nan = TokenBucket::new(RateLimit { per_second: f64::NAN, burst: 1 });
         assert!((0..100).all(|_| nan.reserve(t0).is_zero()));
+        let tiny = TokenBucket::new(RateLimit { per_second: 1e-300, burst: 1 });
+        assert!(tiny.reserve(t0).is_zero());
+        assert_eq!(tiny.reserve(t0), Duration::from_secs(3600));
         // The default lets a burst of 40 through at once, then 20 per second.
         let d = TokenBucket::new(RateLimit::default());
         assert!((0..40).all(|_| d.reserve(t0).is_zero()));

@@ -82,7 +82,8 @@ pub fn demo_accounts(base_url: &str) -> Vec<AccountSpec> {
         gcore_api: GcoreApi::V3,
         max_in_flight: 8,
         retry: http::RetryPolicy::default(),
-        rate_limit: http::RateLimit::default(),
+        // The simulator is our own, in-process: no provider to spare, so a high limit (still in the path).
+        rate_limit: http::RateLimit { per_second: 500.0, burst: 500 },
     };
     vec![
         mk(
