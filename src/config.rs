@@ -3,7 +3,10 @@
 //! command) into a [`Secret`] when the accounts are built.
 
 use crate::model::ProviderKind;
-use crate::provider::{AccountSpec, Credentials, GcoreApi, Secret, http::RetryPolicy};
+use crate::provider::{
+    AccountSpec, Credentials, GcoreApi, Secret,
+    http::{RateLimit, RetryPolicy},
+};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -63,6 +66,10 @@ pub struct AccountConfig {
     pub client_secret: Option<String>,
     /// Requests in flight to this account at most.
     pub max_in_flight: Option<usize>,
+    /// Requests per second to this account at most (default 20; 0 turns the limit off).
+    pub requests_per_second: Option<f64>,
+    /// Requests that may go at once after a quiet spell (default 40).
+    pub request_burst: Option<u32>,
 }
 
 /// Where the config is looked for: `$INFERTOP_CONFIG`, else `$XDG_CONFIG_HOME/infertop/config.toml`, else
@@ -274,7 +281,20 @@ impl AccountConfig {
             gcore_api: self.api.unwrap_or_default(),
             max_in_flight: self.max_in_flight.unwrap_or(8).clamp(1, 64),
             retry: RetryPolicy::default(),
+            rate_limit: self.rate_limit(),
         })
+    }
+
+    /// The account's requests-per-second limit: the defaults, overridden by the two settings.
+    pub fn rate_limit(&self) -> RateLimit {
+        let d = RateLimit::default();
+        RateLimit {
+            per_second: self
+                .requests_per_second
+                .filter(|r| r.is_finite() && (0.0..=10_000.0).contains(r))
+                .unwrap_or(d.per_second),
+            burst: self.request_burst.unwrap_or(d.burst).max(1),
+        }
     }
 }
 
@@ -377,6 +397,14 @@ pub fn check_text(text: &str) -> Result<usize, Vec<String>> {
                 }
             }
         }
+        if let Some(r) = a.requests_per_second
+            && !(r.is_finite() && (0.0..=10_000.0).contains(&r))
+        {
+            bad("requests_per_second", "must be between 0 (no limit) and 10000".into());
+        }
+        if a.request_burst == Some(0) {
+            bad("request_burst", "must be at least 1".into());
+        }
         if a.provider != ProviderKind::Gcore && (a.project_id.is_some() || a.api.is_some()) {
             bad("project_id", format!("only gcore accounts take project_id and api, not {}", a.provider));
         }
@@ -463,6 +491,31 @@ mod tests {
             Credentials::Sesterce { api_key } => assert_eq!(api_key.expose(), "s3cret-value"),
             _ => panic!("wrong credentials"),
         }
+    }
+
+    #[test]
+    fn rate_limit_defaults_and_settings() {
+        let text = r#"
+            [[account]]
+            name = "s"
+            provider = "sesterce"
+            api_key_command = "echo k"
+
+            [[account]]
+            name = "t"
+            provider = "sesterce"
+            api_key_command = "echo k"
+            requests_per_second = 2.5
+            request_burst = 5
+            "#;
+        let specs = Config::parse(text).unwrap().accounts(false).unwrap();
+        assert_eq!(specs[0].rate_limit, RateLimit::default());
+        assert_eq!(specs[1].rate_limit, RateLimit { per_second: 2.5, burst: 5 });
+        assert_eq!(check_text(text), Ok(2));
+        let bad = text.replace("2.5", "-1").replace("burst = 5", "burst = 0");
+        let errors = check_text(&bad).unwrap_err();
+        assert!(errors.iter().any(|e| e.contains("requests_per_second")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("request_burst")), "{errors:?}");
     }
 
     #[test]

@@ -504,12 +504,14 @@ impl Deployment {
         }
     }
 
+    /// Ready replicas over all regions (saturating: the counts come from the network).
     pub fn ready(&self) -> u32 {
-        self.regions.iter().map(|r| r.ready).sum()
+        self.regions.iter().fold(0, |n, r| n.saturating_add(r.ready))
     }
 
+    /// Replicas over all regions (saturating).
     pub fn total(&self) -> u32 {
-        self.regions.iter().map(|r| r.total).sum()
+        self.regions.iter().fold(0, |n, r| n.saturating_add(r.total))
     }
 
     pub fn health(&self) -> Health {

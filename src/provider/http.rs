@@ -1,15 +1,17 @@
 //! The one shared HTTP client: pooled connections, connect and request timeouts, a per-provider limit on
-//! requests in flight, retries with backoff and jitter that honour `Retry-After` for requests that are safe
-//! to repeat, and errors that carry the provider's own message. No credential ever reaches a log line here:
-//! headers are not logged and error messages come from response bodies.
+//! requests in flight and on requests per second (a token bucket), retries with backoff and jitter that
+//! honour `Retry-After` for requests that are safe to repeat, and errors that carry the provider's own
+//! message. No credential ever reaches a log line here: headers are not logged, form values are not printed
+//! by `Debug`, and error messages come from response bodies.
 
 use super::{ApiError, ApiResult, ErrorKind};
 use crate::model::ProviderKind;
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde::de::DeserializeOwned;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 /// Builds the one `reqwest::Client` the process uses.
 pub fn build_client(connect_timeout: Duration, request_timeout: Duration) -> reqwest::Client {
@@ -64,6 +66,77 @@ impl RetryPolicy {
     }
 }
 
+/// Requests per second to one account: a token bucket that refills at `per_second` and holds at most `burst`
+/// tokens. Every attempt (retries included) takes a token; a request without one waits for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Sustained rate; 0 (or anything not finite and positive) turns the limit off.
+    pub per_second: f64,
+    /// Requests that may go at once after a quiet spell.
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    /// Generous: a dashboard refresh of a large fleet goes out at once, a runaway loop does not.
+    fn default() -> Self {
+        RateLimit { per_second: 20.0, burst: 40 }
+    }
+}
+
+impl RateLimit {
+    pub fn unlimited() -> Self {
+        RateLimit { per_second: 0.0, burst: 0 }
+    }
+
+    pub fn is_unlimited(&self) -> bool {
+        !(self.per_second.is_finite() && self.per_second > 0.0)
+    }
+}
+
+/// The token bucket behind [`RateLimit`]. Tokens may go negative: each caller reserves its token at once and
+/// waits for the debt ahead of it to be paid, so waiters are served in the order they arrived.
+#[derive(Debug)]
+pub struct TokenBucket {
+    limit: RateLimit,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl TokenBucket {
+    pub fn new(limit: RateLimit) -> Self {
+        let burst = f64::from(limit.burst.max(1));
+        TokenBucket { limit, state: Mutex::new((burst, Instant::now())) }
+    }
+
+    /// Takes one token at `now` and returns how long the caller must wait before sending.
+    pub fn reserve(&self, now: Instant) -> Duration {
+        if self.limit.is_unlimited() {
+            return Duration::ZERO;
+        }
+        let rate = self.limit.per_second;
+        let burst = f64::from(self.limit.burst.max(1));
+        let Ok(mut g) = self.state.lock() else { return Duration::ZERO };
+        let (tokens, last) = &mut *g;
+        let elapsed = now.saturating_duration_since(*last).as_secs_f64();
+        *tokens = (*tokens + elapsed * rate).min(burst);
+        *last = now.max(*last);
+        *tokens -= 1.0;
+        if *tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            // A rate so small that the wait does not fit a Duration waits an hour instead of panicking.
+            Duration::try_from_secs_f64(-*tokens / rate).unwrap_or(Duration::from_secs(3600))
+        }
+    }
+
+    /// Waits for a token.
+    pub async fn acquire(&self) {
+        let wait = self.reserve(Instant::now());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
 /// A number in [0, 1) that differs from call to call (no need for a crypto RNG here).
 fn jitter_unit() -> f64 {
     use std::hash::{BuildHasher, Hasher};
@@ -75,12 +148,26 @@ fn jitter_unit() -> f64 {
 }
 
 /// The body of a request.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Body {
     None,
     Json(serde_json::Value),
     /// `application/x-www-form-urlencoded` pairs. Values may be secrets: never logged.
     Form(Vec<(String, String)>),
+}
+
+impl std::fmt::Debug for Body {
+    /// Form values (a client secret, say) are not printed, only their names.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::None => f.write_str("None"),
+            Body::Json(v) => f.debug_tuple("Json").field(v).finish(),
+            Body::Form(pairs) => f
+                .debug_tuple("Form")
+                .field(&pairs.iter().map(|(k, _)| (k, "***")).collect::<Vec<_>>())
+                .finish(),
+        }
+    }
 }
 
 /// One request, described so that it can be sent again on retry.
@@ -166,12 +253,14 @@ impl Response {
 /// Parses a provider's error body into an [`ApiError`].
 pub type ErrorParser = fn(ProviderKind, u16, &[u8]) -> ApiError;
 
-/// A provider's handle on the shared client: its own limit on requests in flight and its retry policy.
+/// A provider's handle on the shared client: its own limits on requests in flight and per second, and its
+/// retry policy.
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
     provider: ProviderKind,
     limiter: Arc<Semaphore>,
+    bucket: Arc<TokenBucket>,
     pub policy: RetryPolicy,
     parse_error: ErrorParser,
 }
@@ -188,9 +277,16 @@ impl Http {
             client,
             provider,
             limiter: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            bucket: Arc::new(TokenBucket::new(RateLimit::default())),
             policy,
             parse_error,
         }
+    }
+
+    /// Sets the requests-per-second limit (the default is [`RateLimit::default`]).
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.bucket = Arc::new(TokenBucket::new(limit));
+        self
     }
 
     /// Requests in flight right now for this provider.
@@ -198,15 +294,22 @@ impl Http {
         max_in_flight.saturating_sub(self.limiter.available_permits())
     }
 
-    /// Sends with retries (for idempotent requests) and returns the response of a 2xx, else the error.
+    /// Sends with retries (for idempotent requests) and returns the response of a 2xx, else the error. A
+    /// request that is not safe to repeat is sent once and its error, whatever it is, goes to the caller; so
+    /// does a `Retry-After` longer than the policy's `max_retry_after`.
     pub async fn send(&self, req: &Request) -> ApiResult<Response> {
         let retries = if req.idempotent { self.policy.max_retries } else { 0 };
+        let max_wait = self.policy.max_retry_after.as_secs_f64();
         let mut attempt = 0;
         loop {
             let result = self.send_once(req).await;
             match result {
                 Ok(r) => return Ok(r),
-                Err(e) if attempt < retries && e.is_transient() => {
+                Err(e)
+                    if attempt < retries
+                        && e.is_transient()
+                        && e.retry_after.is_none_or(|s| s <= max_wait) =>
+                {
                     let delay = self.policy.backoff(attempt, e.retry_after);
                     tracing::debug!(
                         provider = %self.provider, method = %req.method, url = %req.url,
@@ -229,6 +332,8 @@ impl Http {
     }
 
     async fn send_once(&self, req: &Request) -> ApiResult<Response> {
+        // The rate limit first, so that a request waiting for its turn does not hold a slot in flight.
+        self.bucket.acquire().await;
         let _permit = self
             .limiter
             .acquire()
@@ -296,17 +401,23 @@ impl Http {
     }
 }
 
-/// `Retry-After` as seconds, from `retry-after-ms`, a number of seconds, or an HTTP date.
+/// `Retry-After` as seconds, from `retry-after-ms`, a number of seconds, or an HTTP date. Only finite,
+/// non-negative values count (`NaN`, `inf` and `-5` parse as floats but mean nothing here).
 pub fn retry_after(headers: &HeaderMap) -> Option<f64> {
-    if let Some(ms) =
-        headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<f64>().ok())
-    {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+    };
+    if let Some(ms) = number("retry-after-ms") {
         return Some(ms / 1000.0);
     }
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(s) = v.parse::<f64>() {
+    if let Some(s) = number("retry-after") {
         return Some(s);
     }
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
     let secs = (when.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds() as f64 / 1000.0;
     Some(secs.max(0.0))
@@ -346,5 +457,63 @@ mod tests {
         assert_eq!(retry_after(&h), Some(2.0));
         h.insert("retry-after-ms", "250".parse().unwrap());
         assert_eq!(retry_after(&h), Some(0.25));
+    }
+
+    #[test]
+    fn retry_after_ignores_values_that_are_not_a_wait() {
+        for bad in ["NaN", "inf", "-5", "1e999", "soon"] {
+            let mut h = HeaderMap::new();
+            h.insert("retry-after", bad.parse().unwrap());
+            assert_eq!(retry_after(&h), None, "retry-after: {bad}");
+            let mut h = HeaderMap::new();
+            h.insert("retry-after-ms", bad.parse().unwrap());
+            assert_eq!(retry_after(&h), None, "retry-after-ms: {bad}");
+        }
+    }
+
+    fn ms(d: Duration) -> u128 {
+        (d.as_secs_f64() * 1000.0).round() as u128
+    }
+
+    #[test]
+    fn token_bucket_allows_a_burst_then_spaces_requests() {
+        let b = TokenBucket::new(RateLimit { per_second: 10.0, burst: 3 });
+        let t0 = Instant::now();
+        let waits: Vec<u128> = (0..6).map(|_| ms(b.reserve(t0))).collect();
+        // Three at once, then one every 100 ms, each waiting behind the ones before it.
+        assert_eq!(waits, [0, 0, 0, 100, 200, 300]);
+        // A second later the debt of three is paid and the bucket is full again, but no fuller than the burst.
+        let t1 = t0 + Duration::from_secs(1);
+        let waits: Vec<u128> = (0..4).map(|_| ms(b.reserve(t1))).collect();
+        assert_eq!(waits, [0, 0, 0, 100]);
+        // Half a token's time later, the next one waits for the rest of the debt.
+        let waits: Vec<u128> = (0..2).map(|_| ms(b.reserve(t1 + Duration::from_millis(50)))).collect();
+        assert_eq!(waits, [150, 250]);
+    }
+
+    #[test]
+    fn token_bucket_off_and_default() {
+        let off = TokenBucket::new(RateLimit::unlimited());
+        let t0 = Instant::now();
+        assert!((0..10_000).all(|_| off.reserve(t0).is_zero()));
+        let nan = TokenBucket::new(RateLimit { per_second: f64::NAN, burst: 1 });
+        assert!((0..100).all(|_| nan.reserve(t0).is_zero()));
+        let tiny = TokenBucket::new(RateLimit { per_second: 1e-300, burst: 1 });
+        assert!(tiny.reserve(t0).is_zero());
+        assert_eq!(tiny.reserve(t0), Duration::from_secs(3600));
+        // The default lets a burst of 40 through at once, then 20 per second.
+        let d = TokenBucket::new(RateLimit::default());
+        assert!((0..40).all(|_| d.reserve(t0).is_zero()));
+        assert_eq!(ms(d.reserve(t0)), 50);
+    }
+
+    #[test]
+    fn form_values_are_not_printed() {
+        let r = Request::new(Method::POST, "http://x/api/v2/token")
+            .form(vec![("client_secret".into(), "s3cr3t-value".into())])
+            .header("authorization", "Bearer tok-abc");
+        let text = format!("{r:?}");
+        assert!(!text.contains("s3cr3t-value") && !text.contains("tok-abc"), "{text}");
+        assert!(text.contains("client_secret"));
     }
 }

@@ -53,6 +53,8 @@ pub struct AccountSpec {
     /// Limit on requests in flight to this account.
     pub max_in_flight: usize,
     pub retry: http::RetryPolicy,
+    /// Limit on requests per second to this account.
+    pub rate_limit: http::RateLimit,
 }
 
 impl AccountSpec {
@@ -81,6 +83,8 @@ pub fn demo_accounts(base_url: &str) -> Vec<AccountSpec> {
         gcore_api: GcoreApi::V3,
         max_in_flight: 8,
         retry: http::RetryPolicy::default(),
+        // The simulator is our own, in-process: no provider to spare, so a high limit (still in the path).
+        rate_limit: http::RateLimit { per_second: 500.0, burst: 500 },
     };
     vec![
         mk(

@@ -30,6 +30,8 @@ const P: ProviderKind = ProviderKind::Gcore;
 
 /// Default page size of list calls (the API's maximum and default).
 pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+/// The most pages a list call reads.
+const MAX_PAGES: usize = 1000;
 /// Default interval between two polls of a task.
 pub const DEFAULT_TASK_POLL: Duration = Duration::from_secs(1);
 /// How long a task may take before the client gives up waiting.
@@ -47,6 +49,19 @@ pub struct GcoreClient {
     task_timeout: Duration,
     /// The regions catalog (id -> display name), fetched once.
     region_names: Mutex<Option<RegionNames>>,
+}
+
+impl std::fmt::Debug for GcoreClient {
+    /// The API key prints as `***` (it is a [`Secret`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GcoreClient")
+            .field("account", &self.account)
+            .field("api", &self.api)
+            .field("base_url", &self.base_url)
+            .field("project_id", &self.project_id)
+            .field("api_key", &self.api_key)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Parses the Cloud API's error body `{exception_class, message, request_id, invalid_fields?}`.
@@ -115,7 +130,8 @@ impl GcoreClient {
             base_url: spec.base_url.trim_end_matches('/').to_string(),
             api_key,
             project_id,
-            http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error),
+            http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error)
+                .with_rate_limit(spec.rate_limit),
             page_size: DEFAULT_PAGE_SIZE,
             task_poll: DEFAULT_TASK_POLL,
             task_timeout: DEFAULT_TASK_TIMEOUT,
@@ -187,7 +203,8 @@ impl GcoreClient {
     ) -> ApiResult<Vec<T>> {
         let mut out: Vec<T> = Vec::new();
         let mut offset: u64 = 0;
-        loop {
+        // A guard against a server whose pages never end (a `count` that is never reached).
+        for _ in 0..MAX_PAGES {
             let mut r = self.req(Method::GET, path);
             for (k, v) in extra {
                 r = r.query(k, v);
@@ -205,6 +222,7 @@ impl GcoreClient {
                 return Ok(out);
             }
         }
+        Err(ApiError::new(P, ErrorKind::Decode, format!("the list did not end after {MAX_PAGES} pages")))
     }
 
     /// The regions catalog's names, fetched on first use; an unreachable catalog only costs the names.
@@ -288,7 +306,9 @@ impl GcoreClient {
 
     /// Sends a v3 mutation that answers `{"tasks": [...]}`, follows the tasks, and reads the deployment back.
     async fn v3_mutation(&self, name: &str, body: Value) -> ApiResult<Applied> {
-        let r = self.req(Method::PATCH, &self.v3_one(name, "")).json(body);
+        // Safe to repeat: the body sets absolute values (the whole containers list, or whole probe configs),
+        // so a second PATCH after a lost answer lands on the same state.
+        let r = self.req(Method::PATCH, &self.v3_one(name, "")).json(body).idempotent(true);
         let ids: wire::TaskIds = self.http.json(&r).await?;
         if ids.tasks.is_empty() {
             return Ok(Applied::NoChange(Box::new(self.get(name).await?)));

@@ -3,9 +3,29 @@
 //! kept in `extra` where an edit must send them back), unknown enum values stay strings, and `command` is
 //! a string or an array.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// A `{name: text}` map (envs, headers) where a value that is not text is kept as its JSON (null as empty):
+/// an odd value costs its own shape, not the whole deployment. Anything but an object reads as absent.
+fn text_map<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::Object(m)) => Some(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        Value::String(s) => s,
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    (k, text)
+                })
+                .collect(),
+        ),
+        _ => None,
+    })
+}
 
 /// `{count, results}`: every list of the Cloud API. `count` is the total across all pages.
 #[derive(Debug, Clone, Deserialize)]
@@ -158,7 +178,7 @@ pub struct ExecAction {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpGetAction {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_map")]
     pub headers: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub host: Option<String>,
@@ -275,7 +295,7 @@ pub struct Deployment {
     pub credentials_name: Option<String>,
     #[serde(default)]
     pub command: Option<Command>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_map")]
     pub envs: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub timeout: Option<i64>,
@@ -320,7 +340,7 @@ pub struct DeploymentV2 {
     pub image_registry_id: Option<String>,
     #[serde(default)]
     pub command: Option<Command>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_map")]
     pub envs: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub timeout: Option<i64>,

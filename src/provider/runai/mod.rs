@@ -28,7 +28,11 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 const PAGE: u32 = 200;
 /// A guard against a server whose `next` never ends.
 const MAX_PAGES: usize = 1000;
+/// The longest a token is kept, whatever the server says (seconds).
+const MAX_TOKEN_LIFETIME: i64 = 86_400;
 
+/// The cached access token; its value prints as `***`.
+#[derive(Debug)]
 struct Token {
     value: Secret,
     refresh_at: Instant,
@@ -44,6 +48,22 @@ pub struct RunaiClient {
     page: u32,
     /// The cached token. Held across the token request so that concurrent callers share one refresh.
     token: tokio::sync::Mutex<Option<Token>>,
+}
+
+impl std::fmt::Debug for RunaiClient {
+    /// The client secret and the cached token print as `***` (both are [`Secret`]s).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("RunaiClient");
+        d.field("account", &self.account)
+            .field("base_url", &self.base_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret);
+        match self.token.try_lock() {
+            Ok(t) => d.field("token", &*t),
+            Err(_) => d.field("token", &"<being refreshed>"),
+        };
+        d.finish_non_exhaustive()
+    }
 }
 
 /// Reads Run:ai error bodies: `{code, message, details?}`, or OAuth2 `{error, error_description}` on the
@@ -88,6 +108,20 @@ fn invalid(field: &str, msg: &str) -> ApiError {
     e
 }
 
+/// One path segment, percent-encoded: ids come from the network, and an id holding `/`, `?` or `#` must not
+/// turn a request for one workload into a request for another path.
+fn seg(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -106,7 +140,8 @@ impl RunaiClient {
             base_url: spec.base_url.trim_end_matches('/').to_string(),
             client_id,
             client_secret,
-            http: Http::new(client, P, spec.max_in_flight, spec.retry, parser),
+            http: Http::new(client, P, spec.max_in_flight, spec.retry, parser)
+                .with_rate_limit(spec.rate_limit),
             page: PAGE,
             token: tokio::sync::Mutex::new(None),
         }
@@ -155,7 +190,9 @@ impl RunaiClient {
             return Err(ApiError::new(P, ErrorKind::Auth, "the token response held no access token")
                 .with_status(resp.status.as_u16()));
         }
-        let lifetime = Duration::from_secs(t.expires_in.unwrap_or(3600).max(0) as u64);
+        // A token said to live longer than a day is refreshed after a day anyway; the cap also keeps a huge
+        // `expires_in` from overflowing the clock.
+        let lifetime = Duration::from_secs(t.expires_in.unwrap_or(3600).clamp(0, MAX_TOKEN_LIFETIME) as u64);
         // A short-lived token is refreshed at half its life rather than on every request.
         let margin = REFRESH_MARGIN.min(lifetime / 2);
         let value = Secret::new(t.access_token);
@@ -182,7 +219,7 @@ impl RunaiClient {
     }
 
     fn inference_path(id: &str) -> String {
-        format!("/api/v1/workloads/inferences/{id}")
+        format!("/api/v1/workloads/inferences/{}", seg(id))
     }
 
     /// The inference as raw JSON (what an edit starts from) and as wire type.
@@ -197,7 +234,7 @@ impl RunaiClient {
         let mut out = Vec::new();
         let mut offset: i64 = 0;
         for _ in 0..MAX_PAGES {
-            let req = Request::new(Method::GET, self.url(&format!("/api/v1/workloads/{id}/pods")))
+            let req = Request::new(Method::GET, self.url(&format!("/api/v1/workloads/{}/pods", seg(id))))
                 .query("offset", offset)
                 .query("limit", self.page);
             let page: wire::PodsPage = self.get_json(req).await?;
@@ -414,7 +451,7 @@ impl Provider for RunaiClient {
     }
 
     async fn get(&self, id: &str) -> ApiResult<Deployment> {
-        let workload_req = Request::new(Method::GET, self.url(&format!("/api/v1/workloads/{id}")));
+        let workload_req = Request::new(Method::GET, self.url(&format!("/api/v1/workloads/{}", seg(id))));
         let (inf, workload, pods) = tokio::join!(
             self.read_inference(id),
             self.get_json::<wire::Workload>(workload_req),
@@ -497,7 +534,8 @@ impl Provider for RunaiClient {
     }
 
     async fn metrics(&self, id: &str, query: &MetricsQuery) -> ApiResult<MetricsResult> {
-        let (inf_path, wl_path) = match &query.pod {
+        let id = seg(id);
+        let (inf_path, wl_path) = match query.pod.as_deref().map(seg) {
             Some(pod) => (
                 format!("/api/v1/workloads/inferences/{id}/pods/{pod}/metrics"),
                 format!("/api/v1/workloads/{id}/pods/{pod}/metrics"),

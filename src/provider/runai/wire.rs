@@ -300,7 +300,7 @@ pub struct Workload {
     pub images: Option<Vec<String>>,
     #[serde(default)]
     pub conditions: Option<Vec<Condition>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_map")]
     pub environment_variables: Option<BTreeMap<String, Option<String>>>,
     #[serde(default)]
     pub command: Option<String>,
@@ -368,7 +368,7 @@ pub struct MetricsResponse {
 pub struct Measurement {
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_map")]
     pub labels: Option<BTreeMap<String, Option<String>>>,
     #[serde(default)]
     pub values: Option<Vec<Option<MetricValue>>>,
@@ -446,6 +446,26 @@ fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
     Ok(match Option::<Value>::deserialize(d)? {
         Some(Value::String(s)) => Some(s),
         Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// A `{name: text}` map where a value that is neither text nor null is kept as its JSON: an odd value costs
+/// its own shape, not the whole workload. Anything but an object reads as absent.
+fn text_map<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, Option<String>>>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::Object(m)) => Some(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        Value::String(s) => Some(s),
+                        Value::Null => None,
+                        other => Some(other.to_string()),
+                    };
+                    (k, text)
+                })
+                .collect(),
+        ),
         _ => None,
     })
 }

@@ -41,6 +41,17 @@ pub struct SesterceClient {
     names: tokio::sync::Mutex<Option<Arc<Names>>>,
 }
 
+impl std::fmt::Debug for SesterceClient {
+    /// The API key prints as `***` (it is a [`Secret`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SesterceClient")
+            .field("account", &self.account)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A price estimate (`POST /ai-inference/instances/pricing`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PricePreview {
@@ -114,7 +125,8 @@ impl SesterceClient {
             account: spec.name.clone(),
             base_url: spec.base_url.clone(),
             api_key,
-            http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error),
+            http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error)
+                .with_rate_limit(spec.rate_limit),
             names: tokio::sync::Mutex::new(None),
         }
     }
@@ -460,7 +472,11 @@ impl Provider for SesterceClient {
             }
             return Ok(Applied::NoChange(Box::new(d)));
         }
-        let req = self.request(Method::PATCH, &["ai-inference", "instances", id])?.json(to_json(&body)?);
+        // Safe to repeat: the PATCH carries every field with its absolute value.
+        let req = self
+            .request(Method::PATCH, &["ai-inference", "instances", id])?
+            .json(to_json(&body)?)
+            .idempotent(true);
         self.http.send(&req).await?;
         Ok(Applied::Done(Box::new(self.get(id).await?)))
     }
