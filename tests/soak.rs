@@ -126,6 +126,7 @@ fn chaos_soak() {
         "the edit landed but no attempt reported it:\n{audit}"
     );
 
+    println!("soak {}s: faults injected {counts}; edit attempts {edit_attempts}", soak.as_secs());
     // Every class was injected, and surfaced on screen or in the log.
     for class in
         ["server_error", "rate_limit", "slow", "drop", "truncate", "malformed", "unknown_values", "nulls"]
