@@ -61,9 +61,19 @@ pub async fn run_loop(
     let mut sigint = signal(SignalKind::interrupt())?;
     let size = terminal.size()?;
     apply(state, sync, Msg::Resize(size.width, size.height));
+    let mut complete_logged = false;
     loop {
         if state.dirty {
             draw(terminal, state)?;
+            // The log's timestamp on this line is how `benches/process.rs` measures start-up.
+            if !complete_logged && state.accounts.iter().all(|a| a.last_ok.is_some()) {
+                tracing::info!(
+                    accounts = state.accounts.len(),
+                    rows = state.rows.len(),
+                    "first complete frame"
+                );
+                complete_logged = true;
+            }
         }
         let exit = tokio::select! {
             ev = events.next() => match ev {
