@@ -4,7 +4,7 @@
 use crate::app::{Effect, Msg, State, update};
 use crate::sync::Sync;
 use crossterm::event::{Event, EventStream};
-use crossterm::{execute, terminal};
+use crossterm::{execute, queue, terminal};
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use std::io::Write;
@@ -65,6 +65,9 @@ pub async fn run_loop(
     loop {
         if state.dirty {
             draw(terminal, state)?;
+            // A frame was just drawn: the next tick is a second from now, not from the last tick, so ages still
+            // move every second but a tick never redraws right after an event did.
+            tick.reset();
             // The log's timestamp on this line is how `benches/process.rs` measures start-up.
             if !complete_logged && state.accounts.iter().all(|a| a.last_ok.is_some()) {
                 tracing::info!(
@@ -124,9 +127,10 @@ fn apply(state: &mut State, sync: &Sync, msg: Msg) {
 /// One frame inside a synchronized update, so a slow link never shows a half-drawn screen.
 fn draw(terminal: &mut DefaultTerminal, state: &mut State) -> std::io::Result<()> {
     let mut out = std::io::stdout();
-    let _ = execute!(out, terminal::BeginSynchronizedUpdate);
+    // Queued, not executed: the frame's begin, body and end leave in as few writes as stdout's buffer allows.
+    let _ = queue!(out, terminal::BeginSynchronizedUpdate);
     terminal.draw(|f| crate::ui::draw(f, state))?;
-    let _ = execute!(out, terminal::EndSynchronizedUpdate);
+    let _ = queue!(out, terminal::EndSynchronizedUpdate);
     let _ = out.flush();
     state.dirty = false;
     Ok(())

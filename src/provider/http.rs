@@ -151,6 +151,11 @@ pub struct Response {
 impl Response {
     /// Decodes the body; a bad body is an error, never a panic.
     pub fn json<T: DeserializeOwned>(&self, provider: ProviderKind) -> ApiResult<T> {
+        // The plain decoder first: tracking the path costs time on every body, and is only needed to say where
+        // a bad one went wrong.
+        if let Ok(v) = serde_json::from_slice(&self.body) {
+            return Ok(v);
+        }
         let de = &mut serde_json::Deserializer::from_slice(&self.body);
         serde_path_to_error::deserialize(de).map_err(|e| {
             ApiError::new(
@@ -172,6 +177,7 @@ pub struct Http {
     client: reqwest::Client,
     provider: ProviderKind,
     limiter: Arc<Semaphore>,
+    limit: usize,
     pub policy: RetryPolicy,
     parse_error: ErrorParser,
 }
@@ -188,12 +194,18 @@ impl Http {
             client,
             provider,
             limiter: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            limit: max_in_flight.max(1),
             policy,
             parse_error,
         }
     }
 
     /// Requests in flight right now for this provider.
+    /// The most requests this handle sends at once.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     pub fn in_flight(&self, max_in_flight: usize) -> usize {
         max_in_flight.saturating_sub(self.limiter.available_permits())
     }
