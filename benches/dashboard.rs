@@ -1,5 +1,7 @@
 //! Dashboard benchmarks: frame time at fleet scale, one filter keystroke, and the bytes one change costs a
-//! terminal. Criterion measures; a summary of every figure goes to `target/bench-summary.json`.
+//! terminal. Criterion measures; the figures go to `target/bench-summary.json` (see `common`).
+
+mod common;
 
 use chrono::{TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group};
@@ -122,11 +124,18 @@ impl Write for Counter {
     }
 }
 
+/// One frame as `tui::draw` writes it: inside a synchronized update.
+fn sync_draw(term: &mut Terminal<CrosstermBackend<Counter>>, out: &mut Counter, state: &State) {
+    crossterm::execute!(out, crossterm::terminal::BeginSynchronizedUpdate).unwrap();
+    term.draw(|f| infertop::ui::draw(f, state)).unwrap();
+    crossterm::execute!(out, crossterm::terminal::EndSynchronizedUpdate).unwrap();
+}
+
 /// Bytes written to a real crossterm backend: a full repaint, then the frame after one region's ready count
 /// changes.
 pub fn ssh_weight() -> (usize, usize) {
     let mut state = loaded_state(1_000, 200, 50);
-    let counter = Counter::default();
+    let mut counter = Counter::default();
     let backend = CrosstermBackend::new(counter.clone());
     let mut term = Terminal::with_options(
         backend,
@@ -135,7 +144,7 @@ pub fn ssh_weight() -> (usize, usize) {
         },
     )
     .unwrap();
-    term.draw(|f| infertop::ui::draw(f, &state)).unwrap();
+    sync_draw(&mut term, &mut counter, &state);
     let full = *counter.0.lock().unwrap();
     // One region of the selected deployment gains a ready replica.
     let now = state.now;
@@ -146,7 +155,7 @@ pub fn ssh_weight() -> (usize, usize) {
     d.regions[0].ready = (d.regions[0].ready + 1) % 4;
     update(&mut state, Msg::Fleet { account: 0, at: now, result: Ok(deps) });
     *counter.0.lock().unwrap() = 0;
-    term.draw(|f| infertop::ui::draw(f, &state)).unwrap();
+    sync_draw(&mut term, &mut counter, &state);
     let delta = *counter.0.lock().unwrap();
     (full, delta)
 }
@@ -159,8 +168,7 @@ criterion_group! {
 
 /// Reads criterion's median estimate (ns) for a benchmark id.
 fn median_ns(id: &str) -> Option<f64> {
-    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-    let path = format!("{dir}/criterion/{id}/new/estimates.json");
+    let path = common::target_dir().join(format!("criterion/{id}/new/estimates.json"));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     v["median"]["point_estimate"].as_f64()
 }
@@ -169,29 +177,22 @@ fn main() {
     benches();
     criterion::Criterion::default().configure_from_args().final_summary();
     let (full, delta) = ssh_weight();
-    let mut summary = Vec::new();
-    let mut row = |name: &str, value: f64, unit: &str| {
-        println!("{name:<40} {value:>12.3} {unit}");
-        summary.push(serde_json::json!({"name": name, "value": value, "unit": unit}));
-    };
+    let mut summary = common::Summary::default();
     println!("\nsummary");
     let mut frames = Vec::new();
     for n in [10, 1000, 10000] {
         if let Some(ns) = median_ns(&format!("frame_200x50/{n}")) {
-            row(&format!("frame_200x50_{n}_median"), ns / 1e6, "ms");
+            summary.row(&format!("frame_200x50_{n}_median"), ns / 1e6, "ms");
             frames.push(ns);
         }
     }
     if frames.len() == 3 {
-        row("frame_ratio_10000_over_10", frames[2] / frames[0], "x");
+        summary.row("frame_ratio_10000_over_10", frames[2] / frames[0], "x");
     }
     if let Some(ns) = median_ns("filter_keystroke_10000") {
-        row("filter_keystroke_10000_median", ns / 1e6, "ms");
+        summary.row("filter_keystroke_10000_median", ns / 1e6, "ms");
     }
-    row("ssh_bytes_one_region_change_200x50", delta as f64, "bytes");
-    row("ssh_bytes_full_repaint_200x50", full as f64, "bytes");
-    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-    let path = std::path::Path::new(&dir).join("bench-summary-dashboard.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&summary).unwrap()).unwrap();
-    println!("wrote {}", path.display());
+    summary.row("ssh_bytes_one_region_change_200x50", delta as f64, "bytes");
+    summary.row("ssh_bytes_full_repaint_200x50", full as f64, "bytes");
+    summary.write("dashboard");
 }

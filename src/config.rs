@@ -279,7 +279,7 @@ impl AccountConfig {
             base_url,
             credentials,
             gcore_api: self.api.unwrap_or_default(),
-            max_in_flight: self.max_in_flight.unwrap_or(8).clamp(1, 64),
+            max_in_flight: self.max_in_flight.unwrap_or(crate::provider::DEFAULT_MAX_IN_FLIGHT).clamp(1, 64),
             retry: RetryPolicy::default(),
             rate_limit: self.rate_limit(),
         })

@@ -78,7 +78,7 @@ pub fn load_config(cli: &Cli) -> Result<Config> {
 /// The accounts to watch: the demo simulator's (started here; keep the handle alive) or the config's.
 pub async fn accounts(cli: &Cli, cfg: &Config) -> Result<(Vec<AccountSpec>, Option<sim::SimHandle>)> {
     if cli.demo {
-        let h = sim::start(sim_config(&cli.sim)?, "127.0.0.1:0".parse()?).await?;
+        let h = start_demo_sim(sim_config(&cli.sim)?).await?;
         tracing::info!(url = %h.base_url(), "demo simulator started");
         return Ok((provider::demo_accounts(&h.base_url()), Some(h)));
     }
@@ -87,6 +87,28 @@ pub async fn accounts(cli: &Cli, cfg: &Config) -> Result<(Vec<AccountSpec>, Opti
         return Err(eyre!(config::no_config_help(config::default_path().as_deref())));
     }
     Ok((accts, None))
+}
+
+/// Starts the simulator on a thread and runtime of its own, so that serving a large fleet never holds up the
+/// dashboard's loop. The thread lives as long as the process; dropping the handle stops the server.
+async fn start_demo_sim(config: SimConfig) -> Result<sim::SimHandle> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new().name("demo-sim".into()).spawn(move || {
+        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        rt.block_on(async move {
+            let started = sim::start(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await;
+            if tx.send(started).is_ok() {
+                std::future::pending::<()>().await;
+            }
+        });
+    })?;
+    Ok(rx.await.map_err(|_| eyre!("the demo simulator's thread ended"))??)
 }
 
 /// `infertop snapshot`: the fleet once, as a table or JSON. Returns the process exit code.

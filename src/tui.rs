@@ -4,7 +4,7 @@
 use crate::app::{Effect, Msg, State, update};
 use crate::sync::Sync;
 use crossterm::event::{Event, EventStream};
-use crossterm::{execute, terminal};
+use crossterm::{execute, queue, terminal};
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use std::io::Write;
@@ -63,12 +63,25 @@ pub async fn run_loop(
     apply(state, sync, Msg::Resize(size.width, size.height));
     // For testing the restore path: panic once every account has loaded.
     let panic_after_load = std::env::var_os("INFERTOP_PANIC_AFTER_LOAD").is_some();
+    let mut complete_logged = false;
     loop {
         if panic_after_load && state.accounts.iter().all(|a| a.last_ok.is_some()) {
             panic!("INFERTOP_PANIC_AFTER_LOAD is set: panicking on purpose");
         }
         if state.dirty {
             draw(terminal, state)?;
+            // A frame was just drawn: the next tick is a second from now, not from the last tick, so ages still
+            // move every second but a tick never redraws right after an event did.
+            tick.reset();
+            // The log's timestamp on this line is how `benches/process.rs` measures start-up.
+            if !complete_logged && state.accounts.iter().all(|a| a.last_ok.is_some()) {
+                tracing::info!(
+                    accounts = state.accounts.len(),
+                    rows = state.rows.len(),
+                    "first complete frame"
+                );
+                complete_logged = true;
+            }
         }
         let exit = tokio::select! {
             ev = events.next() => match ev {
@@ -124,9 +137,10 @@ pub fn apply(state: &mut State, sync: &Sync, msg: Msg) {
 /// One frame inside a synchronized update, so a slow link never shows a half-drawn screen.
 fn draw(terminal: &mut DefaultTerminal, state: &mut State) -> std::io::Result<()> {
     let mut out = std::io::stdout();
-    let _ = execute!(out, terminal::BeginSynchronizedUpdate);
+    // Queued, not executed: the frame's begin, body and end leave in as few writes as stdout's buffer allows.
+    let _ = queue!(out, terminal::BeginSynchronizedUpdate);
     terminal.draw(|f| crate::ui::draw(f, state))?;
-    let _ = execute!(out, terminal::EndSynchronizedUpdate);
+    let _ = queue!(out, terminal::EndSynchronizedUpdate);
     if let Some(text) = state.clipboard.take() {
         // OSC 52: the terminal (also over SSH, and tmux with set-clipboard) puts the text on the clipboard.
         use base64::Engine;

@@ -339,14 +339,21 @@ fn on_fleet(state: &mut State, account: usize, at: DateTime<Utc>, result: Result
             }
             let name = state.accounts[account].name.clone();
             let samples = state.accounts[account].sample_times.len();
+            // Readiness is recorded locally only where the provider has no metrics API to draw instead.
+            let record = !state.accounts[account].capabilities.metrics;
             let mut seen = std::collections::HashSet::with_capacity(deps.len());
+            // Exactly the room the new rows need: a doubled table of a large fleet is megabytes for nothing.
+            let new = deps.iter().filter(|d| !state.index.contains_key(&d.key)).count();
+            state.rows.reserve_exact(new);
             for dep in deps {
                 seen.insert(dep.key.clone());
                 let hay = haystack(&dep, &name);
                 match state.index.get(&dep.key) {
                     Some(&i) => {
                         let row = &mut state.rows[i];
-                        record_history(&mut row.history, &dep, samples);
+                        if record {
+                            record_history(&mut row.history, &dep, samples);
+                        }
                         // A list record does not replace a fuller one fetched later for the same data.
                         row.dep = dep;
                         row.fetched_at = at;
@@ -354,7 +361,9 @@ fn on_fleet(state: &mut State, account: usize, at: DateTime<Utc>, result: Result
                     }
                     None => {
                         let mut history = Vec::new();
-                        record_history(&mut history, &dep, samples);
+                        if record {
+                            record_history(&mut history, &dep, samples);
+                        }
                         state.index.insert(dep.key.clone(), state.rows.len());
                         state.rows.push(Row { dep, account, fetched_at: at, haystack: hay, history });
                     }
@@ -500,7 +509,9 @@ pub(super) fn record_history(
     for r in &dep.regions {
         let mut h = match history.iter().position(|(id, _)| *id == r.region_id) {
             Some(i) => std::mem::take(&mut history[i].1),
-            None => VecDeque::new(),
+            // Its full length at once: a series fills in two minutes anyway, and growing it by doubling would
+            // end at 64 slots and leave the freed smaller buffers behind.
+            None => VecDeque::with_capacity(HISTORY_LEN),
         };
         while h.len() + 1 < target {
             h.push_front(None);

@@ -238,6 +238,11 @@ pub struct Response {
 impl Response {
     /// Decodes the body; a bad body is an error, never a panic.
     pub fn json<T: DeserializeOwned>(&self, provider: ProviderKind) -> ApiResult<T> {
+        // The plain decoder first: tracking the path costs time on every body, and is only needed to say where
+        // a bad one went wrong.
+        if let Ok(v) = serde_json::from_slice(&self.body) {
+            return Ok(v);
+        }
         let de = &mut serde_json::Deserializer::from_slice(&self.body);
         serde_path_to_error::deserialize(de).map_err(|e| {
             ApiError::new(
@@ -261,6 +266,7 @@ pub struct Http {
     provider: ProviderKind,
     limiter: Arc<Semaphore>,
     bucket: Arc<TokenBucket>,
+    limit: usize,
     pub policy: RetryPolicy,
     parse_error: ErrorParser,
 }
@@ -278,6 +284,7 @@ impl Http {
             provider,
             limiter: Arc::new(Semaphore::new(max_in_flight.max(1))),
             bucket: Arc::new(TokenBucket::new(RateLimit::default())),
+            limit: max_in_flight.max(1),
             policy,
             parse_error,
         }
@@ -290,6 +297,11 @@ impl Http {
     }
 
     /// Requests in flight right now for this provider.
+    /// The most requests this handle sends at once.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     pub fn in_flight(&self, max_in_flight: usize) -> usize {
         max_in_flight.saturating_sub(self.limiter.available_permits())
     }

@@ -40,6 +40,11 @@ pub enum Credentials {
     Runai { client_id: String, client_secret: Secret },
 }
 
+/// Requests in flight to one account unless the config says otherwise. Sesterce lists need one request per
+/// instance: at 16, a thousand-deployment fleet behind a 50 ms round trip refreshes in about a second, while
+/// one account still holds at most 16 connections.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+
 /// Everything needed to talk to one account.
 #[derive(Debug, Clone)]
 pub struct AccountSpec {
@@ -81,7 +86,7 @@ pub fn demo_accounts(base_url: &str) -> Vec<AccountSpec> {
         base_url: base_url.to_string(),
         credentials,
         gcore_api: GcoreApi::V3,
-        max_in_flight: 8,
+        max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         retry: http::RetryPolicy::default(),
         // The simulator is our own, in-process: no provider to spare, so a high limit (still in the path).
         rate_limit: http::RateLimit { per_second: 500.0, burst: 500 },

@@ -112,6 +112,58 @@ pub struct SimInner {
     pub runai: Mutex<runai::Store>,
     pub faults: std::sync::RwLock<faults::FaultConfig>,
     pub fault_counters: faults::FaultCounters,
+    /// Requests served and requests in flight, per provider.
+    pub traffic: Traffic,
+}
+
+/// Requests per provider, and the most that were in flight at once (latency included), so that benches and
+/// tests can check what one refresh costs and that a client keeps to its limit.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    /// Indexed like [`crate::model::ProviderKind::ALL`].
+    requests: [AtomicU64; 3],
+    in_flight: [AtomicU64; 3],
+    peak: [AtomicU64; 3],
+}
+
+/// Counts of one provider's traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TrafficCount {
+    pub requests: u64,
+    /// The most requests in flight at once since the last [`Traffic::reset_peaks`].
+    pub peak_in_flight: u64,
+}
+
+impl Traffic {
+    fn slot(p: crate::model::ProviderKind) -> usize {
+        crate::model::ProviderKind::ALL.iter().position(|k| *k == p).unwrap_or(0)
+    }
+
+    pub fn of(&self, p: crate::model::ProviderKind) -> TrafficCount {
+        let i = Self::slot(p);
+        TrafficCount {
+            requests: self.requests[i].load(Ordering::Relaxed),
+            peak_in_flight: self.peak[i].load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn reset_peaks(&self) {
+        for p in &self.peak {
+            p.store(0, Ordering::Relaxed);
+        }
+    }
+
+    pub fn snapshot(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        for p in crate::model::ProviderKind::ALL {
+            let c = self.of(p);
+            m.insert(
+                p.to_string(),
+                serde_json::json!({"requests": c.requests, "peak_in_flight": c.peak_in_flight}),
+            );
+        }
+        serde_json::Value::Object(m)
+    }
 }
 
 pub type SimState = Arc<SimInner>;
@@ -137,6 +189,7 @@ impl SimInner {
         Arc::new(SimInner {
             faults: std::sync::RwLock::new(fault_config),
             fault_counters: faults::FaultCounters::default(),
+            traffic: Traffic::default(),
             config,
             clock,
             fleet,
@@ -155,9 +208,37 @@ pub fn router(state: SimState) -> Router {
         .merge(runai::router(state.clone()))
         .route("/_sim/advance", post(advance))
         .route("/_sim/faults", post(set_faults).get(get_faults))
+        .route("/_sim/traffic", axum::routing::get(get_traffic))
         .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .layer(middleware::from_fn_with_state(state.clone(), latency))
+        .layer(middleware::from_fn_with_state(state.clone(), traffic))
         .with_state(state)
+}
+
+/// Outermost, so that in flight covers the added latency too.
+async fn traffic(State(state): State<SimState>, req: Request, next: Next) -> Response {
+    let Some(p) = faults::provider_of(req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let t = &state.traffic;
+    let i = Traffic::slot(p);
+    t.requests[i].fetch_add(1, Ordering::Relaxed);
+    let now = t.in_flight[i].fetch_add(1, Ordering::Relaxed) + 1;
+    t.peak[i].fetch_max(now, Ordering::Relaxed);
+    // Decrement even when the client goes away mid-response and this future is dropped.
+    struct Leave<'a>(&'a AtomicU64);
+    impl Drop for Leave<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    let _leave = Leave(&t.in_flight[i]);
+    next.run(req).await
+}
+
+/// `GET /_sim/traffic`: requests served and the peak in flight, per provider.
+async fn get_traffic(State(state): State<SimState>) -> Json<serde_json::Value> {
+    Json(state.traffic.snapshot())
 }
 
 async fn latency(State(state): State<SimState>, req: Request, next: Next) -> Response {

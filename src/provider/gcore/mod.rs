@@ -201,7 +201,18 @@ impl GcoreClient {
         path: &str,
         extra: &[(&str, String)],
     ) -> ApiResult<Vec<T>> {
-        let mut out: Vec<T> = Vec::new();
+        self.paged_map(path, extra, |t| t).await
+    }
+
+    /// Every page of a `{count, results}` list, each item mapped as its page arrives (so that a large list
+    /// never holds every wire record at once).
+    async fn paged_map<T: serde::de::DeserializeOwned, U>(
+        &self,
+        path: &str,
+        extra: &[(&str, String)],
+        mut f: impl FnMut(T) -> U,
+    ) -> ApiResult<Vec<U>> {
+        let mut out: Vec<U> = Vec::new();
         let mut offset: u64 = 0;
         // A guard against a server whose pages never end (a `count` that is never reached).
         for _ in 0..MAX_PAGES {
@@ -215,7 +226,10 @@ impl GcoreClient {
             }
             let page: wire::Page<T> = self.http.json(&r).await?;
             let n = page.results.len() as u64;
-            out.extend(page.results);
+            if let Some(total) = page.count {
+                out.reserve_exact((total as usize).saturating_sub(out.len()).min(100_000));
+            }
+            out.extend(page.results.into_iter().map(&mut f));
             offset += n;
             let total = page.count.unwrap_or(0);
             if n == 0 || offset >= total {
@@ -479,14 +493,18 @@ impl Provider for GcoreClient {
         let names = self.names().await;
         match self.api {
             GcoreApi::V3 => {
-                let items: Vec<wire::Deployment> = self.paged(&self.v3(""), &[]).await?;
-                Ok(items.iter().map(|w| convert::deployment_v3(w, &self.account, &names, false)).collect())
+                self.paged_map(&self.v3(""), &[], |w: wire::Deployment| {
+                    convert::deployment_v3(&w, &self.account, &names, false)
+                })
+                .await
             }
             GcoreApi::V2 => {
-                let items: Vec<wire::DeploymentV2> = self
-                    .paged("/cloud/v2/inference/deployments", &[("project_id", self.project_id.to_string())])
-                    .await?;
-                Ok(items.iter().map(|w| convert::deployment_v2(w, &self.account, &names, false)).collect())
+                self.paged_map(
+                    "/cloud/v2/inference/deployments",
+                    &[("project_id", self.project_id.to_string())],
+                    |w: wire::DeploymentV2| convert::deployment_v2(&w, &self.account, &names, false),
+                )
+                .await
             }
         }
     }

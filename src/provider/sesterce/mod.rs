@@ -116,6 +116,31 @@ fn field_of(msg: &str) -> Option<(String, String)> {
 }
 
 impl SesterceClient {
+    /// One instance in full for the list, or its summary when the details cannot be had.
+    async fn full_or_summary(&self, s: &InstanceSummary, names: &Names) -> Deployment {
+        let details = match s.id.as_deref().filter(|id| !id.is_empty()) {
+            Some(id) => self.details(id).await,
+            None => Err(ApiError::new(P, ErrorKind::Decode, "instance without _id")),
+        };
+        match details {
+            Ok(d) => {
+                let mut full = convert::details(&self.account, &d, names);
+                // The list knows the id even when a detail record forgot it.
+                if full.key.id.is_empty() {
+                    full.key.id = s.id.clone().unwrap_or_default();
+                }
+                full
+            }
+            Err(e) => {
+                tracing::warn!(
+                    account = %self.account, instance = s.id.as_deref().unwrap_or(""), error = %e,
+                    "sesterce: details unavailable, showing the summary"
+                );
+                convert::summary(&self.account, s)
+            }
+        }
+    }
+
     pub fn new(spec: &AccountSpec, client: reqwest::Client) -> Self {
         let api_key = match &spec.credentials {
             Credentials::Sesterce { api_key } => Some(api_key.clone()),
@@ -415,35 +440,24 @@ impl Provider for SesterceClient {
     async fn list(&self) -> ApiResult<Vec<Deployment>> {
         let summaries = self.list_summaries().await?;
         let names = self.names().await;
-        // Every detail request queues on the account's limiter, so at most `max_in_flight` run at once.
-        let details = futures::future::join_all(summaries.iter().map(|s| async move {
-            match s.id.as_deref().filter(|id| !id.is_empty()) {
-                Some(id) => self.details(id).await,
-                None => Err(ApiError::new(P, ErrorKind::Decode, "instance without _id")),
+        // At most the account's limit of detail requests at once, each converted as it arrives: a large fleet
+        // never holds a pending request, or a wire record, per instance.
+        use futures::StreamExt;
+        let mut pending = futures::stream::FuturesOrdered::new();
+        let mut todo = summaries.iter();
+        let mut out = Vec::with_capacity(summaries.len());
+        loop {
+            while pending.len() < self.http.limit() {
+                match todo.next() {
+                    Some(s) => pending.push_back(self.full_or_summary(s, &names)),
+                    None => break,
+                }
             }
-        }))
-        .await;
-        Ok(summaries
-            .iter()
-            .zip(details)
-            .map(|(s, d)| match d {
-                Ok(d) => {
-                    let mut full = convert::details(&self.account, &d, &names);
-                    // The list knows the id even when a detail record forgot it.
-                    if full.key.id.is_empty() {
-                        full.key.id = s.id.clone().unwrap_or_default();
-                    }
-                    full
-                }
-                Err(e) => {
-                    tracing::warn!(
-                        account = %self.account, instance = s.id.as_deref().unwrap_or(""), error = %e,
-                        "sesterce: details unavailable, showing the summary"
-                    );
-                    convert::summary(&self.account, s)
-                }
-            })
-            .collect())
+            match pending.next().await {
+                Some(d) => out.push(d),
+                None => return Ok(out),
+            }
+        }
     }
 
     async fn get(&self, id: &str) -> ApiResult<Deployment> {

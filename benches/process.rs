@@ -1,0 +1,284 @@
+//! The real binary in a pseudo-terminal (tmux, 200×50): idle CPU, peak memory and start-up time.
+//!
+//! - Idle: 60 s of the dashboard on 1,000 deployments refreshing every 2 s, CPU time from `/proc/PID/stat`.
+//!   Measured twice at once: `--demo` (the simulator runs inside the dashboard's process, so its share is
+//!   included) and the dashboard against a separate `infertop sim` process (the dashboard's own share; the
+//!   simulator's is printed beside it).
+//! - Memory: peak resident set (`VmHWM`) with 10,000 deployments, after the first load and a few refreshes,
+//!   for `--demo` and for the dashboard alone.
+//! - Start: `--demo` to the first frame that shows every account loaded; the dashboard logs "first complete
+//!   frame" once, and the log line's timestamp is compared with the time the process was spawned.
+//!
+//! Skipped (with a message, and no figures) when tmux is missing.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+const BIN: &str = env!("CARGO_BIN_EXE_infertop");
+const IDLE_SECONDS: u64 = 60;
+const START_RUNS: usize = 7;
+
+/// A private tmux server, killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new() -> Option<Tmux> {
+        let t = Tmux { socket: format!("infertop-bench-{}", std::process::id()) };
+        // A placeholder session keeps the server up, so later sessions don't pay for its start.
+        let ok = t.cmd(&["new-session", "-d", "-s", "keep", "-x", "200", "-y", "50", "sleep 3600"]).ok()?;
+        ok.then_some(t)
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::io::Result<bool> {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+    }
+
+    /// Starts `command` (run through `sh -c`, with `exec`) in a 200×50 session; returns its pid.
+    fn spawn(&self, name: &str, command: &str) -> u32 {
+        assert!(
+            self.cmd(&["new-session", "-d", "-s", name, "-x", "200", "-y", "50", &format!("exec {command}")])
+                .unwrap(),
+            "tmux session {name}"
+        );
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "list-panes", "-t", name, "-F", "#{pane_pid}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().expect("pane pid")
+    }
+
+    fn kill(&self, name: &str) {
+        let _ = self.cmd(&["kill-session", "-t", name]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+/// A separate `infertop sim`, killed on drop.
+struct Sim {
+    child: Child,
+    url: String,
+}
+
+impl Sim {
+    fn start(fleet: usize) -> Sim {
+        let mut child = Command::new(BIN)
+            .args(["sim", "--fleet", &fleet.to_string(), "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("listening on ").expect("the simulator's first line").to_string();
+        Sim { child, url }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("infertop-bench-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A config for the three demo accounts of a simulator at `url`; credentials come from the environment.
+fn config_for(dir: &Path, url: &str) -> PathBuf {
+    let text = format!(
+        r#"[[account]]
+name = "gcore-demo"
+provider = "gcore"
+base_url = "{url}"
+project_id = {project}
+api_key_env = "BENCH_GCORE_KEY"
+
+[[account]]
+name = "sesterce-demo"
+provider = "sesterce"
+base_url = "{url}"
+api_key_env = "BENCH_SESTERCE_KEY"
+
+[[account]]
+name = "runai-demo"
+provider = "runai"
+base_url = "{url}"
+client_id = "{client}"
+client_secret_env = "BENCH_RUNAI_SECRET"
+"#,
+        project = infertop::sim::DEMO_GCORE_PROJECT,
+        client = infertop::sim::DEMO_RUNAI_CLIENT_ID,
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The dashboard's command line, with its state (log) directory set.
+fn dashboard(state_dir: &Path, args: &str) -> String {
+    format!(
+        "env XDG_STATE_HOME={} BENCH_GCORE_KEY={} BENCH_SESTERCE_KEY={} BENCH_RUNAI_SECRET={} {BIN} {args}",
+        state_dir.display(),
+        infertop::sim::DEMO_GCORE_KEY,
+        infertop::sim::DEMO_SESTERCE_KEY,
+        infertop::sim::DEMO_RUNAI_SECRET,
+    )
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU seconds a process has used (all its threads).
+fn cpu_seconds(pid: u32, ticks: f64) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("process alive");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / ticks
+}
+
+/// Peak resident set in MB.
+fn vm_hwm_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process alive");
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    kb / 1024.0
+}
+
+/// The time of the dashboard's "first complete frame" log line, waiting up to `limit` for it.
+fn first_complete_frame(state_dir: &Path, limit: Duration) -> Option<SystemTime> {
+    let log = state_dir.join("infertop").join("infertop.log");
+    let until = Instant::now() + limit;
+    while Instant::now() < until {
+        if let Ok(text) = std::fs::read_to_string(&log)
+            && let Some(line) = text.lines().find(|l| l.contains("first complete frame"))
+        {
+            let stamp = line.split_whitespace().next()?;
+            let t = chrono::DateTime::parse_from_rfc3339(stamp).ok()?;
+            return Some(SystemTime::from(t.with_timezone(&chrono::Utc)));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    None
+}
+
+fn idle(tmux: &Tmux, summary: &mut common::Summary) {
+    let ticks = clock_ticks();
+    let sim = Sim::start(1_000);
+    let dir_sep = scratch("idle-sep");
+    let dir_demo = scratch("idle-demo");
+    let cfg = config_for(&dir_sep, &sim.url);
+    let sep =
+        tmux.spawn("idle-sep", &dashboard(&dir_sep, &format!("--config {} --refresh 2", cfg.display())));
+    let demo = tmux.spawn("idle-demo", &dashboard(&dir_demo, "--demo --fleet 1000 --refresh 2"));
+    for d in [&dir_sep, &dir_demo] {
+        first_complete_frame(d, Duration::from_secs(30)).expect("the dashboard loads its fleet");
+    }
+    // Let the first load's allocations and the regions catalogs settle.
+    std::thread::sleep(Duration::from_secs(3));
+    let pids = [demo, sep, sim.pid()];
+    let before = pids.map(|p| cpu_seconds(p, ticks));
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_secs(IDLE_SECONDS));
+    let after = pids.map(|p| cpu_seconds(p, ticks));
+    let secs = start.elapsed().as_secs_f64();
+    let pct = |i: usize| (after[i] - before[i]) / secs * 100.0;
+    println!("idle {secs:.1} s, 1000 deployments, refresh 2 s, 200x50:");
+    summary.row("idle_cpu_demo_1000", pct(0), "% of one core");
+    summary.row("idle_cpu_dashboard_1000", pct(1), "% of one core");
+    summary.row("idle_cpu_separate_sim_1000", pct(2), "% of one core");
+    tmux.kill("idle-sep");
+    tmux.kill("idle-demo");
+}
+
+fn memory(tmux: &Tmux, summary: &mut common::Summary) {
+    let sim = Sim::start(10_000);
+    let dir_sep = scratch("mem-sep");
+    let dir_demo = scratch("mem-demo");
+    let cfg = config_for(&dir_sep, &sim.url);
+    let sep = tmux.spawn("mem-sep", &dashboard(&dir_sep, &format!("--config {} --refresh 2", cfg.display())));
+    let demo = tmux.spawn("mem-demo", &dashboard(&dir_demo, "--demo --fleet 10000 --refresh 2"));
+    for d in [&dir_sep, &dir_demo] {
+        first_complete_frame(d, Duration::from_secs(60)).expect("the dashboard loads its fleet");
+    }
+    // A few refreshes after the first load: the peak includes a refresh on top of a full table.
+    std::thread::sleep(Duration::from_secs(8));
+    println!("peak resident set, 10000 deployments:");
+    summary.row("memory_peak_demo_10000", vm_hwm_mb(demo), "MB");
+    summary.row("memory_peak_dashboard_10000", vm_hwm_mb(sep), "MB");
+    summary.row("memory_peak_separate_sim_10000", vm_hwm_mb(sim.pid()), "MB");
+    tmux.kill("mem-sep");
+    tmux.kill("mem-demo");
+}
+
+fn start(tmux: &Tmux, summary: &mut common::Summary) {
+    let mut times = Vec::new();
+    for i in 0..START_RUNS {
+        let dir = scratch(&format!("start-{i}"));
+        let name = format!("start-{i}");
+        let spawned = SystemTime::now();
+        tmux.spawn(&name, &dashboard(&dir, "--demo"));
+        let at = first_complete_frame(&dir, Duration::from_secs(30)).expect("the demo loads");
+        times.push(at.duration_since(spawned).unwrap_or_default().as_secs_f64() * 1e3);
+        tmux.kill(&name);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    times.sort_by(f64::total_cmp);
+    println!("start-up runs (ms): {times:.1?}");
+    summary.row("start_demo_first_complete_frame_median", times[times.len() / 2], "ms");
+}
+
+fn main() {
+    // `cargo bench -- NAME` passes a filter; this bench has no sub-benches to pick from, so it ignores it.
+    let Some(tmux) = Tmux::new() else {
+        println!("process bench skipped: tmux is not available");
+        return;
+    };
+    let mut summary = common::Summary::default();
+    start(&tmux, &mut summary);
+    memory(&tmux, &mut summary);
+    idle(&tmux, &mut summary);
+    summary.write("process");
+    for name in ["idle-sep", "idle-demo", "mem-sep", "mem-demo"] {
+        let _ = std::fs::remove_dir_all(
+            std::env::temp_dir().join(format!("infertop-bench-{}-{name}", std::process::id())),
+        );
+    }
+}
