@@ -2,91 +2,10 @@
 //! create form is opened with `c`, filled in, reviewed with its price, confirmed with `y`; the new deployment
 //! is selected and seen becoming ready region by region. Waits are bounded polls; nothing asserts on time.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+
+use common::tmux::{BIN, Tmux, region_ready};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_infertop");
-
-struct Tmux {
-    socket: String,
-    dir: PathBuf,
-}
-
-impl Tmux {
-    fn new(tag: &str) -> Tmux {
-        let socket = format!("infertop-e2e-{}-{tag}", std::process::id());
-        let dir = std::env::temp_dir().join(&socket);
-        std::fs::create_dir_all(&dir).unwrap();
-        Tmux { socket, dir }
-    }
-
-    fn cmd(&self, args: &[&str]) -> String {
-        let out =
-            Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux is installed");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Starts `script` (a shell line) in a 120×60 session (tall enough for the whole demo fleet).
-    fn start(&self, script: &str) {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(["new-session", "-d", "-s", "main", "-x", "120", "-y", "60", script])
-            .output()
-            .expect("tmux is installed");
-        assert!(out.status.success(), "tmux failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.cmd(&["send-keys", "-t", "main", k]);
-            std::thread::sleep(Duration::from_millis(60));
-        }
-    }
-
-    fn type_text(&self, s: &str) {
-        self.cmd(&["send-keys", "-t", "main", "-l", s]);
-        std::thread::sleep(Duration::from_millis(100));
-    }
-
-    fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "main"])
-    }
-
-    /// Polls the screen until `pred` holds; panics with the last screen after `bound`.
-    fn wait_for(&self, what: &str, bound: Duration, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if start.elapsed() > bound {
-                panic!("never saw {what}; last screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.cmd(&["kill-server"]);
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// The `READY` numbers of the regions-pane line of `region`.
-fn region_ready(screen: &str, region: &str) -> Option<(u32, u32)> {
-    let line =
-        screen.lines().find(|l| l.contains(region) && l.contains("..") && !l.contains("Deployments"))?;
-    let word = line
-        .split_whitespace()
-        .find(|w| w.contains('/') && w.split('/').all(|n| n.parse::<u32>().is_ok()))?;
-    let (a, b) = word.split_once('/')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
 
 #[test]
 fn create_on_the_demo_from_the_form_and_watch_it_become_ready() {

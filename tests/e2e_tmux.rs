@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::tmux::{BIN, Tmux, start_sim};
+use common::tmux::{BIN, Tmux, region_ready, start_sim};
 use std::time::{Duration, Instant};
 
 fn config_for(url: &str) -> String {
@@ -101,17 +101,6 @@ fn dashboard_shows_every_provider_follows_selection_filters_sees_changes_and_qui
     assert!(!after.contains("Deployments ["), "the dashboard is still on screen:\n{after}");
     assert_eq!(tmux.cmd(&["display-message", "-p", "-t", "main", "#{alternate_on}"]).trim(), "0");
     assert_eq!(tmux.cmd(&["display-message", "-p", "-t", "main", "#{cursor_flag}"]).trim(), "1");
-}
-
-/// The `READY` numbers of the regions-pane line of `region`.
-fn region_ready(screen: &str, region: &str) -> Option<(u32, u32)> {
-    let line =
-        screen.lines().find(|l| l.contains(region) && l.contains("..") && !l.contains("Deployments"))?;
-    let word = line
-        .split_whitespace()
-        .find(|w| w.contains('/') && w.split('/').all(|n| n.parse::<u32>().is_ok()))?;
-    let (a, b) = word.split_once('/')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
 }
 
 #[test]

@@ -112,3 +112,14 @@ impl Drop for Tmux {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// The `READY` numbers of the regions-pane line of `region`.
+pub fn region_ready(screen: &str, region: &str) -> Option<(u32, u32)> {
+    let line =
+        screen.lines().find(|l| l.contains(region) && l.contains("..") && !l.contains("Deployments"))?;
+    let word = line
+        .split_whitespace()
+        .find(|w| w.contains('/') && w.split('/').all(|n| n.parse::<u32>().is_ok()))?;
+    let (a, b) = word.split_once('/')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
