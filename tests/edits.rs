@@ -5,12 +5,12 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::wire::{changed_paths, derived};
+use common::wire::{accounts_with_v2, changed_paths, derived, raw_deployment};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use infertop::app::form::{Change, Form};
 use infertop::app::{ApplyFailure, ApplyRequest, Msg};
-use infertop::model::{Deployment, ProviderKind};
-use infertop::provider::{self, AccountSpec, GcoreApi, Provider, http::build_client};
+use infertop::model::Deployment;
+use infertop::provider::{self, AccountSpec, Provider, http::build_client};
 use infertop::sim::{self, SimConfig, SimHandle};
 use infertop::sync::Sync;
 use serde_json::Value;
@@ -38,11 +38,7 @@ async fn env(fleet: Option<usize>, seed: u64) -> Env {
     )
     .await
     .unwrap();
-    let mut accounts = provider::demo_accounts(&sim.base_url());
-    let mut v2 = accounts[0].clone();
-    v2.name = "gcore-v2".into();
-    v2.gcore_api = GcoreApi::V2;
-    accounts.push(v2);
+    let accounts = accounts_with_v2(&sim.base_url());
     let client = build_client(Duration::from_secs(5), Duration::from_secs(30));
     let providers = accounts.iter().map(|a| provider::connect(a, client.clone())).collect();
     Env { sim, accounts, providers, http: reqwest::Client::new() }
@@ -51,43 +47,7 @@ async fn env(fleet: Option<usize>, seed: u64) -> Env {
 impl Env {
     /// The raw wire JSON of a deployment, straight from the simulator.
     async fn raw(&self, account: usize, d: &Deployment) -> Value {
-        let base = self.sim.base_url();
-        let req = match (self.accounts[account].kind, self.accounts[account].gcore_api) {
-            (ProviderKind::Gcore, GcoreApi::V3) => self
-                .http
-                .get(format!("{base}/cloud/v3/inference/1/deployments/{}", d.key.id))
-                .header("Authorization", "APIKey demo-gcore-key"),
-            (ProviderKind::Gcore, GcoreApi::V2) => self
-                .http
-                .get(format!("{base}/cloud/v2/inference/deployments/{}", d.key.id))
-                .header("Authorization", "APIKey demo-gcore-key"),
-            (ProviderKind::Sesterce, _) => self
-                .http
-                .get(format!("{base}/ai-inference/instances/{}", d.key.id))
-                .header("x-api-key", "demo-sesterce-key"),
-            (ProviderKind::Runai, _) => {
-                let tok: Value = self
-                    .http
-                    .post(format!("{base}/api/v2/token"))
-                    .form(&[
-                        ("grant_type", "client_credentials"),
-                        ("client_id", "demo"),
-                        ("client_secret", "demo-secret"),
-                    ])
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                self.http
-                    .get(format!("{base}/api/v1/workloads/inferences/{}", d.key.id))
-                    .bearer_auth(tok["access_token"].as_str().unwrap())
-            }
-        };
-        let resp = req.send().await.unwrap();
-        assert!(resp.status().is_success(), "raw GET {}", resp.status());
-        resp.json().await.unwrap()
+        raw_deployment(&self.http, &self.sim.base_url(), &self.accounts[account], &d.key.id).await
     }
 
     /// Applies a form's change exactly as the dashboard does and returns the outcome.

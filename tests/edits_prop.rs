@@ -5,17 +5,16 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::wire::{changed_paths, derived};
+use common::wire::{accounts_with_v2, changed_paths, derived, raw_deployment};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use infertop::app::form::{Change, Form};
 use infertop::app::{ApplyRequest, Msg};
-use infertop::model::{Deployment, ProviderKind, ScaleUpdate};
-use infertop::provider::{self, GcoreApi, Provider, http::build_client};
+use infertop::model::{Deployment, ScaleUpdate};
+use infertop::provider::{self, Provider, http::build_client};
 use infertop::sim::{self, SimConfig};
 use infertop::sync::Sync;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -45,7 +44,7 @@ fn edit() -> impl Strategy<Value = Edit> {
 #[test]
 fn random_scale_edits_land_exactly_and_touch_nothing_else() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (sim, providers, http) = rt.block_on(async {
+    let (sim, accounts, providers, http) = rt.block_on(async {
         let sim = sim::start(
             SimConfig {
                 seed: 11,
@@ -58,15 +57,11 @@ fn random_scale_edits_land_exactly_and_touch_nothing_else() {
         )
         .await
         .unwrap();
-        let mut accounts = provider::demo_accounts(&sim.base_url());
-        let mut v2 = accounts[0].clone();
-        v2.name = "gcore-v2".into();
-        v2.gcore_api = GcoreApi::V2;
-        accounts.push(v2);
+        let accounts = accounts_with_v2(&sim.base_url());
         let client = build_client(Duration::from_secs(5), Duration::from_secs(30));
         let providers: Vec<Arc<dyn Provider>> =
             accounts.iter().map(|a| provider::connect(a, client.clone())).collect();
-        (sim, providers, reqwest::Client::new())
+        (sim, accounts, providers, reqwest::Client::new())
     });
     let base = sim.base_url();
     let fleets: Vec<Vec<Deployment>> = rt.block_on(async {
@@ -103,40 +98,8 @@ fn random_scale_edits_land_exactly_and_touch_nothing_else() {
             if want == ScaleUpdate::from_deployment(&d) {
                 return Err(TestCaseError::reject("no change"));
             }
-            let raw = |d: &Deployment| {
-                let url = match (p.kind(), account) {
-                    (ProviderKind::Gcore, 3) => format!("{base}/cloud/v2/inference/deployments/{}", d.key.id),
-                    (ProviderKind::Gcore, _) => {
-                        format!("{base}/cloud/v3/inference/1/deployments/{}", d.key.id)
-                    }
-                    (ProviderKind::Sesterce, _) => format!("{base}/ai-inference/instances/{}", d.key.id),
-                    (ProviderKind::Runai, _) => format!("{base}/api/v1/workloads/inferences/{}", d.key.id),
-                };
-                rt.block_on(async {
-                    let req = http.get(url);
-                    let req = match p.kind() {
-                        ProviderKind::Gcore => req.header("Authorization", "APIKey demo-gcore-key"),
-                        ProviderKind::Sesterce => req.header("x-api-key", "demo-sesterce-key"),
-                        ProviderKind::Runai => {
-                            let tok: Value = http
-                                .post(format!("{base}/api/v2/token"))
-                                .form(&[
-                                    ("grant_type", "client_credentials"),
-                                    ("client_id", "demo"),
-                                    ("client_secret", "demo-secret"),
-                                ])
-                                .send()
-                                .await
-                                .unwrap()
-                                .json()
-                                .await
-                                .unwrap();
-                            req.bearer_auth(tok["access_token"].as_str().unwrap())
-                        }
-                    };
-                    req.send().await.unwrap().json::<Value>().await.unwrap()
-                })
-            };
+            let raw =
+                |d: &Deployment| rt.block_on(raw_deployment(&http, &base, &accounts[account], &d.key.id));
             let before = raw(&d);
             let result = rt.block_on(async {
                 let (tx, mut rx) = mpsc::channel(16);

@@ -42,3 +42,55 @@ pub fn derived(path: &str) -> bool {
     .iter()
     .any(|k| path.split('/').any(|seg| seg == *k))
 }
+
+/// The simulator's demo accounts plus a Gcore account on the legacy v2 API (index 3).
+pub fn accounts_with_v2(base: &str) -> Vec<infertop::provider::AccountSpec> {
+    let mut accounts = infertop::provider::demo_accounts(base);
+    let mut v2 = accounts[0].clone();
+    v2.name = "gcore-v2".into();
+    v2.gcore_api = infertop::provider::GcoreApi::V2;
+    accounts.push(v2);
+    accounts
+}
+
+/// The raw wire JSON of a deployment, straight from the simulator, with the demo credentials.
+pub async fn raw_deployment(
+    http: &reqwest::Client,
+    base: &str,
+    account: &infertop::provider::AccountSpec,
+    id: &str,
+) -> Value {
+    use infertop::model::ProviderKind;
+    use infertop::provider::GcoreApi;
+    let req = match (account.kind, account.gcore_api) {
+        (ProviderKind::Gcore, GcoreApi::V3) => http
+            .get(format!("{base}/cloud/v3/inference/1/deployments/{id}"))
+            .header("Authorization", "APIKey demo-gcore-key"),
+        (ProviderKind::Gcore, GcoreApi::V2) => http
+            .get(format!("{base}/cloud/v2/inference/deployments/{id}"))
+            .header("Authorization", "APIKey demo-gcore-key"),
+        (ProviderKind::Sesterce, _) => {
+            http.get(format!("{base}/ai-inference/instances/{id}")).header("x-api-key", "demo-sesterce-key")
+        }
+        (ProviderKind::Runai, _) => {
+            let tok: Value = http
+                .post(format!("{base}/api/v2/token"))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", "demo"),
+                    ("client_secret", "demo-secret"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            http.get(format!("{base}/api/v1/workloads/inferences/{id}"))
+                .bearer_auth(tok["access_token"].as_str().unwrap())
+        }
+    };
+    let resp = req.send().await.unwrap();
+    assert!(resp.status().is_success(), "raw GET {}", resp.status());
+    resp.json().await.unwrap()
+}
