@@ -2,47 +2,15 @@
 //! snapshots, at 80×24 and 160×48. The data comes from the simulator over loopback HTTP through the real
 //! clients; only the clock is fixed, so ages are stable.
 
-use chrono::{DateTime, TimeZone, Utc};
+mod common;
+
+use common::screen::{Fixture, epoch, fixture, render};
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use infertop::app::{AccountState, Msg, State, update};
-use infertop::provider::{self, Provider, http::build_client};
-use infertop::sim::{self, SimConfig, SimHandle};
+use infertop::app::{Msg, State, update};
+use infertop::provider;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::sync::Arc;
-use std::time::Duration;
-
-fn epoch() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()
-}
-
-struct Fixture {
-    _sim: SimHandle,
-    providers: Vec<Arc<dyn Provider>>,
-    state: State,
-}
-
-async fn fixture(w: u16, h: u16) -> Fixture {
-    let sim = sim::start(
-        SimConfig { seed: 7, time_scale: 0.0, epoch: Some(epoch()), ..SimConfig::default() },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let client = build_client(Duration::from_secs(5), Duration::from_secs(20));
-    let providers: Vec<Arc<dyn Provider>> = provider::demo_accounts(&sim.base_url())
-        .iter()
-        .map(|a| provider::connect(a, client.clone()))
-        .collect();
-    let accounts = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
-    let mut state = State::new(accounts, Duration::from_secs(5), epoch());
-    update(&mut state, Msg::Resize(w, h));
-    for (i, p) in providers.iter().enumerate() {
-        let result = p.list().await;
-        update(&mut state, Msg::Fleet { account: i, at: epoch(), result });
-    }
-    Fixture { _sim: sim, providers, state }
-}
 
 fn key(state: &mut State, c: KeyCode) {
     update(state, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
@@ -85,23 +53,6 @@ async fn load_selected(fx: &mut Fixture, metrics: bool, logs: bool) {
         let result = p.logs(&key.id, &provider::LogQuery { limit: 50, region_id: None }).await;
         update(&mut fx.state, Msg::Logs { key, at: epoch(), result });
     }
-}
-
-fn render(state: &State) -> String {
-    let (w, h) = (state.width, state.height);
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| infertop::ui::draw(f, state)).unwrap();
-    let buf = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        for x in 0..w {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 async fn screens_at(w: u16, h: u16) {

@@ -1,3 +1,4 @@
 pub mod openapi;
+pub mod screen;
 pub mod tmux;
 pub mod wire;

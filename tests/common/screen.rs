@@ -1,0 +1,63 @@
+//! The screen tests' fixture: the simulator from a fixed seed and clock, the real clients, every account
+//! loaded into a `State`; and the screen as text.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use infertop::app::{AccountState, Msg, State, update};
+use infertop::provider::{self, Provider, http::build_client};
+use infertop::sim::{self, SimConfig, SimHandle};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn epoch() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()
+}
+
+pub struct Fixture {
+    pub _sim: SimHandle,
+    pub providers: Vec<Arc<dyn Provider>>,
+    pub state: State,
+}
+
+pub async fn fixture(w: u16, h: u16) -> Fixture {
+    let sim = sim::start(
+        SimConfig { seed: 7, time_scale: 0.0, epoch: Some(epoch()), ..SimConfig::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let client = build_client(Duration::from_secs(5), Duration::from_secs(20));
+    let providers: Vec<Arc<dyn Provider>> = provider::demo_accounts(&sim.base_url())
+        .iter()
+        .map(|a| provider::connect(a, client.clone()))
+        .collect();
+    let accounts = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
+    let mut state = State::new(accounts, Duration::from_secs(5), epoch());
+    update(&mut state, Msg::Resize(w, h));
+    for (i, p) in providers.iter().enumerate() {
+        let result = p.list().await;
+        update(&mut state, Msg::Fleet { account: i, at: epoch(), result });
+    }
+    Fixture { _sim: sim, providers, state }
+}
+
+/// The screen as text, one trimmed line per row.
+pub fn render(state: &State) -> String {
+    let (w, h) = (state.width, state.height);
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| infertop::ui::draw(f, state)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
