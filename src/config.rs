@@ -5,7 +5,7 @@
 use crate::model::ProviderKind;
 use crate::provider::{
     AccountSpec, Credentials, GcoreApi, Secret,
-    http::{RateLimit, RetryPolicy},
+    http::{Limits, RateLimit, RetryPolicy},
 };
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,8 @@ pub struct Config {
     pub refresh_seconds: Option<f64>,
     pub read_only: Option<bool>,
     pub theme: Option<String>,
+    /// A PEM file of extra CA certificates to trust besides the system's (a corporate proxy's CA, say).
+    pub ca_file: Option<PathBuf>,
     /// Keys by action name.
     #[serde(default)]
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
@@ -70,6 +72,12 @@ pub struct AccountConfig {
     pub requests_per_second: Option<f64>,
     /// Requests that may go at once after a quiet spell (default 40).
     pub request_burst: Option<u32>,
+    /// The largest response body read from this account, in MiB (default 64).
+    pub max_response_mib: Option<u64>,
+    /// The most items one list from this account may hold (default 100000).
+    pub max_list_items: Option<usize>,
+    /// The longest string kept from this account's answers, in KiB (default 256); longer ones are cut.
+    pub max_string_kib: Option<usize>,
 }
 
 /// Where the config is looked for: `$INFERTOP_CONFIG`, else `$XDG_CONFIG_HOME/infertop/config.toml`, else
@@ -90,6 +98,40 @@ pub fn state_dir() -> PathBuf {
         return PathBuf::from(x).join("infertop");
     }
     dirs::home_dir().map(|h| h.join(".local/state/infertop")).unwrap_or_else(|| PathBuf::from(".infertop"))
+}
+
+/// Creates `dir` (and any missing parent) with mode 0700; an existing `dir` that others can read or enter
+/// is tightened to 0700. Returns a line for the log when it tightened something.
+pub fn private_dir(dir: &Path) -> std::io::Result<Option<String>> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if !dir.exists() {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        return Ok(None);
+    }
+    let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(None);
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    Ok(Some(format!(
+        "tightened {} from mode {mode:03o} to 700: it is infertop's private state",
+        dir.display()
+    )))
+}
+
+/// Opens `path` for appending (`O_APPEND`: every `write` lands whole at the end, whoever else appends),
+/// created with mode 0600; an existing file that others can read is tightened to 0600 through the open
+/// handle. Returns a line for the log when it tightened the file.
+pub fn open_private_append(path: &Path) -> std::io::Result<(std::fs::File, Option<String>)> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+    let mode = file.metadata()?.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok((file, None));
+    }
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    let note = format!("tightened {} from mode {mode:03o} to 600: others could read it", path.display());
+    Ok((file, Some(note)))
 }
 
 impl Config {
@@ -152,15 +194,78 @@ impl Config {
         Ok(cfg)
     }
 
+    /// Reads and parses the file. A file that names a command to run (any `*_command`) is refused unless
+    /// only its owner (or root) can change it: whoever can write it can run code as the user.
     pub fn load(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let cfg = Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Some(key) = command_key(&text) {
+            check_private(path, &key)?;
+        }
+        Ok(cfg)
     }
 
     /// Builds the accounts, reading each credential. `allow_http` lifts the https rule for non-loopback URLs.
     pub fn accounts(&self, allow_http: bool) -> Result<Vec<AccountSpec>, String> {
         self.accounts.iter().map(|a| a.to_spec(allow_http)).collect()
     }
+}
+
+/// The largest `max_response_mib` taken (4 GiB).
+const MAX_RESPONSE_MIB: u64 = 4096;
+/// The largest `max_string_kib` taken (64 MiB).
+const MAX_STRING_KIB: usize = 65_536;
+
+/// The first `*_command` key set in a config's text (a command infertop would run with `sh -c`).
+pub fn command_key(text: &str) -> Option<String> {
+    fn find(t: &toml::Table) -> Option<String> {
+        t.iter().find_map(|(k, v)| match v {
+            _ if k.ends_with("_command") => Some(k.clone()),
+            toml::Value::Table(t) => find(t),
+            toml::Value::Array(items) => items.iter().find_map(|i| i.as_table().and_then(find)),
+            _ => None,
+        })
+    }
+    find(&toml::from_str(text).ok()?)
+}
+
+/// Like ssh with its keys: a file (and the directory holding it) that names a command must be writable by
+/// no one but its owner, and owned by the user running infertop or by root.
+pub fn check_private(path: &Path, key: &str) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?;
+    let mode = meta.mode() & 0o777;
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(format!(
+            "{shown} sets {key}, a command infertop would run, but the file belongs to another user (uid {}): \
+             refusing to use it. Make it yours (chown {me} {shown}) or move the command out of it.",
+            meta.uid()
+        ));
+    }
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "{shown} sets {key}, a command infertop would run, but others can change the file (mode {mode:03o}): \
+             refusing to use it. Run: chmod go-w {shown}"
+        ));
+    }
+    // Others who can write the directory can replace the file (unless the sticky bit stops them).
+    if let Some(dir) = path.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d })
+        && let Ok(d) = std::fs::metadata(dir)
+        && d.mode() & 0o022 != 0
+        && d.mode() & 0o1000 == 0
+    {
+        return Err(format!(
+            "{shown} sets {key}, a command infertop would run, but others can replace it: its directory {} is \
+             writable by group or others (mode {:03o}). Run: chmod go-w {}",
+            dir.display(),
+            d.mode() & 0o777,
+            dir.display()
+        ));
+    }
+    Ok(())
 }
 
 fn default_base_url(p: ProviderKind) -> Option<&'static str> {
@@ -178,16 +283,36 @@ pub fn check_base_url(url: &str, allow_http: bool) -> Result<(), String> {
     if lower.starts_with("https://") {
         return Ok(());
     }
-    if let Some(rest) = lower.strip_prefix("http://") {
-        let host = rest.split(['/', '?']).next().unwrap_or("");
-        let host = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
-        let loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
-        if loopback || allow_http {
+    if lower.starts_with("http://") {
+        if allow_http || !is_plain_http_remote(url) {
             return Ok(());
         }
         return Err(format!("{url}: plain http is allowed only on loopback (or with --allow-http)"));
     }
     Err(format!("{url}: the base URL must start with https://"))
+}
+
+/// Plain `http://` to a host that is not loopback: the credential and every answer travel in clear.
+pub fn is_plain_http_remote(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let Some(rest) = lower.strip_prefix("http://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // `user@host` hides the real host after the `@`.
+    let host_port = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+    let host = if host_port.starts_with('[') {
+        host_port.split_inclusive(']').next().unwrap_or(host_port)
+    } else {
+        host_port.rsplit_once(':').map(|(h, _)| h).unwrap_or(host_port)
+    };
+    let loopback = host == "localhost"
+        || host == "[::1]"
+        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+    !loopback
+}
+
+/// The accounts whose base URL is plain http to a host that is not loopback (allowed by `--allow-http`).
+pub fn plain_http_accounts(accounts: &[AccountSpec]) -> Vec<String> {
+    accounts.iter().filter(|a| is_plain_http_remote(&a.base_url)).map(|a| a.name.clone()).collect()
 }
 
 fn secret_from(
@@ -282,7 +407,24 @@ impl AccountConfig {
             max_in_flight: self.max_in_flight.unwrap_or(crate::provider::DEFAULT_MAX_IN_FLIGHT).clamp(1, 64),
             retry: RetryPolicy::default(),
             rate_limit: self.rate_limit(),
+            limits: self.limits(),
         })
+    }
+
+    /// The account's bounds: the defaults, overridden by the settings (kept within sane ranges).
+    pub fn limits(&self) -> Limits {
+        let d = Limits::default();
+        Limits {
+            max_response_bytes: self
+                .max_response_mib
+                .map(|m| (m.clamp(1, MAX_RESPONSE_MIB) as usize) << 20)
+                .unwrap_or(d.max_response_bytes),
+            max_list_items: self.max_list_items.map(|n| n.max(1)).unwrap_or(d.max_list_items),
+            max_string_bytes: self
+                .max_string_kib
+                .map(|k| k.clamp(1, MAX_STRING_KIB) << 10)
+                .unwrap_or(d.max_string_bytes),
+        }
     }
 
     /// The account's requests-per-second limit: the defaults, overridden by the two settings.

@@ -8,17 +8,20 @@ fn init_logging(to_file: bool) -> Option<tracing_appender::non_blocking::WorkerG
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("INFERTOP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     if to_file {
+        // The log may name deployments, accounts and errors: private to the user, like the directory.
         let dir = config::state_dir();
-        if std::fs::create_dir_all(&dir).is_err() {
-            return None;
-        }
-        let appender = tracing_appender::rolling::never(&dir, "infertop.log");
+        let mut notes: Vec<String> = config::private_dir(&dir).ok()?.into_iter().collect();
+        let (file, note) = config::open_private_append(&dir.join("infertop.log")).ok()?;
+        notes.extend(note);
         // The default queue (128,000 lines) is allocated up front: megabytes of resident memory for a log that
         // writes a few lines a minute. When the queue is full, lines are dropped, never the UI blocked.
         let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
             .buffered_lines_limit(1024)
-            .finish(appender);
+            .finish(file);
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).init();
+        for n in notes {
+            tracing::warn!("{n}");
+        }
         Some(guard)
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();

@@ -4,7 +4,7 @@
 use crate::app::{AccountState, State};
 use crate::cli::{Cli, SimArgs};
 use crate::config::{self, Config};
-use crate::provider::{self, AccountSpec, http::build_client};
+use crate::provider::{self, AccountSpec, http};
 use crate::sim::{self, SimConfig};
 use crate::sync::Sync;
 use crate::tui::{self, TerminalGuard};
@@ -111,12 +111,25 @@ async fn start_demo_sim(config: SimConfig) -> Result<sim::SimHandle> {
     Ok(rx.await.map_err(|_| eyre!("the demo simulator's thread ended"))??)
 }
 
+/// The one HTTP client, trusting the config's `ca_file` besides the system's roots.
+fn client(cli: &Cli, cfg: &Config) -> Result<reqwest::Client> {
+    let roots = match &cfg.ca_file {
+        Some(p) => http::load_ca_file(p).map_err(|e| eyre!(e))?,
+        None => Vec::new(),
+    };
+    let timeout = Duration::from_secs_f64(cli.timeout.clamp(0.2, 600.0));
+    http::build_client_with_roots(Duration::from_secs(5), timeout, roots).map_err(|e| eyre!(e))
+}
+
 /// `infertop snapshot`: the fleet once, as a table or JSON. Returns the process exit code.
 pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<i32> {
     use crate::model::Health;
     let cfg = load_config(cli)?;
     let (accts, _sim) = accounts(cli, &cfg).await?;
-    let client = build_client(Duration::from_secs(5), Duration::from_secs_f64(cli.timeout.clamp(0.2, 600.0)));
+    let client = client(cli, &cfg)?;
+    for name in config::plain_http_accounts(&accts) {
+        eprintln!("infertop: warning: account {name} talks plain http to a host that is not loopback");
+    }
     let providers: Vec<_> = accts.iter().map(|a| provider::connect(a, client.clone())).collect();
     let results = futures::future::join_all(providers.iter().map(|p| p.list())).await;
     let mut unhealthy = 0usize;
@@ -242,10 +255,11 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
         }
     };
 
-    let client = build_client(Duration::from_secs(5), Duration::from_secs_f64(cli.timeout.clamp(0.2, 600.0)));
+    let client = client(cli, &cfg)?;
     let providers: Vec<_> = accounts.iter().map(|a| provider::connect(a, client.clone())).collect();
     let account_states = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
     let mut state = State::new(account_states, refresh, chrono::Utc::now());
+    state.plain_http = config::plain_http_accounts(&accounts);
     state.read_only = cli.read_only || cfg.read_only.unwrap_or(false);
     state.keymap = cfg.keymap().map_err(|e| eyre!(e))?;
     state.theme = Theme::named(theme_name);

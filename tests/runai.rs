@@ -256,6 +256,7 @@ async fn list_follows_next_and_filters_when_the_server_ignores_the_filter() {
         max_in_flight: 4,
         retry: Default::default(),
         rate_limit: Default::default(),
+        limits: Default::default(),
     };
     let list = connect(&spec, http()).list().await.unwrap();
     let ids: Vec<&str> = list.iter().map(|d| d.key.id.as_str()).collect();

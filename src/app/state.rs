@@ -269,6 +269,9 @@ pub struct State {
     pub sort_desc: bool,
     pub keymap: Keymap,
     pub read_only: bool,
+    /// Accounts reached over plain http on a host that is not loopback (`--allow-http`): warned about for
+    /// as long as the dashboard runs.
+    pub plain_http: Vec<String>,
     pub toasts: Vec<Toast>,
     pub seen_errors: HashSet<String>,
     pub details: HashMap<DeploymentKey, DetailCache>,
@@ -324,6 +327,7 @@ impl State {
             sort_desc: false,
             keymap: Keymap::default(),
             read_only: false,
+            plain_http: Vec::new(),
             toasts: Vec::new(),
             seen_errors: HashSet::new(),
             details: HashMap::new(),

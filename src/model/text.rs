@@ -27,6 +27,33 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The mark that ends a string cut short: `…[+N bytes]`, N the bytes left out.
+pub fn truncation_mark(left_out: usize) -> String {
+    format!("…[+{left_out} bytes]")
+}
+
+/// Whether `s` ends with a [`truncation_mark`]: a value cut short when it was read, which must never be
+/// written back as if it were whole.
+pub fn is_truncated(s: &str) -> bool {
+    let Some(rest) = s.strip_suffix(" bytes]") else { return false };
+    let Some(i) = rest.rfind("…[+") else { return false };
+    let digits = &rest[i + "…[+".len()..];
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `s` cut to at most `max` bytes (on a character boundary) with a [`truncation_mark`] saying how much was
+/// left out; borrowed unchanged when it fits.
+pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max {
+        return Cow::Borrowed(s);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}{}", &s[..end], truncation_mark(s.len() - end)))
+}
+
 /// Control characters, plus the bidi overrides that can make text lie about its order.
 fn is_unsafe(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -39,6 +66,16 @@ mod tests {
     #[test]
     fn plain_text_is_borrowed_unchanged() {
         assert!(matches!(sanitize("llama-3 ✓"), Cow::Borrowed("llama-3 ✓")));
+    }
+
+    #[test]
+    fn truncate_keeps_char_boundaries_and_says_how_much_is_gone() {
+        assert!(matches!(truncate("short", 10), Cow::Borrowed("short")));
+        let cut = truncate("ééééé", 3);
+        assert_eq!(cut, "é…[+8 bytes]");
+        assert!(is_truncated(&cut));
+        assert!(!is_truncated("price […] 5 bytes]"));
+        assert!(!is_truncated("…[+ bytes]"));
     }
 
     #[test]

@@ -15,14 +15,66 @@ use tokio::time::Instant;
 
 /// Builds the one `reqwest::Client` the process uses.
 pub fn build_client(connect_timeout: Duration, request_timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
+    build_client_with_roots(connect_timeout, request_timeout, Vec::new())
+        .expect("reqwest client with static settings")
+}
+
+/// [`build_client`], trusting `extra_roots` (a corporate CA, say) besides the system's roots.
+///
+/// Redirects are never followed: an API answer has no reason to send us elsewhere, and following one would
+/// carry headers reqwest does not know to be credentials (Sesterce's `x-api-key`) to another host, or from
+/// https to http. A 3xx comes back to [`Http`], which turns it into an error that names the `Location`.
+pub fn build_client_with_roots(
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    extra_roots: Vec<reqwest::Certificate>,
+) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect_timeout)
         .timeout(request_timeout)
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(32)
-        .user_agent(concat!("infertop/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("reqwest client with static settings")
+        .user_agent(concat!("infertop/", env!("CARGO_PKG_VERSION")));
+    if !extra_roots.is_empty() {
+        b = b.tls_certs_merge(extra_roots);
+    }
+    b.build().map_err(|e| format!("could not set up the HTTP client: {e}"))
+}
+
+/// The certificates of a PEM file (one or more `BEGIN CERTIFICATE` blocks).
+pub fn load_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("ca_file {}: {e}", path.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("ca_file {}: not a PEM certificate bundle ({e})", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("ca_file {}: holds no certificate", path.display()));
+    }
+    Ok(certs)
+}
+
+/// Bounds on what one account's answers may make infertop hold in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest response body read (after decompression); a larger one is an error.
+    pub max_response_bytes: usize,
+    /// The most items one list (all its pages together) may hold.
+    pub max_list_items: usize,
+    /// The longest string kept from a response; longer ones are cut, ending in a visible mark.
+    pub max_string_bytes: usize,
+}
+
+/// The shortest string cap: room for a little text and the mark (which must fit in what it replaces).
+pub const MIN_STRING_BYTES: usize = 64;
+
+impl Default for Limits {
+    /// 64 MiB is far above the largest page a real fleet gives (a 10,000-deployment Gcore list in pages of
+    /// 1,000 is a few MiB a page); 100,000 items is ten times the largest fleet measured in the benches;
+    /// 256 KiB is twice what Linux lets a single environment value or argument be
+    /// (`MAX_ARG_STRLEN`), so no value a container can use is ever cut.
+    fn default() -> Self {
+        Limits { max_response_bytes: 64 << 20, max_list_items: 100_000, max_string_bytes: 256 << 10 }
+    }
 }
 
 /// Retry settings for safe requests.
@@ -269,6 +321,7 @@ pub struct Http {
     limit: usize,
     pub policy: RetryPolicy,
     parse_error: ErrorParser,
+    limits: Limits,
 }
 
 impl Http {
@@ -287,7 +340,54 @@ impl Http {
             limit: max_in_flight.max(1),
             policy,
             parse_error,
+            limits: Limits::default(),
         }
+    }
+
+    /// Sets the bounds on bodies, lists and strings (the default is [`Limits::default`]).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// An error once a list read from `endpoint` holds more than `max_list_items`: a server whose pages
+    /// never end, or a list too large to keep.
+    pub fn check_items(&self, endpoint: &str, items: usize) -> ApiResult<()> {
+        let max = self.limits.max_list_items;
+        if items <= max {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            self.provider,
+            ErrorKind::Other,
+            format!(
+                "the list at {} holds more than {max} items; stopped reading (raise max_list_items in the account's config if the list is real)",
+                path_of(endpoint)
+            ),
+        ))
+    }
+
+    /// Sends and decodes a JSON array item by item: an item that does not decode as `T` is dropped, not the
+    /// whole list, and the list stops with an error past `max_list_items` without holding every item as
+    /// generic JSON first.
+    pub async fn json_list<T: DeserializeOwned>(&self, req: &Request) -> ApiResult<Vec<T>> {
+        let resp = self.send(req).await?;
+        let over = std::cell::Cell::new(false);
+        let seed =
+            ListSeed::<T> { max: self.limits.max_list_items, over: &over, item: std::marker::PhantomData };
+        let mut de = serde_json::Deserializer::from_slice(&resp.body);
+        let items = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|v| de.end().map(|_| v));
+        if over.get() {
+            return self.check_items(&req.url, usize::MAX).map(|_| Vec::new());
+        }
+        items.map_err(|e| {
+            ApiError::new(self.provider, ErrorKind::Decode, format!("could not read the response ({e})"))
+                .with_status(resp.status.as_u16())
+        })
     }
 
     /// Sets the requests-per-second limit (the default is [`RateLimit::default`]).
@@ -310,6 +410,19 @@ impl Http {
     /// request that is not safe to repeat is sent once and its error, whatever it is, goes to the caller; so
     /// does a `Retry-After` longer than the policy's `max_retry_after`.
     pub async fn send(&self, req: &Request) -> ApiResult<Response> {
+        // A value cut short when it was read must never be written back as if it were whole.
+        if let Body::Json(v) = &req.body
+            && let Some(at) = truncated_at(v, "")
+        {
+            return Err(ApiError::new(
+                self.provider,
+                ErrorKind::Validation,
+                format!(
+                    "{} was cut short when it was read (longer than the account's max_string_kib); not writing it back",
+                    crate::model::text::sanitize(&at)
+                ),
+            ));
+        }
         let retries = if req.idempotent { self.policy.max_retries } else { 0 };
         let max_wait = self.policy.max_retry_after.as_secs_f64();
         let mut attempt = 0;
@@ -363,7 +476,19 @@ impl Http {
         let resp = rb.send().await.map_err(|e| self.transport_error(&e))?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| self.transport_error(&e))?;
+        if status.is_redirection() {
+            // The body of a redirect is not read: nothing in it is ours.
+            return Err(self.redirect_error(req, status, &headers));
+        }
+        // An error body only needs its message: a little of it is enough, whatever the size limit.
+        let cap = if status.is_success() {
+            self.limits.max_response_bytes
+        } else {
+            self.limits.max_response_bytes.min(ERROR_BODY_BYTES)
+        };
+        let mut body = self.read_body(resp, req, cap, status.is_success()).await?;
+        cut_long_strings(&mut body, self.limits.max_string_bytes);
+        let body = bytes::Bytes::from(body);
         if status.is_success() {
             return Ok(Response { status, headers, body });
         }
@@ -371,6 +496,76 @@ impl Http {
         err.status = Some(status.as_u16());
         err.retry_after = retry_after(&headers);
         Err(err)
+    }
+
+    /// Reads the body chunk by chunk, never holding more than `cap` bytes: a `Content-Length` over the cap is
+    /// refused before reading, and a body without one stops at the cap. Over the cap is an error when
+    /// `strict`; otherwise (an error body) what was read so far is kept.
+    async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+        req: &Request,
+        cap: usize,
+        strict: bool,
+    ) -> ApiResult<Vec<u8>> {
+        let announced = resp.content_length();
+        if strict && let Some(n) = announced.filter(|&n| n > cap as u64) {
+            return Err(self.too_large(req, Some(n)));
+        }
+        // Room for what the server announced (within the cap), else grown as chunks come.
+        let mut buf: Vec<u8> = Vec::with_capacity(announced.unwrap_or(0).min(cap as u64) as usize);
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(&e))? {
+            if buf.len() + chunk.len() > cap {
+                if strict {
+                    return Err(self.too_large(req, None));
+                }
+                buf.extend_from_slice(&chunk[..cap - buf.len()]);
+                break;
+            }
+            if buf.capacity() - buf.len() < chunk.len() {
+                // Doubling, but never past the cap: the buffer is the one copy of the body.
+                let want = (buf.capacity() * 2).max(buf.len() + chunk.len()).max(16 << 10).min(cap);
+                buf.reserve_exact(want - buf.len());
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf)
+    }
+
+    fn too_large(&self, req: &Request, announced: Option<u64>) -> ApiError {
+        let limit = fmt_size(self.limits.max_response_bytes as u64);
+        let what = match announced {
+            Some(n) => format!("is {}, over the {limit} limit; not read", fmt_size(n)),
+            None => format!("is larger than the {limit} limit; stopped reading"),
+        };
+        ApiError::new(
+            self.provider,
+            ErrorKind::Other,
+            format!(
+                "the response to {} {} {what} (raise max_response_mib in the account's config if the answer is real)",
+                req.method,
+                path_of(&req.url),
+            ),
+        )
+    }
+
+    /// A 3xx: the status and where it pointed (without credentials, query or control characters), and what
+    /// to do about it.
+    fn redirect_error(&self, req: &Request, status: StatusCode, headers: &HeaderMap) -> ApiError {
+        let location = headers
+            .get(reqwest::header::LOCATION)
+            .map(|v| clean_location(&req.url, &String::from_utf8_lossy(v.as_bytes())))
+            .unwrap_or_else(|| "(none)".into());
+        ApiError::new(
+            self.provider,
+            ErrorKind::Other,
+            format!(
+                "{} {} was answered with a redirect ({status}) to {location}; infertop does not follow redirects (they could carry the credential elsewhere): fix the account's base_url",
+                req.method,
+                path_of(&req.url),
+            ),
+        )
+        .with_status(status.as_u16())
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> ApiError {
@@ -410,6 +605,195 @@ impl Http {
             }
         };
         ApiError::new(self.provider, kind, what)
+    }
+}
+
+/// Where in `v` a string carries the truncation mark, as a JSON path (`spec.env[2].value`).
+fn truncated_at(v: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => crate::model::text::is_truncated(s).then(|| at.to_string()),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, x)| truncated_at(x, &format!("{at}[{i}]")))
+        }
+        Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let here = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            if crate::model::text::is_truncated(k) { Some(here) } else { truncated_at(x, &here) }
+        }),
+        _ => None,
+    }
+}
+
+/// Error bodies are read up to this much: the message is at the start.
+const ERROR_BODY_BYTES: usize = 64 << 10;
+
+/// The longest `Location` shown in an error.
+const LOCATION_CHARS: usize = 200;
+
+/// `1 MiB`, `64 MiB`, or bytes for less than a MiB.
+fn fmt_size(n: u64) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1 << 20))
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// The path of a URL, without scheme, host, query or fragment: what an error names as the endpoint.
+pub fn path_of(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => crate::model::text::sanitize(u.path()).into_owned(),
+        Err(_) => crate::model::text::sanitize(url.split(['?', '#']).next().unwrap_or("")).into_owned(),
+    }
+}
+
+/// A `Location` as it may be shown: resolved against the request's URL, without user and password, query or
+/// fragment (any of which may hold a token), control characters made visible, and cut to a readable length.
+pub fn clean_location(request_url: &str, location: &str) -> String {
+    let shown = match reqwest::Url::parse(request_url).and_then(|base| base.join(location.trim())) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => {
+            let no_query = location.split(['?', '#']).next().unwrap_or("");
+            no_query.rsplit_once('@').map(|(_, rest)| rest).unwrap_or(no_query).to_string()
+        }
+    };
+    let shown = crate::model::text::sanitize(&shown).into_owned();
+    if shown.chars().count() > LOCATION_CHARS {
+        let cut: String = shown.chars().take(LOCATION_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        shown
+    }
+}
+
+/// Cuts, in place, every JSON string in `body` longer than `max` bytes as written on the wire (escapes
+/// included), keeping its start on a character (and escape) boundary and ending it with
+/// [`crate::model::text::truncation_mark`]. The body only shrinks, so no second copy is made. Bodies that are
+/// not JSON pass through unharmed (a quote just starts a "string"). Returns how many strings were cut.
+pub fn cut_long_strings(body: &mut Vec<u8>, max: usize) -> usize {
+    let max = max.max(MIN_STRING_BYTES);
+    // No string can be longer than the body: the common case costs nothing.
+    if body.len() <= max {
+        return 0;
+    }
+    // What is kept of a cut string leaves room for the mark (at most 3 + 3 + 20 + 7 bytes) inside the bytes
+    // it replaces, so writing never overtakes reading.
+    let keep = max - 40;
+    let n = body.len();
+    let (mut r, mut w, mut cuts) = (0usize, 0usize, 0usize);
+    while r < n {
+        let b = body[r];
+        body[w] = b;
+        r += 1;
+        w += 1;
+        if b != b'"' {
+            continue;
+        }
+        // A string's content runs from `r` to its closing quote (or the end of a broken body).
+        let start = r;
+        let mut end = start;
+        while end < n && body[end] != b'"' {
+            end += if body[end] == b'\\' { 2 } else { 1 };
+        }
+        let end = end.min(n);
+        if end - start <= max {
+            body.copy_within(start..end, w);
+            w += end - start;
+        } else {
+            let mut kept = 0;
+            loop {
+                let unit = json_unit_len(&body[start + kept..end]);
+                if unit == 0 || kept + unit > keep {
+                    break;
+                }
+                kept += unit;
+            }
+            body.copy_within(start..start + kept, w);
+            w += kept;
+            let mark = crate::model::text::truncation_mark(end - start - kept);
+            body[w..w + mark.len()].copy_from_slice(mark.as_bytes());
+            w += mark.len();
+            cuts += 1;
+        }
+        if end < n {
+            body[w] = b'"';
+            w += 1;
+        }
+        r = end + 1;
+    }
+    body.truncate(w);
+    cuts
+}
+
+/// The length of the first unit of JSON string content in `s`: one escape (a surrogate pair of `\\u`
+/// escapes counts as one), or one UTF-8 character. Cutting between units keeps the string valid.
+fn json_unit_len(s: &[u8]) -> usize {
+    let Some(&b) = s.first() else { return 0 };
+    let len = if b == b'\\' {
+        if s.get(1) == Some(&b'u') {
+            let high = std::str::from_utf8(s.get(2..6).unwrap_or(b""))
+                .ok()
+                .and_then(|h| u16::from_str_radix(h, 16).ok())
+                .is_some_and(|v| (0xD800..0xDC00).contains(&v));
+            if high && s.get(6..8) == Some(b"\\u") { 12 } else { 6 }
+        } else {
+            2
+        }
+    } else {
+        match b {
+            0xF0..=0xFF => 4,
+            0xE0..=0xEF => 3,
+            0xC0..=0xDF => 2,
+            _ => 1,
+        }
+    };
+    len.min(s.len())
+}
+
+/// Deserializes a JSON array into the items that decode as `T`, stopping (and setting `over`) past `max`.
+struct ListSeed<'a, T> {
+    max: usize,
+    over: &'a std::cell::Cell<bool>,
+    item: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> serde::de::DeserializeSeed<'de> for ListSeed<'_, T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for ListSeed<'_, T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut out = Vec::new();
+        let mut seen = 0usize;
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            seen += 1;
+            if seen > self.max {
+                self.over.set(true);
+                return Err(serde::de::Error::custom("too many items"));
+            }
+            if let Ok(t) = serde_json::from_value(v) {
+                out.push(t);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -517,6 +901,71 @@ mod tests {
         let d = TokenBucket::new(RateLimit::default());
         assert!((0..40).all(|_| d.reserve(t0).is_zero()));
         assert_eq!(ms(d.reserve(t0)), 50);
+    }
+
+    fn cut(json: &str, max: usize) -> (String, usize) {
+        let mut b = json.as_bytes().to_vec();
+        let n = cut_long_strings(&mut b, max);
+        (String::from_utf8(b).expect("still UTF-8"), n)
+    }
+
+    #[test]
+    fn long_strings_are_cut_in_place_and_stay_valid_json() {
+        let long = "é".repeat(100) + &"x".repeat(200);
+        let doc =
+            serde_json::json!({"short": "ok", "long": long, "list": [long, "\u{1b}[2J", "😀".repeat(80)]});
+        let (out, n) = cut(&doc.to_string(), 100);
+        assert_eq!(n, 3);
+        let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON after the cut");
+        assert_eq!(v["short"], "ok");
+        assert_eq!(v["list"][1], "\u{1b}[2J");
+        let cut_long = v["long"].as_str().unwrap();
+        assert!(cut_long.starts_with("éééé") && crate::model::text::is_truncated(cut_long), "{cut_long}");
+        assert!(cut_long.len() <= 100, "{}", cut_long.len());
+        // What was left out is counted in wire bytes: kept + left out = the original.
+        let kept = cut_long.rsplit_once('…').unwrap().0.len();
+        assert!(cut_long.ends_with(&format!("[+{} bytes]", long.len() - kept)), "{cut_long}");
+        assert!(crate::model::text::is_truncated(v["list"][2].as_str().unwrap()));
+        // A body whose strings all fit is untouched.
+        let (same, n) = cut(&doc.to_string(), 1 << 20);
+        assert_eq!((same.as_str(), n), (doc.to_string().as_str(), 0));
+    }
+
+    #[test]
+    fn a_cut_never_splits_an_escape_or_a_surrogate_pair() {
+        for pad in 0..16 {
+            let raw = format!("[\"{}{}\"]", "a".repeat(pad), r"\ud83d\ude00\n\\\u00e9".repeat(20));
+            let (out, n) = cut(&raw, 64);
+            assert_eq!(n, 1);
+            let v: Vec<String> = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{pad}: {e}: {out}"));
+            assert!(crate::model::text::is_truncated(&v[0]));
+        }
+        // An unterminated string in a broken body: cut, and still no panic.
+        let (out, _) = cut(&format!("{{\"a\": \"{}", "z".repeat(500)), 64);
+        assert!(out.contains("…[+"));
+    }
+
+    #[test]
+    fn a_truncated_value_is_never_written_back() {
+        let body = serde_json::json!({"spec": {"env": [{"name": "A", "value": "abc…[+12 bytes]"}]}});
+        assert_eq!(truncated_at(&body, "").as_deref(), Some("spec.env[0].value"));
+        assert_eq!(truncated_at(&serde_json::json!({"a": ["x", 1]}), ""), None);
+    }
+
+    #[test]
+    fn location_is_shown_without_secrets_or_control_characters() {
+        let base = "http://127.0.0.1:1/api/v1/x";
+        assert_eq!(
+            clean_location(base, "http://user:pw@localhost:9/next?token=abc#frag"),
+            "http://localhost:9/next"
+        );
+        assert_eq!(clean_location(base, "/other?sig=1"), "http://127.0.0.1:1/other");
+        assert_eq!(clean_location(base, "http://h/\u{1b}]0;x\u{7}/y"), "http://h/%1B]0;x%07/y");
+        // Not a URL at all: the raw text, still without query, userinfo or control characters.
+        assert_eq!(clean_location("not a url", "u:p@h\u{1b}/x?t=1"), "h\\e/x");
+        let long = clean_location(base, &format!("http://h/{}", "p".repeat(500)));
+        assert!(long.chars().count() <= LOCATION_CHARS + 1 && long.ends_with('…'));
+        assert_eq!(path_of("https://api.example/cloud/v3/x?limit=5&token=t"), "/cloud/v3/x");
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub struct AccountSpec {
     pub retry: http::RetryPolicy,
     /// Limit on requests per second to this account.
     pub rate_limit: http::RateLimit,
+    /// Bounds on response bodies, lists and strings from this account.
+    pub limits: http::Limits,
 }
 
 impl AccountSpec {
@@ -90,6 +92,7 @@ pub fn demo_accounts(base_url: &str) -> Vec<AccountSpec> {
         retry: http::RetryPolicy::default(),
         // The simulator is our own, in-process: no provider to spare, so a high limit (still in the path).
         rate_limit: http::RateLimit { per_second: 500.0, burst: 500 },
+        limits: http::Limits::default(),
     };
     vec![
         mk(

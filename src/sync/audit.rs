@@ -15,7 +15,12 @@ use std::sync::{Arc, Mutex};
 pub struct AuditLog {
     path: PathBuf,
     lock: Arc<Mutex<()>>,
+    rotate_at: u64,
 }
+
+/// The audit file is rotated before it would grow past this: the previous generation is kept as
+/// `audit.jsonl.1`, so at most about twice this is kept (a few thousand edits per generation).
+pub const AUDIT_ROTATE_BYTES: u64 = 16 << 20;
 
 fn masked_probes(p: &Probes) -> Value {
     let mut p = p.clone();
@@ -40,26 +45,61 @@ fn section(change: &Change) -> Value {
 
 impl AuditLog {
     pub fn new(path: PathBuf) -> AuditLog {
-        AuditLog { path, lock: Arc::new(Mutex::new(())) }
+        AuditLog { path, lock: Arc::new(Mutex::new(())), rotate_at: AUDIT_ROTATE_BYTES }
+    }
+
+    /// Rotates at `bytes` instead of [`AUDIT_ROTATE_BYTES`].
+    pub fn with_rotation(mut self, bytes: u64) -> AuditLog {
+        self.rotate_at = bytes.max(1);
+        self
     }
 
     pub fn path(&self) -> &std::path::Path {
         &self.path
     }
 
+    /// Where the previous generation is kept: `audit.jsonl.1`.
+    pub fn previous_path(&self) -> PathBuf {
+        let mut name = self.path.file_name().unwrap_or_default().to_os_string();
+        name.push(".1");
+        self.path.with_file_name(name)
+    }
+
     fn append(&self, line: Value) {
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(dir) = self.path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .and_then(|mut f| writeln!(f, "{line}"));
-        if let Err(e) = written {
+        let mut text = line.to_string();
+        text.push('\n');
+        if let Err(e) = self.write_line(text.as_bytes()) {
             tracing::error!(path = %self.path.display(), error = %e, "could not write the audit file");
         }
+    }
+
+    /// One `write` of a whole line to a file opened `O_APPEND` (0600), so that a line is never split, even
+    /// with two infertop processes appending; rotates first when the line would take the file past the size.
+    fn write_line(&self, line: &[u8]) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent()
+            && let Some(note) = crate::config::private_dir(dir)?
+        {
+            tracing::warn!("{note}");
+        }
+        let (mut f, note) = crate::config::open_private_append(&self.path)?;
+        if let Some(note) = note {
+            tracing::warn!("{note}");
+        }
+        let size = f.metadata()?.len();
+        if size > 0 && size + line.len() as u64 > self.rotate_at {
+            drop(f);
+            std::fs::rename(&self.path, self.previous_path())?;
+            f = crate::config::open_private_append(&self.path)?.0;
+        }
+        let n = f.write(line)?;
+        if n != line.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::WriteZero,
+                format!("only {n} of {} bytes of the line were written", line.len()),
+            ));
+        }
+        Ok(())
     }
 
     pub fn record_edit(
@@ -120,5 +160,40 @@ impl AuditLog {
             "change": req.op.verb(),
             "result": result,
         }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn lines_are_private_whole_and_rotated() {
+        let dir = std::env::temp_dir().join(format!("infertop-audit-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let log = AuditLog::new(dir.join("state/audit.jsonl")).with_rotation(1000);
+        for i in 0..30 {
+            log.append(json!({"n": i, "pad": "x".repeat(90)}));
+        }
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.join("state")), 0o700);
+        assert_eq!(mode(log.path()), 0o600);
+        assert_eq!(mode(&log.previous_path()), 0o600);
+        let now = std::fs::read_to_string(log.path()).unwrap();
+        let before = std::fs::read_to_string(log.previous_path()).unwrap();
+        assert!(now.len() <= 1000 && before.len() <= 1000);
+        // Every line whole, the newest last, and the two generations adjacent.
+        let ns: Vec<i64> = before
+            .lines()
+            .chain(now.lines())
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["n"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ns, ((30 - ns.len() as i64)..30).collect::<Vec<_>>());
+        // A file someone made readable by others is tightened at the next line.
+        std::fs::set_permissions(log.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+        log.append(json!({"n": 30}));
+        assert_eq!(mode(log.path()), 0o600);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

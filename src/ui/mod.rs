@@ -138,6 +138,11 @@ fn header(f: &mut Frame, area: Rect, state: &State) {
 fn status_line(f: &mut Frame, area: Rect, state: &State) {
     let t = &state.theme;
     let mut spans = Vec::new();
+    if !state.plain_http.is_empty() {
+        let names: Vec<_> = state.plain_http.iter().map(|n| sanitize(n).into_owned()).collect();
+        spans.push(Span::styled(format!(" ⚠ plain http (not encrypted): {} ", names.join(", ")), t.failed));
+        spans.push(Span::styled("│", t.border));
+    }
     for a in &state.accounts {
         let failing = match (a.last_error_at, a.last_ok) {
             (Some(e), Some(ok)) => e > ok,

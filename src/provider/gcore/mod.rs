@@ -131,7 +131,8 @@ impl GcoreClient {
             api_key,
             project_id,
             http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error)
-                .with_rate_limit(spec.rate_limit),
+                .with_rate_limit(spec.rate_limit)
+                .with_limits(spec.limits),
             page_size: DEFAULT_PAGE_SIZE,
             task_poll: DEFAULT_TASK_POLL,
             task_timeout: DEFAULT_TASK_TIMEOUT,
@@ -230,6 +231,7 @@ impl GcoreClient {
                 out.reserve_exact((total as usize).saturating_sub(out.len()).min(100_000));
             }
             out.extend(page.results.into_iter().map(&mut f));
+            self.http.check_items(path, out.len())?;
             offset += n;
             let total = page.count.unwrap_or(0);
             if n == 0 || offset >= total {

@@ -141,7 +141,8 @@ impl RunaiClient {
             client_id,
             client_secret,
             http: Http::new(client, P, spec.max_in_flight, spec.retry, parser)
-                .with_rate_limit(spec.rate_limit),
+                .with_rate_limit(spec.rate_limit)
+                .with_limits(spec.limits),
             page: PAGE,
             token: tokio::sync::Mutex::new(None),
         }
@@ -240,6 +241,7 @@ impl RunaiClient {
             let page: wire::PodsPage = self.get_json(req).await?;
             let n = page.pods.len();
             out.extend(page.pods);
+            self.http.check_items("/api/v1/workloads/{id}/pods", out.len())?;
             match page.next {
                 Some(next) if next > offset && n > 0 => offset = next,
                 _ => break,
@@ -428,6 +430,7 @@ impl Provider for RunaiClient {
     async fn list(&self) -> ApiResult<Vec<Deployment>> {
         let mut out = Vec::new();
         let mut offset: i64 = 0;
+        let mut seen = 0usize;
         for _ in 0..MAX_PAGES {
             let req = Request::new(Method::GET, self.url("/api/v1/workloads"))
                 .query("filterBy", "type==Inference")
@@ -435,6 +438,9 @@ impl Provider for RunaiClient {
                 .query("limit", self.page);
             let page: wire::WorkloadsPage = self.get_json(req).await?;
             let n = page.workloads.len();
+            // Counted before the type filter: an endless list of other workloads must end too.
+            seen += n;
+            self.http.check_items("/api/v1/workloads", seen)?;
             // The server's support for the type filter is not confirmed: check it here too.
             out.extend(
                 page.workloads

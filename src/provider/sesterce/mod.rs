@@ -151,7 +151,8 @@ impl SesterceClient {
             base_url: spec.base_url.clone(),
             api_key,
             http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error)
-                .with_rate_limit(spec.rate_limit),
+                .with_rate_limit(spec.rate_limit)
+                .with_limits(spec.limits),
             names: tokio::sync::Mutex::new(None),
         }
     }
@@ -177,8 +178,7 @@ impl SesterceClient {
     /// A JSON array whose items are read one by one (a bad item is dropped, not the whole list).
     async fn get_list<T: serde::de::DeserializeOwned>(&self, segments: &[&str]) -> ApiResult<Vec<T>> {
         let req = self.request(Method::GET, segments)?;
-        let items: Vec<Value> = self.http.json(&req).await?;
-        Ok(items.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect())
+        self.http.json_list(&req).await
     }
 
     pub async fn models(&self) -> ApiResult<Vec<wire::Model>> {
