@@ -258,8 +258,8 @@ pub fn check_private(path: &Path, key: &str) -> Result<(), String> {
         && d.mode() & 0o1000 == 0
     {
         return Err(format!(
-            "{shown} sets {key}, a command infertop would run, but others can replace it: its directory {} is \
-             writable by group or others (mode {:03o}). Run: chmod go-w {}",
+            "{shown} sets {key}, a command infertop would run, but others can replace the file: its directory {} \
+             is writable by group or others (mode {:03o}): refusing to use it. Run: chmod go-w {}",
             dir.display(),
             d.mode() & 0o777,
             dir.display()

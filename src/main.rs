@@ -29,7 +29,16 @@ fn init_logging(to_file: bool) -> Option<tracing_appender::non_blocking::WorkerG
     }
 }
 
-fn main() -> color_eyre::Result<()> {
+fn main() {
+    // An error that reaches here is the user's to fix (a config, a credential, a path): a plain message,
+    // never a backtrace. Panics still get color-eyre's full report.
+    if let Err(e) = try_main() {
+        eprintln!("infertop: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn try_main() -> color_eyre::Result<()> {
     color_eyre::install()?;
     let cli = Cli::parse();
     // The dashboard runs on one thread: its work comes in small bursts, and one thread neither pays for waking
