@@ -498,6 +498,11 @@ pub fn check_text(text: &str) -> Result<usize, Vec<String>> {
     {
         errors.push(format!("theme: unknown theme {t:?} (dark, light or mono)"));
     }
+    if let Some(p) = &cfg.ca_file
+        && let Err(e) = crate::provider::http::load_ca_file(p)
+    {
+        errors.push(e);
+    }
     for a in &cfg.accounts {
         let at = line_of(&a.name).map(|l| format!("{l}: ")).unwrap_or_default();
         let mut bad =
@@ -546,6 +551,19 @@ pub fn check_text(text: &str) -> Result<usize, Vec<String>> {
         }
         if a.request_burst == Some(0) {
             bad("request_burst", "must be at least 1".into());
+        }
+        if let Some(m) = a.max_response_mib
+            && !(1..=MAX_RESPONSE_MIB).contains(&m)
+        {
+            bad("max_response_mib", format!("must be between 1 and {MAX_RESPONSE_MIB}"));
+        }
+        if a.max_list_items == Some(0) {
+            bad("max_list_items", "must be at least 1".into());
+        }
+        if let Some(k) = a.max_string_kib
+            && !(1..=MAX_STRING_KIB).contains(&k)
+        {
+            bad("max_string_kib", format!("must be between 1 and {MAX_STRING_KIB}"));
         }
         if a.provider != ProviderKind::Gcore && (a.project_id.is_some() || a.api.is_some()) {
             bad("project_id", format!("only gcore accounts take project_id and api, not {}", a.provider));
@@ -658,6 +676,62 @@ mod tests {
         let errors = check_text(&bad).unwrap_err();
         assert!(errors.iter().any(|e| e.contains("requests_per_second")), "{errors:?}");
         assert!(errors.iter().any(|e| e.contains("request_burst")), "{errors:?}");
+    }
+
+    #[test]
+    fn limits_defaults_settings_and_checks() {
+        let text = r#"
+            [[account]]
+            name = "s"
+            provider = "sesterce"
+            api_key_env = "K"
+
+            [[account]]
+            name = "t"
+            provider = "sesterce"
+            api_key_env = "K"
+            max_response_mib = 2
+            max_list_items = 10
+            max_string_kib = 4
+            "#;
+        let cfg = Config::parse(text).unwrap();
+        assert_eq!(cfg.accounts[0].limits(), Limits::default());
+        assert_eq!(
+            cfg.accounts[1].limits(),
+            Limits { max_response_bytes: 2 << 20, max_list_items: 10, max_string_bytes: 4 << 10 }
+        );
+        assert_eq!(check_text(text), Ok(2));
+        let bad = text.replace("= 2\n", "= 0\n").replace("= 10", "= 0").replace("= 4\n", "= 100000\n");
+        let errors = check_text(&bad).unwrap_err();
+        for field in ["max_response_mib", "max_list_items", "max_string_kib"] {
+            assert!(errors.iter().any(|e| e.contains(field)), "{field}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn command_keys_are_found_wherever_they_are() {
+        assert_eq!(command_key("[[account]]\nname = \"a\"\napi_key_env = \"X\"\n"), None);
+        let t = "[[account]]\nname = \"a\"\n[[account]]\nname = \"b\"\nclient_secret_command = \"pass x\"\n";
+        assert_eq!(command_key(t).as_deref(), Some("client_secret_command"));
+    }
+
+    #[test]
+    fn a_file_naming_a_command_must_be_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("infertop-cfg-modes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(&path, "").unwrap();
+        for (mode, ok) in [(0o600, true), (0o644, true), (0o660, false), (0o602, false), (0o664, false)] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let r = check_private(&path, "api_key_command");
+            assert_eq!(r.is_ok(), ok, "{mode:o}: {r:?}");
+            if let Err(e) = r {
+                assert!(e.contains("chmod go-w") && e.contains(&format!("mode {mode:03o}")), "{e}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -223,6 +223,12 @@ pub fn config_check(path: Option<&std::path::Path>) -> i32 {
             return 2;
         }
     };
+    if let Some(key) = config::command_key(&text)
+        && let Err(e) = config::check_private(&path, &key)
+    {
+        eprintln!("{e}");
+        return 2;
+    }
     match config::check_text(&text) {
         Ok(n) => {
             println!("{}: ok ({n} accounts)", path.display());
