@@ -320,6 +320,34 @@ async fn the_test_ca_is_trusted_only_through_ca_file() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ca_file_in_the_config_makes_a_private_ca_trusted() {
+    let origin = serve(16, Some(tls_acceptor()), Arc::new(|_| Reply::json(serde_json::json!([])))).await;
+    let home = fresh_home("ca-file");
+    let account = format!(
+        "[[account]]\nname = \"tls\"\nprovider = \"sesterce\"\nbase_url = \"https://localhost:{}\"\napi_key_env = \"T_KEY\"\n",
+        origin.port
+    );
+    let with_ca = home.join("with-ca.toml");
+    let ca = fixtures_tls().join("ca.pem");
+    std::fs::write(&with_ca, format!("ca_file = \"{}\"\n{account}", ca.display())).unwrap();
+    let without = home.join("without.toml");
+    std::fs::write(&without, &account).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        let run = |cfg: &Path| {
+            run_in(&home, &["snapshot", "--json", "--config", cfg.to_str().unwrap()], &[("T_KEY", "k-test")])
+        };
+        (run(&with_ca), run(&without))
+    })
+    .await
+    .unwrap();
+    for (out, trusted) in [(&out.0, true), (&out.1, false)] {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["accounts"][0]["ok"], trusted, "{v}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_is_what_the_user_sees_from_snapshot() {
     let second = serve(4, None, Arc::new(|_| Reply::json(serde_json::json!([])))).await;
     let location = format!("http://localhost:{}/elsewhere?sig=abc", second.port);
