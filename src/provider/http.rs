@@ -3,6 +3,9 @@
 //! honour `Retry-After` for requests that are safe to repeat, and errors that carry the provider's own
 //! message. No credential ever reaches a log line here: headers are not logged, form values are not printed
 //! by `Debug`, and error messages come from response bodies.
+//!
+//! Nothing from the network is taken on trust: redirects are not followed (a 3xx is an error naming its
+//! `Location`), and every body, list and string is bounded by the account's [`Limits`].
 
 use super::{ApiError, ApiResult, ErrorKind};
 use crate::model::ProviderKind;
@@ -690,13 +693,17 @@ pub fn cut_long_strings(body: &mut Vec<u8>, max: usize) -> usize {
     let n = body.len();
     let (mut r, mut w, mut cuts) = (0usize, 0usize, 0usize);
     while r < n {
-        let b = body[r];
-        body[w] = b;
-        r += 1;
-        w += 1;
-        if b != b'"' {
-            continue;
+        // Up to and including the next opening quote; bytes move only once something was cut.
+        let Some(q) = body[r..].iter().position(|&b| b == b'"') else {
+            body.copy_within(r..n, w);
+            w += n - r;
+            break;
+        };
+        if w != r {
+            body.copy_within(r..r + q + 1, w);
         }
+        r += q + 1;
+        w += q + 1;
         // A string's content runs from `r` to its closing quote (or the end of a broken body).
         let start = r;
         let mut end = start;
@@ -705,7 +712,9 @@ pub fn cut_long_strings(body: &mut Vec<u8>, max: usize) -> usize {
         }
         let end = end.min(n);
         if end - start <= max {
-            body.copy_within(start..end, w);
+            if w != start {
+                body.copy_within(start..end, w);
+            }
             w += end - start;
         } else {
             let mut kept = 0;
