@@ -954,6 +954,30 @@ mod tests {
         assert!(out.contains("…[+"));
     }
 
+    proptest::proptest! {
+        /// Any JSON, any cap: still valid JSON, short strings untouched, long ones cut to the cap with the mark.
+        #[test]
+        fn cutting_keeps_any_json_valid(
+            strings in proptest::collection::vec("(\\PC|[\\x00-\\x1f\"\\\\]|😀){0,120}", 1..12),
+            max in 64usize..200,
+        ) {
+            let doc = serde_json::Value::Array(strings.iter().map(|s| serde_json::json!({"k": s})).collect());
+            let mut body = doc.to_string().into_bytes();
+            cut_long_strings(&mut body, max);
+            let back: serde_json::Value = serde_json::from_slice(&body).expect("valid JSON after the cut");
+            for (before, after) in strings.iter().zip(back.as_array().unwrap()) {
+                let after = after["k"].as_str().unwrap();
+                let wire = serde_json::to_string(before).unwrap().len() - 2;
+                if wire <= max || doc.to_string().len() <= max {
+                    proptest::prop_assert_eq!(after, before.as_str());
+                } else {
+                    proptest::prop_assert!(crate::model::text::is_truncated(after), "{after}");
+                    proptest::prop_assert!(serde_json::to_string(after).unwrap().len() - 2 <= max);
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_truncated_value_is_never_written_back() {
         let body = serde_json::json!({"spec": {"env": [{"name": "A", "value": "abc…[+12 bytes]"}]}});
