@@ -314,14 +314,22 @@ fn sesterce_model(e: &Env, id: &str) -> (Value, Value) {
 /// asks for the model, nothing changes, and the edit with the model picked lands and keeps it.
 #[tokio::test]
 async fn sesterce_scale_edit_keeps_the_model_under_every_reading() {
-    for readings in every_reading_of(&[ambiguity::SESTERCE_NO_MODEL, ambiguity::SESTERCE_NULL]) {
+    // An instance of a catalog model, and one of a registry image.
+    for (readings, from_registry) in
+        every_reading_of(&[ambiguity::SESTERCE_NO_MODEL, ambiguity::SESTERCE_NULL])
+            .into_iter()
+            .flat_map(|r| [(r.clone(), false), (r, true)])
+    {
         let e = env(readings.clone()).await;
         let d = e
             .pick(SESTERCE, |d| {
-                d.regions.first().is_some_and(|r| r.scale.max < 300) && d.key.id.len() == 24 && d.detail
+                d.regions.first().is_some_and(|r| r.scale.max < 300)
+                    && d.detail
+                    && sesterce_model(&e, &d.key.id).1.is_string() == from_registry
             })
             .await;
         let (model, registry) = sesterce_model(&e, &d.key.id);
+        assert!(model.is_string() != from_registry, "{model} {registry}");
         let before = e.raw(SESTERCE, &d).await;
         let mut want = ScaleUpdate::from_deployment(&d);
         want.regions[0].scale.max += 1;
