@@ -334,6 +334,8 @@ async fn sesterce_scale_edit_keeps_the_model_under_every_reading() {
         let mut want = ScaleUpdate::from_deployment(&d);
         want.regions[0].scale.max += 1;
         want.regions[0].scale.triggers.cpu = Some(66);
+        // Cleared, and the whole configuration is sent, so it clears.
+        want.regions[0].scale.cooldown_seconds = None;
         let p = &e.providers[SESTERCE];
         let result = p.update_scale(&d.key.id, &want).await;
         if readings.is(ambiguity::SESTERCE_NO_MODEL, "rejected") {

@@ -712,4 +712,24 @@ mod tests {
         assert_eq!(Value::Object(edit_probes(&raw, Some(&want), None).unwrap()), json!({"other": 1}));
         assert!(edit_probes(&Map::new(), None, None).is_none());
     }
+
+    #[test]
+    fn jwt_lifetime_reads_exp_in_either_alphabet() {
+        use base64::Engine;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let payload = json!({"exp": now + 600, "sub": "a?b>c"}).to_string();
+        for engine in
+            [base64::engine::general_purpose::URL_SAFE_NO_PAD, base64::engine::general_purpose::STANDARD]
+        {
+            let token = format!("h.{}.s", engine.encode(payload.as_bytes()));
+            let life = jwt_lifetime(&token).unwrap();
+            assert!((590..=600).contains(&life), "{life}");
+        }
+        let past =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!({"exp": now - 5}).to_string());
+        assert_eq!(jwt_lifetime(&format!("h.{past}.s")), Some(0));
+        assert_eq!(jwt_lifetime("not-a-jwt"), None);
+        assert_eq!(jwt_lifetime("a.bm8.c"), None);
+    }
 }
