@@ -342,7 +342,7 @@ async fn sesterce_scale_edit_keeps_the_model_under_every_reading() {
             let err = result.unwrap_err();
             assert_eq!((err.kind, err.status), (ErrorKind::Validation, Some(400)), "{readings}");
             assert!(err.fields.iter().any(|(f, _)| f == "modelId"), "{readings}: {err:?}");
-            assert!(err.message.contains("pick the model"), "{readings}: {}", err.message);
+            assert!(err.message.contains("Sesterce said: modelId"), "{readings}: {}", err.message);
             assert_eq!(e.raw(SESTERCE, &d).await, before, "{readings}: a refused edit changed something");
             // The user picks the instance's model (or registry): the edit lands.
             let source = match (&model, &registry) {

@@ -96,8 +96,9 @@ fn asks_for_model(mut e: ApiError, source_given: bool) -> ApiError {
     if names_source && !source_given {
         let provider: Vec<String> = e.fields.iter().map(|(f, m)| format!("{f} {m}")).collect();
         e.message = format!(
-            "Sesterce wants the instance's model (or registry) with every update, and its details do not give \
-             it: pick the model from the catalog and send again (Sesterce said: {})",
+            "Sesterce refused the update: it wants the instance's model (modelId) or registry (registryId) with \
+             every update, and its details do not give them, so infertop does not guess them (a wrong one would \
+             move the instance to another model). Make this change in the Sesterce console. Sesterce said: {}",
             provider.join("; ")
         );
     }
