@@ -7,11 +7,12 @@
 mod common;
 
 use common::wire::{accounts_with_v2, changed_paths, derived, raw_deployment, runai_token};
+use infertop::model::ImageSource;
 use infertop::model::{
     Deployment, HttpGetAction, ProbeConfig, ProviderKind, RegionScale, Scale, ScaleUpdate, TcpSocketAction,
 };
 use infertop::provider::http::build_client;
-use infertop::provider::sesterce::{ImageSource, SesterceClient};
+use infertop::provider::sesterce::SesterceClient;
 use infertop::provider::{self, AccountSpec, Applied, ErrorKind, MetricsQuery, Provider};
 use infertop::sim::ambiguity::{self, Ambiguities, every_reading_of};
 use infertop::sim::{self, SimConfig, SimHandle};

@@ -4,9 +4,10 @@
 //! when v2 answers 404/405 (older control planes); its lifetime is `expires_in`, else the JWT's `exp`. It is
 //! cached, refreshed 60 s before it expires and once on a 401 (the request is then repeated once); refreshes
 //! are single-flight. There is no inference list endpoint: `GET /api/v1/workloads` is paged and the
-//! inference workloads are kept here, whatever the casing of their `type` (no document fixes it). A deployment is three reads merged: the inference (spec), the generic workload
-//! (phase, running pods, urls) and its pods. PATCH replaces whole sections of the spec, so an edit starts
-//! from the section as it is right now and changes only the keys the edit changes.
+//! inference workloads are kept here, whatever the casing of their `type` (no document fixes it). A
+//! deployment is three reads merged: the inference (spec), the generic workload (phase, running pods, urls)
+//! and its pods. PATCH replaces whole sections of the spec, so an edit starts from the section as it is right
+//! now and changes only the keys the edit changes.
 
 pub mod convert;
 pub mod create;

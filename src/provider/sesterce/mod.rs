@@ -7,7 +7,9 @@
 //!   is `1 + N` requests (plus 4 catalog requests the first time). A failed detail keeps that instance's summary.
 //! - Hardware, region, model and registry names come from the catalogs, fetched once and cached.
 //! - PATCH takes every field (the seed marks all required): the client reads the details right before and
-//!   sends every field back as it read it, changing only the scale.
+//!   sends every field back as it read it, changing only the scale. The details do not give `modelId` or
+//!   `registryId`: they are left out (never sent as null, which may detach the model) unless the caller
+//!   names the instance's model or registry; a provider that refuses the PATCH without them is reported so.
 //! - There are no probes, logs or metrics in this API.
 
 pub mod convert;
@@ -18,7 +20,9 @@ use super::http::{Http, Request, fallback_message};
 use super::{
     AccountSpec, ApiError, ApiResult, Applied, Capabilities, Credentials, ErrorKind, Provider, Secret,
 };
-use crate::model::{Deployment, HardwareInfo, Probes, ProviderKind, RegionInfo, RegionScale, ScaleUpdate};
+use crate::model::{
+    Deployment, HardwareInfo, ImageSource, Probes, ProviderKind, RegionInfo, RegionScale, ScaleUpdate,
+};
 use async_trait::async_trait;
 use convert::Names;
 use reqwest::Method;
@@ -75,15 +79,6 @@ pub struct NewInstance {
     pub startup_command: Option<String>,
     pub api_key_ids: Option<Vec<String>>,
     pub regions: Vec<RegionScale>,
-}
-
-/// What an instance runs, as the user picks it when Sesterce wants it on an update.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImageSource {
-    /// A model of the catalog (`modelId`).
-    Model(String),
-    /// A custom image from one of the registries (`registryId`).
-    Registry(String),
 }
 
 /// The fields a refused update names when Sesterce wants the instance's model or registry.
@@ -377,6 +372,16 @@ impl SesterceClient {
         let (model_id, registry_id) = match source {
             Some(ImageSource::Model(m)) => (Some(Value::from(m.clone())), Some(Value::Null)),
             Some(ImageSource::Registry(r)) => (Some(Value::Null), Some(Value::from(r.clone()))),
+            Some(ImageSource::Image { .. }) => {
+                let mut e = ApiError::new(
+                    P,
+                    ErrorKind::Validation,
+                    "a Sesterce instance runs a model or a registry image",
+                );
+                e.fields
+                    .push(("modelId".into(), "pick a model of the catalog or one of your registries".into()));
+                return Err(e);
+            }
             None => (echo("modelId", &before.model_id), echo("registryId", &before.registry_id)),
         };
         let container_port = before.container_port.clone().filter(|v| !v.is_null()).ok_or_else(|| {
