@@ -4,10 +4,15 @@
 //! `{exception_class, message, request_id, invalid_fields?}`.
 //!
 //! Semantics that the documents leave open, as simulated (see the digest §6, §14):
-//! - PATCH: a field absent or null is left unchanged; `containers` is the full placement (regions left out are
-//!   removed); a container's cooldown, polling interval and triggers that are left out keep their values;
-//!   in `probes`, a slot given is merged into the current one (a handler given replaces the handler, null
-//!   removes it); a PATCH that changes nothing answers `{"tasks": []}`.
+//! - PATCH: a field absent is left unchanged; a null resets it or is ignored (the `gcore-v3-null` switch of
+//!   [`super::ambiguity`]); `containers` is the full placement (regions left out are removed); a container's
+//!   cooldown and polling interval left out keep their values (null is refused: the spec does not allow it);
+//!   a given `triggers` replaces the set, except that a trigger left null stays under `gcore-trigger-null=
+//!   ignored`; in `probes`, a slot given is merged into the current one (a handler given replaces the handler;
+//!   a null slot, probe or handler is removed or ignored as `gcore-v3-null` says); a PATCH that changes
+//!   nothing answers `{"tasks": []}`.
+//! - v2 PUT without `project_id` goes to the key's default project (seed 001), which `gcore-v2-default-project`
+//!   reads as another project (404).
 //! - v2 PUT replaces every v2 field, resetting what the body leaves out to its default; the v3-only settings
 //!   (logging, ingress options, polling interval, the sqs trigger) are kept.
 //! - Tasks move NEW -> RUNNING -> FINISHED with simulated time (one second each) and by one state per poll.

@@ -1,6 +1,10 @@
 //! Simulated NVIDIA Run:ai control plane: the token endpoint, the generic workloads list/get/pods/metrics,
 //! and the inference create/get/patch/delete/metrics routes, on their real paths with the real status codes
 //! (202 for mutations, 207 for partial metrics) and error bodies (`{code, message}`; OAuth2 on the token path).
+//! Tokens are JWT-shaped (`exp`, `iat`, `sub`), from `/api/v2/token` and/or the deprecated `/api/v1/token`.
+//! The `runai-*` switches of [`super::ambiguity`] pick which token paths are served, the casing of the
+//! workload `type` and how `filterBy` matches it, whether inference metrics exist, and what a null in a PATCH
+//! does.
 
 pub mod check;
 pub mod metrics;
