@@ -51,7 +51,11 @@ fn try_main() -> color_eyre::Result<()> {
     };
     let rt = rt.enable_all().build()?;
     match &cli.command {
-        Some(Command::Sim { listen }) => {
+        Some(Command::Sim { listen, list_ambiguities }) => {
+            if *list_ambiguities {
+                print!("{}", infertop::sim::ambiguity::listing());
+                return Ok(());
+            }
             let _guard = init_logging(false);
             rt.block_on(run::simulator(&cli.sim, *listen))
         }

@@ -18,7 +18,12 @@ pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
         Some(name) => sim::faults::FaultConfig::profile(name)
             .ok_or_else(|| eyre!("unknown fault profile {name:?}: none, flaky, slow or chaos"))?,
     };
+    let mut ambiguities = sim::ambiguity::Ambiguities::default();
+    for pair in &a.ambiguity {
+        ambiguities.set_pair(pair).map_err(|e| eyre!("{e}"))?;
+    }
     Ok(SimConfig {
+        ambiguities,
         seed: a.seed,
         fleet: a.fleet,
         latency: Duration::from_millis(a.latency),
