@@ -578,3 +578,54 @@ pub async fn command(cli: &crate::cli::Cli, account: Option<&str>, json: bool) -
     let _ = out.flush();
     Ok(report.exit_code())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn no_decode(_: &Value) -> Option<Finding> {
+        None
+    }
+
+    fn ok(v: Value) -> Result<Answer, NoAnswer> {
+        Ok(Answer { status: 200, json: Some(v), elapsed: Duration::ZERO })
+    }
+
+    fn next(v: &Value, offset: u64, n: usize) -> Option<u64> {
+        let total = v["count"].as_u64()?;
+        (offset + (n as u64) < total).then_some(offset + n as u64)
+    }
+
+    #[tokio::test]
+    async fn paging_is_followed_to_its_end_and_bounded() {
+        let shape = shape::page(shape::Ty::Int);
+        // Three pages of two, then the end.
+        let mut out = Vec::new();
+        let p = read_pages(
+            |o| async move { ok(json!({"count": 5, "results": (o..(o + 2).min(5)).collect::<Vec<_>>()})) },
+            "results",
+            next,
+            &shape,
+            no_decode,
+            &mut out,
+        )
+        .await;
+        assert_eq!((p.items.len(), p.requests, out.len()), (5, 3, 0));
+        // New items on every page, and a total never reached: stopped at the bound, and said so.
+        let mut out = Vec::new();
+        let p = read_pages(
+            |o| async move { ok(json!({"count": u64::MAX, "results": [o, o + 1]})) },
+            "results",
+            next,
+            &shape,
+            no_decode,
+            &mut out,
+        )
+        .await;
+        assert_eq!(p.requests, MAX_PAGES);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].kind, out[0].severity), (FindingKind::PagingEndless, Severity::Error));
+        assert!(out[0].message.contains(&format!("after {MAX_PAGES} pages")), "{}", out[0].message);
+    }
+}

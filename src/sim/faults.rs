@@ -521,6 +521,53 @@ mod tests {
     }
 
     #[test]
+    fn drift_rewrites_one_thing_each() {
+        let body = || json!({"status": "ACTIVE", "spec": {"autoscaling": {"minReplicas": 1}}, "actualPhase": "Running"});
+        let mut v = body();
+        drift(ProviderKind::Gcore, &mut v, true, false, false, None);
+        assert_eq!(v["x_drift_field"], json!({"since": "a newer API"}));
+        let mut v = body();
+        drift(ProviderKind::Gcore, &mut v, false, true, false, None);
+        assert_eq!((v.get("status"), &v["Status"]), (None, &json!("ACTIVE")));
+        let mut v = body();
+        drift(ProviderKind::Runai, &mut v, false, true, true, None);
+        assert_eq!(v["spec"]["autoscaling"], json!({"MinReplicas": 1}));
+        assert_eq!((&v["actualPhase"], &v["status"]), (&json!(DRIFT_ENUM_VALUE), &json!("ACTIVE")));
+        let mut v = json!({"count": 3, "results": []});
+        drift(ProviderKind::Gcore, &mut v, false, false, false, Some(0));
+        assert_eq!(v["count"], json!(1_000_000_000u64));
+        let mut v = json!({"workloads": [1, 2]});
+        drift(ProviderKind::Runai, &mut v, false, false, false, Some(4));
+        assert_eq!(v["next"], json!(6));
+    }
+
+    #[test]
+    fn drift_targets_and_offsets() {
+        use DriftTarget::*;
+        assert_eq!(
+            drift_target(ProviderKind::Gcore, "/cloud/v3/inference/1/deployments/x"),
+            Some(DeploymentGet)
+        );
+        assert_eq!(drift_target(ProviderKind::Gcore, "/cloud/v3/inference/1/deployments"), Some(List));
+        assert_eq!(
+            drift_target(ProviderKind::Gcore, "/cloud/v2/inference/deployments/x/logs"),
+            Some(Missing)
+        );
+        assert_eq!(drift_target(ProviderKind::Sesterce, "/ai-inference/instances/pricing"), None);
+        assert_eq!(drift_target(ProviderKind::Runai, "/api/v1/workloads/x/pods"), Some(Missing));
+        assert_eq!(drift_target(ProviderKind::Runai, "/api/v1/workloads/x"), None);
+        let mut req = Request::builder()
+            .uri("/api/v1/workloads?filterBy=a&offset=7&limit=2")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(strip_offset(&mut req), 7);
+        assert_eq!(req.uri().to_string(), "/api/v1/workloads?filterBy=a&limit=2");
+        for p in PROFILES {
+            assert!(FaultConfig::profile(p).is_some(), "{p}");
+        }
+    }
+
+    #[test]
     fn unknowns_and_nulls_rewrite_bodies() {
         let mut v = json!({"status": "ACTIVE", "results": [{"address": "x", "phase": "Running"}]});
         add_unknowns(&mut v);

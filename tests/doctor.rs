@@ -1,0 +1,382 @@
+//! `infertop doctor` against the simulator over loopback: the demo is all green with every endpoint listed;
+//! each drift fault (an unknown field, a renamed field, an unknown status, a missing endpoint, endless
+//! paging) is named exactly, by endpoint and JSON path, with nothing else found and the exit status it
+//! deserves; no output holds a demo secret or env value; and no request the doctor sends is a write (the
+//! simulator's request log holds only GETs and the Run:ai token POST).
+
+mod common;
+
+use infertop::doctor::{self, FindingKind, Report, Severity};
+use infertop::model::ProviderKind;
+use infertop::provider::http::build_client;
+use infertop::sim::{self, SimConfig, SimHandle, faults::FaultConfig};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_infertop");
+
+/// Strings no doctor output may hold: the demo credentials, env values of the demo fleet, token prefixes.
+const SECRETS: [&str; 6] = [
+    sim::DEMO_GCORE_KEY,
+    sim::DEMO_SESTERCE_KEY,
+    sim::DEMO_RUNAI_SECRET,
+    "hf_demo_",
+    "sim-runai.",
+    "Bearer ",
+];
+
+async fn start() -> SimHandle {
+    sim::start(SimConfig::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+fn set_profile(h: &SimHandle, profile: &str) {
+    *h.state.faults.write().unwrap() = FaultConfig::profile(profile).unwrap();
+}
+
+/// The demo accounts plus a Gcore account on the legacy v2 API.
+async fn examine(h: &SimHandle) -> Report {
+    let accounts = common::wire::accounts_with_v2(&h.base_url());
+    doctor::examine(&accounts, build_client(Duration::from_secs(5), Duration::from_secs(20))).await
+}
+
+/// Every request the simulator saw is a GET, or the Run:ai token POST.
+fn assert_read_only(h: &SimHandle) {
+    let log = h.state.fault_counters.requests_logged();
+    assert!(!log.is_empty());
+    let writes: Vec<&String> =
+        log.iter().filter(|l| !l.starts_with("GET ") && l.as_str() != "POST /api/v2/token").collect();
+    assert!(writes.is_empty(), "write requests reached the simulator: {writes:?}");
+}
+
+/// The log sees every method (so that an empty list of writes above means something).
+#[tokio::test]
+async fn the_request_log_records_writes_too() {
+    let h = start().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/ai-inference/instances/x/stop", h.base_url());
+    let _ = http.post(url).header("x-api-key", sim::DEMO_SESTERCE_KEY).send().await.unwrap();
+    let log = h.state.fault_counters.requests_logged();
+    assert_eq!(log, ["POST /ai-inference/instances/x/stop"]);
+}
+
+type Named = (String, Severity, FindingKind, String, String);
+
+/// (account, severity, kind, endpoint, path) of every finding.
+fn named(r: &Report) -> BTreeSet<Named> {
+    r.accounts
+        .iter()
+        .flat_map(|a| {
+            a.findings
+                .iter()
+                .map(|f| (a.account.clone(), f.severity, f.kind, f.endpoint.clone(), f.path.clone()))
+        })
+        .collect()
+}
+
+fn finding(account: &str, severity: Severity, kind: FindingKind, endpoint: &str, path: &str) -> Named {
+    (account.into(), severity, kind, endpoint.into(), path.into())
+}
+
+const GCORE_V3_GET: &str = "GET /cloud/v3/inference/{project_id}/deployments/{deployment_name}";
+const GCORE_V2_GET: &str = "GET /cloud/v2/inference/deployments/{instance_id}";
+const SESTERCE_GET: &str = "GET /ai-inference/instances/{id}";
+const RUNAI_GET: &str = "GET /api/v1/workloads/inferences/{workloadId}";
+
+fn endpoints(r: &Report, account: &str) -> Vec<(String, String)> {
+    let a = r.accounts.iter().find(|a| a.account == account).unwrap();
+    a.calls.iter().map(|c| (c.endpoint.clone(), c.outcome.clone())).collect()
+}
+
+#[tokio::test]
+async fn the_demo_is_all_green_with_every_endpoint_listed() {
+    let h = start().await;
+    let r = examine(&h).await;
+    assert_eq!(named(&r), BTreeSet::new(), "{}", doctor::report::human(&r));
+    assert_eq!((r.errors, r.warnings, r.exit_code()), (0, 0, 0));
+    let ok = |eps: &[&str]| eps.iter().map(|e| (e.to_string(), "ok".to_string())).collect::<Vec<_>>();
+    assert_eq!(
+        endpoints(&r, "gcore-demo"),
+        ok(&[
+            "GET /cloud/v3/inference/{project_id}/deployments",
+            GCORE_V3_GET,
+            "GET /cloud/v3/inference/{project_id}/deployments/{deployment_name}/logs",
+            "GET /cloud/v3/inference/flavors",
+            "GET /cloud/v3/inference/capacity",
+            "GET /cloud/v1/regions",
+            "GET /cloud/v3/inference/{project_id}/registry_credentials",
+            GCORE_V3_GET,
+        ])
+    );
+    assert_eq!(
+        endpoints(&r, "gcore-v2"),
+        ok(&[
+            "GET /cloud/v2/inference/deployments",
+            GCORE_V2_GET,
+            "GET /cloud/v2/inference/deployments/{instance_id}/logs",
+            "GET /cloud/v3/inference/flavors",
+            "GET /cloud/v3/inference/capacity",
+            "GET /cloud/v1/regions",
+            "GET /cloud/v3/inference/{project_id}/registry_credentials",
+            GCORE_V2_GET,
+        ])
+    );
+    assert_eq!(
+        endpoints(&r, "sesterce-demo"),
+        ok(&[
+            "GET /ai-inference/instances",
+            SESTERCE_GET,
+            "GET /ai-inference/models",
+            "GET /ai-inference/hardwares",
+            "GET /ai-inference/regions",
+            "GET /ai-inference/registries",
+            SESTERCE_GET,
+        ])
+    );
+    assert_eq!(
+        endpoints(&r, "runai-demo"),
+        ok(&[
+            "POST /api/v2/token",
+            "GET /api/v1/workloads",
+            "GET /api/v1/workloads",
+            RUNAI_GET,
+            "GET /api/v1/workloads/{workloadId}",
+            "GET /api/v1/workloads/{workloadId}/pods",
+            "GET /api/v1/workloads/inferences/{workloadId}/metrics",
+            "GET /api/v1/workloads/{workloadId}/metrics",
+            "GET /api/v1/workloads/inferences/{workloadId}/pods/{podId}/metrics",
+            "GET /api/v1/workloads/{workloadId}/pods/{podId}/metrics",
+            RUNAI_GET,
+        ])
+    );
+    let auth: Vec<&str> = r.accounts.iter().map(|a| a.auth.as_str()).collect();
+    assert_eq!(
+        auth,
+        [
+            "Authorization: APIKey header",
+            "x-api-key header",
+            "POST /api/v2/token (client credentials), token valid 3600 s",
+            "Authorization: APIKey header",
+        ]
+    );
+    // The error bodies were read too (a GET of something absent answers 404 in the documented shape).
+    for a in &r.accounts {
+        let probe = a.calls.iter().find(|c| c.role.starts_with("error body")).unwrap();
+        assert_eq!(probe.status, Some(404), "{}", a.account);
+    }
+    assert_read_only(&h);
+}
+
+#[tokio::test]
+async fn each_drift_is_named_exactly_with_its_exit_status() {
+    use FindingKind::*;
+    use Severity::*;
+    let cases: Vec<(&str, Vec<Named>, i32)> = vec![
+        (
+            "drift-unknown-field",
+            vec![
+                finding("gcore-demo", Warning, UnknownField, GCORE_V3_GET, "$.x_drift_field"),
+                finding("gcore-v2", Warning, UnknownField, GCORE_V2_GET, "$.x_drift_field"),
+                finding("sesterce-demo", Warning, UnknownField, SESTERCE_GET, "$.x_drift_field"),
+                finding("runai-demo", Warning, UnknownField, RUNAI_GET, "$.x_drift_field"),
+            ],
+            0,
+        ),
+        (
+            "drift-renamed-field",
+            vec![
+                finding("gcore-demo", Error, OtherCasing, GCORE_V3_GET, "$.status"),
+                finding("gcore-v2", Error, OtherCasing, GCORE_V2_GET, "$.status"),
+                finding("sesterce-demo", Error, OtherCasing, SESTERCE_GET, "$.status"),
+                finding("runai-demo", Error, OtherCasing, RUNAI_GET, "$.spec.autoscaling.minReplicas"),
+            ],
+            doctor::EXIT_FINDINGS,
+        ),
+        (
+            "drift-unknown-enum",
+            vec![
+                finding("gcore-demo", Warning, UnknownValue, GCORE_V3_GET, "$.status"),
+                finding("gcore-v2", Warning, UnknownValue, GCORE_V2_GET, "$.status"),
+                finding("sesterce-demo", Warning, UnknownValue, SESTERCE_GET, "$.status"),
+                finding("runai-demo", Warning, UnknownValue, RUNAI_GET, "$.actualPhase"),
+            ],
+            0,
+        ),
+        (
+            "drift-missing-endpoint",
+            vec![
+                finding(
+                    "gcore-demo",
+                    Error,
+                    EndpointMissing,
+                    "GET /cloud/v3/inference/{project_id}/deployments/{deployment_name}/logs",
+                    "$",
+                ),
+                finding(
+                    "gcore-v2",
+                    Error,
+                    EndpointMissing,
+                    "GET /cloud/v2/inference/deployments/{instance_id}/logs",
+                    "$",
+                ),
+                finding("sesterce-demo", Error, EndpointMissing, "GET /ai-inference/hardwares", "$"),
+                finding("runai-demo", Error, EndpointMissing, "GET /api/v1/workloads/{workloadId}/pods", "$"),
+            ],
+            doctor::EXIT_FINDINGS,
+        ),
+        (
+            "drift-endless-paging",
+            vec![
+                finding(
+                    "gcore-demo",
+                    Error,
+                    PagingEndless,
+                    "GET /cloud/v3/inference/{project_id}/deployments",
+                    "$",
+                ),
+                finding("gcore-v2", Error, PagingEndless, "GET /cloud/v2/inference/deployments", "$"),
+                finding("runai-demo", Error, PagingEndless, "GET /api/v1/workloads", "$"),
+            ],
+            doctor::EXIT_FINDINGS,
+        ),
+    ];
+    for (profile, expected, exit) in cases {
+        let h = start().await;
+        set_profile(&h, profile);
+        let r = examine(&h).await;
+        assert_eq!(named(&r), expected.into_iter().collect(), "{profile}:\n{}", doctor::report::human(&r));
+        assert_eq!(r.exit_code(), exit, "{profile}");
+        // The finding says what it saw, in words and without values it should not show.
+        let text = doctor::report::human(&r);
+        match profile {
+            "drift-renamed-field" => assert!(text.contains(r#"sent as "MinReplicas""#), "{text}"),
+            "drift-unknown-enum" => assert!(text.contains(r#""HIBERNATING" is not a value"#), "{text}"),
+            _ => {}
+        }
+        assert_read_only(&h);
+    }
+}
+
+/// Runs the real binary with `args` (HOME and the state dir in a temporary directory).
+async fn run_bin(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let home = std::env::temp_dir().join(format!("infertop-doctor-test-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let mut c = tokio::process::Command::new(BIN);
+    c.args(args)
+        .env_remove("INFERTOP_CONFIG")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", &home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .kill_on_drop(true);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(120), c.output()).await.unwrap().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_no_secret(text: &str) {
+    for s in SECRETS {
+        assert!(!text.contains(s), "{s:?} in the output:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn the_binary_on_the_demo_prints_green_reports_without_secrets() {
+    let (code, out, err) = run_bin(&["doctor", "--demo", "--json"], &[]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert_no_secret(&out);
+    assert_no_secret(&err);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["doctor_version"], 1);
+    assert_eq!((v["errors"].as_u64(), v["warnings"].as_u64()), (Some(0), Some(0)));
+    let accounts: Vec<&str> =
+        v["accounts"].as_array().unwrap().iter().map(|a| a["account"].as_str().unwrap()).collect();
+    assert_eq!(accounts, ["gcore-demo", "sesterce-demo", "runai-demo"]);
+    for a in v["accounts"].as_array().unwrap() {
+        for key in ["provider", "auth", "calls", "findings", "not_checked"] {
+            assert!(a.get(key).is_some(), "{key} missing in {a}");
+        }
+        for c in a["calls"].as_array().unwrap() {
+            assert_eq!(c["outcome"], "ok", "{c}");
+            assert!(c["latency_ms"].is_u64() && c["requests"].as_u64() == Some(1), "{c}");
+        }
+    }
+
+    let (code, out, err) = run_bin(&["doctor", "--demo"], &[]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("infertop doctor: 3 accounts, all green"), "{out}");
+    assert!(out.contains("GET /ai-inference/instances/{id}"), "{out}");
+    assert_no_secret(&out);
+
+    let (code, out, _) = run_bin(&["doctor", "--demo", "--account", "runai-demo"], &[]).await;
+    assert_eq!(code, 0);
+    assert!(out.starts_with("infertop doctor: 1 account, all green") && out.contains("runai-demo"), "{out}");
+    let (code, _, err) = run_bin(&["doctor", "--demo", "--account", "nope"], &[]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains(r#"no account named "nope""#) && err.contains("gcore-demo"), "{err}");
+
+    let (code, out, _) =
+        run_bin(&["doctor", "--demo", "--json", "--faults", "drift-renamed-field"], &[]).await;
+    assert_eq!(code, doctor::EXIT_FINDINGS, "{out}");
+    assert_no_secret(&out);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let f = &v["accounts"][0]["findings"][0];
+    assert_eq!(
+        (f["severity"].as_str(), f["kind"].as_str(), f["endpoint"].as_str(), f["path"].as_str()),
+        (Some("error"), Some("other-casing"), Some(GCORE_V3_GET), Some("$.status"))
+    );
+}
+
+#[tokio::test]
+async fn the_binary_against_a_config_reads_and_never_writes() {
+    let h = start().await;
+    let dir = std::env::temp_dir().join(format!("infertop-doctor-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.toml");
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_configs/all-providers.toml"),
+    )
+    .unwrap()
+    .replace("{SIM}", &h.base_url());
+    std::fs::write(&path, text).unwrap();
+    let env = [
+        ("T_GCORE_KEY", sim::DEMO_GCORE_KEY),
+        ("T_SESTERCE_KEY", sim::DEMO_SESTERCE_KEY),
+        ("T_RUNAI_SECRET", sim::DEMO_RUNAI_SECRET),
+    ];
+    let config = path.to_str().unwrap();
+    let (code, out, err) = run_bin(&["doctor", "--config", config], &env).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("gcore-prod (gcore)  all green") && out.contains("runai (runai)  all green"),
+        "{out}"
+    );
+    assert_no_secret(&out);
+    assert_read_only(&h);
+    // Every provider was reached.
+    for p in ProviderKind::ALL {
+        assert!(h.state.traffic.of(p).requests > 0, "{p}");
+    }
+
+    // A missing endpoint stops the check's exit status, and only that account says so.
+    set_profile(&h, "drift-missing-endpoint");
+    let (code, out, err) = run_bin(&["doctor", "--config", config, "--account", "sesterce"], &env).await;
+    assert_eq!(code, doctor::EXIT_FINDINGS, "{out}{err}");
+    assert!(out.contains("ERROR: GET /ai-inference/hardwares $: endpoint-missing"), "{out}");
+    assert!(!out.contains("gcore-prod"), "{out}");
+    assert_read_only(&h);
+
+    // A refused key is an auth error, and the rest is skipped rather than hammered.
+    set_profile(&h, "none");
+    let bad = [("T_GCORE_KEY", "wrong-key"), env[1], env[2]];
+    let (code, out, _) = run_bin(&["doctor", "--config", config, "--account", "gcore-prod"], &bad).await;
+    assert_eq!(code, doctor::EXIT_FINDINGS, "{out}");
+    assert!(out.contains("sign-in: Authorization: APIKey header: refused"), "{out}");
+    assert!(out.contains("ERROR: GET /cloud/v3/inference/{project_id}/deployments $: auth"), "{out}");
+    assert!(!out.contains("wrong-key"), "{out}");
+}
