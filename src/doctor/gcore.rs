@@ -304,7 +304,8 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
     )
     .await;
     let auth_refused = found.iter().any(|f| f.kind == FindingKind::Auth);
-    let note = format!("{} deployments in {}", paged.items.len(), super::pages(paged.pages.len()));
+    let note =
+        format!("{} in {}", super::count(paged.items.len(), "deployment"), super::pages(paged.pages.len()));
     rec.call(list_ep, "list", paged.status, paged.requests, paged.elapsed, note, found);
     if auth_refused {
         rec.report.auth = "Authorization: APIKey header: refused".into();
@@ -487,7 +488,7 @@ async fn paged_catalog(
         &mut found,
     )
     .await;
-    let note = format!("{} items", paged.items.len());
+    let note = super::count(paged.items.len(), "item");
     rec.call(endpoint, role, paged.status, paged.requests, paged.elapsed, note, found);
 }
 

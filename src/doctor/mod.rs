@@ -440,7 +440,12 @@ async fn examine_account(spec: &AccountSpec, client: reqwest::Client) -> Account
 
 /// "1 page", "3 pages".
 pub(crate) fn pages(n: usize) -> String {
-    if n == 1 { "1 page".into() } else { format!("{n} pages") }
+    count(n, "page")
+}
+
+/// "1 item", "3 items".
+pub(crate) fn count(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
 /// One path segment, percent-encoded (ids come from the network).

@@ -554,7 +554,7 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
         &mut found,
     )
     .await;
-    let note = format!("{} pods", pods.items.len());
+    let note = super::count(pods.items.len(), "pod");
     rec.call(eps[2].0, eps[2].1, pods.status, pods.requests, pods.elapsed, note, found);
 
     let end = chrono::Utc::now();

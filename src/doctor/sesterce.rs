@@ -175,7 +175,7 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
         return;
     }
     if let (Some(call), Some(l)) = (rec.report.calls.last_mut(), &list) {
-        call.note = format!("{} instances", l.as_array().map_or(0, Vec::len));
+        call.note = super::count(l.as_array().map_or(0, Vec::len), "instance");
     }
     let first = list
         .as_ref()
@@ -210,7 +210,7 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
         )
         .await;
         if let (Some(call), Some(b)) = (rec.report.calls.last_mut(), body) {
-            call.note = format!("{} items", b.as_array().map_or(0, Vec::len));
+            call.note = super::count(b.as_array().map_or(0, Vec::len), "item");
         }
     }
     error_probe(
