@@ -90,6 +90,13 @@ pub enum Command {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
+        /// Read an ambiguity of the documents one way: NAME=READING (repeatable; default: the most hostile
+        /// reading of each).
+        #[arg(long = "ambiguity", value_name = "NAME=READING")]
+        ambiguity: Vec<String>,
+        /// List the ambiguities, their readings, defaults and the documents that cause them, then exit.
+        #[arg(long)]
+        list_ambiguities: bool,
     },
     /// Print every path infertop uses.
     Info,

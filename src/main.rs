@@ -39,9 +39,13 @@ fn main() -> color_eyre::Result<()> {
     };
     let rt = rt.enable_all().build()?;
     match &cli.command {
-        Some(Command::Sim { listen }) => {
+        Some(Command::Sim { listen, ambiguity, list_ambiguities }) => {
+            if *list_ambiguities {
+                print!("{}", infertop::sim::ambiguity::listing());
+                return Ok(());
+            }
             let _guard = init_logging(false);
-            rt.block_on(run::simulator(&cli.sim, *listen))
+            rt.block_on(run::simulator(&cli.sim, *listen, ambiguity))
         }
         Some(Command::Info) => {
             run::info();

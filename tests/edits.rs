@@ -32,6 +32,10 @@ async fn env(fleet: Option<usize>, seed: u64) -> Env {
             fleet,
             time_scale: 0.0,
             epoch: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
+            // These edits go through the dashboard's form, which cannot pick a Sesterce model yet; the
+            // refusing reading is covered in tests/ambiguities.rs.
+            ambiguities: sim::ambiguity::Ambiguities::default()
+                .with(sim::ambiguity::SESTERCE_NO_MODEL, "keeps"),
             ..SimConfig::default()
         },
         "127.0.0.1:0".parse().unwrap(),

@@ -788,7 +788,7 @@ async fn v2_put_really_replaces_and_the_client_keeps_everything() {
     assert!(raw["probes"].is_object());
     let naive = json!({
         "name": raw["name"], "image": raw["image"], "listening_port": raw["listening_port"],
-        "flavor_id": raw["flavor_id"],
+        "flavor_id": raw["flavor_id"], "project_id": 1,
         "containers": raw["containers"].as_array().unwrap().iter()
             .map(|c| json!({"region_id": c["region_id"], "scale": {"min": 1, "max": 2}})).collect::<Vec<_>>(),
     });

@@ -27,9 +27,14 @@ fn http_client() -> reqwest::Client {
 }
 
 async fn sim() -> SimHandle {
-    sim::start(SimConfig { time_scale: 0.0, ..Default::default() }, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
+    // PATCHes without modelId are taken here (the refusing reading is tested in tests/ambiguities.rs).
+    let ambiguities = sim::ambiguity::Ambiguities::default().with(sim::ambiguity::SESTERCE_NO_MODEL, "keeps");
+    sim::start(
+        SimConfig { time_scale: 0.0, ambiguities, ..Default::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
 }
 
 fn spec(base_url: &str) -> AccountSpec {
@@ -321,9 +326,9 @@ fn client_request_bodies_match_the_seed() {
     assert_shape("PATCH body", &patch_example, &body, &Allow::default());
     assert_eq!(body["apiKeyIds"], json!(["6721058be81810b9dd045f40"]), "apiKeysIds read, apiKeyIds sent");
     assert_eq!(body["autoScalingConfigurations"][0]["scale"]["max"], json!(6));
-    // Without modelId/registryId in the details (as in the seed), they are sent as null, never dropped.
+    // Without modelId/registryId in the details (as in the seed), they are left out, never sent as null.
     let body = serde_json::to_value(c.update_body(&details, &update, &Names::default()).unwrap()).unwrap();
-    assert_eq!((body.get("modelId"), body.get("registryId")), (Some(&Value::Null), Some(&Value::Null)));
+    assert_eq!((body.get("modelId"), body.get("registryId")), (None, None));
 
     let new = NewInstance {
         name: "example-inference-instance".into(),
@@ -500,7 +505,8 @@ async fn list_reads_every_instance_in_full() {
     let d = by("deepseek-r1-distill");
     assert_eq!(d.status, Status::Active);
     assert_eq!(d.hardware.as_deref(), Some("1xH100 / 16 vCPU / 232GiB RAM"));
-    assert_eq!(d.image.as_deref(), Some("deepseek-r1-distill-llama-8b"));
+    // The seed's details do not give the model (no modelId): nothing to show.
+    assert_eq!(d.image, None);
     assert_eq!(d.port, Some(8000));
     assert_eq!(d.command.as_deref(), Some("vllm serve deepseek-ai/DeepSeek-R1-Distill-Llama-8B"));
     assert_eq!(d.envs.get("PORT").map(String::as_str), Some("8000"));
@@ -514,7 +520,7 @@ async fn list_reads_every_instance_in_full() {
 
     let p2 = by("parakeet-asr");
     assert_eq!(p2.status, Status::PartiallyDeployed);
-    assert_eq!(p2.image.as_deref(), Some("registry.example.com/speech/parakeet-tdt:0.6b"));
+    assert_eq!(p2.image, None, "no registryId in the details either");
     assert!(p2.regions[0].error.as_deref().unwrap().contains("Unexpected error"));
     assert_eq!(by("mixtral-8x7b").regions[0].error.as_deref().map(|e| e.contains("capacity")), Some(true));
     assert_eq!(by("e5-large-embed").status, Status::ScaledToZero);
@@ -661,7 +667,12 @@ async fn update_scale_changes_only_the_scale_and_converges_region_by_region() {
     let c = client(&h.base_url());
     let id = id_of(&c, "deepseek-r1-distill").await;
     let (_, before) = raw(&h, reqwest::Method::GET, &format!("/ai-inference/instances/{id}"), None).await;
-    assert!(!before["modelId"].is_null() && !before["envs"].is_null() && !before["startupCommand"].is_null());
+    assert!(!before["envs"].is_null() && !before["startupCommand"].is_null());
+    let model_of = |id: &str| {
+        h.state.sesterce.lock().unwrap().instances.iter().find(|i| i.id == id).unwrap().model_id.clone()
+    };
+    let model = model_of(&id);
+    assert!(model.is_string());
 
     let d = c.get(&id).await.unwrap();
     let mut u = ScaleUpdate::from_deployment(&d);
@@ -682,6 +693,7 @@ async fn update_scale_changes_only_the_scale_and_converges_region_by_region() {
     want18["max"] = json!(5);
     want18["triggers"]["cpu"] = json!({"threshold": 70});
     assert_eq!(container(&after, 18)["scale"], want18);
+    assert_eq!(model_of(&id), model, "the instance kept its model");
 
     // Demand 3 is now below min 4: region 18 climbs to 4, region 41 stays at 3.
     let mut seen = Vec::new();
@@ -907,7 +919,8 @@ async fn catalogs_pricing_and_create() {
     let d = c.get(&created.key.id).await.unwrap();
     assert_eq!(
         (d.status.clone(), d.ready(), d.image.as_deref()),
-        (Status::Active, 2, Some("stable-diffusion"))
+        // The seed's details do not give the model.
+        (Status::Active, 2, None)
     );
     assert_eq!(d.hardware.as_deref(), Some("1xL40S / 16 vCPU / 232GiB RAM"));
     assert_eq!(c.list().await.unwrap().len(), 9);

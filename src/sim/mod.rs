@@ -2,6 +2,7 @@
 //! auth, validation, error bodies in each provider's shape, state that converges over simulated time,
 //! generated logs and metrics, and injectable latency. `infertop --demo` runs it in-process.
 
+pub mod ambiguity;
 pub mod engine;
 pub mod faults;
 pub mod fleet;
@@ -51,6 +52,8 @@ pub struct SimConfig {
     /// Add a Gcore deployment whose error message, description, env values and logs carry terminal escape
     /// sequences (ESC, OSC title and clipboard, BEL), to show they are drawn inert.
     pub hostile: bool,
+    /// The reading of each ambiguity of the documents (default: the most hostile of each).
+    pub ambiguities: ambiguity::Ambiguities,
 }
 
 impl Default for SimConfig {
@@ -64,6 +67,7 @@ impl Default for SimConfig {
             runai_token_ttl: 3600,
             faults: faults::FaultConfig::default(),
             hostile: false,
+            ambiguities: ambiguity::Ambiguities::default(),
         }
     }
 }
@@ -111,6 +115,8 @@ pub struct SimInner {
     pub sesterce: Mutex<sesterce::Store>,
     pub runai: Mutex<runai::Store>,
     pub faults: std::sync::RwLock<faults::FaultConfig>,
+    /// The current readings (they can be changed at run time with `POST /_sim/ambiguities`).
+    pub ambiguities: std::sync::RwLock<ambiguity::Ambiguities>,
     pub fault_counters: faults::FaultCounters,
     /// Requests served and requests in flight, per provider.
     pub traffic: Traffic,
@@ -169,6 +175,21 @@ impl Traffic {
 pub type SimState = Arc<SimInner>;
 
 impl SimInner {
+    /// The current readings of the ambiguities.
+    pub fn ambiguities(&self) -> ambiguity::Ambiguities {
+        self.ambiguities.read().map(|a| a.clone()).unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Whether ambiguity `name` is read as `reading` right now.
+    pub fn reads(&self, name: &str, reading: &str) -> bool {
+        match self.ambiguities.read() {
+            Ok(a) => a.is(name, reading),
+            Err(e) => e.into_inner().is(name, reading),
+        }
+    }
+}
+
+impl SimInner {
     pub fn new(config: SimConfig) -> SimState {
         let epoch = config.epoch.unwrap_or_else(|| {
             let now = Utc::now();
@@ -188,6 +209,7 @@ impl SimInner {
         let fault_config = config.faults.clone();
         Arc::new(SimInner {
             faults: std::sync::RwLock::new(fault_config),
+            ambiguities: std::sync::RwLock::new(config.ambiguities.clone()),
             fault_counters: faults::FaultCounters::default(),
             traffic: Traffic::default(),
             config,
@@ -209,6 +231,7 @@ pub fn router(state: SimState) -> Router {
         .route("/_sim/advance", post(advance))
         .route("/_sim/faults", post(set_faults).get(get_faults))
         .route("/_sim/traffic", axum::routing::get(get_traffic))
+        .route("/_sim/ambiguities", post(set_ambiguities).get(get_ambiguities))
         .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .layer(middleware::from_fn_with_state(state.clone(), latency))
         .layer(middleware::from_fn_with_state(state.clone(), traffic))
@@ -274,6 +297,27 @@ async fn set_faults(
         *w = cfg;
     }
     Ok(Json(state.fault_counters.snapshot()))
+}
+
+/// `POST /_sim/ambiguities {"NAME": "READING", ...}`: changes readings (all or none), answers the list.
+async fn set_ambiguities(
+    State(state): State<SimState>,
+    Json(v): Json<serde_json::Map<String, serde_json::Value>>,
+) -> Result<Json<serde_json::Value>, (axum::http::StatusCode, String)> {
+    let mut next = state.ambiguities();
+    for (name, reading) in &v {
+        let reading = reading.as_str().unwrap_or_default();
+        next.set(name, reading).map_err(|e| (axum::http::StatusCode::BAD_REQUEST, e))?;
+    }
+    if let Ok(mut w) = state.ambiguities.write() {
+        *w = next.clone();
+    }
+    Ok(Json(next.to_json()))
+}
+
+/// `GET /_sim/ambiguities`: every switch with its readings, default, current reading and source.
+async fn get_ambiguities(State(state): State<SimState>) -> Json<serde_json::Value> {
+    Json(state.ambiguities().to_json())
 }
 
 /// `GET /_sim/faults`: the counts of injected faults by class.

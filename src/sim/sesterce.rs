@@ -3,12 +3,13 @@
 //! delete) and the pricing preview. Auth is `x-api-key`; errors are `{statusCode, message}` with `message` a
 //! list of strings (each naming its field) for a 400.
 //!
-//! Deviations from the seed, on purpose: the details carry `modelId` and `registryId` (the seed's details do
-//! not, yet PATCH requires both, so a client could not send them back otherwise); `DELETE` of an instance
-//! answers 204 (the seed has no delete; the CLI calls it). The validation limits are the documented ones; the
+//! The details carry exactly the seed's keys: no `modelId` or `registryId`, although PATCH marks both required
+//! (see the `sesterce-patch-without-model` and `sesterce-null` switches in [`super::ambiguity`]). Deviation
+//! from the seed, on purpose: `DELETE` of an instance answers 204 (the seed has no delete; the CLI calls it). The validation limits are the documented ones; the
 //! maximum of 300 containers per region is Gcore's, assumed here.
 
 use super::SimState;
+use super::ambiguity::{SESTERCE_NO_MODEL, SESTERCE_NULL};
 use super::engine::{self, Replicas};
 use super::fleet::{FleetSpec, RegionPlacement, SeedState};
 use super::rng::Rng;
@@ -518,9 +519,6 @@ impl Store {
             "envs": i.envs,
             "startupCommand": i.startup_command,
             "apiKeysIds": i.api_key_ids,
-            // Not in the seed's details: added so that a client can send them back on PATCH.
-            "modelId": i.model_id,
-            "registryId": i.registry_id,
             "createdAt": fmt_time(i.created_at),
             "updatedAt": fmt_time(i.updated_at),
         })
@@ -1087,13 +1085,17 @@ async fn create_instance(State(state): State<SimState>, body: Bytes) -> Response
 }
 
 /// PATCH with the seed's body replaces every listed field with what is sent (an absent nullable field
-/// becomes `null`). A body without `autoScalingConfigurations` but with the CLI's flat keys
-/// (`minContainers`, `maxContainers`, ...) is taken as the CLI's partial update.
+/// becomes `null`), except as the switches read it: `modelId`/`registryId` left out are refused or kept
+/// (`sesterce-patch-without-model`), and a null is a clear or is the same as "keep" (`sesterce-null`). A body
+/// without `autoScalingConfigurations` but with the CLI's flat keys (`minContainers`, `maxContainers`, ...) is
+/// taken as the CLI's partial update.
 async fn update_instance(State(state): State<SimState>, Path(id): Path<String>, body: Bytes) -> Response {
     let b = match parse_json(&body) {
         Ok(b) => b,
         Err(e) => return bad_request(e),
     };
+    let absent_rejected = state.reads(SESTERCE_NO_MODEL, "rejected");
+    let null_keeps = state.reads(SESTERCE_NULL, "keeps");
     let now = state.clock.now_utc();
     let mut s = store(&state);
     let Some(idx) = s.instances.iter().position(|i| i.id == id) else {
@@ -1111,20 +1113,50 @@ async fn update_instance(State(state): State<SimState>, Path(id): Path<String>, 
             return bad_request(e);
         }
     } else {
+        if absent_rejected {
+            let missing: Vec<String> = ["modelId", "registryId"]
+                .iter()
+                .filter(|k| !b.contains_key(**k))
+                .map(|k| format!("{k} should not be undefined"))
+                .collect();
+            if !missing.is_empty() {
+                return bad_request(missing);
+            }
+        }
         let v = match instance_body(&s, &b, false) {
             Ok(v) => v,
             Err(e) => return bad_request(e),
         };
+        // Whether the field's current value stays: left out (read as "keeps"), or null read as "keeps".
+        let kept = |k: &str| match b.get(k) {
+            None => !absent_rejected && matches!(k, "modelId" | "registryId"),
+            Some(Value::Null) => null_keeps,
+            Some(_) => false,
+        };
         let inst = &mut s.instances[idx];
-        inst.model_id = v.model_id;
-        inst.registry_id = v.registry_id;
+        if !kept("modelId") {
+            inst.model_id = v.model_id;
+        }
+        if !kept("registryId") {
+            inst.registry_id = v.registry_id;
+        }
         inst.container_port = v.container_port;
-        inst.description = v.description;
-        inst.pod_lifetime = v.pod_lifetime;
-        inst.envs = v.envs;
+        if !kept("description") {
+            inst.description = v.description;
+        }
+        if !kept("podLifetime") {
+            inst.pod_lifetime = v.pod_lifetime;
+        }
+        if !kept("envs") {
+            inst.envs = v.envs;
+        }
         inst.hardware_id = v.hardware_id;
-        inst.startup_command = v.startup_command;
-        inst.api_key_ids = v.api_key_ids;
+        if !kept("startupCommand") {
+            inst.startup_command = v.startup_command;
+        }
+        if !kept("apiKeyIds") {
+            inst.api_key_ids = v.api_key_ids;
+        }
         s.apply_configs(idx, v.configs);
     }
     s.instances[idx].updated_at = now;

@@ -73,24 +73,40 @@ pub async fn raw_deployment(
             http.get(format!("{base}/ai-inference/instances/{id}")).header("x-api-key", "demo-sesterce-key")
         }
         (ProviderKind::Runai, _) => {
-            let tok: Value = http
-                .post(format!("{base}/api/v2/token"))
-                .form(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", "demo"),
-                    ("client_secret", "demo-secret"),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            http.get(format!("{base}/api/v1/workloads/inferences/{id}"))
-                .bearer_auth(tok["access_token"].as_str().unwrap())
+            let tok = runai_token(http, base).await;
+            http.get(format!("{base}/api/v1/workloads/inferences/{id}")).bearer_auth(tok)
         }
     };
     let resp = req.send().await.unwrap();
     assert!(resp.status().is_success(), "raw GET {}", resp.status());
     resp.json().await.unwrap()
+}
+
+/// A Run:ai access token from the simulator, by `/api/v2/token` or else `/api/v1/token` (which one is served
+/// is the `runai-token` ambiguity).
+pub async fn runai_token(http: &reqwest::Client, base: &str) -> String {
+    let v2 = http
+        .post(format!("{base}/api/v2/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "demo"),
+            ("client_secret", "demo-secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    if v2.status().is_success() {
+        let tok: Value = v2.json().await.unwrap();
+        return tok["access_token"].as_str().unwrap().to_string();
+    }
+    let tok: Value = http
+        .post(format!("{base}/api/v1/token"))
+        .json(&serde_json::json!({"grantType": "client_credentials", "clientID": "demo", "clientSecret": "demo-secret"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tok["accessToken"].as_str().unwrap().to_string()
 }

@@ -137,7 +137,18 @@ impl GcoreClient {
         for (i, r) in spec.regions.iter().enumerate() {
             containers.push((region_int(&format!("regions[{i}].region"), &r.region_id)?, r.scale.max));
         }
-        let p: wire::PricePreview = self.price_preview(&spec.hardware_id, &containers).await?;
+        // The pricing schema wants `max >= 1`: a region that may run no container costs nothing and is left
+        // out. With none left, one container is priced for the currency and the price is zero.
+        let nothing_runs = containers.iter().all(|(_, max)| *max == 0);
+        containers.retain(|(_, max)| *max >= 1);
+        if nothing_runs && let Some(first) = spec.regions.first() {
+            containers.push((region_int("regions[0].region", &first.region_id)?, 1));
+        }
+        let mut p: wire::PricePreview = self.price_preview(&spec.hardware_id, &containers).await?;
+        if nothing_runs {
+            p.price_per_hour = p.price_per_hour.map(|_| 0.0);
+            p.price_per_month = p.price_per_month.map(|_| 0.0);
+        }
         match p.price_status.as_deref() {
             Some("hide") => Ok(None),
             Some("error") => Err(ApiError::new(P, ErrorKind::Other, "the price preview reported an error")),

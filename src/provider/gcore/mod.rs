@@ -332,7 +332,9 @@ impl GcoreClient {
     }
 
     /// Sends a v2 full-replace PUT built from the deployment as read, then reads it back.
-    async fn v2_put(&self, id: &str, body: Value) -> ApiResult<Applied> {
+    async fn v2_put(&self, id: &str, mut body: Value) -> ApiResult<Applied> {
+        // Seed 001: without `project_id` the key's default project is used, which need not be this one.
+        body["project_id"] = json!(self.project_id);
         let r = self.req(Method::PUT, &self.v2_one(id, "")).json(body).idempotent(true);
         self.http.send(&r).await?;
         Ok(Applied::Done(Box::new(self.get(id).await?)))
@@ -349,16 +351,20 @@ impl GcoreClient {
             let mut s = Map::new();
             s.insert("min".into(), json!(scale.min));
             s.insert("max".into(), json!(scale.max));
-            let keep = |key: &str, v: Option<u32>| -> Option<Value> {
-                match v {
-                    Some(v) => Some(json!(v)),
-                    None => old_scale.and_then(|o| o.get(key)).filter(|v| !v.is_null()).cloned(),
+            // An unset cooldown or polling interval is meant as unset, never as the old value: v3's PATCH
+            // does not take null for them (the spec), so they are left out and the read-back tells whether
+            // Gcore kept the old value; v2's PUT takes null.
+            let unset = |v: Option<u32>| -> Option<Value> {
+                match (v, self.api) {
+                    (Some(v), _) => Some(json!(v)),
+                    (None, GcoreApi::V3) => None,
+                    (None, GcoreApi::V2) => Some(Value::Null),
                 }
             };
-            if let Some(v) = keep("cooldown_period", scale.cooldown_seconds) {
+            if let Some(v) = unset(scale.cooldown_seconds) {
                 s.insert("cooldown_period".into(), v);
             }
-            let polling = keep("polling_interval", scale.polling_interval_seconds);
+            let polling = unset(scale.polling_interval_seconds);
             let mut triggers =
                 convert::triggers_json(&scale.triggers, old_scale.and_then(|o| o.get("triggers")));
             if self.api == GcoreApi::V2 {
@@ -634,7 +640,8 @@ impl Provider for GcoreClient {
                     }
                     None => self.v2_one(id, "/logs"),
                 };
-                let r = self.req(Method::GET, &path).query("limit", limit).query("order_by", "time.desc");
+                // The v2 logs paths define no query parameters: the newest `limit` lines are cut here.
+                let r = self.req(Method::GET, &path);
                 let logs: wire::LogsV2 = self.http.json(&r).await?;
                 let mut lines: Vec<LogLine> = logs
                     .into_lines()

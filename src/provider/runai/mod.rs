@@ -1,9 +1,10 @@
 //! NVIDIA Run:ai inference workloads.
 //!
-//! Auth is a client-credentials token from `POST /api/v2/token`, cached, refreshed 60 s before it expires
-//! and once on a 401 (the request is then repeated once); refreshes are single-flight. There is no inference
-//! list endpoint: `GET /api/v1/workloads` is paged and filtered to `type == Inference` (asked of the server
-//! and checked here too). A deployment is three reads merged: the inference (spec), the generic workload
+//! Auth is a client-credentials token from `POST /api/v2/token`, or from the deprecated `POST /api/v1/token`
+//! when v2 answers 404/405 (older control planes); its lifetime is `expires_in`, else the JWT's `exp`. It is
+//! cached, refreshed 60 s before it expires and once on a 401 (the request is then repeated once); refreshes
+//! are single-flight. There is no inference list endpoint: `GET /api/v1/workloads` is paged and the
+//! inference workloads are kept here, whatever the casing of their `type` (no document fixes it). A deployment is three reads merged: the inference (spec), the generic workload
 //! (phase, running pods, urls) and its pods. PATCH replaces whole sections of the spec, so an edit starts
 //! from the section as it is right now and changes only the keys the edit changes.
 
@@ -48,6 +49,8 @@ pub struct RunaiClient {
     page: u32,
     /// The cached token. Held across the token request so that concurrent callers share one refresh.
     token: tokio::sync::Mutex<Option<Token>>,
+    /// Set once `/api/v2/token` answered 404 or 405: the control plane has only the v1 token endpoint.
+    v1_only: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for RunaiClient {
@@ -144,6 +147,7 @@ impl RunaiClient {
                 .with_rate_limit(spec.rate_limit),
             page: PAGE,
             token: tokio::sync::Mutex::new(None),
+            v1_only: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -171,6 +175,45 @@ impl RunaiClient {
         let secret = self.client_secret.as_ref().ok_or_else(|| {
             ApiError::new(P, ErrorKind::Auth, "the account has no Run:ai client credentials")
         })?;
+        use std::sync::atomic::Ordering;
+        let (access_token, expires_in) = if self.v1_only.load(Ordering::Relaxed) {
+            self.token_v1(secret).await?
+        } else {
+            match self.token_v2(secret).await {
+                // An older control plane has only the v1 endpoint (as NVIDIA's own clients use).
+                Err(e) if matches!(e.status, Some(404 | 405)) => {
+                    tracing::info!(account = %self.account, "runai: /api/v2/token not served, using /api/v1/token");
+                    let t = self.token_v1(secret).await?;
+                    self.v1_only.store(true, Ordering::Relaxed);
+                    t
+                }
+                other => other?,
+            }
+        };
+        // The lifetime: `expires_in` when given, else the token's own `exp` claim (a JWT), else an hour (a
+        // 401 refreshes it early anyway).
+        let secs = expires_in.or_else(|| jwt_lifetime(&access_token)).unwrap_or(3600);
+        // A token said to live longer than a day is refreshed after a day anyway; the cap also keeps a huge
+        // lifetime from overflowing the clock.
+        let lifetime = Duration::from_secs(secs.clamp(0, MAX_TOKEN_LIFETIME) as u64);
+        // A short-lived token is refreshed at half its life rather than on every request.
+        let margin = REFRESH_MARGIN.min(lifetime / 2);
+        let value = Secret::new(access_token);
+        *guard = Some(Token { value: value.clone(), refresh_at: Instant::now() + lifetime - margin });
+        Ok(value)
+    }
+
+    /// A token error says what it was and counts as an auth error when the credentials were refused.
+    fn token_error(mut e: ApiError) -> ApiError {
+        if matches!(e.status, Some(400 | 401 | 403)) {
+            e.kind = ErrorKind::Auth;
+        }
+        e.message = format!("could not get an access token: {}", e.message);
+        e
+    }
+
+    /// `POST /api/v2/token`, form-encoded client credentials: (token, `expires_in`).
+    async fn token_v2(&self, secret: &Secret) -> ApiResult<(String, Option<i64>)> {
         let req = Request::new(Method::POST, self.url("/api/v2/token"))
             .form(vec![
                 ("grant_type".into(), "client_credentials".into()),
@@ -178,26 +221,36 @@ impl RunaiClient {
                 ("client_secret".into(), secret.expose().to_string()),
             ])
             .idempotent(true);
-        let resp = self.http.send(&req).await.map_err(|mut e| {
-            if matches!(e.status, Some(400 | 401 | 403)) {
-                e.kind = ErrorKind::Auth;
-            }
-            e.message = format!("could not get an access token: {}", e.message);
-            e
+        let resp = self.http.send(&req).await.map_err(|e| match e.status {
+            // Kept as is so the caller can fall back to v1.
+            Some(404 | 405) => e,
+            _ => Self::token_error(e),
         })?;
         let t: wire::TokenResponse = resp.json(P)?;
         if t.access_token.is_empty() {
             return Err(ApiError::new(P, ErrorKind::Auth, "the token response held no access token")
                 .with_status(resp.status.as_u16()));
         }
-        // A token said to live longer than a day is refreshed after a day anyway; the cap also keeps a huge
-        // `expires_in` from overflowing the clock.
-        let lifetime = Duration::from_secs(t.expires_in.unwrap_or(3600).clamp(0, MAX_TOKEN_LIFETIME) as u64);
-        // A short-lived token is refreshed at half its life rather than on every request.
-        let margin = REFRESH_MARGIN.min(lifetime / 2);
-        let value = Secret::new(t.access_token);
-        *guard = Some(Token { value: value.clone(), refresh_at: Instant::now() + lifetime - margin });
-        Ok(value)
+        Ok((t.access_token, t.expires_in))
+    }
+
+    /// `POST /api/v1/token` (deprecated, the only one on older control planes), JSON client credentials as
+    /// the spec gives them: (token, `expiresIn`).
+    async fn token_v1(&self, secret: &Secret) -> ApiResult<(String, Option<i64>)> {
+        let req = Request::new(Method::POST, self.url("/api/v1/token"))
+            .json(json!({
+                "grantType": "client_credentials",
+                "clientID": self.client_id,
+                "clientSecret": secret.expose(),
+            }))
+            .idempotent(true);
+        let resp = self.http.send(&req).await.map_err(Self::token_error)?;
+        let t: wire::TokenResponseV1 = resp.json(P)?;
+        if t.access_token.is_empty() {
+            return Err(ApiError::new(P, ErrorKind::Auth, "the token response held no access token")
+                .with_status(resp.status.as_u16()));
+        }
+        Ok((t.access_token, t.expires_in))
     }
 
     /// Sends with a bearer token; on a 401 refreshes the token once and repeats the request once.
@@ -402,6 +455,23 @@ fn edit_probes(
     Some(obj)
 }
 
+/// Seconds until a JWT's `exp` claim, read from its payload without checking the signature (it only sets
+/// when the token is refreshed). None when the token is not a JWT or has no `exp`.
+pub fn jwt_lifetime(token: &str) -> Option<i64> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let trimmed = payload.trim_end_matches('=');
+    // base64url per RFC 7519; some issuers use the standard alphabet.
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.get("exp")?.as_f64()? as i64;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
+    Some((exp - now).max(0))
+}
+
 #[async_trait]
 impl Provider for RunaiClient {
     fn kind(&self) -> ProviderKind {
@@ -429,13 +499,13 @@ impl Provider for RunaiClient {
         let mut out = Vec::new();
         let mut offset: i64 = 0;
         for _ in 0..MAX_PAGES {
+            // No `filterBy=type==...`: the type's casing and how the filter matches it are not documented,
+            // so every workload is read and the inference ones are kept here, whatever their casing.
             let req = Request::new(Method::GET, self.url("/api/v1/workloads"))
-                .query("filterBy", "type==Inference")
                 .query("offset", offset)
                 .query("limit", self.page);
             let page: wire::WorkloadsPage = self.get_json(req).await?;
             let n = page.workloads.len();
-            // The server's support for the type filter is not confirmed: check it here too.
             out.extend(
                 page.workloads
                     .iter()

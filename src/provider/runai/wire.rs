@@ -17,6 +17,16 @@ pub struct TokenResponse {
     pub expires_in: Option<i64>,
 }
 
+/// `POST /api/v1/token` 200 (`TokenResponse`, deprecated path): camelCase, every key optional.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenResponseV1 {
+    #[serde(default)]
+    pub access_token: String,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub expires_in: Option<i64>,
+}
+
 /// `OAuth2Error`: the error shape of `/api/v2/token` only.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct OAuth2Error {

@@ -77,6 +77,33 @@ pub struct NewInstance {
     pub regions: Vec<RegionScale>,
 }
 
+/// What an instance runs, as the user picks it when Sesterce wants it on an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    /// A model of the catalog (`modelId`).
+    Model(String),
+    /// A custom image from one of the registries (`registryId`).
+    Registry(String),
+}
+
+/// The fields a refused update names when Sesterce wants the instance's model or registry.
+pub const SOURCE_FIELDS: [&str; 2] = ["modelId", "registryId"];
+
+/// A refusal that names `modelId` or `registryId` (the details never give them) says what to do, keeping
+/// the provider's own message and fields.
+fn asks_for_model(mut e: ApiError, source_given: bool) -> ApiError {
+    let names_source = e.fields.iter().any(|(f, _)| SOURCE_FIELDS.contains(&f.as_str()));
+    if names_source && !source_given {
+        let provider: Vec<String> = e.fields.iter().map(|(f, m)| format!("{f} {m}")).collect();
+        e.message = format!(
+            "Sesterce wants the instance's model (or registry) with every update, and its details do not give \
+             it: pick the model from the catalog and send again (Sesterce said: {})",
+            provider.join("; ")
+        );
+    }
+    e
+}
+
 /// Builds an [`ApiError`] from a Sesterce error body. A list `message` (validation) becomes one field error per
 /// item, the field being the item's first word (`autoScalingConfigurations.0.scale.max must not be ...`).
 pub fn parse_error(provider: ProviderKind, status: u16, body: &[u8]) -> ApiError {
@@ -327,22 +354,29 @@ impl SesterceClient {
         update: &ScaleUpdate,
         names: &Names,
     ) -> ApiResult<UpdateInstance> {
+        self.update_body_with(before, update, names, None)
+    }
+
+    /// [`Self::update_body`] with the instance's model or registry as the user picked it (the details do not
+    /// give them). A field neither read nor given is left out of the body, never sent as null.
+    pub fn update_body_with(
+        &self,
+        before: &InstanceDetails,
+        update: &ScaleUpdate,
+        names: &Names,
+        source: Option<&ImageSource>,
+    ) -> ApiResult<UpdateInstance> {
         let id = before.id.clone().unwrap_or_default();
-        let echo = |field: &str, v: &Option<Value>, warn: bool| -> Value {
-            match v {
-                Some(v) => v.clone(),
-                None => {
-                    if warn {
-                        tracing::warn!(
-                            instance = %id, field,
-                            "sesterce: the details do not give {field}; sending null, which may clear it"
-                        );
-                    } else {
-                        tracing::debug!(instance = %id, field, "sesterce: {field} absent from the details; sending null");
-                    }
-                    Value::Null
-                }
+        let echo = |field: &str, v: &Option<Value>| -> Option<Value> {
+            if v.is_none() {
+                tracing::debug!(instance = %id, field, "sesterce: {field} absent from the details; not sent");
             }
+            v.clone()
+        };
+        let (model_id, registry_id) = match source {
+            Some(ImageSource::Model(m)) => (Some(Value::from(m.clone())), Some(Value::Null)),
+            Some(ImageSource::Registry(r)) => (Some(Value::Null), Some(Value::from(r.clone()))),
+            None => (echo("modelId", &before.model_id), echo("registryId", &before.registry_id)),
         };
         let container_port = before.container_port.clone().filter(|v| !v.is_null()).ok_or_else(|| {
             ApiError::new(
@@ -367,8 +401,8 @@ impl SesterceClient {
                 )
             })?;
         let api_key_ids = match (&before.api_keys_ids, &before.api_key_ids) {
-            (Some(v), _) | (None, Some(v)) => v.clone(),
-            (None, None) => echo("apiKeyIds", &None, true),
+            (Some(v), _) | (None, Some(v)) => Some(v.clone()),
+            (None, None) => echo("apiKeyIds", &None),
         };
         let configs = update
             .regions
@@ -388,17 +422,50 @@ impl SesterceClient {
             })
             .collect();
         Ok(UpdateInstance {
-            model_id: echo("modelId", &before.model_id, true),
+            model_id,
             container_port,
-            description: echo("description", &before.description, false),
+            description: echo("description", &before.description),
             auto_scaling_configurations: configs,
-            pod_lifetime: echo("podLifetime", &before.pod_lifetime, false),
-            envs: echo("envs", &before.envs, false),
+            pod_lifetime: echo("podLifetime", &before.pod_lifetime),
+            envs: echo("envs", &before.envs),
             hardware_id,
-            startup_command: echo("startupCommand", &before.startup_command, false),
-            registry_id: echo("registryId", &before.registry_id, true),
+            startup_command: echo("startupCommand", &before.startup_command),
+            registry_id,
             api_key_ids,
         })
+    }
+
+    /// A scale edit, with the instance's model or registry when the user picked it: the details never give
+    /// them, and a provider that wants them refuses the edit (the error says so and names the field).
+    pub async fn update_scale_with(
+        &self,
+        id: &str,
+        update: &ScaleUpdate,
+        source: Option<&ImageSource>,
+    ) -> ApiResult<Applied> {
+        let before = self.details(id).await?;
+        let names = self.names().await;
+        let body = self.update_body_with(&before, update, &names, source)?;
+
+        let current: Vec<AutoScalingConfiguration> = before
+            .containers
+            .iter()
+            .map(|c| AutoScalingConfiguration { region_id: c.region_id.clone(), scale: c.scale.clone() })
+            .collect();
+        if body.auto_scaling_configurations == current {
+            let mut d = convert::details(&self.account, &before, &names);
+            if d.key.id.is_empty() {
+                d.key.id = id.to_string();
+            }
+            return Ok(Applied::NoChange(Box::new(d)));
+        }
+        // Safe to repeat: the PATCH carries every field with its absolute value.
+        let req = self
+            .request(Method::PATCH, &["ai-inference", "instances", id])?
+            .json(to_json(&body)?)
+            .idempotent(true);
+        self.http.send(&req).await.map_err(|e| asks_for_model(e, source.is_some()))?;
+        Ok(Applied::Done(Box::new(self.get(id).await?)))
     }
 
     async fn post_action(&self, id: &str, action: &str) -> ApiResult<()> {
@@ -471,28 +538,7 @@ impl Provider for SesterceClient {
     }
 
     async fn update_scale(&self, id: &str, update: &ScaleUpdate) -> ApiResult<Applied> {
-        let before = self.details(id).await?;
-        let names = self.names().await;
-        let body = self.update_body(&before, update, &names)?;
-        let current: Vec<AutoScalingConfiguration> = before
-            .containers
-            .iter()
-            .map(|c| AutoScalingConfiguration { region_id: c.region_id.clone(), scale: c.scale.clone() })
-            .collect();
-        if body.auto_scaling_configurations == current {
-            let mut d = convert::details(&self.account, &before, &names);
-            if d.key.id.is_empty() {
-                d.key.id = id.to_string();
-            }
-            return Ok(Applied::NoChange(Box::new(d)));
-        }
-        // Safe to repeat: the PATCH carries every field with its absolute value.
-        let req = self
-            .request(Method::PATCH, &["ai-inference", "instances", id])?
-            .json(to_json(&body)?)
-            .idempotent(true);
-        self.http.send(&req).await?;
-        Ok(Applied::Done(Box::new(self.get(id).await?)))
+        self.update_scale_with(id, update, None).await
     }
 
     async fn update_probes(&self, _id: &str, _probes: &Probes) -> ApiResult<Applied> {

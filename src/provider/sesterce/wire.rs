@@ -376,31 +376,32 @@ pub struct AutoScalingConfiguration {
     pub scale: ScaleWire,
 }
 
-/// `PATCH /ai-inference/instances/{id}` body: the seed marks every field required (nullable ones may be
-/// `null`), so every field is always serialised, `null` included.
+/// `PATCH /ai-inference/instances/{id}` body. The seed marks every field required (nullable ones may be
+/// `null`), but the details do not give `modelId` or `registryId`: a field the client did not read is left
+/// out (`None`), never sent as `null`; a field read as `null` is sent back as `null` (`Some(Null)`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateInstance {
-    #[serde(default)]
-    pub model_id: Value,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub model_id: Option<Value>,
     #[serde(default)]
     pub container_port: Value,
-    #[serde(default)]
-    pub description: Value,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub description: Option<Value>,
     #[serde(default)]
     pub auto_scaling_configurations: Vec<AutoScalingConfiguration>,
-    #[serde(default)]
-    pub pod_lifetime: Value,
-    #[serde(default)]
-    pub envs: Value,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub pod_lifetime: Option<Value>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub envs: Option<Value>,
     #[serde(default)]
     pub hardware_id: Value,
-    #[serde(default)]
-    pub startup_command: Value,
-    #[serde(default)]
-    pub registry_id: Value,
-    #[serde(default)]
-    pub api_key_ids: Value,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub startup_command: Option<Value>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub registry_id: Option<Value>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub api_key_ids: Option<Value>,
 }
 
 /// `POST /ai-inference/instances` body: the PATCH fields plus `name`.

@@ -429,8 +429,15 @@ pub fn probes(c: &mut Check, v: &Value, f: &str) -> Option<Value> {
     Some(Value::Object(out))
 }
 
-/// PATCH probes: a slot absent or null is left unchanged; a slot given is merged into the current one.
-pub fn patch_probes(c: &mut Check, current: Option<&Value>, v: &Value, f: &str) -> Option<Value> {
+/// PATCH probes: a slot absent is left unchanged; a slot given is merged into the current one. A null (slot,
+/// `probe` or handler) removes what it names when `null_clears`, else it is the same as absent.
+pub fn patch_probes(
+    c: &mut Check,
+    current: Option<&Value>,
+    v: &Value,
+    f: &str,
+    null_clears: bool,
+) -> Option<Value> {
     let Some(o) = c.object(v, f) else {
         return current.cloned();
     };
@@ -445,6 +452,10 @@ pub fn patch_probes(c: &mut Check, current: Option<&Value>, v: &Value, f: &str) 
     }
     for slot in PROBE_SLOTS {
         let fs = join(f, slot);
+        if null_clears && o.get(slot).is_some_and(Value::is_null) {
+            out.insert(slot.to_string(), Value::Null);
+            continue;
+        }
         let Some(cfg) = o.get(slot).filter(|v| !v.is_null()) else {
             continue;
         };
@@ -460,9 +471,17 @@ pub fn patch_probes(c: &mut Check, current: Option<&Value>, v: &Value, f: &str) 
         {
             cur["enabled"] = json!(b);
         }
+        if null_clears && cfg.get("probe").is_some_and(Value::is_null) {
+            cur["probe"] = Value::Null;
+        }
         if let Some(p) = cfg.get("probe").filter(|p| !p.is_null())
             && let Some(po) = c.object(p, &join(&fs, "probe"))
         {
+            let mut po = po.clone();
+            if !null_clears {
+                po.retain(|_, v| !v.is_null());
+            }
+            let po = &po;
             let mut base = match &cur["probe"] {
                 Value::Object(_) => cur["probe"].clone(),
                 _ => default_probe(),
@@ -659,6 +678,7 @@ mod tests {
             &json!({"liveness_probe": {"probe": {"period_seconds": 5}},
             "readiness_probe": null}),
             "probes",
+            false,
         )
         .unwrap();
         assert!(c.ok());

@@ -23,6 +23,7 @@ pub mod store;
 pub use store::Store;
 
 use super::SimState;
+use super::ambiguity::{GCORE_TRIGGER_NULL, GCORE_V2_PROJECT, GCORE_V3_NULL};
 use axum::{
     Json, Router,
     body::Bytes,
@@ -274,7 +275,30 @@ fn placement_problem(st: &Store, d: &Deployment) -> Result<Option<String>, Respo
 }
 
 /// Applies a v3 create body (`base` None) or PATCH body (`base` Some) and returns the resulting deployment.
-fn v3_apply(st: &mut Store, body: &Value, base: Option<&Deployment>) -> Result<Deployment, Response> {
+/// How a v3 PATCH reads a null (see [`super::ambiguity`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct NullReading {
+    /// A top-level field or a probe slot sent as null is reset.
+    clears: bool,
+    /// A trigger sent as null (or left out of a given `triggers`) is removed.
+    trigger_removes: bool,
+}
+
+impl NullReading {
+    fn of(s: &SimState) -> Self {
+        NullReading {
+            clears: s.reads(GCORE_V3_NULL, "clears"),
+            trigger_removes: s.reads(GCORE_TRIGGER_NULL, "removes"),
+        }
+    }
+}
+
+fn v3_apply(
+    st: &mut Store,
+    body: &Value,
+    base: Option<&Deployment>,
+    nulls: NullReading,
+) -> Result<Deployment, Response> {
     let Some(o) = body.as_object() else {
         return Err(invalid1("body", "Input should be a valid dictionary"));
     };
@@ -322,6 +346,7 @@ fn v3_apply(st: &mut Store, body: &Value, base: Option<&Deployment>) -> Result<D
     }
     for key in ["description", "credentials_name"] {
         let v = match o.get(key) {
+            Some(Value::Null) if !create && nulls.clears => String::new(),
             None | Some(Value::Null) if !create => continue,
             None | Some(Value::Null) => String::new(),
             Some(v) => match c.string(v, key) {
@@ -336,6 +361,7 @@ fn v3_apply(st: &mut Store, body: &Value, base: Option<&Deployment>) -> Result<D
         }
     }
     match o.get("command") {
+        Some(Value::Null) if !create && nulls.clears => d.command = None,
         None | Some(Value::Null) => {}
         Some(v) => {
             if let Some(cmd) = c.strings(v, "command") {
@@ -345,6 +371,7 @@ fn v3_apply(st: &mut Store, body: &Value, base: Option<&Deployment>) -> Result<D
     }
     match o.get("envs") {
         None => {}
+        Some(Value::Null) if !create && nulls.clears => d.envs = None,
         Some(Value::Null) if !create => {}
         Some(v) => {
             if let Some(m) = c.string_map(v, "envs") {
@@ -354,7 +381,7 @@ fn v3_apply(st: &mut Store, body: &Value, base: Option<&Deployment>) -> Result<D
     }
     match c.opt_int(o, "timeout", "", Some(0), None) {
         Field::Set(t) => d.timeout = Some(t),
-        Field::Null if create => d.timeout = None,
+        Field::Null if create || nulls.clears => d.timeout = None,
         _ => {}
     }
     if o.get("api_keys").is_some_and(|v| !v.is_null()) && o.get("auth_enabled").is_some_and(|v| !v.is_null())
@@ -375,7 +402,7 @@ fn v3_apply(st: &mut Store, body: &Value, base: Option<&Deployment>) -> Result<D
     for key in ["ingress_opts", "logging"] {
         match o.get(key) {
             None => {}
-            Some(Value::Null) if !create => {}
+            Some(Value::Null) if !create && !nulls.clears => {}
             Some(v) => {
                 let parsed = if key == "logging" {
                     input::logging(&mut c, v, key)
@@ -392,9 +419,10 @@ fn v3_apply(st: &mut Store, body: &Value, base: Option<&Deployment>) -> Result<D
     }
     match o.get("probes") {
         None => {}
+        Some(Value::Null) if !create && nulls.clears => d.probes = None,
         Some(Value::Null) if !create => {}
         Some(v) if create => d.probes = input::probes(&mut c, v, "probes"),
-        Some(v) => d.probes = input::patch_probes(&mut c, d.probes.as_ref(), v, "probes"),
+        Some(v) => d.probes = input::patch_probes(&mut c, d.probes.as_ref(), v, "probes", nulls.clears),
     }
     if let Some(v) = given(&mut c, "containers", true)
         && let Some(list) = input::containers(&mut c, &v, "containers", create)
@@ -403,13 +431,22 @@ fn v3_apply(st: &mut Store, body: &Value, base: Option<&Deployment>) -> Result<D
         d.containers = list
             .iter()
             .map(|ci| {
-                store::new_container(
-                    st,
-                    &d.flavor,
-                    ci,
-                    old.iter().find(|o| o.region_id == ci.region_id),
-                    !create,
-                )
+                let prev = old.iter().find(|o| o.region_id == ci.region_id);
+                let mut k = store::new_container(st, &d.flavor, ci, prev, !create);
+                // Read as "null is ignored", a trigger left null in a given `triggers` keeps its value.
+                if !create
+                    && !nulls.trigger_removes
+                    && ci.triggers.is_some()
+                    && let Some(p) = prev
+                    && let (Some(new), Some(old)) = (k.triggers.as_object_mut(), p.triggers.as_object())
+                {
+                    for (key, v) in new.iter_mut() {
+                        if v.is_null() {
+                            *v = old.get(key).cloned().unwrap_or(Value::Null);
+                        }
+                    }
+                }
+                k
             })
             .collect();
     }
@@ -567,7 +604,7 @@ async fn v3_create(State(s): State<SimState>, h: HeaderMap, Path(p): Path<String
             Ok(b) => b,
             Err(r) => return r,
         };
-        let d = match v3_apply(st, &body, None) {
+        let d = match v3_apply(st, &body, None, NullReading::default()) {
             Ok(d) => d,
             Err(r) => return r,
         };
@@ -597,6 +634,7 @@ async fn v3_patch(
     Path((p, name)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
+    let nulls = NullReading::of(&s);
     guarded(&s, &h, Some(&p), |st| {
         let Some(i) = st.find(&name) else { return v3_missing(&name) };
         if st.deployments[i].deleting.is_some() {
@@ -607,7 +645,7 @@ async fn v3_patch(
             Err(r) => return r,
         };
         let base = st.deployments[i].clone();
-        let d = match v3_apply(st, &body, Some(&base)) {
+        let d = match v3_apply(st, &body, Some(&base), nulls) {
             Ok(d) => d,
             Err(r) => return r,
         };
@@ -957,8 +995,18 @@ async fn v2_create(State(s): State<SimState>, h: HeaderMap, body: Bytes) -> Resp
 }
 
 async fn v2_put(State(s): State<SimState>, h: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    // Seed 001: without `project_id` the key's default project is used; read as "that is another project",
+    // the deployment is not found there.
+    let default_elsewhere = s.reads(GCORE_V2_PROJECT, "other");
     guarded(&s, &h, None, |st| {
         let Some(i) = st.find_id(&id) else { return v2_missing(&id) };
+        if default_elsewhere
+            && serde_json::from_slice::<Value>(&body)
+                .ok()
+                .is_some_and(|b| b.get("project_id").is_none_or(Value::is_null))
+        {
+            return v2_missing(&id);
+        }
         if st.deployments[i].deleting.is_some() {
             let name = st.deployments[i].name.clone();
             return being_deleted(&name);

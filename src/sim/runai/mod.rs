@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod store;
 
 use super::SimState;
+use super::ambiguity::{RUNAI_FILTER, RUNAI_METRICS, RUNAI_NULL, RUNAI_TOKEN, RUNAI_TYPE};
 use axum::{
     Json, Router,
     body::Bytes,
@@ -135,6 +136,7 @@ fn parse_form(body: &[u8]) -> Vec<(String, String)> {
 pub fn router(_state: SimState) -> Router<SimState> {
     Router::new()
         .route("/api/v2/token", post(token))
+        .route("/api/v1/token", post(token_v1))
         .route("/api/v1/workloads", get(list_workloads))
         .route("/api/v1/workloads/{workload_id}", get(get_workload))
         .route("/api/v1/workloads/{workload_id}/pods", get(workload_pods))
@@ -149,7 +151,17 @@ pub fn router(_state: SimState) -> Router<SimState> {
         .route("/api/v1/workloads/inferences/{workload_id}/pods/{pod_id}/metrics", get(inference_pod_metrics))
 }
 
+/// The simulated wall clock in Unix seconds (tokens carry it in `iat` and `exp`).
+fn now_unix(state: &SimState) -> (f64, i64) {
+    let (now, now_utc) = now_of(state);
+    (now, now_utc.timestamp())
+}
+
+/// `POST /api/v2/token`: OAuth2 client credentials, form-encoded; answers `access_token` and `expires_in`.
 async fn token(State(state): State<SimState>, body: Bytes) -> Response {
+    if state.reads(RUNAI_TOKEN, "v1-only") {
+        return error(404, "Not found");
+    }
     let form = parse_form(&body);
     let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
     match get("grant_type") {
@@ -168,10 +180,47 @@ async fn token(State(state): State<SimState>, body: Bytes) -> Response {
     {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
     }
-    let (now, _) = now_of(&state);
+    let (now, unix) = now_unix(&state);
     let ttl = state.config.runai_token_ttl;
-    let token = lock(&state).issue_token(now, ttl);
+    let token = lock(&state).issue_token(now, unix, ttl, super::DEMO_RUNAI_CLIENT_ID);
     Json(json!({ "access_token": token, "token_type": "Bearer", "expires_in": ttl })).into_response()
+}
+
+/// `POST /api/v1/token` (deprecated, still served): JSON `TokenRequest`. Keys are matched without regard to
+/// case, as the Go control plane decodes them (runapy sends `AppId`/`AppSecret`, the spec says
+/// `appID`/`appSecret`). Answers `{accessToken}` only: `expiresIn` is optional in the spec, so the lifetime is
+/// in the token's `exp` claim alone.
+async fn token_v1(State(state): State<SimState>, body: Bytes) -> Response {
+    if state.reads(RUNAI_TOKEN, "v2-only") {
+        return error(404, "Not found");
+    }
+    let Ok(Value::Object(b)) = serde_json::from_slice::<Value>(&body) else {
+        return error(400, "body: expected a JSON object");
+    };
+    let get = |k: &str| b.iter().find(|(key, _)| key.eq_ignore_ascii_case(k)).and_then(|(_, v)| v.as_str());
+    let (id, secret) = match get("grantType") {
+        Some("app_token") => (get("appID"), get("appSecret")),
+        Some("client_credentials") => (get("clientID"), get("clientSecret")),
+        Some(other) => return error(400, format!("grantType: {other:?} is not supported here")),
+        None => return error(400, "grantType: required"),
+    };
+    if id != Some(super::DEMO_RUNAI_CLIENT_ID) || secret != Some(super::DEMO_RUNAI_SECRET) {
+        return error(401, "Invalid credentials");
+    }
+    let (now, unix) = now_unix(&state);
+    let ttl = state.config.runai_token_ttl;
+    let token = lock(&state).issue_token(now, unix, ttl, super::DEMO_RUNAI_CLIENT_ID);
+    Json(json!({ "accessToken": token })).into_response()
+}
+
+/// The workload's `type` in the casing the current reading gives it.
+fn cased_type(state: &SimState, mut w: Value) -> Value {
+    if state.reads(RUNAI_TYPE, "inference")
+        && let Some(t) = w.get("type").and_then(Value::as_str)
+    {
+        w["type"] = Value::from(t.to_ascii_lowercase());
+    }
+    w
 }
 
 /// One `filterBy` item: `field` `op` `value`.
@@ -264,8 +313,12 @@ async fn list_workloads(
         .workloads
         .iter()
         .filter(|w| w.deleted_at.is_some() == deleted)
-        .map(|w| w.workload_json())
-        .filter(|w| filters.iter().all(|(f, o, v)| filter_matches(w, (f, o, v))))
+        .map(|w| cased_type(&state, w.workload_json()))
+        .filter(|w| {
+            filters.iter().all(|(f, o, v)| {
+                (f == "type" && state.reads(RUNAI_FILTER, "ignored")) || filter_matches(w, (f, o, v))
+            })
+        })
         .filter(|w| {
             search.as_ref().is_none_or(|s| {
                 w["name"].as_str().is_some_and(|n| n.to_ascii_lowercase().contains(s.as_str()))
@@ -295,7 +348,7 @@ async fn get_workload(State(state): State<SimState>, headers: HeaderMap, Path(id
         Err(r) => return r.into_response(),
     };
     match store.find(&id) {
-        Some(w) => Json(w.workload_json()).into_response(),
+        Some(w) => Json(cased_type(&state, w.workload_json())).into_response(),
         None => not_found(),
     }
 }
@@ -386,6 +439,10 @@ fn metrics_for(
     let Some(w) = store.find(id) else { return not_found() };
     if inference && !w.is_inference() {
         return not_found();
+    }
+    // A control plane older than 2.18 has no inference metrics routes.
+    if inference && state.reads(RUNAI_METRICS, "404") {
+        return error(404, "Not found");
     }
     let (_, now_utc) = now_of(state);
     let r = &w.replicas;
@@ -531,8 +588,13 @@ async fn patch_inference(
     };
     let (now, now_utc) = now_of(&state);
     let Some(w) = store.find_mut(&id) else { return not_found() };
-    // Sections are replaced whole, never merged: a key left out is gone.
+    // Sections are replaced whole, never merged: a key left out is gone. A null removes the section, or,
+    // read as the Go control plane decodes it, is the same as absent.
+    let null_keeps = state.reads(RUNAI_NULL, "keeps");
     for (k, v) in sections {
+        if v.is_null() && null_keeps {
+            continue;
+        }
         if v.is_null() {
             if let Some(m) = w.spec.as_object_mut() {
                 m.remove(&k);

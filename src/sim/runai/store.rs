@@ -448,12 +448,33 @@ impl Store {
         self.workloads.iter_mut().find(|w| w.id == id && w.deleted_at.is_none())
     }
 
-    pub fn issue_token(&mut self, now: f64, ttl: u64) -> String {
+    /// A JWT-shaped token (base64url header and payload with `exp`, `iat`, `sub`; a random signature), as
+    /// NVIDIA's clients decode it to read `exp`. `now_unix` is the simulated wall clock in Unix seconds.
+    pub fn issue_token(&mut self, now: f64, now_unix: i64, ttl: u64, subject: &str) -> String {
+        use base64::Engine;
+        let b64 = |v: &Value| -> String {
+            // runapy decodes the payload with the standard alphabet: pad the JSON with spaces until its
+            // base64url form has no `-` or `_`, so that both alphabets read it alike.
+            let mut text = v.to_string();
+            loop {
+                let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text.as_bytes());
+                if !enc.contains(['-', '_']) || text.len() > 4096 {
+                    return enc;
+                }
+                text.insert(text.len() - 1, ' ');
+            }
+        };
         self.tokens_issued += 1;
-        let token = format!(
-            "sim-runai.{}",
-            Rng::derive(self.seed, &format!("runai/token/{}", self.tokens_issued)).hex(40)
-        );
+        let mut rng = Rng::derive(self.seed, &format!("runai/token/{}", self.tokens_issued));
+        let header = b64(&json!({"alg": "RS256", "typ": "JWT", "kid": "sim"}));
+        let payload = b64(&json!({
+            "exp": now_unix + ttl as i64,
+            "iat": now_unix,
+            "sub": subject,
+            "jti": rng.uuid(),
+            "iss": "infertop-sim",
+        }));
+        let token = format!("{header}.{payload}.{}", rng.hex(43));
         self.tokens.insert(token.clone(), now + ttl as f64);
         token
     }
