@@ -1,5 +1,7 @@
-//! `infertop doctor` against the simulator over loopback: the demo is all green with every endpoint listed;
-//! each drift fault (an unknown field, a renamed field, an unknown status, a missing endpoint, endless
+//! `infertop doctor` against the simulator over loopback: the demo is green with every endpoint listed (the only
+//! findings under its default, hostile readings are the documented 404 of Run:ai's inference metrics on a
+//! control plane older than 2.18); under every reading of every ambiguity of the documents, exactly what that
+//! reading should show; each drift fault (an unknown field, a renamed field, an unknown status, a missing endpoint, endless
 //! paging) is named exactly, by endpoint and JSON path, with nothing else found and the exit status it
 //! deserves; no output holds a demo secret or env value; and no request the doctor sends is a write (the
 //! simulator's request log holds only GETs and the Run:ai token POST).
@@ -9,6 +11,7 @@ mod common;
 use infertop::doctor::{self, FindingKind, Report, Severity};
 use infertop::model::ProviderKind;
 use infertop::provider::http::build_client;
+use infertop::sim::ambiguity::{Ambiguities, RUNAI_METRICS, RUNAI_TOKEN, SWITCHES};
 use infertop::sim::{self, SimConfig, SimHandle, faults::FaultConfig};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -17,17 +20,41 @@ use std::time::Duration;
 const BIN: &str = env!("CARGO_BIN_EXE_infertop");
 
 /// Strings no doctor output may hold: the demo credentials, env values of the demo fleet, token prefixes.
-const SECRETS: [&str; 6] = [
+const SECRETS: [&str; 7] = [
     sim::DEMO_GCORE_KEY,
     sim::DEMO_SESTERCE_KEY,
     sim::DEMO_RUNAI_SECRET,
     "hf_demo_",
     "sim-runai.",
     "Bearer ",
+    // The start of every JWT (the Run:ai access tokens).
+    "eyJ",
 ];
 
+/// The simulator with its default (most hostile) readings.
 async fn start() -> SimHandle {
-    sim::start(SimConfig::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap()
+    start_with(Ambiguities::default()).await
+}
+
+async fn start_with(ambiguities: Ambiguities) -> SimHandle {
+    let config = SimConfig { ambiguities, ..SimConfig::default() };
+    sim::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+/// The readings under which the demo has no finding at all.
+fn quiet() -> Ambiguities {
+    Ambiguities::default().with(RUNAI_METRICS, "served")
+}
+
+const RUNAI_METRICS_INF: &str = "GET /api/v1/workloads/inferences/{workloadId}/metrics";
+const RUNAI_POD_METRICS_INF: &str = "GET /api/v1/workloads/inferences/{workloadId}/pods/{podId}/metrics";
+
+/// What a control plane older than 2.18 shows: its inference metrics are missing, as seed 003 foresees.
+fn old_plane() -> BTreeSet<Named> {
+    [RUNAI_METRICS_INF, RUNAI_POD_METRICS_INF]
+        .into_iter()
+        .map(|ep| finding("runai-demo", Severity::Warning, FindingKind::EndpointMissing, ep, "$"))
+        .collect()
 }
 
 fn set_profile(h: &SimHandle, profile: &str) {
@@ -40,12 +67,12 @@ async fn examine(h: &SimHandle) -> Report {
     doctor::examine(&accounts, build_client(Duration::from_secs(5), Duration::from_secs(20))).await
 }
 
-/// Every request the simulator saw is a GET, or the Run:ai token POST.
+/// Every request the simulator saw is a GET, or a Run:ai token POST (v2, or the v1 fallback).
 fn assert_read_only(h: &SimHandle) {
     let log = h.state.fault_counters.requests_logged();
     assert!(!log.is_empty());
     let writes: Vec<&String> =
-        log.iter().filter(|l| !l.starts_with("GET ") && l.as_str() != "POST /api/v2/token").collect();
+        log.iter().filter(|l| !l.starts_with("GET ") && !TOKEN_POSTS.contains(&l.as_str())).collect();
     assert!(writes.is_empty(), "write requests reached the simulator: {writes:?}");
 }
 
@@ -59,6 +86,8 @@ async fn the_request_log_records_writes_too() {
     let log = h.state.fault_counters.requests_logged();
     assert_eq!(log, ["POST /ai-inference/instances/x/stop"]);
 }
+
+const TOKEN_POSTS: [&str; 2] = ["POST /api/v2/token", "POST /api/v1/token"];
 
 type Named = (String, Severity, FindingKind, String, String);
 
@@ -89,11 +118,11 @@ fn endpoints(r: &Report, account: &str) -> Vec<(String, String)> {
 }
 
 #[tokio::test]
-async fn the_demo_is_all_green_with_every_endpoint_listed() {
+async fn the_demo_is_green_with_every_endpoint_listed() {
     let h = start().await;
     let r = examine(&h).await;
-    assert_eq!(named(&r), BTreeSet::new(), "{}", doctor::report::human(&r));
-    assert_eq!((r.errors, r.warnings, r.exit_code()), (0, 0, 0));
+    assert_eq!(named(&r), old_plane(), "{}", doctor::report::human(&r));
+    assert_eq!((r.errors, r.warnings, r.exit_code()), (0, 2, 0));
     let ok = |eps: &[&str]| eps.iter().map(|e| (e.to_string(), "ok".to_string())).collect::<Vec<_>>();
     assert_eq!(
         endpoints(&r, "gcore-demo"),
@@ -133,38 +162,71 @@ async fn the_demo_is_all_green_with_every_endpoint_listed() {
             SESTERCE_GET,
         ])
     );
-    assert_eq!(
-        endpoints(&r, "runai-demo"),
-        ok(&[
-            "POST /api/v2/token",
-            "GET /api/v1/workloads",
-            "GET /api/v1/workloads",
-            RUNAI_GET,
-            "GET /api/v1/workloads/{workloadId}",
-            "GET /api/v1/workloads/{workloadId}/pods",
-            "GET /api/v1/workloads/inferences/{workloadId}/metrics",
-            "GET /api/v1/workloads/{workloadId}/metrics",
-            "GET /api/v1/workloads/inferences/{workloadId}/pods/{podId}/metrics",
-            "GET /api/v1/workloads/{workloadId}/pods/{podId}/metrics",
-            RUNAI_GET,
-        ])
-    );
+    let mut runai = ok(&[
+        "POST /api/v2/token",
+        "POST /api/v1/token",
+        "GET /api/v1/workloads",
+        RUNAI_GET,
+        "GET /api/v1/workloads/{workloadId}",
+        "GET /api/v1/workloads/{workloadId}/pods",
+        RUNAI_METRICS_INF,
+        "GET /api/v1/workloads/{workloadId}/metrics",
+        RUNAI_POD_METRICS_INF,
+        "GET /api/v1/workloads/{workloadId}/pods/{podId}/metrics",
+        RUNAI_GET,
+    ]);
+    runai[6].1 = "warning".into();
+    runai[8].1 = "warning".into();
+    assert_eq!(endpoints(&r, "runai-demo"), runai);
     let auth: Vec<&str> = r.accounts.iter().map(|a| a.auth.as_str()).collect();
-    assert_eq!(
-        auth,
-        [
-            "Authorization: APIKey header",
-            "x-api-key header",
-            "POST /api/v2/token (client credentials), token valid 3600 s",
-            "Authorization: APIKey header",
-        ]
+    assert_eq!(auth[0], "Authorization: APIKey header");
+    assert_eq!(auth[1], "x-api-key header");
+    // The simulator's v1 answer has no `expiresIn`: the lifetime comes from the JWT's `exp` (seconds left vary).
+    assert!(
+        auth[2].starts_with(
+            "POST /api/v1/token (v1 fallback: /api/v2/token is not served), no expiry in the answer; the JWT's exp says "
+        ),
+        "{}",
+        auth[2]
     );
+    assert_eq!(auth[3], "Authorization: APIKey header");
     // The error bodies were read too (a GET of something absent answers 404 in the documented shape).
     for a in &r.accounts {
         let probe = a.calls.iter().find(|c| c.role.starts_with("error body")).unwrap();
         assert_eq!(probe.status, Some(404), "{}", a.account);
     }
     assert_read_only(&h);
+    let log = h.state.fault_counters.requests_logged();
+    assert!(log.iter().any(|l| l == "POST /api/v1/token"), "{log:?}");
+}
+
+/// Every reading of every switch, the others at their quiet reading: the demo has no finding, except the
+/// documented 404 of an old control plane's inference metrics; the Run:ai sign-in follows the token reading.
+#[tokio::test]
+async fn every_reading_of_every_ambiguity_shows_exactly_what_it_should() {
+    for sw in SWITCHES {
+        for reading in sw.readings {
+            let h = start_with(quiet().with(sw.name, reading)).await;
+            let r = examine(&h).await;
+            let what = format!("{}={reading}", sw.name);
+            let expected =
+                if (sw.name, *reading) == (RUNAI_METRICS, "404") { old_plane() } else { BTreeSet::new() };
+            assert_eq!(named(&r), expected, "{what}:\n{}", doctor::report::human(&r));
+            assert_eq!(r.exit_code(), 0, "{what}");
+            let runai = r.accounts.iter().find(|a| a.account == "runai-demo").unwrap();
+            let v1 = runai.auth.starts_with("POST /api/v1/token (v1 fallback");
+            let token_reading =
+                if sw.name == RUNAI_TOKEN { *reading } else { Ambiguities::default().reading(RUNAI_TOKEN) };
+            assert_eq!(v1, token_reading == "v1-only", "{what}: {}", runai.auth);
+            let workloads = runai.calls.iter().find(|c| c.endpoint == "GET /api/v1/workloads").unwrap();
+            assert!(
+                workloads.note.starts_with("7 of 9 workloads are inference"),
+                "{what}: {}",
+                workloads.note
+            );
+            assert_read_only(&h);
+        }
+    }
 }
 
 #[tokio::test]
@@ -241,7 +303,7 @@ async fn each_drift_is_named_exactly_with_its_exit_status() {
         ),
     ];
     for (profile, expected, exit) in cases {
-        let h = start().await;
+        let h = start_with(quiet()).await;
         set_profile(&h, profile);
         let r = examine(&h).await;
         assert_eq!(named(&r), expected.into_iter().collect(), "{profile}:\n{}", doctor::report::human(&r));
@@ -293,7 +355,8 @@ async fn the_binary_on_the_demo_prints_green_reports_without_secrets() {
     assert_no_secret(&err);
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["doctor_version"], 1);
-    assert_eq!((v["errors"].as_u64(), v["warnings"].as_u64()), (Some(0), Some(0)));
+    // The demo's readings are the hostile ones: an old Run:ai control plane without inference metrics.
+    assert_eq!((v["errors"].as_u64(), v["warnings"].as_u64()), (Some(0), Some(2)));
     let accounts: Vec<&str> =
         v["accounts"].as_array().unwrap().iter().map(|a| a["account"].as_str().unwrap()).collect();
     assert_eq!(accounts, ["gcore-demo", "sesterce-demo", "runai-demo"]);
@@ -302,20 +365,27 @@ async fn the_binary_on_the_demo_prints_green_reports_without_secrets() {
             assert!(a.get(key).is_some(), "{key} missing in {a}");
         }
         for c in a["calls"].as_array().unwrap() {
-            assert_eq!(c["outcome"], "ok", "{c}");
+            let metrics_404 =
+                c["endpoint"].as_str().unwrap().starts_with("GET /api/v1/workloads/inferences/")
+                    && c["status"] == 404
+                    && c["role"].as_str().unwrap().contains("metrics");
+            assert_eq!(c["outcome"], if metrics_404 { "warning" } else { "ok" }, "{c}");
             assert!(c["latency_ms"].is_u64() && c["requests"].as_u64() == Some(1), "{c}");
         }
     }
 
     let (code, out, err) = run_bin(&["doctor", "--demo"], &[]).await;
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.starts_with("infertop doctor: 3 accounts, all green"), "{out}");
+    assert!(out.starts_with("infertop doctor: 3 accounts, green, 2 warnings"), "{out}");
     assert!(out.contains("GET /ai-inference/instances/{id}"), "{out}");
     assert_no_secret(&out);
 
-    let (code, out, _) = run_bin(&["doctor", "--demo", "--account", "runai-demo"], &[]).await;
+    let (code, out, _) = run_bin(&["doctor", "--demo", "--account", "sesterce-demo"], &[]).await;
     assert_eq!(code, 0);
-    assert!(out.starts_with("infertop doctor: 1 account, all green") && out.contains("runai-demo"), "{out}");
+    assert!(
+        out.starts_with("infertop doctor: 1 account, all green") && out.contains("sesterce-demo"),
+        "{out}"
+    );
     let (code, _, err) = run_bin(&["doctor", "--demo", "--account", "nope"], &[]).await;
     assert_ne!(code, 0);
     assert!(err.contains(r#"no account named "nope""#) && err.contains("gcore-demo"), "{err}");
@@ -334,7 +404,7 @@ async fn the_binary_on_the_demo_prints_green_reports_without_secrets() {
 
 #[tokio::test]
 async fn the_binary_against_a_config_reads_and_never_writes() {
-    let h = start().await;
+    let h = start_with(quiet()).await;
     let dir = std::env::temp_dir().join(format!("infertop-doctor-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("config.toml");

@@ -61,8 +61,6 @@ pub enum FindingKind {
     ErrorShape,
     /// A list whose pages do not end (or repeat).
     PagingEndless,
-    /// The list filter the dashboard sends does not select what it should.
-    Filter,
 }
 
 /// One difference between an account's API and what infertop expects.
