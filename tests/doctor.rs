@@ -287,6 +287,27 @@ async fn each_drift_is_named_exactly_with_its_exit_status() {
             doctor::EXIT_FINDINGS,
         ),
         (
+            "drift-error-shape",
+            [
+                ("gcore-demo", GCORE_V3_GET, ["$.exception_class", "$.message"]),
+                ("gcore-v2", GCORE_V2_GET, ["$.exception_class", "$.message"]),
+                ("sesterce-demo", SESTERCE_GET, ["$.statusCode", "$.message"]),
+                ("runai-demo", RUNAI_GET, ["$.code", "$.message"]),
+            ]
+            .into_iter()
+            .flat_map(|(account, ep, paths)| {
+                paths.into_iter().map(move |p| finding(account, Warning, ErrorShape, ep, p)).chain([finding(
+                    account,
+                    Warning,
+                    UnknownField,
+                    ep,
+                    "$.fault",
+                )])
+            })
+            .collect(),
+            0,
+        ),
+        (
             "drift-endless-paging",
             vec![
                 finding(

@@ -227,11 +227,11 @@ fn registry_credential() -> Ty {
     ])
 }
 
-/// The Cloud API error body.
+/// The Cloud API error body; some older endpoints answer `{"detail": ...}`, which infertop reads too.
 fn error_body() -> Ty {
     let mut f = vec![req("exception_class", Ty::Str), req("message", Ty::Str), opt("request_id", Ty::Str)];
     f.extend(any(&["info", "invalid_fields", "traceback"]));
-    obj(f)
+    one_of(vec![obj(f), obj(vec![req("detail", Ty::Any)])])
 }
 
 /// A list endpoint: its template, path, query, item shape and the dashboard's decoder.

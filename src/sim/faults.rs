@@ -5,8 +5,8 @@
 //!
 //! Drift faults play an API that has moved on from the documents, one change each, on one endpoint each, so that
 //! `infertop doctor` can be shown to name exactly that change: a field nobody knows on the deployment GET, a field
-//! infertop needs renamed to other casing, a status value nobody knows, an endpoint that answers 404, and a
-//! list whose pages never end. Every request is also logged (method and path) for tests that prove a command
+//! infertop needs renamed to other casing, a status value nobody knows, an endpoint that answers 404, a list
+//! whose pages never end, and error bodies in a shape no document shows. Every request is also logged (method and path) for tests that prove a command
 //! never writes.
 
 use super::SimState;
@@ -44,6 +44,8 @@ pub struct FaultRates {
     pub missing_endpoint: f64,
     /// Drift: the deployments list ignores `offset` and always says there is more.
     pub endless_paging: f64,
+    /// Drift: every error answer of a read carries `{"fault": "..."}` instead of the provider's error body.
+    pub error_shape: f64,
 }
 
 /// The field the `renamed_field` drift renames, as a JSON pointer into the deployment GET, and its new name.
@@ -68,7 +70,7 @@ pub fn missing_endpoint(p: ProviderKind) -> &'static str {
 }
 
 /// The fault profiles `--faults` takes.
-pub const PROFILES: [&str; 10] = [
+pub const PROFILES: [&str; 11] = [
     "none",
     "flaky",
     "slow",
@@ -78,6 +80,7 @@ pub const PROFILES: [&str; 10] = [
     "drift-unknown-enum",
     "drift-missing-endpoint",
     "drift-endless-paging",
+    "drift-error-shape",
     "drift",
 ];
 
@@ -173,12 +176,14 @@ impl FaultConfig {
             "drift-unknown-enum" => Some(all(FaultRates { unknown_enum: 1.0, ..Default::default() })),
             "drift-missing-endpoint" => Some(all(FaultRates { missing_endpoint: 1.0, ..Default::default() })),
             "drift-endless-paging" => Some(all(FaultRates { endless_paging: 1.0, ..Default::default() })),
+            "drift-error-shape" => Some(all(FaultRates { error_shape: 1.0, ..Default::default() })),
             "drift" => Some(all(FaultRates {
                 unknown_field: 1.0,
                 renamed_field: 1.0,
                 unknown_enum: 1.0,
                 missing_endpoint: 1.0,
                 endless_paging: 1.0,
+                error_shape: 1.0,
                 ..Default::default()
             })),
             _ => None,
@@ -441,7 +446,14 @@ pub async fn inject(State(state): State<SimState>, mut req: Request, next: Next)
     }
     let (drop, truncate, malformed, unknown, nulls) =
         (hit(r.drop), hit(r.truncate), hit(r.malformed), hit(r.unknown_values), hit(r.nulls));
+    let reshape = is_get && hit(r.error_shape);
     let resp = next.run(req).await;
+    if reshape && !resp.status().is_success() {
+        counters.drift.fetch_add(1, Ordering::Relaxed);
+        let status = resp.status();
+        return (status, axum::Json(json!({ "fault": status.canonical_reason().unwrap_or("error") })))
+            .into_response();
+    }
     let drifted = add_field || rename || bad_enum || endless.is_some();
     if !(drop || truncate || malformed || unknown || nulls || drifted) || !resp.status().is_success() {
         return resp;
