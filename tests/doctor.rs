@@ -471,3 +471,52 @@ async fn the_binary_against_a_config_reads_and_never_writes() {
     assert!(out.contains("ERROR: GET /cloud/v3/inference/{project_id}/deployments $: auth"), "{out}");
     assert!(!out.contains("wrong-key"), "{out}");
 }
+
+/// A server that does not answer is one error per account, the rest skipped; a refused Run:ai secret is an auth
+/// error on the token endpoint, with nothing of the secret in the report.
+#[tokio::test]
+async fn no_answer_and_a_refused_secret_are_named_once() {
+    // A loopback port with nobody listening: bound, then let go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut accounts = infertop::provider::demo_accounts(&format!("http://127.0.0.1:{port}"));
+    accounts.retain(|a| a.kind != ProviderKind::Runai);
+    let r = doctor::examine(&accounts, build_client(Duration::from_secs(2), Duration::from_secs(5))).await;
+    let got: BTreeSet<(String, FindingKind, String)> = r
+        .accounts
+        .iter()
+        .flat_map(|a| a.findings.iter().map(|f| (a.account.clone(), f.kind, f.endpoint.clone())))
+        .collect();
+    let expected: BTreeSet<_> = [
+        ("gcore-demo", "GET /cloud/v3/inference/{project_id}/deployments"),
+        ("sesterce-demo", "GET /ai-inference/instances"),
+    ]
+    .into_iter()
+    .map(|(a, e)| (a.to_string(), FindingKind::CallFailed, e.to_string()))
+    .collect();
+    assert_eq!(got, expected, "{}", doctor::report::human(&r));
+    assert_eq!(r.exit_code(), doctor::EXIT_FINDINGS);
+    for a in &r.accounts {
+        assert_eq!(a.calls.last().unwrap().note, "the server did not answer", "{}", a.account);
+    }
+
+    let h = start_with(quiet().with(RUNAI_TOKEN, "both")).await;
+    let mut runai = infertop::provider::demo_accounts(&h.base_url());
+    runai.retain(|a| a.kind == ProviderKind::Runai);
+    runai[0].credentials = infertop::provider::Credentials::Runai {
+        client_id: sim::DEMO_RUNAI_CLIENT_ID.into(),
+        client_secret: infertop::provider::Secret::new("not-the-secret-4242"),
+    };
+    let r = doctor::examine(&runai, build_client(Duration::from_secs(5), Duration::from_secs(20))).await;
+    assert_eq!(
+        named(&r),
+        [finding("runai-demo", Severity::Error, FindingKind::Auth, "POST /api/v2/token", "$")]
+            .into_iter()
+            .collect(),
+        "{}",
+        doctor::report::human(&r)
+    );
+    let text = doctor::report::human(&r) + &doctor::report::json(&r);
+    assert!(!text.contains("not-the-secret-4242"), "{text}");
+    assert!(r.accounts[0].auth.contains("refused (HTTP 401)"), "{}", r.accounts[0].auth);
+    assert_read_only(&h);
+}

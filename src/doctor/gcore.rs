@@ -264,6 +264,8 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
     rec.report.not_checked = vec![
         "pricing: POST /cloud/v2/pricing/inference/deployments is a POST, and the doctor sends none".into(),
         "metrics: the Gcore inference API has none".into(),
+        "edits and GET /cloud/v1/tasks/{task_id}: only a write makes a task; try a scale edit on a test deployment"
+            .into(),
     ];
 
     // The list, page by page, as the dashboard reads it.
@@ -310,6 +312,10 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
     if auth_refused {
         rec.report.auth = "Authorization: APIKey header: refused".into();
         rec.skip("*", "everything else", "the API key was refused");
+        return;
+    }
+    if paged.status.is_none() {
+        rec.skip("*", "everything else", "the server did not answer");
         return;
     }
 

@@ -405,7 +405,10 @@ async fn sign_in(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recorder) -> Opt
 }
 
 pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recorder) {
-    rec.report.not_checked = vec!["logs and pricing: the Run:ai API has neither".into()];
+    rec.report.not_checked = vec![
+        "logs and pricing: the Run:ai API has neither".into(),
+        "edits (PATCH of the inference spec): a write; try a scale edit on a test workload".into(),
+    ];
     let Some(token) = sign_in(spec, http, rec).await else {
         rec.skip("*", "everything else", "no access token");
         return;
@@ -434,7 +437,7 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
     let spelled: std::collections::BTreeSet<String> = inferences
         .iter()
         .filter_map(|w| w.get("type").and_then(Value::as_str))
-        .map(|t| format!("{t:?}"))
+        .map(super::shape::shown_word)
         .collect();
     let note = format!(
         "{} of {} workloads are inference{} in {}",

@@ -152,6 +152,7 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
     rec.report.not_checked = vec![
         "pricing: POST /ai-inference/instances/pricing is a POST, and the doctor sends none (the list's hourlyPrice is checked)".into(),
         "logs and metrics: the Sesterce API has none".into(),
+        "edits, start and stop: writes; try a scale edit on a test instance".into(),
     ];
 
     let list_ep = "GET /ai-inference/instances";
@@ -172,6 +173,10 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
     if refused {
         rec.report.auth = "x-api-key header: refused".into();
         rec.skip("*", "everything else", "the API key was refused");
+        return;
+    }
+    if rec.report.calls.last().is_some_and(|c| c.status.is_none()) {
+        rec.skip("*", "everything else", "the server did not answer");
         return;
     }
     if let (Some(call), Some(l)) = (rec.report.calls.last_mut(), &list) {

@@ -134,7 +134,7 @@ fn expected(t: &Ty) -> String {
 }
 
 /// A value outside a vocabulary is shown only when it looks like a word (a status, not a sentence or a key).
-fn shown_word(s: &str) -> String {
+pub(crate) fn shown_word(s: &str) -> String {
     let word = !s.is_empty()
         && s.len() <= 40
         && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '));
