@@ -520,3 +520,212 @@ async fn no_answer_and_a_refused_secret_are_named_once() {
     assert!(r.accounts[0].auth.contains("refused (HTTP 401)"), "{}", r.accounts[0].auth);
     assert_read_only(&h);
 }
+
+// ---------------------------------------------------------------------------------------------- contracts
+
+/// The raw OpenAPI document `tests/fixtures/specs/NAME`.
+fn spec_doc(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/specs").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A body with every property the schema documents, each with a value of its documented type (the schema's own
+/// example or default for a plain value, the first of an enum, the first non-null alternative of a union).
+fn example(doc: &Value, schema: &Value, depth: usize) -> Value {
+    if depth > 48 {
+        return Value::Null;
+    }
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let target = doc.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("no {r}"));
+        return example(doc, target, depth + 1);
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        let mut out = serde_json::Map::new();
+        for s in all {
+            if let Value::Object(m) = example(doc, s, depth + 1) {
+                out.extend(m);
+            }
+        }
+        if let Some(Value::Object(own)) = schema.get("properties") {
+            for (k, s) in own {
+                out.insert(k.clone(), example(doc, s, depth + 1));
+            }
+        }
+        return Value::Object(out);
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(alts) = schema.get(key).and_then(Value::as_array) {
+            let alt = alts.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null")).unwrap();
+            return example(doc, alt, depth + 1);
+        }
+    }
+    if let Some(e) =
+        schema.get("enum").and_then(Value::as_array).and_then(|e| e.iter().find(|v| !v.is_null()))
+    {
+        return e.clone();
+    }
+    let ty = match schema.get("type") {
+        Some(Value::Array(ts)) => {
+            ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null")
+        }
+        Some(Value::String(t)) => t.as_str(),
+        _ if schema.get("properties").is_some() => "object",
+        _ => "any",
+    };
+    let given = ["example", "default"]
+        .iter()
+        .filter_map(|k| schema.get(*k))
+        .chain(schema.get("examples").and_then(Value::as_array).and_then(|e| e.first()))
+        .find(|v| !v.is_null() && !v.is_object() && !v.is_array());
+    if let (Some(v), "string" | "integer" | "number" | "boolean") = (given, ty) {
+        return v.clone();
+    }
+    match ty {
+        "object" => Value::Object(
+            schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| p.iter().map(|(k, s)| (k.clone(), example(doc, s, depth + 1))).collect())
+                .unwrap_or_default(),
+        ),
+        "array" => Value::Array(vec![example(doc, &schema["items"], depth + 1)]),
+        "string" => Value::String("2024-01-01T00:00:00Z".into()),
+        "integer" => serde_json::json!(1),
+        "number" => serde_json::json!(1.5),
+        "boolean" => Value::Bool(true),
+        _ => Value::Null,
+    }
+}
+
+/// What the doctor finds in `body` for `endpoint` (every finding, as text).
+fn findings_for(kind: ProviderKind, endpoint: &str, body: &Value) -> Vec<String> {
+    let shape = doctor::expected_shape(kind, endpoint).unwrap_or_else(|| panic!("no shape for {endpoint}"));
+    let mut out = Vec::new();
+    doctor::shape::walk(body, &shape, "$", doctor::shape::Need::Required, &mut out);
+    out.iter().map(|f| format!("{:?} {} {}", f.kind, f.path, f.message)).collect()
+}
+
+/// A body with every key the providers' own OpenAPI documents give each endpoint, of its documented type, is
+/// what the doctor expects: no unknown field, no other type, no unknown enum value (so a real API that keeps to
+/// its document is green, and the doctor's shapes invent nothing the documents contradict).
+#[test]
+fn the_providers_documents_are_what_the_doctor_expects() {
+    // (spec file, provider, [(method, path, status)]).
+    type Case<'a> = (&'a str, ProviderKind, &'a [(&'a str, &'a str, u16)]);
+    let cases: [Case; 3] = [
+        (
+            "gcore-inference.openapi.json",
+            ProviderKind::Gcore,
+            &[
+                ("GET", "/cloud/v3/inference/{project_id}/deployments", 200),
+                ("GET", "/cloud/v3/inference/{project_id}/deployments/{deployment_name}", 200),
+                ("GET", "/cloud/v3/inference/{project_id}/deployments/{deployment_name}/logs", 200),
+                ("GET", "/cloud/v3/inference/flavors", 200),
+                ("GET", "/cloud/v3/inference/capacity", 200),
+                ("GET", "/cloud/v1/regions", 200),
+                ("GET", "/cloud/v3/inference/{project_id}/registry_credentials", 200),
+            ],
+        ),
+        (
+            "gcore-inference-v2-legacy.openapi.json",
+            ProviderKind::Gcore,
+            &[
+                ("GET", "/cloud/v2/inference/deployments", 200),
+                ("GET", "/cloud/v2/inference/deployments/{instance_id}", 200),
+                ("GET", "/cloud/v2/inference/deployments/{instance_id}/logs", 200),
+            ],
+        ),
+        (
+            "runai-inference.openapi.json",
+            ProviderKind::Runai,
+            &[
+                ("POST", "/api/v2/token", 200),
+                ("POST", "/api/v1/token", 200),
+                ("GET", "/api/v1/workloads", 200),
+                ("GET", "/api/v1/workloads/{workloadId}", 200),
+                ("GET", "/api/v1/workloads/{workloadId}/pods", 200),
+                ("GET", "/api/v1/workloads/inferences/{workloadId}", 200),
+                ("GET", "/api/v1/workloads/inferences/{workloadId}/metrics", 200),
+                ("GET", "/api/v1/workloads/inferences/{workloadId}/pods/{podId}/metrics", 200),
+                ("GET", "/api/v1/workloads/{workloadId}/metrics", 200),
+                ("GET", "/api/v1/workloads/inferences/{workloadId}", 404),
+            ],
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (file, kind, endpoints) in cases {
+        let doc = spec_doc(file);
+        for (method, path, status) in endpoints {
+            let op = &doc["paths"][path][method.to_ascii_lowercase()];
+            let mut resp = op["responses"][status.to_string()].clone();
+            if let Some(r) = resp.get("$ref").and_then(Value::as_str) {
+                resp = doc.pointer(r.trim_start_matches('#')).unwrap().clone();
+            }
+            let schema = &resp["content"]["application/json"]["schema"];
+            assert!(!schema.is_null(), "{file}: no schema for {method} {path} {status}");
+            let body = example(&doc, schema, 0);
+            let endpoint = if *status == 404 { "error".to_string() } else { format!("{method} {path}") };
+            for f in findings_for(kind, &endpoint, &body) {
+                // The metrics types come from the query; the example takes the enum's first value.
+                if f.starts_with("UnknownValue $.measurements[*].type") {
+                    continue;
+                }
+                problems.push(format!("{file} {method} {path}: {f}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The seed documents' own response examples (seed 002: a v3 deployment; seed 001: the v2 PUT answer; seed
+/// 004: every Sesterce read) raise no finding.
+#[test]
+fn the_seed_examples_raise_no_finding() {
+    let mut problems = Vec::new();
+    let mut check = |kind, endpoint: &str, body: &Value| {
+        for f in findings_for(kind, endpoint, body) {
+            problems.push(format!("{endpoint}: {f}"));
+        }
+    };
+    let v3: Vec<Value> = common::openapi::seed_json_examples("002_302b424bce316269.txt")
+        .into_iter()
+        .filter(|v| v.get("containers").is_some() && v.get("status").is_some())
+        .collect();
+    assert!(!v3.is_empty());
+    for v in &v3 {
+        check(ProviderKind::Gcore, GCORE_V3_GET, v);
+    }
+    let v2: Vec<Value> = common::openapi::seed_json_examples("001_51b3ba8dd45b9c92.txt")
+        .into_iter()
+        .filter(|v| v.get("status").is_some() && v.get("flavor_id").is_some())
+        .collect();
+    assert!(!v2.is_empty());
+    for v in &v2 {
+        check(ProviderKind::Gcore, GCORE_V2_GET, v);
+    }
+    let sesterce = common::openapi::seed_json_examples("004_044379b10d40206f.txt");
+    let first =
+        |v: &Value, key: &str| v.as_array().and_then(|a| a.first()).is_some_and(|i| i.get(key).is_some());
+    let mut seen = BTreeSet::new();
+    for v in &sesterce {
+        let endpoint = if first(v, "hourlyPrice") {
+            "GET /ai-inference/instances"
+        } else if v.get("containers").is_some() && v.get("_id").is_some() {
+            SESTERCE_GET
+        } else if first(v, "defaultHardwareId") {
+            "GET /ai-inference/models"
+        } else if first(v, "ram") {
+            "GET /ai-inference/hardwares"
+        } else if first(v, "capacities") {
+            "GET /ai-inference/regions"
+        } else if first(v, "url") && first(v, "_id") {
+            "GET /ai-inference/registries"
+        } else {
+            continue;
+        };
+        seen.insert(endpoint);
+        check(ProviderKind::Sesterce, endpoint, v);
+    }
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

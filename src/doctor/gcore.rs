@@ -535,3 +535,23 @@ pub(super) async fn error_probe(
         }
     }
 }
+
+/// The shape expected of `endpoint`'s 200 body (for the contract tests against the providers' own specs).
+pub(super) fn shape_for(endpoint: &str) -> Option<Ty> {
+    Some(match endpoint {
+        "GET /cloud/v3/inference/{project_id}/deployments" => page(deployment_v3()),
+        "GET /cloud/v3/inference/{project_id}/deployments/{deployment_name}" => deployment_v3(),
+        "GET /cloud/v3/inference/{project_id}/deployments/{deployment_name}/logs" => page(log_line()),
+        "GET /cloud/v2/inference/deployments" => page(deployment_v2()),
+        "GET /cloud/v2/inference/deployments/{instance_id}" => deployment_v2(),
+        "GET /cloud/v2/inference/deployments/{instance_id}/logs" => {
+            one_of(vec![page(log_line()), arr(log_line()), log_line()])
+        }
+        "GET /cloud/v3/inference/flavors" => page(flavor()),
+        "GET /cloud/v3/inference/capacity" => page(capacity()),
+        "GET /cloud/v1/regions" => page(region()),
+        "GET /cloud/v3/inference/{project_id}/registry_credentials" => page(registry_credential()),
+        "error" => error_body(),
+        _ => return None,
+    })
+}

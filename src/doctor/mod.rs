@@ -459,6 +459,16 @@ pub(crate) fn enc(s: &str) -> String {
         .collect()
 }
 
+/// The shape infertop expects of an endpoint's successful body (`"error"` for the provider's error body), as the
+/// doctor checks it; for the contract tests that hold these shapes against the providers' own documents.
+pub fn expected_shape(kind: ProviderKind, endpoint: &str) -> Option<shape::Ty> {
+    match kind {
+        ProviderKind::Gcore => gcore::shape_for(endpoint),
+        ProviderKind::Sesterce => sesterce::shape_for(endpoint),
+        ProviderKind::Runai => runai::shape_for(endpoint),
+    }
+}
+
 /// The secret of an account, for the request headers only.
 pub(crate) fn secret_of(spec: &AccountSpec) -> Option<&Secret> {
     use crate::provider::Credentials;

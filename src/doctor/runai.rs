@@ -633,3 +633,25 @@ fn documented_metrics_404(rec: &mut Recorder, endpoint: &str) {
 fn absent_path() -> String {
     "/api/v1/workloads/inferences/00000000-0000-4000-8000-000000000000".into()
 }
+
+/// The shape expected of `endpoint`'s 2xx body (for the contract tests against the control-plane spec).
+pub(super) fn shape_for(endpoint: &str) -> Option<Ty> {
+    Some(match endpoint {
+        "POST /api/v2/token" => token_v2(),
+        "POST /api/v1/token" => token_v1(),
+        "GET /api/v1/workloads" => workloads_page(),
+        "GET /api/v1/workloads/{workloadId}" => workload_detailed(),
+        "GET /api/v1/workloads/{workloadId}/pods" => pods_page(),
+        "GET /api/v1/workloads/inferences/{workloadId}" => inference(),
+        "GET /api/v1/workloads/inferences/{workloadId}/metrics"
+        | "GET /api/v1/workloads/inferences/{workloadId}/pods/{podId}/metrics" => {
+            metrics(inference_metric_known, "THROUGHPUT or LATENCY", false)
+        }
+        "GET /api/v1/workloads/{workloadId}/metrics"
+        | "GET /api/v1/workloads/{workloadId}/pods/{podId}/metrics" => {
+            metrics(gpu_metric_known, "GPU_UTILIZATION", true)
+        }
+        "error" => error_body(),
+        _ => return None,
+    })
+}

@@ -228,3 +228,17 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
     )
     .await;
 }
+
+/// The shape expected of `endpoint`'s 200 body (seed 004 has examples, not a schema).
+pub(super) fn shape_for(endpoint: &str) -> Option<Ty> {
+    Some(match endpoint {
+        "GET /ai-inference/instances" => arr(obj(summary_fields())),
+        "GET /ai-inference/instances/{id}" => details(),
+        "GET /ai-inference/models" => arr(model()),
+        "GET /ai-inference/hardwares" => arr(hardware()),
+        "GET /ai-inference/regions" => arr(region()),
+        "GET /ai-inference/registries" => arr(registry()),
+        "error" => error_body(),
+        _ => return None,
+    })
+}
