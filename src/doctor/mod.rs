@@ -6,8 +6,8 @@
 //! the words it knows for statuses and phases, the error body each provider documents. Each finding names the
 //! endpoint (method and path template) and the JSON path.
 //!
-//! It never writes: the only requests it can send are GETs and the Run:ai token POST ([`ReadOnly`] has no
-//! other method). Nothing in its output comes from a credential, a header or an env value: values from bodies
+//! It never writes: the only requests it can send are GETs and the Run:ai token POSTs (v2, and v1 where v2 is
+//! not served); [`ReadOnly`] has no other method. Nothing in its output comes from a credential, a header or an env value: values from bodies
 //! are never copied, except a status-like word outside the known vocabulary.
 
 mod gcore;
@@ -479,10 +479,7 @@ pub(crate) fn secret_of(spec: &AccountSpec) -> Option<&Secret> {
     }
 }
 
-/// Reads a paged list: `fetch(offset)` returns one page, `next(&page, offset, items)` the next offset, or None
-/// at the end. Stops after [`MAX_PAGES`], or when a page repeats the one before (the server ignored the
-/// offset): both are a finding. Returns every page's items, the last answer's status, the request count and
-/// the time taken.
+/// What a paged read got: every page's items and bodies, the last answer's status, the requests and time taken.
 pub(crate) struct Paged {
     pub items: Vec<Value>,
     pub pages: Vec<Value>,
@@ -492,7 +489,9 @@ pub(crate) struct Paged {
     pub failed: bool,
 }
 
-/// The paging loop shared by Gcore (`count`/`offset`) and Run:ai (`next`).
+/// Reads a paged list, the loop shared by Gcore (`count`/`offset`) and Run:ai (`next`): `fetch(offset)` gets
+/// one page, `next(&page, offset, items)` gives the next offset, or None at the end. Stops after [`MAX_PAGES`],
+/// or when a page repeats the one before (the server ignored the offset): both are a finding.
 pub(crate) async fn read_pages<F, Fut>(
     mut fetch: F,
     items_key: &str,
