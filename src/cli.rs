@@ -70,7 +70,7 @@ pub struct SimArgs {
     pub time_scale: f64,
 
     /// Inject faults: none, flaky, slow, chaos, or API drift (drift-unknown-field, drift-renamed-field,
-    /// drift-unknown-enum, drift-missing-endpoint, drift-endless-paging, or drift for all five).
+    /// drift-unknown-enum, drift-missing-endpoint, drift-endless-paging, drift-error-shape, or drift for all).
     #[arg(long, value_name = "PROFILE", global = true)]
     pub faults: Option<String>,
 
