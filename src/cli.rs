@@ -78,6 +78,11 @@ pub struct SimArgs {
     #[arg(long, global = true)]
     pub hostile: bool,
 
+    /// Read an ambiguity of the providers' documents one way: NAME=READING (repeatable; default: the most
+    /// hostile reading of each; list them with `infertop sim --list-ambiguities`).
+    #[arg(long = "ambiguity", value_name = "NAME=READING", global = true)]
+    pub ambiguity: Vec<String>,
+
     /// Lifetime of the simulator's Run:ai tokens, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600, global = true)]
     pub runai_token_ttl: u64,
@@ -90,10 +95,6 @@ pub enum Command {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
-        /// Read an ambiguity of the documents one way: NAME=READING (repeatable; default: the most hostile
-        /// reading of each).
-        #[arg(long = "ambiguity", value_name = "NAME=READING")]
-        ambiguity: Vec<String>,
         /// List the ambiguities, their readings, defaults and the documents that cause them, then exit.
         #[arg(long)]
         list_ambiguities: bool,

@@ -39,13 +39,13 @@ fn main() -> color_eyre::Result<()> {
     };
     let rt = rt.enable_all().build()?;
     match &cli.command {
-        Some(Command::Sim { listen, ambiguity, list_ambiguities }) => {
+        Some(Command::Sim { listen, list_ambiguities }) => {
             if *list_ambiguities {
                 print!("{}", infertop::sim::ambiguity::listing());
                 return Ok(());
             }
             let _guard = init_logging(false);
-            rt.block_on(run::simulator(&cli.sim, *listen, ambiguity))
+            rt.block_on(run::simulator(&cli.sim, *listen))
         }
         Some(Command::Info) => {
             run::info();

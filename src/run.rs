@@ -18,7 +18,12 @@ pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
         Some(name) => sim::faults::FaultConfig::profile(name)
             .ok_or_else(|| eyre!("unknown fault profile {name:?}: {}", sim::faults::PROFILES.join(", ")))?,
     };
+    let mut ambiguities = sim::ambiguity::Ambiguities::default();
+    for pair in &a.ambiguity {
+        ambiguities.set_pair(pair).map_err(|e| eyre!("{e}"))?;
+    }
     Ok(SimConfig {
+        ambiguities,
         seed: a.seed,
         fleet: a.fleet,
         latency: Duration::from_millis(a.latency),
@@ -31,12 +36,8 @@ pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
 }
 
 /// `infertop sim`: prints `listening on http://ADDR` first, then the credentials, and serves until killed.
-pub async fn simulator(args: &SimArgs, listen: std::net::SocketAddr, ambiguities: &[String]) -> Result<()> {
-    let mut config = sim_config(args)?;
-    for pair in ambiguities {
-        config.ambiguities.set_pair(pair).map_err(|e| eyre!("{e}"))?;
-    }
-    let handle = sim::start(config, listen).await?;
+pub async fn simulator(args: &SimArgs, listen: std::net::SocketAddr) -> Result<()> {
+    let handle = sim::start(sim_config(args)?, listen).await?;
     // A reader that closes the pipe after the first line must not take the simulator down.
     use std::io::Write;
     let mut out = std::io::stdout();

@@ -51,6 +51,9 @@ fn random_scale_edits_land_exactly_and_touch_nothing_else() {
                 fleet: Some(60),
                 time_scale: 0.0,
                 epoch: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
+                // Sesterce PATCHes without modelId are taken (the refusing reading: tests/ambiguities.rs).
+                ambiguities: sim::ambiguity::Ambiguities::default()
+                    .with(sim::ambiguity::SESTERCE_NO_MODEL, "keeps"),
                 ..SimConfig::default()
             },
             "127.0.0.1:0".parse().unwrap(),

@@ -1033,7 +1033,12 @@ fn http() -> reqwest::Client {
 }
 
 async fn start_sim() -> SimHandle {
-    let config = SimConfig { time_scale: 0.0, ..Default::default() };
+    // Every call works unmutated: the readings under which each one is served (the others are tested in
+    // tests/ambiguities.rs).
+    let ambiguities = sim::ambiguity::Ambiguities::default()
+        .with(sim::ambiguity::SESTERCE_NO_MODEL, "keeps")
+        .with(sim::ambiguity::RUNAI_METRICS, "served");
+    let config = SimConfig { time_scale: 0.0, ambiguities, ..Default::default() };
     sim::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
 }
 

@@ -117,9 +117,14 @@ impl FailingProxy {
 }
 
 async fn sim() -> SimHandle {
-    sim::start(SimConfig { time_scale: 0.0, ..Default::default() }, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
+    // Sesterce PATCHes without modelId are taken (the refusing reading: tests/ambiguities.rs).
+    let ambiguities = sim::ambiguity::Ambiguities::default().with(sim::ambiguity::SESTERCE_NO_MODEL, "keeps");
+    sim::start(
+        SimConfig { time_scale: 0.0, ambiguities, ..Default::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Two retries, quick ones; a `Retry-After` up to a second is honoured.

@@ -192,8 +192,8 @@ const SCALE_OPTIONAL: &[&str] = &[
     "containers[].scale.triggers.memory",
     "containers[].scale.triggers.http",
 ];
-/// Deviation: the simulator's details carry these (PATCH requires them; the seed's GET lacks them).
-const DETAILS_EXTRA: &[&str] = &["modelId", "registryId"];
+/// No key the seed's details lack: not even `modelId`/`registryId`, which PATCH requires.
+const DETAILS_EXTRA: &[&str] = &[];
 
 // ------------------------------------------------------------------------------------------- seed examples
 

@@ -664,6 +664,13 @@ impl CreateForm {
             }
         }
         let command = Some(self.value("command").to_string()).filter(|c| !c.is_empty());
+        // Gcore takes the command as a list: one line with shell quoting (`nginx -g "daemon off;"`).
+        if self.provider == ProviderKind::Gcore
+            && let Some(c) = &command
+            && let Err(message) = crate::provider::gcore::create::split_command(c)
+        {
+            errors.push(FieldError { field: "command".into(), message });
+        }
         let probe_path = self.value("readiness.http_get.path").to_string();
         let probe_port = num("readiness.http_get.port", errors);
         let probes = (!probe_path.is_empty() || probe_port.is_some()).then(|| Probes {
@@ -904,7 +911,13 @@ mod tests {
         assert!(f.field("regions[0].scale.max").unwrap().error.as_deref().unwrap().contains("300"));
         type_into(&mut f, "regions[0].scale.max", "3", &c);
         type_into(&mut f, "envs", "A=1; B = two", &c);
+        // The command is one line with shell quoting; an open quote is the user's to fix.
+        type_into(&mut f, "command", r#"nginx -g "daemon off;"#, &c);
+        assert!(f.field("command").unwrap().error.as_deref().unwrap().contains("quote"));
+        type_into(&mut f, "command", r#"nginx -g "daemon off;""#, &c);
+        assert_eq!(f.field("command").unwrap().error, None);
         let spec = f.spec.clone().expect("valid");
+        assert_eq!(spec.command.as_deref(), Some(r#"nginx -g "daemon off;""#));
         assert_eq!(spec.regions[0].scale.max, 3);
         assert_eq!(spec.envs.get("B").map(String::as_str), Some("two"));
         assert_eq!(spec.hardware_id, "hw-b");

@@ -366,6 +366,6 @@ pub async fn start(config: SimConfig, listen: SocketAddr) -> std::io::Result<Sim
 /// Text printed by `infertop sim` after the `listening on` line.
 pub fn credentials_banner() -> String {
     format!(
-        "credentials:\n  gcore    Authorization: APIKey {DEMO_GCORE_KEY}   (project {DEMO_GCORE_PROJECT})\n  sesterce x-api-key: {DEMO_SESTERCE_KEY}\n  runai    POST /api/v2/token grant_type=client_credentials client_id={DEMO_RUNAI_CLIENT_ID} client_secret={DEMO_RUNAI_SECRET}"
+        "credentials:\n  gcore    Authorization: APIKey {DEMO_GCORE_KEY}   (project {DEMO_GCORE_PROJECT})\n  sesterce x-api-key: {DEMO_SESTERCE_KEY}\n  runai    POST /api/v2/token grant_type=client_credentials client_id={DEMO_RUNAI_CLIENT_ID} client_secret={DEMO_RUNAI_SECRET}\n           or POST /api/v1/token {{\"grantType\":\"client_credentials\",\"clientID\":\"{DEMO_RUNAI_CLIENT_ID}\",\"clientSecret\":\"{DEMO_RUNAI_SECRET}\"}}\n           (which is served: --ambiguity runai-token=...; all switches: infertop sim --list-ambiguities)"
     )
 }

@@ -24,7 +24,14 @@ pub struct Fixture {
 
 pub async fn fixture(w: u16, h: u16) -> Fixture {
     let sim = sim::start(
-        SimConfig { seed: 7, time_scale: 0.0, epoch: Some(epoch()), ..SimConfig::default() },
+        SimConfig {
+            seed: 7,
+            time_scale: 0.0,
+            epoch: Some(epoch()),
+            // The screens show Run:ai's inference metrics (a control plane of 2.18 or later).
+            ambiguities: sim::ambiguity::Ambiguities::default().with(sim::ambiguity::RUNAI_METRICS, "served"),
+            ..SimConfig::default()
+        },
         "127.0.0.1:0".parse().unwrap(),
     )
     .await

@@ -47,8 +47,15 @@ pub fn command_text(c: &wire::Command) -> String {
         wire::Command::List(words) => words
             .iter()
             .map(|w| {
-                if w.is_empty() || w.chars().any(|c| c.is_whitespace() || c == '"' || c == '\'') {
-                    format!("\"{}\"", w.replace('\\', "\\\\").replace('"', "\\\""))
+                // Quoted so that the create form's shell-quoting split gives the same words back.
+                if w.is_empty()
+                    || w.starts_with('#')
+                    || w.chars().any(|c| c.is_whitespace() || "\"'\\".contains(c))
+                {
+                    format!(
+                        "\"{}\"",
+                        w.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$").replace('`', "\\`")
+                    )
                 } else {
                     w.clone()
                 }
@@ -354,6 +361,19 @@ mod tests {
     fn command_array_is_joined_with_quotes() {
         let c = wire::Command::List(vec!["nginx".into(), "-g".into(), "daemon off;".into()]);
         assert_eq!(command_text(&c), "nginx -g \"daemon off;\"");
+    }
+
+    #[test]
+    fn a_command_shown_splits_back_to_the_same_words() {
+        for words in [
+            vec!["nginx", "-g", "daemon off;"],
+            vec!["sh", "-c", "echo \"$HOME\" 'x' `id` \\n"],
+            vec!["", "#not-a-comment", "a\\b", "it's"],
+        ] {
+            let c = wire::Command::List(words.iter().map(|w| w.to_string()).collect());
+            let back = super::super::create::split_command(&command_text(&c)).unwrap();
+            assert_eq!(back, words, "{}", command_text(&c));
+        }
     }
 
     #[test]

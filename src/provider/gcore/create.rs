@@ -19,8 +19,13 @@ struct RegistryCredential {
     username: Option<String>,
 }
 
-/// The create body for `spec`. Triggers the form left unset are sent as null; the command is split on
-/// whitespace (the API takes a list).
+/// The create body for `spec`. Triggers the form left unset are sent as null; the command is one line with
+/// shell quoting, split into the list the API takes (`nginx -g "daemon off;"` -> `["nginx", "-g", "daemon off;"]`).
+/// A command line with shell quoting as the list of its words; the error says what to fix.
+pub fn split_command(line: &str) -> Result<Vec<String>, String> {
+    shell_words::split(line).map_err(|_| "a quote is not closed: close it, or escape it with \\".to_string())
+}
+
 pub fn create_body(spec: &CreateSpec) -> ApiResult<Value> {
     let mut b = Map::new();
     b.insert("name".into(), json!(spec.name));
@@ -59,7 +64,12 @@ pub fn create_body(spec: &CreateSpec) -> ApiResult<Value> {
         b.insert("envs".into(), json!(spec.envs));
     }
     if let Some(c) = &spec.command {
-        b.insert("command".into(), json!(c.split_whitespace().collect::<Vec<_>>()));
+        let words = split_command(c).map_err(|msg| {
+            let mut e = ApiError::new(P, ErrorKind::Validation, format!("the command cannot be read: {msg}"));
+            e.fields.push(("command".into(), msg));
+            e
+        })?;
+        b.insert("command".into(), json!(words));
     }
     if let Some(p) = &spec.probes {
         let slot = |c: &Option<crate::model::ProbeConfig>| {
@@ -207,6 +217,11 @@ mod tests {
         assert_eq!(b["containers"][0]["scale"]["triggers"]["cpu"], json!({"threshold": 80}));
         assert_eq!(b["containers"][0]["scale"]["triggers"]["http"], json!({"rate": 10, "window": 60}));
         assert_eq!(b["command"], json!(["python", "serve.py"]));
+        let quoted = CreateSpec { command: Some(r#"nginx -g "daemon off;""#.into()), ..spec.clone() };
+        assert_eq!(create_body(&quoted).unwrap()["command"], json!(["nginx", "-g", "daemon off;"]));
+        let open = CreateSpec { command: Some(r#"sh -c "echo"#.into()), ..spec.clone() };
+        let e = create_body(&open).unwrap_err();
+        assert_eq!((e.kind, e.fields[0].0.as_str()), (ErrorKind::Validation, "command"));
         assert_eq!(b["flavor_name"], json!("inference-1xl40s"));
         assert!(b.get("credentials_name").is_none());
         let mut bad = spec.clone();

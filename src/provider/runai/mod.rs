@@ -619,8 +619,16 @@ impl Provider for RunaiClient {
             self.metrics_call(inf_path, "THROUGHPUT,LATENCY", query),
             self.metrics_call(wl_path, "GPU_UTILIZATION", query)
         );
-        let (a, pa) = a?;
         let (b, pb) = b?;
+        // The workload's metrics answered, so it exists: a 404 on the inference metrics is a control plane
+        // older than 2.18 (seed 003), which has none. The GPU series is still shown, marked partial.
+        let (a, pa) = match a {
+            Err(e) if e.status == Some(404) => {
+                tracing::info!(account = %self.account, "runai: no inference metrics (control plane older than 2.18?)");
+                (wire::MetricsResponse::default(), true)
+            }
+            other => other?,
+        };
         let mut series = convert::series(&a, query.start, query.end, query.samples);
         series.extend(convert::series(&b, query.start, query.end, query.samples));
         Ok(MetricsResult { series, partial: pa || pb })

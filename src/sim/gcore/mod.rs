@@ -644,6 +644,7 @@ async fn v3_patch(
             Ok(b) => b,
             Err(r) => return r,
         };
+        st.received.push(("PATCH".into(), body.clone()));
         let base = st.deployments[i].clone();
         let d = match v3_apply(st, &body, Some(&base), nulls) {
             Ok(d) => d,
@@ -1015,6 +1016,7 @@ async fn v2_put(State(s): State<SimState>, h: HeaderMap, Path(id): Path<String>,
             Ok(b) => b,
             Err(r) => return r,
         };
+        st.received.push(("PUT".into(), body.clone()));
         let base = st.deployments[i].clone();
         let d = match v2_apply(st, &body, Some(&base)) {
             Ok(d) => d,

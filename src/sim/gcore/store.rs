@@ -336,6 +336,8 @@ pub struct Store {
     pub flavors: Vec<Flavor>,
     pub regions: Vec<Region>,
     counter: u64,
+    /// Bodies of the v3 PATCHes and v2 PUTs received, as `(method, body)` (tests check what was sent).
+    pub received: Vec<(String, Value)>,
 }
 
 fn seed_triggers(p: &crate::sim::fleet::RegionPlacement) -> Value {
@@ -449,7 +451,17 @@ impl Store {
                 containers,
             });
         }
-        Store { seed, epoch, now: 0.0, deployments, tasks: BTreeMap::new(), flavors, regions, counter: 0 }
+        Store {
+            seed,
+            epoch,
+            now: 0.0,
+            deployments,
+            tasks: BTreeMap::new(),
+            flavors,
+            regions,
+            counter: 0,
+            received: Vec::new(),
+        }
     }
 
     /// A fresh deterministic uuid (task ids, request ids, new deployments).

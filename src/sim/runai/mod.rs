@@ -313,7 +313,14 @@ async fn list_workloads(
         .workloads
         .iter()
         .filter(|w| w.deleted_at.is_some() == deleted)
-        .map(|w| cased_type(&state, w.workload_json()))
+        .map(|w| {
+            let mut w = cased_type(&state, w.workload_json());
+            // The list's items are `Workload`; only the single GET (`WorkloadDetailed`) has this.
+            if let Some(m) = w.as_object_mut() {
+                m.remove("pendingSchedulingMessages");
+            }
+            w
+        })
         .filter(|w| {
             filters.iter().all(|(f, o, v)| {
                 (f == "type" && state.reads(RUNAI_FILTER, "ignored")) || filter_matches(w, (f, o, v))
