@@ -401,6 +401,13 @@ async fn the_binary_on_the_demo_prints_green_reports_without_secrets() {
     assert!(out.contains("GET /ai-inference/instances/{id}"), "{out}");
     assert_no_secret(&out);
 
+    // With inference metrics served, the demo is all green.
+    let (code, out, _) =
+        run_bin(&["doctor", "--demo", "--ambiguity", "runai-inference-metrics=served"], &[]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("infertop doctor: 3 accounts, all green"), "{out}");
+    assert!(!out.contains("warning"), "{out}");
+
     let (code, out, _) = run_bin(&["doctor", "--demo", "--account", "sesterce-demo"], &[]).await;
     assert_eq!(code, 0);
     assert!(

@@ -364,6 +364,7 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
                 )
                 .await;
             } else {
+                // The v2 logs paths define no query parameters; the dashboard sends none.
                 let shape = one_of(vec![page(log_line()), arr(log_line()), log_line()]);
                 single(
                     rec,
@@ -372,7 +373,7 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
                     logs_ep,
                     "logs",
                     &format!("{}/logs", one(id)),
-                    &q,
+                    &[],
                     &shape,
                     dec::<wire::LogsV2>,
                 )

@@ -621,7 +621,7 @@ fn documented_metrics_404(rec: &mut Recorder, endpoint: &str) {
         {
             f.severity = Severity::Warning;
             f.message =
-                "HTTP 404: a control plane older than 2.18 (seed 003): no throughput or latency".into();
+                "HTTP 404: a control plane older than 2.18 (seed 003): the dashboard shows the GPU series only, marked partial".into();
             downgraded = true;
         }
     }
