@@ -61,6 +61,8 @@ pub enum FindingKind {
     ErrorShape,
     /// A list whose pages do not end (or repeat).
     PagingEndless,
+    /// A later page holds items of an earlier one (the offset is read another way).
+    PagingOverlap,
 }
 
 /// One difference between an account's API and what infertop expects.
@@ -489,6 +491,15 @@ pub(crate) struct Paged {
     pub failed: bool,
 }
 
+/// What tells one list item from another: its id, else its name.
+fn identity(item: &Value) -> Option<String> {
+    ["id", "_id", "workloadId", "name"].iter().find_map(|k| match item.get(*k)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
 /// Reads a paged list, the loop shared by Gcore (`count`/`offset`) and Run:ai (`next`): `fetch(offset)` gets
 /// one page, `next(&page, offset, items)` gives the next offset, or None at the end. Stops after [`MAX_PAGES`],
 /// or when a page repeats the one before (the server ignored the offset): both are a finding.
@@ -514,6 +525,8 @@ where
     };
     let mut offset = 0u64;
     let mut previous: Option<Vec<Value>> = None;
+    let mut seen = std::collections::HashSet::new();
+    let mut overlap_named = false;
     loop {
         if p.requests >= MAX_PAGES {
             out.push(Finding::new(
@@ -553,6 +566,21 @@ where
             ));
             return p;
         }
+        let ids: Vec<String> = items.iter().filter_map(identity).collect();
+        let again = ids.iter().filter(|i| seen.contains(*i)).count();
+        if again > 0 && !overlap_named {
+            overlap_named = true;
+            out.push(Finding::new(
+                FindingKind::PagingOverlap,
+                Severity::Error,
+                "$",
+                format!(
+                    "page {} holds {again} items of earlier pages: the dashboard would list them twice",
+                    p.requests
+                ),
+            ));
+        }
+        seen.extend(ids);
         let n = items.len();
         p.items.extend(items.iter().cloned());
         p.pages.push(v.clone());
@@ -639,5 +667,22 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!((out[0].kind, out[0].severity), (FindingKind::PagingEndless, Severity::Error));
         assert!(out[0].message.contains(&format!("after {MAX_PAGES} pages")), "{}", out[0].message);
+        // `next` read as a page number by the server: pages of three that step by one overlap.
+        let mut out = Vec::new();
+        let p = read_pages(
+            |o| async move {
+                let ids: Vec<Value> = (o..(o + 3).min(6)).map(|i| json!({"id": format!("w{i}")})).collect();
+                ok(json!({"count": 6, "results": ids}))
+            },
+            "results",
+            |v, o, n| next(v, o, n.min(1)),
+            &shape::page(shape::Ty::Any),
+            no_decode,
+            &mut out,
+        )
+        .await;
+        assert_eq!(p.requests, 6);
+        assert_eq!(out.iter().map(|f| f.kind).collect::<Vec<_>>(), [FindingKind::PagingOverlap]);
+        assert!(out[0].message.starts_with("page 2 holds 2 items of earlier pages"), "{}", out[0].message);
     }
 }
