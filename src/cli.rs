@@ -69,7 +69,8 @@ pub struct SimArgs {
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0, global = true)]
     pub time_scale: f64,
 
-    /// Inject faults: none, flaky, slow or chaos.
+    /// Inject faults: none, flaky, slow, chaos, or API drift (drift-unknown-field, drift-renamed-field,
+    /// drift-unknown-enum, drift-missing-endpoint, drift-endless-paging, drift-error-shape, or drift for all).
     #[arg(long, value_name = "PROFILE", global = true)]
     pub faults: Option<String>,
 
@@ -108,6 +109,17 @@ pub enum Command {
         /// Exit with status 3 when any deployment is not healthy (or an account could not be read).
         #[arg(long)]
         fail_on_unhealthy: bool,
+    },
+    /// Check each account's API against what infertop expects, read-only: sign-in, every endpoint infertop
+    /// reads (once each, with its latency), unknown or missing fields, other casing, unknown statuses, error
+    /// bodies, paging. Exits 3 when something would stop the dashboard or an edit.
+    Doctor {
+        /// Only this account (its name in the config).
+        #[arg(long, value_name = "NAME")]
+        account: Option<String>,
+        /// A stable JSON report to share (no secret, no env value).
+        #[arg(long)]
+        json: bool,
     },
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },

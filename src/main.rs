@@ -69,6 +69,12 @@ fn try_main() -> color_eyre::Result<()> {
             rt.shutdown_timeout(std::time::Duration::from_millis(200));
             std::process::exit(code);
         }
+        Some(Command::Doctor { account, json }) => {
+            let _guard = init_logging(true);
+            let code = rt.block_on(run::doctor(&cli, account.as_deref(), *json))?;
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            std::process::exit(code);
+        }
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "infertop", &mut std::io::stdout());

@@ -16,7 +16,7 @@ pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
     let faults = match a.faults.as_deref() {
         None => sim::faults::FaultConfig::default(),
         Some(name) => sim::faults::FaultConfig::profile(name)
-            .ok_or_else(|| eyre!("unknown fault profile {name:?}: none, flaky, slow or chaos"))?,
+            .ok_or_else(|| eyre!("unknown fault profile {name:?}: {}", sim::faults::PROFILES.join(", ")))?,
     };
     let mut ambiguities = sim::ambiguity::Ambiguities::default();
     for pair in &a.ambiguity {
@@ -210,6 +210,11 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
         }
     }
     Ok(if fail_on_unhealthy && (unhealthy > 0 || failed_accounts > 0) { 3 } else { 0 })
+}
+
+/// `infertop doctor`: see [`crate::doctor`]. Returns the exit status.
+pub async fn doctor(cli: &Cli, account: Option<&str>, json: bool) -> Result<i32> {
+    crate::doctor::command(cli, account, json).await
 }
 
 /// `infertop config check [PATH]`: 0 when valid, else 2 with each mistake named.

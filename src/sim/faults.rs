@@ -2,6 +2,12 @@
 //! slower than the client's timeout, dropped connections, truncated or malformed JSON, unknown fields and enum
 //! values, and nulls where values usually are. `chaos` turns on a mix of all of them. The Run:ai token
 //! lifetime is set with the simulator's `runai_token_ttl`.
+//!
+//! Drift faults play an API that has moved on from the documents, one change each, on one endpoint each, so that
+//! `infertop doctor` can be shown to name exactly that change: a field nobody knows on the deployment GET, a field
+//! infertop needs renamed to other casing, a status value nobody knows, an endpoint that answers 404, a list
+//! whose pages never end, and error bodies in a shape no document shows. Every request is also logged (method and path) for tests that prove a command
+//! never writes.
 
 use super::SimState;
 use super::rng::Rng;
@@ -28,7 +34,55 @@ pub struct FaultRates {
     pub malformed: f64,
     pub unknown_values: f64,
     pub nulls: f64,
+    /// Drift: an extra field `x_drift_field` on the deployment GET.
+    pub unknown_field: f64,
+    /// Drift: a field infertop needs renamed to other casing on the deployment GET ([`renamed_field`]).
+    pub renamed_field: f64,
+    /// Drift: the deployment GET's status (Run:ai: `actualPhase`) is a value no document names.
+    pub unknown_enum: f64,
+    /// Drift: one read endpoint answers 404 ([`missing_endpoint`]).
+    pub missing_endpoint: f64,
+    /// Drift: the deployments list ignores `offset` and always says there is more.
+    pub endless_paging: f64,
+    /// Drift: every error answer of a read carries `{"fault": "..."}` instead of the provider's error body.
+    pub error_shape: f64,
 }
+
+/// The field the `renamed_field` drift renames, as a JSON pointer into the deployment GET, and its new name.
+pub fn renamed_field(p: ProviderKind) -> (&'static str, &'static str) {
+    match p {
+        ProviderKind::Gcore => ("/status", "Status"),
+        ProviderKind::Sesterce => ("/status", "Status"),
+        ProviderKind::Runai => ("/spec/autoscaling/minReplicas", "MinReplicas"),
+    }
+}
+
+/// The value the `unknown_enum` drift puts in the deployment GET's status.
+pub const DRIFT_ENUM_VALUE: &str = "HIBERNATING";
+
+/// The endpoint the `missing_endpoint` drift removes (method and path template).
+pub fn missing_endpoint(p: ProviderKind) -> &'static str {
+    match p {
+        ProviderKind::Gcore => "GET /cloud/v3/inference/{project_id}/deployments/{deployment_name}/logs",
+        ProviderKind::Sesterce => "GET /ai-inference/hardwares",
+        ProviderKind::Runai => "GET /api/v1/workloads/{workloadId}/pods",
+    }
+}
+
+/// The fault profiles `--faults` takes.
+pub const PROFILES: [&str; 11] = [
+    "none",
+    "flaky",
+    "slow",
+    "chaos",
+    "drift-unknown-field",
+    "drift-renamed-field",
+    "drift-unknown-enum",
+    "drift-missing-endpoint",
+    "drift-endless-paging",
+    "drift-error-shape",
+    "drift",
+];
 
 /// The fault settings of the simulator.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -54,8 +108,15 @@ pub struct FaultCounters {
     pub malformed: AtomicU64,
     pub unknown_values: AtomicU64,
     pub nulls: AtomicU64,
+    pub drift: AtomicU64,
     pub requests: AtomicU64,
+    /// Every provider request, as `METHOD /path` (no query string), faults on or off; the newest
+    /// [`REQUEST_LOG_MAX`] are kept.
+    pub log: std::sync::Mutex<std::collections::VecDeque<String>>,
 }
+
+/// Requests kept in [`FaultCounters::log`].
+pub const REQUEST_LOG_MAX: usize = 10_000;
 
 impl FaultCounters {
     pub fn snapshot(&self) -> Value {
@@ -70,7 +131,23 @@ impl FaultCounters {
             "malformed": g(&self.malformed),
             "unknown_values": g(&self.unknown_values),
             "nulls": g(&self.nulls),
+            "drift": g(&self.drift),
+            "log": self.requests_logged(),
         })
+    }
+
+    /// The request log, oldest first.
+    pub fn requests_logged(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    fn record(&self, method: &str, path: &str) {
+        if let Ok(mut l) = self.log.lock() {
+            if l.len() >= REQUEST_LOG_MAX {
+                l.pop_front();
+            }
+            l.push_back(format!("{method} {path}"));
+        }
     }
 }
 
@@ -92,6 +169,22 @@ impl FaultConfig {
                 malformed: 0.03,
                 unknown_values: 0.08,
                 nulls: 0.06,
+                ..Default::default()
+            })),
+            "drift-unknown-field" => Some(all(FaultRates { unknown_field: 1.0, ..Default::default() })),
+            "drift-renamed-field" => Some(all(FaultRates { renamed_field: 1.0, ..Default::default() })),
+            "drift-unknown-enum" => Some(all(FaultRates { unknown_enum: 1.0, ..Default::default() })),
+            "drift-missing-endpoint" => Some(all(FaultRates { missing_endpoint: 1.0, ..Default::default() })),
+            "drift-endless-paging" => Some(all(FaultRates { endless_paging: 1.0, ..Default::default() })),
+            "drift-error-shape" => Some(all(FaultRates { error_shape: 1.0, ..Default::default() })),
+            "drift" => Some(all(FaultRates {
+                unknown_field: 1.0,
+                renamed_field: 1.0,
+                unknown_enum: 1.0,
+                missing_endpoint: 1.0,
+                endless_paging: 1.0,
+                error_shape: 1.0,
+                ..Default::default()
             })),
             _ => None,
         }
@@ -200,21 +293,136 @@ fn add_nulls(v: &mut Value) {
     }
 }
 
+/// Which endpoint a drift fault acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DriftTarget {
+    /// The one-deployment GET (Gcore v3 and v2, Sesterce instance details, Run:ai inference).
+    DeploymentGet,
+    /// The paged deployments list (Gcore v3 and v2, Run:ai workloads; Sesterce lists are not paged).
+    List,
+    /// The endpoint [`missing_endpoint`] names (Gcore: the v3 and v2 logs).
+    Missing,
+}
+
+fn drift_target(p: ProviderKind, path: &str) -> Option<DriftTarget> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    use DriftTarget::*;
+    match (p, segs.as_slice()) {
+        (ProviderKind::Gcore, ["cloud", "v3", "inference", _, "deployments", _]) => Some(DeploymentGet),
+        (ProviderKind::Gcore, ["cloud", "v2", "inference", "deployments", _]) => Some(DeploymentGet),
+        (ProviderKind::Gcore, ["cloud", "v3", "inference", _, "deployments"]) => Some(List),
+        (ProviderKind::Gcore, ["cloud", "v2", "inference", "deployments"]) => Some(List),
+        (ProviderKind::Gcore, ["cloud", "v3", "inference", _, "deployments", _, "logs"]) => Some(Missing),
+        (ProviderKind::Gcore, ["cloud", "v2", "inference", "deployments", _, "logs"]) => Some(Missing),
+        (ProviderKind::Sesterce, ["ai-inference", "instances", id]) if *id != "pricing" => {
+            Some(DeploymentGet)
+        }
+        (ProviderKind::Sesterce, ["ai-inference", "hardwares"]) => Some(Missing),
+        (ProviderKind::Runai, ["api", "v1", "workloads", "inferences", _]) => Some(DeploymentGet),
+        (ProviderKind::Runai, ["api", "v1", "workloads"]) => Some(List),
+        (ProviderKind::Runai, ["api", "v1", "workloads", _, "pods"]) => Some(Missing),
+        _ => None,
+    }
+}
+
+/// Drops `offset` from the request's query (so every page is the first) and returns the offset asked for.
+fn strip_offset(req: &mut Request) -> u64 {
+    let uri = req.uri().clone();
+    let mut offset = 0;
+    let kept: Vec<&str> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| match kv.split_once('=') {
+            Some(("offset", v)) => {
+                offset = v.parse().unwrap_or(0);
+                false
+            }
+            _ => !kv.is_empty(),
+        })
+        .collect();
+    let pq =
+        if kept.is_empty() { uri.path().to_string() } else { format!("{}?{}", uri.path(), kept.join("&")) };
+    let mut parts = uri.into_parts();
+    if let Ok(pq) = pq.parse() {
+        parts.path_and_query = Some(pq);
+    }
+    if let Ok(u) = axum::http::Uri::from_parts(parts) {
+        *req.uri_mut() = u;
+    }
+    offset
+}
+
+/// Applies the drift faults to a successful JSON body.
+fn drift(
+    p: ProviderKind,
+    v: &mut Value,
+    add_field: bool,
+    rename: bool,
+    bad_enum: bool,
+    endless: Option<u64>,
+) {
+    if bad_enum {
+        let key = if p == ProviderKind::Runai { "actualPhase" } else { "status" };
+        if let Some(s) = v.get_mut(key) {
+            *s = json!(DRIFT_ENUM_VALUE);
+        }
+    }
+    if rename {
+        let (pointer, new_name) = renamed_field(p);
+        let (parent, key) = pointer.rsplit_once('/').unwrap_or(("", pointer));
+        if let Some(Value::Object(m)) = v.pointer_mut(parent)
+            && let Some(val) = m.remove(key)
+        {
+            m.insert(new_name.to_string(), val);
+        }
+    }
+    if add_field && let Value::Object(m) = v {
+        m.insert("x_drift_field".into(), json!({"since": "a newer API"}));
+    }
+    if let (Some(offset), Value::Object(m)) = (endless, v) {
+        if m.contains_key("count") {
+            // Gcore: a total that the offsets never reach.
+            m.insert("count".into(), json!(1_000_000_000u64));
+        }
+        if let Some(n) = m.get("workloads").and_then(Value::as_array).map(Vec::len) {
+            // Run:ai: always a next page.
+            m.insert("next".into(), json!(offset + n.max(1) as u64));
+        }
+    }
+}
+
 /// The middleware: decides a fault for each provider request, per the current config.
-pub async fn inject(State(state): State<SimState>, req: Request, next: Next) -> Response {
+pub async fn inject(State(state): State<SimState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let Some(provider) = provider_of(&path) else {
         return next.run(req).await;
     };
+    let counters = &state.fault_counters;
+    counters.record(req.method().as_str(), &path);
     let cfg = state.faults.read().map(|c| c.clone()).unwrap_or_default();
     if cfg.is_off() {
         return next.run(req).await;
     }
-    let counters = &state.fault_counters;
     counters.requests.fetch_add(1, Ordering::Relaxed);
     let r = cfg.rates(provider);
     let seed = state.config.seed;
     let hit = |p: f64| p > 0.0 && roll(seed) < p;
+
+    let is_get = req.method() == axum::http::Method::GET;
+    let target = if is_get { drift_target(provider, &path) } else { None };
+    if target == Some(DriftTarget::Missing) && hit(r.missing_endpoint) {
+        counters.drift.fetch_add(1, Ordering::Relaxed);
+        return (StatusCode::NOT_FOUND, axum::Json(error_body(provider, 404, "Not Found"))).into_response();
+    }
+    let mut endless = None;
+    if target == Some(DriftTarget::List) && hit(r.endless_paging) {
+        counters.drift.fetch_add(1, Ordering::Relaxed);
+        endless = Some(strip_offset(&mut req));
+    }
+    let on_get = target == Some(DriftTarget::DeploymentGet);
+    let (add_field, rename, bad_enum) =
+        (on_get && hit(r.unknown_field), on_get && hit(r.renamed_field), on_get && hit(r.unknown_enum));
 
     if hit(r.server_error) {
         counters.server_error.fetch_add(1, Ordering::Relaxed);
@@ -238,8 +446,16 @@ pub async fn inject(State(state): State<SimState>, req: Request, next: Next) -> 
     }
     let (drop, truncate, malformed, unknown, nulls) =
         (hit(r.drop), hit(r.truncate), hit(r.malformed), hit(r.unknown_values), hit(r.nulls));
+    let reshape = is_get && hit(r.error_shape);
     let resp = next.run(req).await;
-    if !(drop || truncate || malformed || unknown || nulls) || !resp.status().is_success() {
+    if reshape && !resp.status().is_success() {
+        counters.drift.fetch_add(1, Ordering::Relaxed);
+        let status = resp.status();
+        return (status, axum::Json(json!({ "fault": status.canonical_reason().unwrap_or("error") })))
+            .into_response();
+    }
+    let drifted = add_field || rename || bad_enum || endless.is_some();
+    if !(drop || truncate || malformed || unknown || nulls || drifted) || !resp.status().is_success() {
         return resp;
     }
     let (parts, body) = resp.into_parts();
@@ -281,6 +497,12 @@ pub async fn inject(State(state): State<SimState>, req: Request, next: Next) -> 
         counters.nulls.fetch_add(1, Ordering::Relaxed);
         add_nulls(&mut v);
     }
+    if drifted {
+        if add_field || rename || bad_enum {
+            counters.drift.fetch_add(1, Ordering::Relaxed);
+        }
+        drift(provider, &mut v, add_field, rename, bad_enum, endless);
+    }
     Response::from_parts(parts, Body::from(serde_json::to_vec(&v).unwrap_or_default()))
 }
 
@@ -308,6 +530,53 @@ mod tests {
         }
         assert!(FaultConfig::profile("none").unwrap().is_off());
         assert!(FaultConfig::profile("nope").is_none());
+    }
+
+    #[test]
+    fn drift_rewrites_one_thing_each() {
+        let body = || json!({"status": "ACTIVE", "spec": {"autoscaling": {"minReplicas": 1}}, "actualPhase": "Running"});
+        let mut v = body();
+        drift(ProviderKind::Gcore, &mut v, true, false, false, None);
+        assert_eq!(v["x_drift_field"], json!({"since": "a newer API"}));
+        let mut v = body();
+        drift(ProviderKind::Gcore, &mut v, false, true, false, None);
+        assert_eq!((v.get("status"), &v["Status"]), (None, &json!("ACTIVE")));
+        let mut v = body();
+        drift(ProviderKind::Runai, &mut v, false, true, true, None);
+        assert_eq!(v["spec"]["autoscaling"], json!({"MinReplicas": 1}));
+        assert_eq!((&v["actualPhase"], &v["status"]), (&json!(DRIFT_ENUM_VALUE), &json!("ACTIVE")));
+        let mut v = json!({"count": 3, "results": []});
+        drift(ProviderKind::Gcore, &mut v, false, false, false, Some(0));
+        assert_eq!(v["count"], json!(1_000_000_000u64));
+        let mut v = json!({"workloads": [1, 2]});
+        drift(ProviderKind::Runai, &mut v, false, false, false, Some(4));
+        assert_eq!(v["next"], json!(6));
+    }
+
+    #[test]
+    fn drift_targets_and_offsets() {
+        use DriftTarget::*;
+        assert_eq!(
+            drift_target(ProviderKind::Gcore, "/cloud/v3/inference/1/deployments/x"),
+            Some(DeploymentGet)
+        );
+        assert_eq!(drift_target(ProviderKind::Gcore, "/cloud/v3/inference/1/deployments"), Some(List));
+        assert_eq!(
+            drift_target(ProviderKind::Gcore, "/cloud/v2/inference/deployments/x/logs"),
+            Some(Missing)
+        );
+        assert_eq!(drift_target(ProviderKind::Sesterce, "/ai-inference/instances/pricing"), None);
+        assert_eq!(drift_target(ProviderKind::Runai, "/api/v1/workloads/x/pods"), Some(Missing));
+        assert_eq!(drift_target(ProviderKind::Runai, "/api/v1/workloads/x"), None);
+        let mut req = Request::builder()
+            .uri("/api/v1/workloads?filterBy=a&offset=7&limit=2")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(strip_offset(&mut req), 7);
+        assert_eq!(req.uri().to_string(), "/api/v1/workloads?filterBy=a&limit=2");
+        for p in PROFILES {
+            assert!(FaultConfig::profile(p).is_some(), "{p}");
+        }
     }
 
     #[test]
