@@ -146,6 +146,19 @@ impl Driver {
         panic!("no field {label} in section {section}");
     }
 
+    /// Tabs to a choice field of a section and moves it to its next value.
+    pub fn form_toggle(&mut self, section: usize, label: &str) {
+        for _ in 0..200 {
+            let f = self.form();
+            if f.focus.0 == section && f.focused().is_some_and(|x| x.label == label) {
+                self.key(KeyCode::Char(' '));
+                return;
+            }
+            self.key(KeyCode::Tab);
+        }
+        panic!("no field {label} in section {section}");
+    }
+
     pub fn audit_lines(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.audit)
             .unwrap_or_default()
