@@ -320,6 +320,7 @@ async fn a_probe_changed_elsewhere_meanwhile_is_a_conflict_and_nothing_is_sent()
     d.key(KeyCode::Enter);
     d.key(KeyCode::Char('y'));
     d.wait("the outcome", |s| !matches!(&s.mode, Mode::Form(f) if f.stage == Stage::Applying)).await;
+    assert!(matches!(d.state.mode, Mode::Form(_)), "the edit was sent over the other writer's change: {}", d.said());
     match d.stage() {
         Stage::Conflict { changes, latest } => {
             assert!(changes.iter().any(|l| l.contains("readiness probe")), "{changes:?}");
