@@ -228,7 +228,12 @@ async fn a_change_made_elsewhere_meanwhile_is_a_conflict_and_nothing_is_sent() {
 /// `Sync::apply` with one that breaks `tamper`'s rule. The provider's refusal must reach the audit line
 /// (`"result": "refused"` with the provider's message) and come back to the form with that message, the
 /// input kept, and nothing changed on the provider.
-async fn a_refused_edit(account: usize, name: &str, tamper: impl Fn(&mut ScaleUpdate), providers_words: &str) {
+async fn a_refused_edit(
+    account: usize,
+    name: &str,
+    tamper: impl Fn(&mut ScaleUpdate),
+    providers_words: &str,
+) {
     let env = env(None, 1).await;
     let mut d = driver(&format!("refused-{account}"), &env.accounts).await;
     d.select(account, name).await;
@@ -245,7 +250,9 @@ async fn a_refused_edit(account: usize, name: &str, tamper: impl Fn(&mut ScaleUp
     d.sync.apply(req);
     d.wait("the outcome", |s| !matches!(&s.mode, Mode::Form(f) if f.stage == Stage::Applying)).await;
     match d.stage() {
-        Stage::Failed(msg) => assert!(msg.contains(providers_words), "the form shows the provider's message: {msg}"),
+        Stage::Failed(msg) => {
+            assert!(msg.contains(providers_words), "the form shows the provider's message: {msg}")
+        }
         other => panic!("expected the provider's refusal in the form, got {other:?}"),
     }
     let line = d.audit_edit(name);
@@ -284,8 +291,10 @@ async fn a_refused_sesterce_edit_is_audited_and_comes_back_with_the_providers_me
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_runai_edit_is_audited_and_comes_back_with_the_providers_message() {
-    let long_retention = |u: &mut ScaleUpdate| u.regions[0].scale.scale_to_zero_retention_seconds = Some(4000);
-    a_refused_edit(2, "nim-llama-3-8b", long_retention, "scaleToZeroRetentionSeconds: must be at most 3600").await;
+    let long_retention =
+        |u: &mut ScaleUpdate| u.regions[0].scale.scale_to_zero_retention_seconds = Some(4000);
+    a_refused_edit(2, "nim-llama-3-8b", long_retention, "scaleToZeroRetentionSeconds: must be at most 3600")
+        .await;
 }
 
 /// Another writer changes a probe after the form opened: the probes edit is a conflict, nothing is sent,
@@ -315,12 +324,17 @@ async fn a_probe_changed_elsewhere_meanwhile_is_a_conflict_and_nothing_is_sent()
     assert!(resp.status().is_success(), "{}", resp.status());
     env.sim.advance(10.0);
     let other = env.providers[0].get("llama-3-70b-chat").await.unwrap();
-    let other_readiness = other.probes.as_ref().and_then(|p| p.readiness.clone()).expect("the other writer's probe");
+    let other_readiness =
+        other.probes.as_ref().and_then(|p| p.readiness.clone()).expect("the other writer's probe");
     assert_eq!(other_readiness.probe.timeout_seconds, Some(9));
     d.key(KeyCode::Enter);
     d.key(KeyCode::Char('y'));
     d.wait("the outcome", |s| !matches!(&s.mode, Mode::Form(f) if f.stage == Stage::Applying)).await;
-    assert!(matches!(d.state.mode, Mode::Form(_)), "the edit was sent over the other writer's change: {}", d.said());
+    assert!(
+        matches!(d.state.mode, Mode::Form(_)),
+        "the edit was sent over the other writer's change: {}",
+        d.said()
+    );
     match d.stage() {
         Stage::Conflict { changes, latest } => {
             assert!(changes.iter().any(|l| l.contains("readiness probe")), "{changes:?}");
@@ -329,7 +343,10 @@ async fn a_probe_changed_elsewhere_meanwhile_is_a_conflict_and_nothing_is_sent()
         other => panic!("expected a conflict, got {other:?}"),
     }
     let line = d.audit_edit("llama-3-70b-chat");
-    assert_eq!((line["change"].as_str(), line["result"].as_str()), (Some("probes"), Some("conflict: not sent")));
+    assert_eq!(
+        (line["change"].as_str(), line["result"].as_str()),
+        (Some("probes"), Some("conflict: not sent"))
+    );
     // Nothing was sent: the provider still has the other writer's probe, without the period.
     let now = env.providers[0].get("llama-3-70b-chat").await.unwrap();
     assert_eq!(now.probes.as_ref().unwrap().readiness.as_ref(), Some(&other_readiness));

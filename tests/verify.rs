@@ -71,9 +71,17 @@ async fn a_cleared_cooldown_ends_applied_or_named_never_a_false_success() {
             assert_eq!(nt.len(), 1, "{audit}");
             assert_eq!(
                 (&nt[0]["region"], &nt[0]["field"], &nt[0]["asked"], &nt[0]["kept"]),
-                (&Value::from("7"), &Value::from("cooldown"), &Value::from("unset"), &Value::from(kept.to_string()))
+                (
+                    &Value::from("7"),
+                    &Value::from("cooldown"),
+                    &Value::from("unset"),
+                    &Value::from(kept.to_string())
+                )
             );
-            assert!(said.contains(&format!("Gcore kept cooldown {kept} in Luxembourg-2 (asked: unset)")), "{said}");
+            assert!(
+                said.contains(&format!("Gcore kept cooldown {kept} in Luxembourg-2 (asked: unset)")),
+                "{said}"
+            );
             assert!(!said.contains("applied") && !said.contains("rolled out"), "a false success: {said}");
             // The audit's `after` is what the provider holds, not what was asked.
             assert_eq!(audit["after"]["regions"][0]["scale"]["cooldown_seconds"], kept);
@@ -106,7 +114,11 @@ async fn a_field_the_provider_did_not_take_is_named_and_the_rest_is_not_judged()
     d.set(0, "max", "6");
     d.set(0, "cpu %", "70");
     review_and_apply(&mut d, "Luxembourg-2 max: 4 → 6").await;
-    assert_eq!(proxy.rewritten.load(std::sync::atomic::Ordering::Relaxed), 1, "the write went through the proxy");
+    assert_eq!(
+        proxy.rewritten.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "the write went through the proxy"
+    );
     let now = d.providers[0].get("llama-3-70b-chat").await.unwrap();
     let lux = &now.regions.iter().find(|r| r.region_id == "7").unwrap().scale;
     assert_eq!((lux.max, lux.triggers.cpu), (4, Some(70)), "the provider took the cpu trigger only");
@@ -182,6 +194,7 @@ async fn every_field_taken_is_applied_then_rolled_out() {
         "{said}"
     );
     sim.advance(120.0);
-    d.wait("rolled out", |s| s.flash.as_deref() == Some("mistral-7b-support: the change has rolled out")).await;
+    d.wait("rolled out", |s| s.flash.as_deref() == Some("mistral-7b-support: the change has rolled out"))
+        .await;
     assert!(d.state.toasts.is_empty(), "nothing to warn about: {}", d.said());
 }

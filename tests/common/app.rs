@@ -35,7 +35,8 @@ impl Drop for Driver {
 /// A dashboard on `accounts` with an audit file of its own.
 pub async fn driver(tag: &str, accounts: &[AccountSpec]) -> Driver {
     let client = build_client(Duration::from_secs(5), Duration::from_secs(30));
-    let providers: Vec<Arc<dyn Provider>> = accounts.iter().map(|a| provider::connect(a, client.clone())).collect();
+    let providers: Vec<Arc<dyn Provider>> =
+        accounts.iter().map(|a| provider::connect(a, client.clone())).collect();
     let state = State::new(
         providers.iter().map(|p| AccountState::of(p.as_ref())).collect(),
         Duration::from_millis(300),

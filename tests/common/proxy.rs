@@ -45,7 +45,8 @@ impl Proxy {
                 let path = req.uri().path().to_string();
                 let pq = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
                 let headers = req.headers().clone();
-                let mut bytes = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default().to_vec();
+                let mut bytes =
+                    axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default().to_vec();
                 if matches!(method.as_str(), "PATCH" | "PUT")
                     && let Ok(mut v) = serde_json::from_slice::<Value>(&bytes)
                 {
