@@ -247,7 +247,7 @@ async fn a_refused_edit(
     let mut req = d.held.pop().expect("the write");
     let Change::Scale(u) = &mut req.change else { panic!("a scale change") };
     tamper(u);
-    d.sync.apply(req);
+    d.sync.apply(Box::new(req));
     d.wait("the outcome", |s| !matches!(&s.mode, Mode::Form(f) if f.stage == Stage::Applying)).await;
     match d.stage() {
         Stage::Failed(msg) => {

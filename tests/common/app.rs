@@ -23,7 +23,7 @@ pub struct Driver {
     pub audit: PathBuf,
     /// When set, writes are kept here instead of being sent.
     pub hold_writes: bool,
-    pub held: Vec<Box<ApplyRequest>>,
+    pub held: Vec<ApplyRequest>,
 }
 
 impl Drop for Driver {
@@ -59,7 +59,7 @@ impl Driver {
         self.state.now = chrono::Utc::now();
         for fx in update(&mut self.state, msg) {
             match fx {
-                Effect::Apply(req) if self.hold_writes => self.held.push(req),
+                Effect::Apply(req) if self.hold_writes => self.held.push(*req),
                 Effect::Refresh(account) => self.sync.refresh(account),
                 Effect::Watch(w) => self.sync.watch(w),
                 Effect::Apply(req) => self.sync.apply(req),
