@@ -7,7 +7,7 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use common::app::{Driver, driver};
-use common::proxy::Proxy;
+use common::proxy::{Proxy, WriteAnswer};
 use common::wire::accounts_with_v2;
 use crossterm::event::KeyCode;
 use infertop::app::form::Stage;
@@ -197,4 +197,48 @@ async fn every_field_taken_is_applied_then_rolled_out() {
     d.wait("rolled out", |s| s.flash.as_deref() == Some("mistral-7b-support: the change has rolled out"))
         .await;
     assert!(d.state.toasts.is_empty(), "nothing to warn about: {}", d.said());
+}
+
+/// The connection breaks on every write: whether the edit landed is decided by reading the deployment again,
+/// and by the fields the user meant.
+async fn write_with_broken_answers(answer: WriteAnswer, tag: &str) -> (Driver, SimHandle, Proxy) {
+    let sim = sim().await;
+    let proxy = Proxy::start_with(sim.base_url(), Arc::new(|_, _, _| {}), answer).await;
+    let mut d = driver(tag, &infertop::provider::demo_accounts(&proxy.base)).await;
+    d.select(1, "deepseek-r1-distill").await;
+    d.key(KeyCode::Char('s'));
+    d.set(0, "max", "5");
+    d.key(KeyCode::Enter);
+    d.key(KeyCode::Char('y'));
+    d.wait("the outcome", |s| !matches!(&s.mode, Mode::Form(f) if f.stage == Stage::Applying)).await;
+    (d, sim, proxy)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_answer_was_lost_is_confirmed_by_a_re_read() {
+    let (d, _sim, _proxy) = write_with_broken_answers(WriteAnswer::BreakAfter, "verify-reread-landed").await;
+    assert!(matches!(d.state.mode, Mode::Normal), "{:?}", d.state.mode);
+    let line = d.audit_edit("deepseek-r1-distill");
+    assert_eq!(line["result"], "applied", "{line}");
+    assert!(line["note"].as_str().unwrap().starts_with("confirmed by a re-read after:"), "{line}");
+    let said = d.said();
+    assert!(said.contains("deepseek-r1-distill: applied") || said.contains("rolled out"), "{said}");
+    assert!(d.state.toasts.is_empty(), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_that_never_arrived_is_not_claimed() {
+    let (d, _sim, _proxy) = write_with_broken_answers(WriteAnswer::Lose, "verify-reread-lost").await;
+    match d.stage() {
+        Stage::Failed(msg) => {
+            assert!(msg.contains("a re-read shows the change is not there: nothing was applied"), "{msg}")
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    let line = d.audit_edit("deepseek-r1-distill");
+    assert_eq!(line["result"], "failed", "{line}");
+    assert!(line["message"].as_str().unwrap().contains("nothing was applied"), "{line}");
+    let now = d.providers[1].list().await.unwrap();
+    let dep = now.iter().find(|x| x.name == "deepseek-r1-distill").unwrap();
+    assert_ne!(dep.regions[0].scale.max, 5);
 }

@@ -12,6 +12,26 @@ use std::time::Duration;
 /// Rewrites a write's JSON body: (method, path, body).
 pub type Rewrite = Arc<dyn Fn(&str, &str, &mut Value) + Send + Sync>;
 
+/// What happens to the answer of a write (PATCH or PUT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteAnswer {
+    /// Passed on.
+    Pass,
+    /// The write reaches the provider, then the connection breaks before its answer is read.
+    BreakAfter,
+    /// The write never reaches the provider; the connection breaks.
+    Lose,
+}
+
+/// Half a body, then a reset connection.
+fn broken() -> axum::response::Response {
+    let stream = futures::stream::iter(vec![
+        Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"{\"tas")),
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "test proxy: connection broken")),
+    ]);
+    axum::response::Response::builder().status(200).body(axum::body::Body::from_stream(stream)).unwrap()
+}
+
 pub struct Proxy {
     pub base: String,
     /// Writes whose body was rewritten.
@@ -27,6 +47,10 @@ impl Drop for Proxy {
 
 impl Proxy {
     pub async fn start(target: String, rewrite: Rewrite) -> Proxy {
+        Proxy::start_with(target, rewrite, WriteAnswer::Pass).await
+    }
+
+    pub async fn start_with(target: String, rewrite: Rewrite, answer: WriteAnswer) -> Proxy {
         let http = reqwest::Client::new();
         let served = Arc::new(AtomicU32::new(0));
         let rewritten = Arc::new(AtomicU32::new(0));
@@ -47,9 +71,11 @@ impl Proxy {
                 let headers = req.headers().clone();
                 let mut bytes =
                     axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default().to_vec();
-                if matches!(method.as_str(), "PATCH" | "PUT")
-                    && let Ok(mut v) = serde_json::from_slice::<Value>(&bytes)
-                {
+                let write = matches!(method.as_str(), "PATCH" | "PUT");
+                if write && answer == WriteAnswer::Lose {
+                    return broken();
+                }
+                if write && let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) {
                     let before = v.clone();
                     rewrite(method.as_str(), &path, &mut v);
                     if v != before {
@@ -64,6 +90,9 @@ impl Proxy {
                     }
                 }
                 let resp = rb.send().await.expect("forward to the simulator");
+                if write && answer == WriteAnswer::BreakAfter {
+                    return broken();
+                }
                 let mut out = axum::response::Response::builder().status(resp.status());
                 for (k, v) in resp.headers() {
                     if k != "content-length" && k != "transfer-encoding" {
