@@ -341,14 +341,15 @@ impl Edit {
                     let have = d.regions.iter().find(|r| &r.region_id == id);
                     let at = self.region_name(id, d);
                     match (want, have) {
-                        (Some(w), Some(h)) if m.field != Field::Placement => {
+                        // Placement has no value of its own: a region on both sides is placed as asked.
+                        (Some(w), Some(h)) => {
                             let (a, b) = (scale_value(&w.scale, m.field), scale_value(&h.scale, m.field));
                             if a.0 == b.0 {
                                 continue;
                             }
                             (at, a.1, b.1)
                         }
-                        (Some(_), Some(_)) | (None, None) => continue,
+                        (None, None) => continue,
                         // A region asked for and absent is named once, by its placement.
                         (Some(_), None) if m.field != Field::Placement => continue,
                         (Some(_), None) => (at, "add".to_string(), "absent".to_string()),
