@@ -5,11 +5,13 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
+use common::app::driver;
 use common::wire::{accounts_with_v2, changed_paths, derived, raw_deployment};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use infertop::app::form::{Change, Form};
+use infertop::app::form::{Change, Form, Stage};
+use infertop::app::state::Mode;
 use infertop::app::{ApplyFailure, ApplyRequest, Msg};
-use infertop::model::Deployment;
+use infertop::model::{Deployment, ScaleUpdate};
 use infertop::provider::{self, AccountSpec, Provider, http::build_client};
 use infertop::sim::{self, SimConfig, SimHandle};
 use infertop::sync::Sync;
@@ -225,21 +227,132 @@ async fn a_change_made_elsewhere_meanwhile_is_a_conflict_and_nothing_is_sent() {
     assert_eq!(applied.regions.iter().find(|r| r.region_id == "7").unwrap().scale.max, 5);
 }
 
-#[tokio::test]
-async fn a_refused_edit_comes_back_with_the_providers_message() {
+/// A change the form would not build (it keeps to the documented limits) but the provider's own validation
+/// refuses: the user makes a valid edit through the dashboard, and the request is replaced on its way to
+/// `Sync::apply` with one that breaks `tamper`'s rule. The provider's refusal must reach the audit line
+/// (`"result": "refused"` with the provider's message) and come back to the form with that message, the
+/// input kept, and nothing changed on the provider.
+async fn a_refused_edit(
+    account: usize,
+    name: &str,
+    tamper: impl Fn(&mut ScaleUpdate),
+    providers_words: &str,
+) {
     let env = env(None, 1).await;
-    let d = find(&env, 2, "nim-llama-3-8b").await;
-    let mut form = Form::scale(&d, 2, false, vec![]);
-    // Valid for the form; the simulator rejects a threshold it cannot serve? Use a server-side limit instead:
-    // break the request after validation by asking for more replicas than the simulator allows.
-    set(&mut form, 0, "max", "5000");
-    set(&mut form, 0, "metric", "concurrency");
-    set(&mut form, 0, "threshold", "3");
-    if form.validate().is_some() {
-        match env.apply(2, &mut form).await {
-            Err(ApplyFailure::Api(e)) => assert!(!e.message.is_empty()),
-            Ok(d) => assert_eq!(d.regions[0].scale.max, 5000),
-            Err(other) => panic!("{other:?}"),
+    let mut d = driver(&format!("refused-{account}"), &env.accounts).await;
+    d.select(account, name).await;
+    let before = env.providers[account].get(&d.state.selected_row().unwrap().dep.key.id).await.unwrap();
+    d.key(KeyCode::Char('s'));
+    let max = (before.regions[0].scale.max + 1).to_string();
+    d.set(0, "max", &max);
+    d.hold_writes = true;
+    d.key(KeyCode::Enter);
+    d.key(KeyCode::Char('y'));
+    let mut req = d.held.pop().expect("the write");
+    let Change::Scale(u) = &mut req.change else { panic!("a scale change") };
+    tamper(u);
+    d.sync.apply(Box::new(req));
+    d.wait("the outcome", |s| !matches!(&s.mode, Mode::Form(f) if f.stage == Stage::Applying)).await;
+    match d.stage() {
+        Stage::Failed(msg) => {
+            assert!(msg.contains(providers_words), "the form shows the provider's message: {msg}")
         }
+        other => panic!("expected the provider's refusal in the form, got {other:?}"),
     }
+    let line = d.audit_edit(name);
+    assert_eq!(line["result"], "refused", "{line}");
+    assert!(line["message"].as_str().unwrap().contains(providers_words), "{line}");
+    assert_eq!(line["change"], "scale");
+    // Any key goes back to the form, the user's input kept.
+    d.key(KeyCode::Char('x'));
+    assert_eq!(d.stage(), Stage::Edit);
+    assert_eq!(d.form().sections[0].fields.iter().find(|f| f.label == "max").unwrap().input.value(), max);
+    let now = env.providers[account].get(&before.key.id).await.unwrap();
+    assert_eq!(ScaleUpdate::from_deployment(&now), ScaleUpdate::from_deployment(&before), "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_gcore_v3_edit_is_audited_and_comes_back_with_the_providers_message() {
+    let zero_cooldown = |u: &mut ScaleUpdate| u.regions[0].scale.cooldown_seconds = Some(0);
+    a_refused_edit(0, "llama-3-70b-chat", zero_cooldown, "Input should be greater than or equal to 1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_gcore_v2_edit_is_audited_and_comes_back_with_the_providers_message() {
+    let unknown_region = |u: &mut ScaleUpdate| {
+        let mut r = u.regions[0].clone();
+        r.region_id = "999".into();
+        u.regions.push(r);
+    };
+    a_refused_edit(3, "llama-3-70b-chat", unknown_region, "region 999 is not available for inference").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_sesterce_edit_is_audited_and_comes_back_with_the_providers_message() {
+    let zero_cooldown = |u: &mut ScaleUpdate| u.regions[0].scale.cooldown_seconds = Some(0);
+    a_refused_edit(1, "deepseek-r1-distill", zero_cooldown, "cooldownPeriod: must not be less than 1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_runai_edit_is_audited_and_comes_back_with_the_providers_message() {
+    let long_retention =
+        |u: &mut ScaleUpdate| u.regions[0].scale.scale_to_zero_retention_seconds = Some(4000);
+    a_refused_edit(2, "nim-llama-3-8b", long_retention, "scaleToZeroRetentionSeconds: must be at most 3600")
+        .await;
+}
+
+/// Another writer changes a probe after the form opened: the probes edit is a conflict, nothing is sent,
+/// the audit says so, and the dashboard shows what the other writer changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_changed_elsewhere_meanwhile_is_a_conflict_and_nothing_is_sent() {
+    let env = env(None, 1).await;
+    let mut d = driver("probe-conflict", &env.accounts).await;
+    d.select(0, "llama-3-70b-chat").await;
+    d.key(KeyCode::Char('p'));
+    let readiness = 1;
+    if d.form().sections[readiness].fields[0].input.value() != "on" {
+        d.set(readiness, "http port", "8080");
+        d.form_toggle(readiness, "enabled");
+    }
+    d.set(readiness, "period s", "17");
+    // Someone else changes the readiness probe's timeout through the API after the form opened.
+    let resp = env
+        .http
+        .patch(format!("{}/cloud/v3/inference/1/deployments/llama-3-70b-chat", env.sim.base_url()))
+        .header("Authorization", "APIKey demo-gcore-key")
+        .json(&serde_json::json!({"probes": {"readiness_probe": {"enabled": true, "probe": {
+            "http_get": {"port": 8080, "path": "/ready"}, "timeout_seconds": 9}}}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    env.sim.advance(10.0);
+    let other = env.providers[0].get("llama-3-70b-chat").await.unwrap();
+    let other_readiness =
+        other.probes.as_ref().and_then(|p| p.readiness.clone()).expect("the other writer's probe");
+    assert_eq!(other_readiness.probe.timeout_seconds, Some(9));
+    d.key(KeyCode::Enter);
+    d.key(KeyCode::Char('y'));
+    d.wait("the outcome", |s| !matches!(&s.mode, Mode::Form(f) if f.stage == Stage::Applying)).await;
+    assert!(
+        matches!(d.state.mode, Mode::Form(_)),
+        "the edit was sent over the other writer's change: {}",
+        d.said()
+    );
+    match d.stage() {
+        Stage::Conflict { changes, latest } => {
+            assert!(changes.iter().any(|l| l.contains("readiness probe")), "{changes:?}");
+            assert_eq!(latest.probes.as_ref().unwrap().readiness.as_ref(), Some(&other_readiness));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let line = d.audit_edit("llama-3-70b-chat");
+    assert_eq!(
+        (line["change"].as_str(), line["result"].as_str()),
+        (Some("probes"), Some("conflict: not sent"))
+    );
+    // Nothing was sent: the provider still has the other writer's probe, without the period.
+    let now = env.providers[0].get("llama-3-70b-chat").await.unwrap();
+    assert_eq!(now.probes.as_ref().unwrap().readiness.as_ref(), Some(&other_readiness));
+    assert_ne!(other_readiness.probe.period_seconds, Some(17));
 }

@@ -414,8 +414,9 @@ async fn list_pages_through_every_deployment() {
     let all = c.list().await.unwrap();
     assert_eq!(all.len(), 9);
     let mut names: Vec<&str> = all.iter().map(|d| d.name.as_str()).collect();
+    names.sort_unstable();
     names.dedup();
-    assert_eq!(names.len(), 9, "no page read twice");
+    assert_eq!(names.len(), 9, "no page read twice: {names:?}");
     let pages: Vec<String> = rec
         .take()
         .into_iter()

@@ -86,6 +86,24 @@ async fn hostile_strings_render_as_visible_text_in_every_pane() {
     let details = render(&state);
     assert_inert(&details);
     assert!(details.iter().any(|l| l.contains("\\e]0;pwned-title\\a")), "{}", details.join("\n"));
+    // Env values stay masked even when hostile: the env line shows the mask, and the value's bytes (which the
+    // description and command also carry) show up one more time only when the user reveals the values.
+    let env_line = details.iter().find(|l| l.contains("INJECT")).expect("the env line");
+    assert!(env_line.contains("INJECT=••••••"), "{env_line}");
+    let count = |lines: &[String], s: &str| lines.iter().map(|l| l.matches(s).count()).sum::<usize>();
+    state.reveal_envs = Some(dep.key.clone());
+    let revealed = render(&state);
+    state.reveal_envs = None;
+    assert_inert(&revealed);
+    for part in ["pwned-title", "cm0gLXJmIH4="] {
+        assert_eq!(
+            count(&revealed, part),
+            count(&details, part) + 1,
+            "{part} is hidden until revealed:\n{}\n---\n{}",
+            details.join("\n"),
+            revealed.join("\n")
+        );
+    }
     key(&mut state, KeyCode::Char('l'));
     let logs = render(&state);
     assert_inert(&logs);
@@ -94,8 +112,6 @@ async fn hostile_strings_render_as_visible_text_in_every_pane() {
         "{}",
         logs.join("\n")
     );
-    // Env values stay masked even when hostile.
-    assert!(!details.iter().any(|l| l.contains("cm0gLXJmIH4=") && l.contains("INJECT")));
 }
 
 fn tmux(socket: &str, args: &[&str]) -> String {

@@ -768,6 +768,8 @@ async fn validation_errors_carry_the_providers_message_and_field() {
     u.regions[0].scale.cooldown_seconds = Some(0);
     let e = c.update_scale(&id, &u).await.unwrap_err();
     assert_eq!((e.kind, e.status), (ErrorKind::Validation, Some(400)));
+    // Nothing of a rejected edit is taken: the whole scale section is as it was.
+    assert_eq!(ScaleUpdate::from_deployment(&c.get(&id).await.unwrap()), ScaleUpdate::from_deployment(&d));
     assert_eq!(
         e.fields,
         [
@@ -786,6 +788,7 @@ async fn validation_errors_carry_the_providers_message_and_field() {
     let mut u = ScaleUpdate::from_deployment(&d);
     u.regions[0].scale.min = 0;
     let e = c.update_scale(&id, &u).await.unwrap_err();
+    assert_eq!(ScaleUpdate::from_deployment(&c.get(&id).await.unwrap()), ScaleUpdate::from_deployment(&d));
     assert_eq!(e.fields.len(), 1);
     assert_eq!(e.fields[0].0, "autoScalingConfigurations.0.scale.min");
     assert!(e.fields[0].1.contains("only the HTTP trigger can scale to and from 0"));
@@ -795,6 +798,8 @@ async fn validation_errors_carry_the_providers_message_and_field() {
         "with an HTTP trigger, min 0 is fine"
     );
 
+    let applied = ScaleUpdate::from_deployment(&c.get(&id).await.unwrap());
+    assert_eq!(applied.regions[0].scale.min, 0, "the accepted edit is there");
     let mut u = ScaleUpdate::from_deployment(&d);
     u.regions[0].scale.triggers.gpu_memory = Some(101);
     u.regions
@@ -808,8 +813,11 @@ async fn validation_errors_carry_the_providers_message_and_field() {
             "autoScalingConfigurations.1.regionId"
         ]
     );
-    // Nothing was changed by the rejected edits.
-    assert_eq!(c.get(&id).await.unwrap().regions.len(), 1);
+    // Nothing was changed by the rejected edit: no region added, no trigger taken, every value as it was.
+    let now = c.get(&id).await.unwrap();
+    assert_eq!(now.regions.len(), 1);
+    assert_ne!(now.regions[0].scale.triggers.gpu_memory, Some(101));
+    assert_eq!(ScaleUpdate::from_deployment(&now), applied);
 }
 
 #[tokio::test]

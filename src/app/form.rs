@@ -9,6 +9,8 @@ use crate::model::{
     ProbeSlot, Probes, ProviderKind, RegionScale, Scale, ScaleUpdate, TcpSocketAction,
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+// The change and its intent live in the model; re-exported for the form's callers.
+pub use crate::model::edit::{Change, Edit};
 use std::collections::BTreeMap;
 
 /// What a field holds.
@@ -62,37 +64,6 @@ pub struct Section {
 pub enum FormKind {
     Scale,
     Probes,
-}
-
-/// The change a form applies.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Change {
-    Scale(ScaleUpdate),
-    Probes(Box<Probes>),
-}
-
-impl Change {
-    /// Whether a deployment, as read, already holds this change.
-    pub fn landed_in(&self, d: &Deployment) -> bool {
-        let sorted = |u: &ScaleUpdate| {
-            let mut r = u.regions.clone();
-            r.sort_by(|a, b| a.region_id.cmp(&b.region_id));
-            r
-        };
-        match (self, self.current_of(d)) {
-            (Change::Scale(want), Change::Scale(have)) => sorted(want) == sorted(&have),
-            (Change::Probes(want), Change::Probes(have)) => want == &have,
-            _ => false,
-        }
-    }
-
-    /// The same section of a deployment, for conflict checks.
-    pub fn current_of(&self, d: &Deployment) -> Change {
-        match self {
-            Change::Scale(_) => Change::Scale(ScaleUpdate::from_deployment(d)),
-            Change::Probes(_) => Change::Probes(Box::new(d.probes.clone().unwrap_or_default())),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

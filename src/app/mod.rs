@@ -10,4 +10,4 @@ pub mod state;
 pub mod update;
 
 pub use state::{AccountState, Pane, State};
-pub use update::{ApplyFailure, ApplyRequest, Effect, LifecycleRequest, Msg, Watch, update};
+pub use update::{ApplyFailure, ApplyRequest, Effect, Landed, LifecycleRequest, Msg, Watch, update};

@@ -125,7 +125,7 @@ pub struct Confirm {
 /// An applied change still rolling out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
-    pub change: super::form::Change,
+    pub change: crate::model::edit::Change,
     pub since: DateTime<Utc>,
 }
 

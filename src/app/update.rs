@@ -1,13 +1,14 @@
 //! `update(&mut State, Msg) -> Vec<Effect>`: every change to the dashboard goes through here. It does no I/O;
 //! effects tell the sync layer what to fetch.
 
-use super::form::{Change, Form, RegionChoice, Stage, diff_against};
+use super::form::{Form, RegionChoice, Stage, diff_against};
 use super::input::LineInput;
 use super::keymap::Action;
 use super::state::{
     AccountState, Confirm, DetailCache, Filter, HISTORY_LEN, LOG_LINES, LifecycleOp, Mode, Pane, Pending,
     Row, SortKey, State, Toast, haystack,
 };
+use crate::model::edit::{Change, Edit, NotTaken};
 use crate::model::{Deployment, DeploymentKey, LogLine, ProviderKind, RegionInfo};
 use crate::provider::{ApiError, Applied, MetricsResult};
 use chrono::{DateTime, Utc};
@@ -50,7 +51,7 @@ pub enum Msg {
     /// The outcome of an edit.
     Applied {
         key: DeploymentKey,
-        result: Result<Applied, ApplyFailure>,
+        result: Result<Landed, ApplyFailure>,
     },
     /// The outcome of start, stop or delete.
     Lifecycle {
@@ -92,6 +93,20 @@ pub enum ApplyFailure {
     Api(ApiError),
 }
 
+/// A write that landed, verified: the meant fields the read-back does not hold as asked (none: all there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Landed {
+    pub applied: Applied,
+    pub not_taken: Vec<NotTaken>,
+}
+
+impl Landed {
+    /// The deployment as read back after the write.
+    pub fn deployment(&self) -> &Deployment {
+        self.applied.deployment()
+    }
+}
+
 /// An edit to send: the change, and the deployment as the form saw it (for the conflict check).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApplyRequest {
@@ -100,6 +115,14 @@ pub struct ApplyRequest {
     pub name: String,
     pub change: Change,
     pub expected: Box<Deployment>,
+}
+
+impl ApplyRequest {
+    /// What the user meant: the fields the change sets differently from the deployment the form showed,
+    /// which is what the review listed before `y`.
+    pub fn edit(&self) -> Edit {
+        Edit::new(&self.expected, self.change.clone())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -430,7 +453,7 @@ pub(super) fn settle_pending(state: &mut State, only: Option<&DeploymentKey>) {
 fn on_applied(
     state: &mut State,
     key: DeploymentKey,
-    result: Result<Applied, ApplyFailure>,
+    result: Result<Landed, ApplyFailure>,
     fx: &mut Vec<Effect>,
 ) {
     state.dirty = true;
@@ -441,7 +464,7 @@ fn on_applied(
         return;
     }
     match result {
-        Ok(applied) => {
+        Ok(Landed { applied, not_taken }) => {
             let change = form.validate();
             let name = form.base.name.clone();
             let account = form.account;
@@ -450,10 +473,18 @@ fn on_applied(
                 Applied::NoChange(d) => (d, "the provider reports nothing to change"),
             };
             state.mode = Mode::Normal;
-            if let Some(change) = change {
-                state.pending.insert(key.clone(), Pending { change, since: state.now });
+            if not_taken.is_empty() {
+                if let Some(change) = change {
+                    state.pending.insert(key.clone(), Pending { change, since: state.now });
+                }
+                state.flash = Some(format!("{name}: {what}; watching the rollout"));
+            } else {
+                // Never "applied" or "rolled out" while a meant field is missing: say which, and keep saying it.
+                let missing: Vec<String> = not_taken.iter().map(|n| n.to_string()).collect();
+                let message = format!("{name}: not everything took: {}", missing.join("; "));
+                state.flash = Some(message.clone());
+                toast(state, message);
             }
-            state.flash = Some(format!("{name}: {what}; watching the rollout"));
             // The read-back is the freshest record there is.
             state.details.entry(key.clone()).or_default().detail = Some((*dep, state.now));
             settle_pending(state, Some(&key));

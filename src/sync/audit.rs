@@ -2,10 +2,10 @@
 //! result). It never holds a secret: credentials are not part of any section, probe header values are masked,
 //! and env values are not recorded (a create records their names only).
 
-use crate::app::form::Change;
-use crate::app::{ApplyRequest, LifecycleRequest};
+use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest};
+use crate::model::edit::Change;
 use crate::model::{CreateSpec, Deployment, Probes, ScaleUpdate};
-use crate::provider::Provider;
+use crate::provider::{ApiError, Applied, ErrorKind, Provider};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::PathBuf;
@@ -34,6 +34,19 @@ fn masked_probes(p: &Probes) -> Value {
         }
     }
     serde_json::to_value(p).unwrap_or(Value::Null)
+}
+
+/// Whether the provider answered and said no (as opposed to an answer that never came or could not be read).
+fn refused(e: &ApiError) -> bool {
+    matches!(
+        e.kind,
+        ErrorKind::Validation
+            | ErrorKind::Forbidden
+            | ErrorKind::Conflict
+            | ErrorKind::NotFound
+            | ErrorKind::Unsupported
+            | ErrorKind::Other
+    )
 }
 
 fn section(change: &Change) -> Value {
@@ -102,31 +115,59 @@ impl AuditLog {
         Ok(())
     }
 
+    /// An edit's outcome: `applied` or `no change` only when the read-back holds every meant field;
+    /// `partial` with the fields the provider did not take; `refused` with the provider's message; `conflict:
+    /// not sent`; or `failed` with the error. `asked` is what was sent, `after` the section as read back.
     pub fn record_edit(
         &self,
         p: &dyn Provider,
         req: &ApplyRequest,
-        before: &Deployment,
-        result: &str,
+        before: Option<&Deployment>,
+        outcome: &Result<Landed, ApplyFailure>,
         note: Option<&str>,
     ) {
-        let (kind, before_v) = match &req.change {
-            Change::Scale(_) => {
-                ("scale", serde_json::to_value(ScaleUpdate::from_deployment(before)).unwrap_or(Value::Null))
-            }
-            Change::Probes(_) => ("probes", masked_probes(&before.probes.clone().unwrap_or_default())),
+        let kind = req.change.kind();
+        let section_of = |d: &Deployment| match &req.change {
+            Change::Scale(_) => serde_json::to_value(ScaleUpdate::from_deployment(d)).unwrap_or(Value::Null),
+            Change::Probes(_) => masked_probes(&d.probes.clone().unwrap_or_default()),
         };
-        self.append(json!({
+        let mut line = json!({
             "time": chrono::Utc::now().to_rfc3339(),
             "account": p.account(),
             "provider": p.kind().label(),
             "deployment": { "id": req.key.id, "name": req.name },
             "change": kind,
-            "before": before_v,
-            "after": section(&req.change),
-            "result": result,
+            "before": before.map(section_of),
+            "asked": section(&req.change),
             "note": note,
-        }));
+        });
+        let extra = match outcome {
+            Ok(Landed { applied, not_taken }) if !not_taken.is_empty() => json!({
+                "result": "partial",
+                "not_taken": not_taken.iter().map(|n| n.to_json()).collect::<Vec<_>>(),
+                "after": section_of(applied.deployment()),
+            }),
+            Ok(Landed { applied, .. }) => json!({
+                "result": match applied {
+                    Applied::Done(_) => "applied",
+                    Applied::NoChange(_) => "no change",
+                },
+                "after": section_of(applied.deployment()),
+            }),
+            Err(ApplyFailure::Conflict(latest)) => {
+                json!({ "result": "conflict: not sent", "latest": section_of(latest) })
+            }
+            Err(ApplyFailure::Api(e)) if refused(e) => json!({
+                "result": "refused",
+                "status": e.status,
+                "message": e.to_string(),
+            }),
+            Err(ApplyFailure::Api(e)) => json!({ "result": "failed", "message": e.to_string() }),
+        };
+        if let (Some(o), Value::Object(x)) = (line.as_object_mut(), extra) {
+            o.extend(x);
+        }
+        self.append(line);
     }
 
     /// A create: the spec with env values and probe header values masked.

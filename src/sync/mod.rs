@@ -1,11 +1,12 @@
 //! Polling tasks. They own the provider clients and talk to the app only through a bounded channel of
 //! [`Msg`]s; they never hold anything the UI needs to draw.
 
-use crate::app::form::Change;
 use crate::app::state::LifecycleOp;
-use crate::app::{ApplyFailure, ApplyRequest, LifecycleRequest, Msg, Watch};
+use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest, Msg, Watch};
 use crate::model::CreateSpec;
-use crate::provider::{LogQuery, MetricsQuery, Provider};
+use crate::model::Deployment;
+use crate::model::edit::Change;
+use crate::provider::{Applied, ErrorKind, LogQuery, MetricsQuery, Provider};
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,84 +60,18 @@ impl Sync {
     }
 
     /// Applies an edit: re-reads the deployment, and only if the edited section is as the form saw it, sends
-    /// the change; every outcome is appended to the audit log and reported back.
+    /// the change; then checks the read-back field by field against what the user meant. Every outcome is
+    /// appended to the audit log and reported back.
     pub fn apply(&self, req: Box<ApplyRequest>) {
         let Some(p) = self.providers.get(req.account).cloned() else { return };
         let tx = self.tx.clone();
         let audit = self.audit.clone();
         tokio::spawn(async move {
-            let before = match p.get(&req.key.id).await {
-                Ok(d) => d,
-                Err(e) => {
-                    let _ = tx.send(Msg::Applied { key: req.key, result: Err(ApplyFailure::Api(e)) }).await;
-                    return;
-                }
-            };
-            if req.change.current_of(&before) != req.change.current_of(&req.expected) {
-                if let Some(a) = &audit {
-                    a.record_edit(p.as_ref(), &req, &before, "conflict: not sent", None);
-                }
-                let _ = tx
-                    .send(Msg::Applied {
-                        key: req.key,
-                        result: Err(ApplyFailure::Conflict(Box::new(before))),
-                    })
-                    .await;
-                return;
-            }
-            let mut result = match &req.change {
-                Change::Scale(u) => p.update_scale(&req.key.id, u).await,
-                Change::Probes(pr) => p.update_probes(&req.key.id, pr).await,
-            };
-            // When the connection failed after the request may have reached the provider, the outcome is
-            // unknown: read the deployment again and say what is true.
-            let mut note = None;
-            if let Err(e) = &result
-                && matches!(
-                    e.kind,
-                    crate::provider::ErrorKind::Network
-                        | crate::provider::ErrorKind::Timeout
-                        | crate::provider::ErrorKind::Decode
-                )
-            {
-                let mut reread = p.get(&req.key.id).await;
-                for _ in 0..3 {
-                    if reread.is_ok() {
-                        break;
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                    reread = p.get(&req.key.id).await;
-                }
-                match reread {
-                    Ok(now) if req.change.landed_in(&now) => {
-                        note = Some(format!("confirmed by a re-read after: {e}"));
-                        result = Ok(crate::provider::Applied::Done(Box::new(now)));
-                    }
-                    Ok(_) => {
-                        let mut e2 = e.clone();
-                        e2.message = format!(
-                            "{} (a re-read shows the change is not there: nothing was applied)",
-                            e.message
-                        );
-                        result = Err(e2);
-                    }
-                    Err(_) => {
-                        let mut e2 = e.clone();
-                        e2.message =
-                            format!("{} (the outcome is unknown: re-check before retrying)", e.message);
-                        result = Err(e2);
-                    }
-                }
-            }
+            let (before, result, note) = apply(p.as_ref(), &req).await;
             if let Some(a) = &audit {
-                let outcome = match &result {
-                    Ok(crate::provider::Applied::Done(_)) => "applied".to_string(),
-                    Ok(crate::provider::Applied::NoChange(_)) => "no change".to_string(),
-                    Err(e) => format!("failed: {e}"),
-                };
-                a.record_edit(p.as_ref(), &req, &before, &outcome, note.as_deref());
+                a.record_edit(p.as_ref(), &req, before.as_ref(), &result, note.as_deref());
             }
-            let _ = tx.send(Msg::Applied { key: req.key, result: result.map_err(ApplyFailure::Api) }).await;
+            let _ = tx.send(Msg::Applied { key: req.key, result }).await;
         });
     }
 
@@ -239,6 +174,67 @@ pub async fn create(
         a.record_create(p, spec, id, &outcome);
     }
     result
+}
+
+/// The deployment as read before the write (None when that read failed: nothing was sent), the verified
+/// outcome, and a note for the audit line.
+async fn apply(
+    p: &dyn Provider,
+    req: &ApplyRequest,
+) -> (Option<Deployment>, Result<Landed, ApplyFailure>, Option<String>) {
+    let before = match p.get(&req.key.id).await {
+        Ok(d) => d,
+        Err(e) => return (None, Err(ApplyFailure::Api(e)), None),
+    };
+    if req.change.current_of(&before) != req.change.current_of(&req.expected) {
+        return (Some(before.clone()), Err(ApplyFailure::Conflict(Box::new(before))), None);
+    }
+    let edit = req.edit();
+    let mut result = match &req.change {
+        Change::Scale(u) => p.update_scale(&req.key.id, u).await,
+        Change::Probes(pr) => p.update_probes(&req.key.id, pr).await,
+    };
+    // When the connection failed after the request may have reached the provider, the outcome is
+    // unknown: read the deployment again and say what is true.
+    let mut note = None;
+    if let Err(e) = &result
+        && matches!(e.kind, ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Decode)
+    {
+        let mut reread = p.get(&req.key.id).await;
+        for _ in 0..3 {
+            if reread.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            reread = p.get(&req.key.id).await;
+        }
+        match reread {
+            Ok(now) if edit.landed_in(&now) => {
+                note = Some(format!("confirmed by a re-read after: {e}"));
+                result = Ok(Applied::Done(Box::new(now)));
+            }
+            Ok(_) => {
+                let mut e2 = e.clone();
+                e2.message =
+                    format!("{} (a re-read shows the change is not there: nothing was applied)", e.message);
+                result = Err(e2);
+            }
+            Err(_) => {
+                let mut e2 = e.clone();
+                e2.message = format!("{} (the outcome is unknown: re-check before retrying)", e.message);
+                result = Err(e2);
+            }
+        }
+    }
+    // Verify after the write: every field the user meant, as the provider now holds it.
+    let result = match result {
+        Ok(applied) => {
+            let not_taken = edit.not_taken(applied.deployment());
+            Ok(Landed { applied, not_taken })
+        }
+        Err(e) => Err(ApplyFailure::Api(e)),
+    };
+    (Some(before), result, note)
 }
 
 /// Lists one account on an interval, or at once when asked; one request in flight at a time.

@@ -199,7 +199,8 @@ fn bar(f: &mut Frame, area: Rect, state: &State) {
             ])
         }
         _ => match &state.flash {
-            Some(msg) => Line::from(Span::styled(format!(" {msg}"), t.accent)),
+            // A flash can quote the network (names, a value a provider kept): drawn inert, like the toasts.
+            Some(msg) => Line::from(Span::styled(format!(" {}", sanitize(msg)), t.accent)),
             None => {
                 let hint = |a| state.keymap.keys_for(a).first().map(|k| k.to_string()).unwrap_or_default();
                 use crate::app::keymap::Action as A;

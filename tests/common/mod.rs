@@ -1,4 +1,6 @@
+pub mod app;
 pub mod openapi;
+pub mod proxy;
 pub mod screen;
 pub mod tmux;
 pub mod wire;
