@@ -6,6 +6,7 @@ pub mod config;
 pub mod model;
 pub mod provider;
 pub mod run;
+pub mod serve;
 pub mod sim;
 pub mod sync;
 pub mod tui;

@@ -1,0 +1,215 @@
+//! The fleet as Prometheus metric families, rebuilt from the current state at every scrape: a deployment
+//! gone from the state is gone from the next exposition. prometheus-client writes (and escapes) everything.
+
+use crate::app::State;
+use crate::model::Deployment;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Unit;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Run:ai's metric types exported as their latest value: (metric type, name, help, unit, factor to base unit).
+const RUNAI_LATEST: [(&str, &str, &str, Option<Unit>, f64); 3] = [
+    (
+        "THROUGHPUT",
+        "infertop_runai_throughput_requests_per_second",
+        "Latest throughput of a Run:ai inference workload, as its metrics API reports it",
+        None,
+        1.0,
+    ),
+    (
+        "LATENCY",
+        "infertop_runai_latency",
+        "Latest request latency of a Run:ai inference workload, as its metrics API reports it",
+        Some(Unit::Seconds),
+        0.001,
+    ),
+    (
+        "GPU_UTILIZATION",
+        "infertop_runai_gpu_utilization_ratio",
+        "Latest GPU utilisation of a Run:ai inference workload (0 to 1), as its metrics API reports it",
+        None,
+        0.01,
+    ),
+];
+
+/// The dashboard's state, shared between the task that applies the pollers' messages and the scrapes.
+#[derive(Clone)]
+pub struct Shared(pub Arc<Mutex<State>>);
+
+impl Shared {
+    pub fn new(state: State) -> Shared {
+        Shared(Arc::new(Mutex::new(state)))
+    }
+
+    /// The state, even if a panic elsewhere poisoned the lock: a scrape of what is there beats none.
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Shared(State)")
+    }
+}
+
+/// Collects the fleet families from the shared state.
+#[derive(Debug)]
+pub struct FleetCollector(pub Shared);
+
+impl Collector for FleetCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        encode_state(&self.0.lock(), &mut encoder)
+    }
+}
+
+type Labels<'a> = Vec<(&'static str, &'a str)>;
+
+fn deployment_labels<'a>(d: &'a Deployment) -> Labels<'a> {
+    vec![
+        ("provider", d.key.provider.label()),
+        ("account", d.key.account.as_str()),
+        ("deployment", d.name.as_str()),
+        // Names are not unique everywhere (Run:ai projects) and can be reused after a delete: the id keeps two
+        // deployments from ever sharing a series.
+        ("id", d.key.id.as_str()),
+    ]
+}
+
+/// One gauge family: its descriptor, then one sample per label set.
+fn gauges<'a>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    unit: Option<&Unit>,
+    samples: impl Iterator<Item = (Labels<'a>, f64)>,
+) -> fmt::Result {
+    let mut family = encoder.encode_descriptor(name, help, unit, MetricType::Gauge)?;
+    for (labels, value) in samples {
+        ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+/// Every fleet family from `state`: per region, per deployment, per account.
+pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Result {
+    let deps = || state.rows.iter().map(|r| &r.dep);
+    type RegionValue = fn(&crate::model::RegionReplicas) -> f64;
+    let per_region: [(&str, &str, RegionValue); 5] = [
+        ("infertop_replicas_ready", "Replicas ready to serve, per deployment and region", |r| r.ready as f64),
+        // Not `_total`: that suffix is reserved for counters (promtool's lint rejects it on a gauge).
+        ("infertop_replicas", "Replicas running or starting (ready or not), per deployment and region", |r| {
+            r.total as f64
+        }),
+        ("infertop_scale_min", "Lower bound of the autoscaler, per deployment and region", |r| r.scale.min as f64),
+        ("infertop_scale_max", "Upper bound of the autoscaler, per deployment and region", |r| r.scale.max as f64),
+        (
+            "infertop_region_error",
+            "1 when the provider reports an error for the deployment's containers in this region, else 0",
+            |r| if r.error.is_some() { 1.0 } else { 0.0 },
+        ),
+    ];
+    for (name, help, value) in per_region {
+        gauges(
+            encoder,
+            name,
+            help,
+            None,
+            deps().flat_map(|d| {
+                d.regions.iter().map(move |r| {
+                    let mut l = deployment_labels(d);
+                    l.push(("region", r.region_name.as_deref().unwrap_or(&r.region_id)));
+                    (l, value(r))
+                })
+            }),
+        )?;
+    }
+
+    {
+        let mut family = encoder.encode_descriptor(
+            "infertop_deployment",
+            "A deployment's status, hardware and image (the value is always 1)",
+            None,
+            MetricType::Info,
+        )?;
+        for d in deps() {
+            let status = d.status.label();
+            let mut labels = deployment_labels(d);
+            labels.push(("status", status.as_str()));
+            labels.push(("hardware", d.hardware.as_deref().unwrap_or("")));
+            labels.push(("image", d.image.as_deref().unwrap_or("")));
+            family.encode_info(&labels)?;
+        }
+    }
+
+    gauges(
+        encoder,
+        "infertop_deployment_hourly_price",
+        "Price of a deployment per hour, where the provider gives one",
+        None,
+        deps().filter_map(|d| {
+            let price = d.price_per_hour?;
+            let mut l = deployment_labels(d);
+            // Sesterce is the one provider with a price on its deployments, and it quotes dollars.
+            l.push(("currency", currency(d)?));
+            Some((l, price))
+        }),
+    )?;
+
+    for (kind, name, help, unit, factor) in &RUNAI_LATEST {
+        gauges(
+            encoder,
+            name,
+            help,
+            unit.as_ref(),
+            deps().filter_map(|d| {
+                let (metrics, _) = state.details.get(&d.key)?.metrics.as_ref()?;
+                let series = metrics.series.iter().find(|s| s.name == *kind)?;
+                let latest = series.points.iter().rev().find_map(|p| p.value)?;
+                Some((deployment_labels(d), latest * factor))
+            }),
+        )?;
+    }
+
+    gauges(
+        encoder,
+        "infertop_account_up",
+        "1 when the last read of the account's deployments succeeded, else 0",
+        None,
+        state.accounts.iter().map(|a| {
+            let up = match (a.last_ok, a.last_error_at) {
+                (Some(ok), Some(err)) => ok > err,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            (account_labels(a), if up { 1.0 } else { 0.0 })
+        }),
+    )?;
+    gauges(
+        encoder,
+        "infertop_account_last_success_timestamp",
+        "When the account's deployments were last read successfully (Unix time)",
+        Some(&Unit::Seconds),
+        state.accounts.iter().filter_map(|a| {
+            let ok = a.last_ok?;
+            Some((account_labels(a), ok.timestamp_millis() as f64 / 1000.0))
+        }),
+    )?;
+    Ok(())
+}
+
+fn account_labels(a: &crate::app::AccountState) -> Labels<'_> {
+    vec![("provider", a.kind.label()), ("account", a.name.as_str())]
+}
+
+/// The currency of a deployment's hourly price, where it is known.
+fn currency(d: &Deployment) -> Option<&'static str> {
+    match d.key.provider {
+        crate::model::ProviderKind::Sesterce => Some("USD"),
+        _ => None,
+    }
+}

@@ -1,0 +1,264 @@
+//! `infertop serve`: the dashboard's accounts and polling, headless, as Prometheus metrics.
+//!
+//! The same engine as the dashboard: [`Sync`]'s pollers send [`Msg`]s, [`update`] applies them to a [`State`];
+//! instead of drawing it, `GET /metrics` encodes it. Run:ai's latest metrics come from the detail poller, which
+//! is pointed at each Run:ai deployment in turn.
+
+pub mod api;
+pub mod exposition;
+
+use crate::app::{AccountState, Msg, State, Watch, update};
+use crate::cli::Cli;
+use crate::config;
+use crate::model::DeploymentKey;
+use crate::provider::{self, Provider};
+use crate::sync::Sync;
+use api::{ApiMetrics, Instrumented};
+use axum::extract::State as Extract;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use color_eyre::eyre::{Result, eyre};
+use exposition::{FleetCollector, Shared};
+use prometheus_client::registry::Registry;
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The shortest time between two walks over the Run:ai deployments for their metrics.
+pub const METRICS_EVERY: Duration = Duration::from_secs(30);
+
+/// What `serve` exposes: the fleet from the shared state and the request metrics.
+pub struct Exporter {
+    registry: Registry,
+}
+
+impl Exporter {
+    pub fn new(shared: Shared, api: &ApiMetrics) -> Exporter {
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(FleetCollector(shared)));
+        api.register(&mut registry);
+        Exporter { registry }
+    }
+
+    /// The exposition as OpenMetrics text, or as Prometheus text (0.0.4); with its content type.
+    pub fn render(&self, openmetrics: bool) -> Result<(&'static str, String), std::fmt::Error> {
+        let mut out = String::new();
+        if openmetrics {
+            prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+            Ok((OPENMETRICS_CONTENT_TYPE, out))
+        } else {
+            prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)?;
+            Ok((prometheus_client::encoding::prometheus_text::CONTENT_TYPE, out))
+        }
+    }
+}
+
+/// Whether an `Accept` header asks for OpenMetrics (Prometheus sends it first when it prefers it).
+pub fn wants_openmetrics(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().to_ascii_lowercase().starts_with("application/openmetrics-text"))
+}
+
+pub fn router(exporter: Arc<Exporter>) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .with_state(exporter)
+}
+
+async fn metrics(Extract(exporter): Extract<Arc<Exporter>>, headers: HeaderMap) -> Response {
+    let openmetrics = wants_openmetrics(&headers);
+    // Encoding a large fleet takes milliseconds of CPU: off the runtime's threads.
+    match tokio::task::spawn_blocking(move || exporter.render(openmetrics)).await {
+        Ok(Ok((content_type, body))) => {
+            ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+        }
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "encoding the metrics failed\n").into_response(),
+    }
+}
+
+/// Refuses an address that is not loopback unless the user said `--listen-public`.
+pub fn check_listen(listen: SocketAddr, public: bool) -> Result<()> {
+    if listen.ip().is_loopback() || public {
+        return Ok(());
+    }
+    Err(eyre!(
+        "{listen} is not a loopback address: the metrics name every deployment, image and hardware of your \
+         accounts to whoever can reach it. Pass --listen-public as well to serve them there, or listen on \
+         127.0.0.1"
+    ))
+}
+
+/// The accounts' providers, each instrumented so its requests are counted.
+fn providers(cli: &Cli, cfg: &config::Config, accounts: &[provider::AccountSpec]) -> Result<Vec<Arc<dyn Provider>>> {
+    api::install_observer();
+    let client = crate::run::client(cli, cfg)?;
+    for name in config::plain_http_accounts(accounts) {
+        eprintln!("infertop: warning: account {name} talks plain http to a host that is not loopback");
+    }
+    Ok(accounts.iter().map(|a| provider::connect(a, client.clone())).collect())
+}
+
+/// `infertop serve`: prints `listening on http://ADDR` first, then serves until SIGINT or SIGTERM.
+pub async fn serve(cli: &Cli, listen: SocketAddr, public: bool, refresh: Option<f64>) -> Result<()> {
+    check_listen(listen, public)?;
+    let cfg = crate::run::load_config(cli)?;
+    let (accounts, _sim) = crate::run::accounts(cli, &cfg).await?;
+    let refresh =
+        Duration::from_secs_f64(refresh.or(cli.refresh).or(cfg.refresh_seconds).unwrap_or(5.0).clamp(0.5, 3600.0));
+    let metrics = ApiMetrics::default();
+    let providers: Vec<_> =
+        providers(cli, &cfg, &accounts)?.into_iter().map(|p| Instrumented::wrap(p, &metrics)).collect();
+    let states = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
+    let shared = Shared::new(State::new(states, refresh, chrono::Utc::now()));
+    let exporter = Arc::new(Exporter::new(shared.clone(), &metrics));
+
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| eyre!("cannot listen on {listen}: {e} (pick another address with --listen)"))?;
+    let addr = listener.local_addr()?;
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "listening on http://{addr} (GET /metrics, GET /healthz)");
+        if !addr.ip().is_loopback() {
+            let names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "exposing to the network: the names, status, hardware, images, replicas and prices of every \
+                 deployment of the accounts {}; the names are printed as each account is first read",
+                names.join(", ")
+            );
+        }
+        let _ = out.flush();
+    }
+
+    let (tx, rx) = mpsc::channel(1024);
+    let sync = Sync::spawn(providers, tx, refresh, None);
+    let engine = tokio::spawn(engine(shared, rx, sync, refresh, !addr.ip().is_loopback()));
+    let server = axum::serve(listener, router(exporter)).with_graceful_shutdown(shutdown_signal());
+    let result = server.await;
+    engine.abort();
+    result.map_err(|e| eyre!("serving metrics failed: {e}"))
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Applies the pollers' messages to the shared state, and walks the detail poller over the Run:ai
+/// deployments (one at a time, each cycle at most once per refresh interval) for their latest metrics.
+async fn engine(shared: Shared, mut rx: mpsc::Receiver<Msg>, sync: Sync, refresh: Duration, public: bool) {
+    // Run:ai reports its metrics by the minute: a walk over its deployments every 30 s at most is enough.
+    let metrics_every = refresh.max(METRICS_EVERY);
+    let mut watched: Option<DeploymentKey> = None;
+    let mut next_cycle = tokio::time::Instant::now();
+    let mut cycle_started = next_cycle;
+    let mut announced = HashSet::new();
+    let mut tick = tokio::time::interval(refresh.max(Duration::from_secs(5)));
+    loop {
+        tokio::select! {
+            msg = rx.recv() => {
+                let Some(msg) = msg else { return };
+                if public && let Msg::Fleet { account, result: Ok(deps), .. } = &msg && announced.insert(*account) {
+                    announce(&shared, *account, deps);
+                }
+                let done = matches!(&msg, Msg::Metrics { key, .. } if Some(key) == watched.as_ref());
+                apply(&shared, msg);
+                if done {
+                    watched = next_metrics_target(&shared.lock(), watched.as_ref());
+                    if watched.is_none() {
+                        next_cycle = cycle_started + metrics_every;
+                    }
+                    sync.watch(watch_of(&shared.lock(), watched.as_ref()));
+                }
+            }
+            _ = tokio::time::sleep_until(next_cycle), if watched.is_none() => {
+                cycle_started = tokio::time::Instant::now();
+                watched = next_metrics_target(&shared.lock(), None);
+                next_cycle = cycle_started + metrics_every;
+                sync.watch(watch_of(&shared.lock(), watched.as_ref()));
+            }
+            _ = tick.tick() => apply(&shared, Msg::Tick),
+        }
+    }
+}
+
+fn apply(shared: &Shared, msg: Msg) {
+    let mut state = shared.lock();
+    state.now = chrono::Utc::now();
+    // Effects are the dashboard's answers to keys and edits; the pollers' messages ask for none that `serve`
+    // needs (it has no selection and makes no changes).
+    let _ = update(&mut state, msg);
+}
+
+fn announce(shared: &Shared, account: usize, deps: &[crate::model::Deployment]) {
+    use crate::model::text::sanitize;
+    let state = shared.lock();
+    let name = state.accounts.get(account).map(|a| a.name.as_str()).unwrap_or("?");
+    let names: Vec<String> = deps.iter().map(|d| sanitize(&d.name).into_owned()).collect();
+    println!("exposing {} deployments of {}: {}", deps.len(), sanitize(name), names.join(", "));
+}
+
+/// The Run:ai deployment after `after` (in key order), among accounts whose provider has a metrics API.
+fn next_metrics_target(state: &State, after: Option<&DeploymentKey>) -> Option<DeploymentKey> {
+    state
+        .rows
+        .iter()
+        .filter(|r| state.accounts.get(r.account).is_some_and(|a| a.capabilities.metrics))
+        .map(|r| &r.dep.key)
+        .filter(|k| after.is_none_or(|a| *k > a))
+        .min()
+        .cloned()
+}
+
+fn watch_of(state: &State, key: Option<&DeploymentKey>) -> Option<Watch> {
+    let key = key?;
+    let account = state.rows.get(*state.index.get(key)?)?.account;
+    Some(Watch { key: key.clone(), account, metrics: true, logs: false, pod: None, logs_region: None })
+}
+
+/// `infertop snapshot --format prometheus`: the same families as `serve`, once, for a textfile collector.
+/// Returns the exposition and whether any deployment is unhealthy or any account failed.
+pub async fn snapshot(cli: &Cli) -> Result<(String, bool)> {
+    use crate::model::Health;
+    let cfg = crate::run::load_config(cli)?;
+    let (accounts, _sim) = crate::run::accounts(cli, &cfg).await?;
+    let metrics = ApiMetrics::default();
+    let providers: Vec<_> =
+        providers(cli, &cfg, &accounts)?.into_iter().map(|p| Instrumented::wrap(p, &metrics)).collect();
+    let states = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
+    let mut state = State::new(states, Duration::from_secs(5), chrono::Utc::now());
+    let results = futures::future::join_all(providers.iter().map(|p| p.list())).await;
+    for (account, result) in results.into_iter().enumerate() {
+        if let Err(e) = &result {
+            eprintln!("{}: {e}", providers[account].account());
+        }
+        update(&mut state, Msg::Fleet { account, at: chrono::Utc::now(), result });
+    }
+    let failed = state.accounts.iter().any(|a| a.last_ok.is_none());
+    let unhealthy = state.rows.iter().any(|r| !matches!(r.dep.health(), Health::Ok | Health::Inactive));
+    let exporter = Exporter::new(Shared::new(state), &metrics);
+    let (_, text) = exporter.render(false).map_err(|_| eyre!("encoding the metrics failed"))?;
+    Ok((text, failed || unhealthy))
+}
