@@ -315,7 +315,8 @@ pub type ErrorParser = fn(ProviderKind, u16, &[u8]) -> ApiError;
 
 /// Called after each request sent (every retry counts) with its outcome and how long the exchange took, the
 /// wait for a slot excluded. Set once by `infertop serve` to count requests; unset, nothing is measured.
-pub static REQUEST_OBSERVER: std::sync::OnceLock<fn(&ApiResult<Response>, Duration)> = std::sync::OnceLock::new();
+pub static REQUEST_OBSERVER: std::sync::OnceLock<fn(&ApiResult<Response>, Duration)> =
+    std::sync::OnceLock::new();
 
 /// A provider's handle on the shared client: its own limits on requests in flight and per second, and its
 /// retry policy.

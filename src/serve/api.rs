@@ -2,7 +2,8 @@
 //! (a task-local), and the HTTP layer's observer hook records each request under that mark.
 
 use crate::model::{
-    Catalog, CreateSpec, Deployment, HardwareInfo, LogLine, Price, Probes, ProviderKind, RegionInfo, ScaleUpdate,
+    Catalog, CreateSpec, Deployment, HardwareInfo, LogLine, Price, Probes, ProviderKind, RegionInfo,
+    ScaleUpdate,
 };
 use crate::provider::http::{REQUEST_OBSERVER, Response};
 use crate::provider::{

@@ -102,11 +102,17 @@ pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
     let per_region: [(&str, &str, RegionValue); 5] = [
         ("infertop_replicas_ready", "Replicas ready to serve, per deployment and region", |r| r.ready as f64),
         // Not `_total`: that suffix is reserved for counters (promtool's lint rejects it on a gauge).
-        ("infertop_replicas", "Replicas running or starting (ready or not), per deployment and region", |r| {
-            r.total as f64
+        (
+            "infertop_replicas",
+            "Replicas running or starting (ready or not), per deployment and region",
+            |r| r.total as f64,
+        ),
+        ("infertop_scale_min", "Lower bound of the autoscaler, per deployment and region", |r| {
+            r.scale.min as f64
         }),
-        ("infertop_scale_min", "Lower bound of the autoscaler, per deployment and region", |r| r.scale.min as f64),
-        ("infertop_scale_max", "Upper bound of the autoscaler, per deployment and region", |r| r.scale.max as f64),
+        ("infertop_scale_max", "Upper bound of the autoscaler, per deployment and region", |r| {
+            r.scale.max as f64
+        }),
         (
             "infertop_region_error",
             "1 when the provider reports an error for the deployment's containers in this region, else 0",

@@ -99,7 +99,11 @@ pub fn check_listen(listen: SocketAddr, public: bool) -> Result<()> {
 }
 
 /// The accounts' providers, each instrumented so its requests are counted.
-fn providers(cli: &Cli, cfg: &config::Config, accounts: &[provider::AccountSpec]) -> Result<Vec<Arc<dyn Provider>>> {
+fn providers(
+    cli: &Cli,
+    cfg: &config::Config,
+    accounts: &[provider::AccountSpec],
+) -> Result<Vec<Arc<dyn Provider>>> {
     api::install_observer();
     let client = crate::run::client(cli, cfg)?;
     for name in config::plain_http_accounts(accounts) {
@@ -113,8 +117,9 @@ pub async fn serve(cli: &Cli, listen: SocketAddr, public: bool, refresh: Option<
     check_listen(listen, public)?;
     let cfg = crate::run::load_config(cli)?;
     let (accounts, _sim) = crate::run::accounts(cli, &cfg).await?;
-    let refresh =
-        Duration::from_secs_f64(refresh.or(cli.refresh).or(cfg.refresh_seconds).unwrap_or(5.0).clamp(0.5, 3600.0));
+    let refresh = Duration::from_secs_f64(
+        refresh.or(cli.refresh).or(cfg.refresh_seconds).unwrap_or(5.0).clamp(0.5, 3600.0),
+    );
     let metrics = ApiMetrics::default();
     let providers: Vec<_> =
         providers(cli, &cfg, &accounts)?.into_iter().map(|p| Instrumented::wrap(p, &metrics)).collect();
