@@ -293,6 +293,22 @@ fn prometheus_scrapes_serve_and_sees_the_simulators_values_changes_and_deletions
     let requests = query(&prom, "sum by (account) (infertop_api_requests_total{code=\"200\"})");
     assert_eq!(requests.len(), 3, "every account's requests are counted: {requests:?}");
 
+    // The alert rules load and evaluate: a partly deployed deployment is pending "not ready" (for 10 minutes
+    // before it fires); a disabled one is at rest and is not.
+    let alerting = poll(60, || {
+        let v: Value = client().get(format!("{prom}/api/v1/alerts")).send().unwrap().json().unwrap();
+        let names: Vec<String> = v["data"]["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["labels"]["alertname"] == "InfertopDeploymentNotReady")
+            .map(|a| a["labels"]["deployment"].as_str().unwrap_or_default().to_string())
+            .collect();
+        (names.iter().any(|n| n == "whisper-large-v3"), names)
+    });
+    assert!(alerting.iter().any(|n| n == "whisper-large-v3"), "{alerting:?}");
+    assert!(!alerting.iter().any(|n| n == "phi-3-mini-staging"), "{alerting:?}");
+
     // A scale-up through the simulator's API: the new bounds, then ready climbing as simulated time passes.
     let http = client();
     let resp = http
@@ -416,6 +432,12 @@ fn hostile_label_values_keep_the_exposition_valid() {
         assert!(text.contains("infertop_replicas_ready{"), "{text}");
         // One line per sample: no raw newline from a label value.
         assert_eq!(text.lines().filter(|l| l.starts_with("infertop_replicas_ready{")).count(), 1, "{text}");
+        if std::env::var_os("SHOW_EXPOSITION").is_some() {
+            println!("{text}");
+        }
+        // Control characters are made visible, as everywhere infertop shows a network string.
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(text.contains(r#"\\e[2J"#), "{text}");
         if !openmetrics {
             promtool_check_metrics(&text);
         }

@@ -3,11 +3,13 @@
 
 use crate::app::State;
 use crate::model::Deployment;
+use crate::model::text::sanitize;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Unit;
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -67,16 +69,18 @@ impl Collector for FleetCollector {
     }
 }
 
-type Labels<'a> = Vec<(&'static str, &'a str)>;
+/// Label values come from the network: the format's own escaping keeps the exposition valid, and control
+/// characters are made visible so that `curl /metrics` in a terminal cannot be steered by them.
+type Labels<'a> = Vec<(&'static str, Cow<'a, str>)>;
 
-fn deployment_labels<'a>(d: &'a Deployment) -> Labels<'a> {
+fn deployment_labels(d: &Deployment) -> Labels<'_> {
     vec![
-        ("provider", d.key.provider.label()),
-        ("account", d.key.account.as_str()),
-        ("deployment", d.name.as_str()),
+        ("provider", Cow::Borrowed(d.key.provider.label())),
+        ("account", sanitize(&d.key.account)),
+        ("deployment", sanitize(&d.name)),
         // Names are not unique everywhere (Run:ai projects) and can be reused after a delete: the id keeps two
         // deployments from ever sharing a series.
-        ("id", d.key.id.as_str()),
+        ("id", sanitize(&d.key.id)),
     ]
 }
 
@@ -128,7 +132,7 @@ pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
             deps().flat_map(|d| {
                 d.regions.iter().map(move |r| {
                     let mut l = deployment_labels(d);
-                    l.push(("region", r.region_name.as_deref().unwrap_or(&r.region_id)));
+                    l.push(("region", sanitize(r.region_name.as_deref().unwrap_or(&r.region_id))));
                     (l, value(r))
                 })
             }),
@@ -143,11 +147,11 @@ pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
             MetricType::Info,
         )?;
         for d in deps() {
-            let status = d.status.label();
             let mut labels = deployment_labels(d);
-            labels.push(("status", status.as_str()));
-            labels.push(("hardware", d.hardware.as_deref().unwrap_or("")));
-            labels.push(("image", d.image.as_deref().unwrap_or("")));
+            // Already made safe by `label`.
+            labels.push(("status", Cow::Owned(d.status.label())));
+            labels.push(("hardware", sanitize(d.hardware.as_deref().unwrap_or(""))));
+            labels.push(("image", sanitize(d.image.as_deref().unwrap_or(""))));
             family.encode_info(&labels)?;
         }
     }
@@ -161,7 +165,7 @@ pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
             let price = d.price_per_hour?;
             let mut l = deployment_labels(d);
             // Sesterce is the one provider with a price on its deployments, and it quotes dollars.
-            l.push(("currency", currency(d)?));
+            l.push(("currency", Cow::Borrowed(currency(d)?)));
             Some((l, price))
         }),
     )?;
@@ -209,7 +213,7 @@ pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
 }
 
 fn account_labels(a: &crate::app::AccountState) -> Labels<'_> {
-    vec![("provider", a.kind.label()), ("account", a.name.as_str())]
+    vec![("provider", Cow::Borrowed(a.kind.label())), ("account", sanitize(&a.name))]
 }
 
 /// The currency of a deployment's hourly price, where it is known.
