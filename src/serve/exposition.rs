@@ -223,3 +223,148 @@ fn currency(d: &Deployment) -> Option<&'static str> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{AccountState, Msg, update};
+    use crate::model::{DeploymentKey, Point, ProviderKind, RegionReplicas, Scale, Series, Status};
+    use crate::provider::{ApiError, ErrorKind, MetricsResult};
+    use crate::serve::Exporter;
+    use crate::serve::api::ApiMetrics;
+    use chrono::Utc;
+    use std::collections::BTreeMap;
+
+    fn caps(kind: ProviderKind) -> crate::provider::Capabilities {
+        let spec = crate::provider::demo_accounts("http://127.0.0.1:9")
+            .into_iter()
+            .find(|a| a.kind == kind)
+            .unwrap();
+        crate::provider::connect(&spec, reqwest::Client::new()).capabilities()
+    }
+
+    fn state() -> State {
+        let accounts = vec![
+            AccountState::new("g", ProviderKind::Gcore, caps(ProviderKind::Gcore)),
+            AccountState::new("r", ProviderKind::Runai, caps(ProviderKind::Runai)),
+        ];
+        State::new(accounts, std::time::Duration::from_secs(5), Utc::now())
+    }
+
+    fn dep(provider: ProviderKind, account: &str, id: &str, ready: u32) -> Deployment {
+        let key = DeploymentKey { provider, account: account.into(), id: id.into() };
+        let mut d = Deployment::new(key, format!("name-{id}"), Status::Active);
+        d.regions.push(RegionReplicas {
+            region_id: "7".into(),
+            region_name: Some("Luxembourg-2".into()),
+            ready,
+            total: 2,
+            scale: Scale { min: 1, max: 3, ..Default::default() },
+            error: None,
+        });
+        d
+    }
+
+    /// Sample lines of a Prometheus text exposition: `name{labels}` to value.
+    fn samples(state: State) -> BTreeMap<String, f64> {
+        let (_, text) = Exporter::new(Shared::new(state), &ApiMetrics::default()).render(false).unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let (k, v) = l.rsplit_once(' ').unwrap();
+                (k.to_string(), v.parse().unwrap())
+            })
+            .collect()
+    }
+
+    fn fleet(state: &mut State, account: usize, result: Result<Vec<Deployment>, ApiError>) {
+        update(state, Msg::Fleet { account, at: Utc::now(), result });
+    }
+
+    #[test]
+    fn every_region_is_a_sample_and_a_deleted_deployment_leaves_the_next_exposition() {
+        let mut s = state();
+        fleet(
+            &mut s,
+            0,
+            Ok(vec![dep(ProviderKind::Gcore, "g", "a", 1), dep(ProviderKind::Gcore, "g", "b", 2)]),
+        );
+        let first = samples(s);
+        let ready = r#"infertop_replicas_ready{provider="gcore",account="g",deployment="name-a",id="a",region="Luxembourg-2"}"#;
+        assert_eq!(first.get(ready), Some(&1.0), "{first:#?}");
+        assert_eq!(first.get(&ready.replace("_ready", "")), Some(&2.0));
+        assert_eq!(first.get(&ready.replace("replicas_ready", "scale_max")), Some(&3.0));
+        assert_eq!(first.get(&ready.replace("replicas_ready", "region_error")), Some(&0.0));
+        assert!(first.keys().any(|k| k.contains(r#"id="b""#)));
+
+        let mut s = state();
+        fleet(
+            &mut s,
+            0,
+            Ok(vec![dep(ProviderKind::Gcore, "g", "a", 1), dep(ProviderKind::Gcore, "g", "b", 2)]),
+        );
+        fleet(&mut s, 0, Ok(vec![dep(ProviderKind::Gcore, "g", "a", 2)]));
+        let second = samples(s);
+        assert!(!second.keys().any(|k| k.contains(r#"id="b""#)), "{second:#?}");
+        assert_eq!(second.get(ready), Some(&2.0));
+    }
+
+    #[test]
+    fn account_up_follows_the_last_read_and_its_time_stays() {
+        let mut s = state();
+        let up = r#"infertop_account_up{provider="gcore",account="g"}"#;
+        let last = r#"infertop_account_last_success_timestamp_seconds{provider="gcore",account="g"}"#;
+        fleet(&mut s, 0, Ok(vec![]));
+        let ok_at = s.accounts[0].last_ok.unwrap();
+        let m = samples(s);
+        assert_eq!(m.get(up), Some(&1.0));
+        assert_eq!(m.get(last), Some(&(ok_at.timestamp_millis() as f64 / 1000.0)));
+        // Never read: down, and no time at all.
+        assert_eq!(m.get(r#"infertop_account_up{provider="runai",account="r"}"#), Some(&0.0));
+        assert!(!m.keys().any(|k| k.contains("timestamp") && k.contains(r#"account="r""#)));
+
+        let mut s = state();
+        fleet(&mut s, 0, Ok(vec![dep(ProviderKind::Gcore, "g", "a", 1)]));
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        fleet(&mut s, 0, Err(ApiError::new(ProviderKind::Gcore, ErrorKind::Server, "boom")));
+        let m = samples(s);
+        assert_eq!(m.get(up), Some(&0.0));
+        assert!(m.contains_key(last));
+        // The dashboard keeps the last rows of an account it cannot read (shown stale): so does serve.
+        assert!(m.keys().any(|k| k.starts_with("infertop_replicas_ready") && k.contains(r#"id="a""#)));
+    }
+
+    #[test]
+    fn runai_latest_metrics_in_base_units_and_prices_only_where_the_currency_is_known() {
+        let mut s = state();
+        let mut priced = dep(ProviderKind::Gcore, "g", "p", 2);
+        priced.price_per_hour = Some(4.0);
+        fleet(&mut s, 0, Ok(vec![priced]));
+        let d = dep(ProviderKind::Runai, "r", "w", 2);
+        let key = d.key.clone();
+        fleet(&mut s, 1, Ok(vec![d]));
+        let now = Utc::now();
+        let series = |name: &str, values: &[Option<f64>]| Series {
+            name: name.into(),
+            unit: String::new(),
+            labels: Default::default(),
+            points: values.iter().map(|v| Point { time: now, value: *v }).collect(),
+        };
+        let result = MetricsResult {
+            series: vec![
+                series("THROUGHPUT", &[Some(1.0), Some(7.5), None]),
+                series("LATENCY", &[Some(250.0)]),
+                series("GPU_UTILIZATION", &[Some(40.0), Some(80.0)]),
+            ],
+            partial: false,
+        };
+        update(&mut s, Msg::Metrics { key, at: now, result: Ok(result) });
+        let m = samples(s);
+        let labels = r#"{provider="runai",account="r",deployment="name-w",id="w"}"#;
+        assert_eq!(m.get(&format!("infertop_runai_throughput_requests_per_second{labels}")), Some(&7.5));
+        assert_eq!(m.get(&format!("infertop_runai_latency_seconds{labels}")), Some(&0.25));
+        assert_eq!(m.get(&format!("infertop_runai_gpu_utilization_ratio{labels}")), Some(&0.8));
+        // Gcore's deployments carry no currency: no price rather than a guessed one.
+        assert!(!m.keys().any(|k| k.starts_with("infertop_deployment_hourly_price")), "{m:#?}");
+    }
+}

@@ -267,3 +267,79 @@ pub async fn snapshot(cli: &Cli) -> Result<(String, bool)> {
     let (_, text) = exporter.render(false).map_err(|_| eyre!("encoding the metrics failed"))?;
     Ok((text, failed || unhealthy))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openmetrics_only_when_the_accept_header_asks() {
+        let mut h = HeaderMap::new();
+        assert!(!wants_openmetrics(&h));
+        h.insert(header::ACCEPT, HeaderValue::from_static("text/plain;version=0.0.4;q=0.5,*/*;q=0.1"));
+        assert!(!wants_openmetrics(&h));
+        // What Prometheus sends when it prefers OpenMetrics.
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static(
+                "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+            ),
+        );
+        assert!(wants_openmetrics(&h));
+    }
+
+    #[test]
+    fn a_public_address_needs_listen_public() {
+        assert!(check_listen("127.0.0.1:9477".parse().unwrap(), false).is_ok());
+        assert!(check_listen("[::1]:9477".parse().unwrap(), false).is_ok());
+        let err = check_listen("0.0.0.0:9477".parse().unwrap(), false).unwrap_err().to_string();
+        assert!(err.contains("--listen-public"), "{err}");
+        assert!(check_listen("0.0.0.0:9477".parse().unwrap(), true).is_ok());
+    }
+
+    /// The simulator's accounts, instrumented: every request of a call is counted under its account, with
+    /// its status; requests made outside an instrumented call are not.
+    #[tokio::test]
+    async fn requests_are_counted_per_account_and_code() {
+        let sim = crate::sim::start(crate::sim::SimConfig::default(), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        api::install_observer();
+        let metrics = ApiMetrics::default();
+        let client = reqwest::Client::new();
+        let accounts = provider::demo_accounts(&sim.base_url());
+        let bare: Vec<_> = accounts.iter().map(|a| provider::connect(a, client.clone())).collect();
+        let counted: Vec<_> = bare.iter().cloned().map(|p| Instrumented::wrap(p, &metrics)).collect();
+        let served = |name: &str| sim.state.traffic.snapshot()[name]["requests"].as_f64().unwrap();
+        let before: Vec<f64> = ["gcore", "sesterce", "runai"].iter().map(|n| served(n)).collect();
+        for p in &counted {
+            p.list().await.unwrap();
+        }
+        assert!(counted[0].get("no-such-deployment").await.is_err());
+        let render = || {
+            let state = State::new(vec![], Duration::from_secs(5), chrono::Utc::now());
+            Exporter::new(Shared::new(state), &metrics).render(false).unwrap().1
+        };
+        let text = render();
+        let value = |prefix: &str| -> f64 {
+            let line = text.lines().find(|l| l.starts_with(prefix));
+            line.unwrap_or_else(|| panic!("{prefix} in\n{text}")).rsplit_once(' ').unwrap().1.parse().unwrap()
+        };
+        for (p, name) in [(0, "gcore"), (1, "sesterce"), (2, "runai")] {
+            let labels = format!(r#"provider="{name}",account="{}""#, accounts[p].name);
+            let ok = value(&format!("infertop_api_requests_total{{{labels},code=\"200\"}}"));
+            let not_found = if p == 0 { 1.0 } else { 0.0 };
+            let count = value(&format!("infertop_api_request_duration_seconds_count{{{labels}}}"));
+            assert_eq!(count, ok + not_found, "{name}: {text}");
+            // Exactly the requests the simulator served for these calls.
+            assert_eq!(ok + not_found, served(name) - before[p], "{name}: {text}");
+        }
+        let not_found = r#"infertop_api_requests_total{provider="gcore",account="gcore-demo",code="404"}"#;
+        assert_eq!(value(not_found), 1.0);
+        // Requests made outside an instrumented call are not counted.
+        for p in &bare {
+            p.list().await.unwrap();
+        }
+        assert_eq!(render(), text);
+    }
+}
