@@ -5,7 +5,7 @@ use crate::app::State;
 use crate::model::Deployment;
 use crate::model::text::sanitize;
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeGaugeValue, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Unit;
@@ -71,26 +71,37 @@ impl Collector for FleetCollector {
 
 /// Label values come from the network: the format's own escaping keeps the exposition valid, and control
 /// characters are made visible so that `curl /metrics` in a terminal cannot be steered by them.
-type Labels<'a> = Vec<(&'static str, Cow<'a, str>)>;
+type Label<'a> = (&'static str, Cow<'a, str>);
 
-fn deployment_labels(d: &Deployment) -> Labels<'_> {
-    vec![
-        ("provider", Cow::Borrowed(d.key.provider.label())),
-        ("account", sanitize(&d.key.account)),
-        ("deployment", sanitize(&d.name)),
-        // Names are not unique everywhere (Run:ai projects) and can be reused after a delete: the id keeps two
-        // deployments from ever sharing a series.
-        ("id", sanitize(&d.key.id)),
-    ]
+/// Provider, account, deployment and id, then `N - 4` more.
+fn deployment_labels<'a, const N: usize>(d: &'a Deployment, more: [Label<'a>; N]) -> [Label<'a>; N]
+where
+    [Label<'a>; N]: Sized,
+{
+    let mut out = more;
+    // The base labels go first; `more` fills the tail (callers pass placeholders for the first four).
+    out[0] = ("provider", Cow::Borrowed(d.key.provider.label()));
+    out[1] = ("account", sanitize(&d.key.account));
+    out[2] = ("deployment", sanitize(&d.name));
+    // Names are not unique everywhere (Run:ai projects) and can be reused after a delete: the id keeps two
+    // deployments from ever sharing a series.
+    out[3] = ("id", sanitize(&d.key.id));
+    out
 }
 
-/// One gauge family: its descriptor, then one sample per label set.
-fn gauges<'a>(
+const EMPTY: Label<'static> = ("", Cow::Borrowed(""));
+
+/// One gauge family: its descriptor, then one sample per label set. Integers are written as integers.
+fn gauges<
+    'a,
+    L: EncodeLabelSet + 'a,
+    V: EncodeGaugeValue + fmt::Debug + Default + Copy + Send + Sync + 'static,
+>(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,
     unit: Option<&Unit>,
-    samples: impl Iterator<Item = (Labels<'a>, f64)>,
+    samples: impl Iterator<Item = (L, V)>,
 ) -> fmt::Result {
     let mut family = encoder.encode_descriptor(name, help, unit, MetricType::Gauge)?;
     for (labels, value) in samples {
@@ -102,25 +113,25 @@ fn gauges<'a>(
 /// Every fleet family from `state`: per region, per deployment, per account.
 pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Result {
     let deps = || state.rows.iter().map(|r| &r.dep);
-    type RegionValue = fn(&crate::model::RegionReplicas) -> f64;
+    type RegionValue = fn(&crate::model::RegionReplicas) -> i64;
     let per_region: [(&str, &str, RegionValue); 5] = [
-        ("infertop_replicas_ready", "Replicas ready to serve, per deployment and region", |r| r.ready as f64),
+        ("infertop_replicas_ready", "Replicas ready to serve, per deployment and region", |r| r.ready.into()),
         // Not `_total`: that suffix is reserved for counters (promtool's lint rejects it on a gauge).
         (
             "infertop_replicas",
             "Replicas running or starting (ready or not), per deployment and region",
-            |r| r.total as f64,
+            |r| r.total.into(),
         ),
         ("infertop_scale_min", "Lower bound of the autoscaler, per deployment and region", |r| {
-            r.scale.min as f64
+            r.scale.min.into()
         }),
         ("infertop_scale_max", "Upper bound of the autoscaler, per deployment and region", |r| {
-            r.scale.max as f64
+            r.scale.max.into()
         }),
         (
             "infertop_region_error",
             "1 when the provider reports an error for the deployment's containers in this region, else 0",
-            |r| if r.error.is_some() { 1.0 } else { 0.0 },
+            |r| r.error.is_some().into(),
         ),
     ];
     for (name, help, value) in per_region {
@@ -131,9 +142,9 @@ pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
             None,
             deps().flat_map(|d| {
                 d.regions.iter().map(move |r| {
-                    let mut l = deployment_labels(d);
-                    l.push(("region", sanitize(r.region_name.as_deref().unwrap_or(&r.region_id))));
-                    (l, value(r))
+                    let region = sanitize(r.region_name.as_deref().unwrap_or(&r.region_id));
+                    let labels = deployment_labels(d, [EMPTY, EMPTY, EMPTY, EMPTY, ("region", region)]);
+                    (labels, value(r))
                 })
             }),
         )?;
@@ -147,11 +158,19 @@ pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
             MetricType::Info,
         )?;
         for d in deps() {
-            let mut labels = deployment_labels(d);
-            // Already made safe by `label`.
-            labels.push(("status", Cow::Owned(d.status.label())));
-            labels.push(("hardware", sanitize(d.hardware.as_deref().unwrap_or(""))));
-            labels.push(("image", sanitize(d.image.as_deref().unwrap_or(""))));
+            let labels = deployment_labels(
+                d,
+                [
+                    EMPTY,
+                    EMPTY,
+                    EMPTY,
+                    EMPTY,
+                    // Already made safe by `label`.
+                    ("status", Cow::Owned(d.status.label())),
+                    ("hardware", sanitize(d.hardware.as_deref().unwrap_or(""))),
+                    ("image", sanitize(d.image.as_deref().unwrap_or(""))),
+                ],
+            );
             family.encode_info(&labels)?;
         }
     }
@@ -163,10 +182,9 @@ pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
         None,
         deps().filter_map(|d| {
             let price = d.price_per_hour?;
-            let mut l = deployment_labels(d);
             // Sesterce is the one provider with a price on its deployments, and it quotes dollars.
-            l.push(("currency", Cow::Borrowed(currency(d)?)));
-            Some((l, price))
+            let currency = ("currency", Cow::Borrowed(currency(d)?));
+            Some((deployment_labels(d, [EMPTY, EMPTY, EMPTY, EMPTY, currency]), price))
         }),
     )?;
 
@@ -180,7 +198,7 @@ pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
                 let (metrics, _) = state.details.get(&d.key)?.metrics.as_ref()?;
                 let series = metrics.series.iter().find(|s| s.name == *kind)?;
                 let latest = series.points.iter().rev().find_map(|p| p.value)?;
-                Some((deployment_labels(d), latest * factor))
+                Some((deployment_labels(d, [EMPTY; 4]), latest * factor))
             }),
         )?;
     }
@@ -196,7 +214,7 @@ pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
                 (Some(_), None) => true,
                 (None, _) => false,
             };
-            (account_labels(a), if up { 1.0 } else { 0.0 })
+            (account_labels(a), i64::from(up))
         }),
     )?;
     gauges(
@@ -212,8 +230,8 @@ pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
     Ok(())
 }
 
-fn account_labels(a: &crate::app::AccountState) -> Labels<'_> {
-    vec![("provider", Cow::Borrowed(a.kind.label())), ("account", sanitize(&a.name))]
+fn account_labels(a: &crate::app::AccountState) -> [Label<'_>; 2] {
+    [("provider", Cow::Borrowed(a.kind.label())), ("account", sanitize(&a.name))]
 }
 
 /// The currency of a deployment's hourly price, where it is known.

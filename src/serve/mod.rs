@@ -210,11 +210,30 @@ async fn engine(shared: Shared, mut rx: mpsc::Receiver<Msg>, sync: Sync, refresh
 }
 
 fn apply(shared: &Shared, msg: Msg) {
+    let msg = match msg {
+        // The detail poller's full record comes with the metrics walk; `serve` exports the list's figures
+        // (what the dashboard's table shows), so a second copy of every Run:ai deployment is not kept.
+        Msg::Detail { .. } => return,
+        Msg::Metrics { key, at, result } => Msg::Metrics { key, at, result: result.map(latest_only) },
+        other => other,
+    };
     let mut state = shared.lock();
     state.now = chrono::Utc::now();
     // Effects are the dashboard's answers to keys and edits; the pollers' messages ask for none that `serve`
     // needs (it has no selection and makes no changes).
     let _ = update(&mut state, msg);
+}
+
+/// Each series cut to its latest value: what the exposition shows, and all `serve` keeps per deployment.
+fn latest_only(mut m: provider::MetricsResult) -> provider::MetricsResult {
+    for s in &mut m.series {
+        let latest = s.points.iter().rposition(|p| p.value.is_some());
+        s.points = match latest {
+            Some(i) => vec![s.points.swap_remove(i)],
+            None => Vec::new(),
+        };
+    }
+    m
 }
 
 fn announce(shared: &Shared, account: usize, deps: &[crate::model::Deployment]) {
