@@ -47,9 +47,23 @@ impl Shared {
         Shared(Arc::new(Mutex::new(state)))
     }
 
-    /// The state, even if a panic elsewhere poisoned the lock: a scrape of what is there beats none.
+    /// The state, even if a panic elsewhere poisoned the lock: a scrape of what is there beats none. Blocks:
+    /// for the scrape's encoder, on a thread of its own.
     pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The state, for a task on the runtime: it waits without blocking the thread, which meanwhile sends the
+    /// body of the scrape that holds the state.
+    pub async fn lock_async(&self) -> std::sync::MutexGuard<'_, State> {
+        loop {
+            match self.0.try_lock() {
+                Ok(g) => return g,
+                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
     }
 }
 

@@ -14,8 +14,9 @@ use crate::model::DeploymentKey;
 use crate::provider::{self, Provider};
 use crate::sync::Sync;
 use api::{ApiMetrics, Instrumented};
+use axum::body::Body;
 use axum::extract::State as Extract;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use color_eyre::eyre::{Result, eyre};
@@ -48,13 +49,75 @@ impl Exporter {
     /// The exposition as OpenMetrics text, or as Prometheus text (0.0.4); with its content type.
     pub fn render(&self, openmetrics: bool) -> Result<(&'static str, String), std::fmt::Error> {
         let mut out = String::new();
+        self.write(openmetrics, &mut out)?;
+        Ok((content_type(openmetrics), out))
+    }
+
+    /// Writes the exposition to `out` (see [`Exporter::render`]).
+    pub fn write(&self, openmetrics: bool, out: &mut impl std::fmt::Write) -> std::fmt::Result {
         if openmetrics {
-            prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
-            Ok((OPENMETRICS_CONTENT_TYPE, out))
+            prometheus_client::encoding::text::encode(out, &self.registry)
         } else {
-            prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)?;
-            Ok((prometheus_client::encoding::prometheus_text::CONTENT_TYPE, out))
+            prometheus_client::encoding::prometheus_text::encode(out, &self.registry)
         }
+    }
+}
+
+pub fn content_type(openmetrics: bool) -> &'static str {
+    if openmetrics {
+        OPENMETRICS_CONTENT_TYPE
+    } else {
+        prometheus_client::encoding::prometheus_text::CONTENT_TYPE
+    }
+}
+
+/// Size of the pieces a scrape's body is sent in.
+const CHUNK_BYTES: usize = 64 * 1024;
+/// Pieces encoded ahead of the reader.
+const CHUNKS_AHEAD: usize = 4;
+/// How long the encoder waits for a reader that does not read before it gives the scrape up (it holds the
+/// state meanwhile, so the pollers' messages wait too).
+const READER_PATIENCE: Duration = Duration::from_secs(10);
+
+type Chunk = Result<bytes::Bytes, std::io::Error>;
+
+/// Sends `item`, waiting for room at most [`READER_PATIENCE`]; false when the reader is gone or stalled.
+fn send_patiently(tx: &mpsc::Sender<Chunk>, mut item: Chunk) -> bool {
+    let deadline = std::time::Instant::now() + READER_PATIENCE;
+    loop {
+        match tx.try_send(item) {
+            Ok(()) => return true,
+            Err(mpsc::error::TrySendError::Closed(_)) => return false,
+            Err(mpsc::error::TrySendError::Full(back)) if std::time::Instant::now() < deadline => {
+                item = back;
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => return false,
+        }
+    }
+}
+
+/// A writer that sends what it is given in [`CHUNK_BYTES`] pieces: a large fleet's exposition (megabytes) is
+/// never held whole.
+struct ChunkWriter {
+    buf: String,
+    tx: mpsc::Sender<Chunk>,
+}
+
+impl ChunkWriter {
+    fn flush(&mut self) -> std::fmt::Result {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, String::with_capacity(CHUNK_BYTES));
+        if send_patiently(&self.tx, Ok(bytes::Bytes::from(chunk))) { Ok(()) } else { Err(std::fmt::Error) }
+    }
+}
+
+impl std::fmt::Write for ChunkWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.buf.push_str(s);
+        if self.buf.len() >= CHUNK_BYTES { self.flush() } else { Ok(()) }
     }
 }
 
@@ -77,13 +140,18 @@ pub fn router(exporter: Arc<Exporter>) -> axum::Router {
 
 async fn metrics(Extract(exporter): Extract<Arc<Exporter>>, headers: HeaderMap) -> Response {
     let openmetrics = wants_openmetrics(&headers);
-    // Encoding a large fleet takes milliseconds of CPU: off the runtime's threads.
-    match tokio::task::spawn_blocking(move || exporter.render(openmetrics)).await {
-        Ok(Ok((content_type, body))) => {
-            ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+    let (tx, rx) = mpsc::channel::<Chunk>(CHUNKS_AHEAD);
+    // Encoding a large fleet takes milliseconds of CPU: off the runtime's threads, streamed as it goes.
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChunkWriter { buf: String::with_capacity(CHUNK_BYTES), tx: tx.clone() };
+        if exporter.write(openmetrics, &mut out).and_then(|_| out.flush()).is_err() {
+            // The body ends in an error, never as a shorter exposition that would parse.
+            let _ = send_patiently(&tx, Err(std::io::Error::other("encoding the metrics failed")));
         }
-        _ => (StatusCode::INTERNAL_SERVER_ERROR, "encoding the metrics failed\n").into_response(),
-    }
+    });
+    let body = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+    ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type(openmetrics)))], Body::from_stream(body))
+        .into_response()
 }
 
 /// Refuses an address that is not loopback unless the user said `--listen-public`.
@@ -186,30 +254,32 @@ async fn engine(shared: Shared, mut rx: mpsc::Receiver<Msg>, sync: Sync, refresh
             msg = rx.recv() => {
                 let Some(msg) = msg else { return };
                 if public && let Msg::Fleet { account, result: Ok(deps), .. } = &msg && announced.insert(*account) {
-                    announce(&shared, *account, deps);
+                    announce(&shared, *account, deps).await;
                 }
                 let done = matches!(&msg, Msg::Metrics { key, .. } if Some(key) == watched.as_ref());
-                apply(&shared, msg);
+                apply(&shared, msg).await;
                 if done {
-                    watched = next_metrics_target(&shared.lock(), watched.as_ref());
+                    let state = shared.lock_async().await;
+                    watched = next_metrics_target(&state, watched.as_ref());
                     if watched.is_none() {
                         next_cycle = cycle_started + metrics_every;
                     }
-                    sync.watch(watch_of(&shared.lock(), watched.as_ref()));
+                    sync.watch(watch_of(&state, watched.as_ref()));
                 }
             }
             _ = tokio::time::sleep_until(next_cycle), if watched.is_none() => {
                 cycle_started = tokio::time::Instant::now();
-                watched = next_metrics_target(&shared.lock(), None);
+                let state = shared.lock_async().await;
+                watched = next_metrics_target(&state, None);
                 next_cycle = cycle_started + metrics_every;
-                sync.watch(watch_of(&shared.lock(), watched.as_ref()));
+                sync.watch(watch_of(&state, watched.as_ref()));
             }
-            _ = tick.tick() => apply(&shared, Msg::Tick),
+            _ = tick.tick() => apply(&shared, Msg::Tick).await,
         }
     }
 }
 
-fn apply(shared: &Shared, msg: Msg) {
+async fn apply(shared: &Shared, msg: Msg) {
     let msg = match msg {
         // The detail poller's full record comes with the metrics walk; `serve` exports the list's figures
         // (what the dashboard's table shows), so a second copy of every Run:ai deployment is not kept.
@@ -217,7 +287,7 @@ fn apply(shared: &Shared, msg: Msg) {
         Msg::Metrics { key, at, result } => Msg::Metrics { key, at, result: result.map(latest_only) },
         other => other,
     };
-    let mut state = shared.lock();
+    let mut state = shared.lock_async().await;
     state.now = chrono::Utc::now();
     // Effects are the dashboard's answers to keys and edits; the pollers' messages ask for none that `serve`
     // needs (it has no selection and makes no changes).
@@ -236,9 +306,9 @@ fn latest_only(mut m: provider::MetricsResult) -> provider::MetricsResult {
     m
 }
 
-fn announce(shared: &Shared, account: usize, deps: &[crate::model::Deployment]) {
+async fn announce(shared: &Shared, account: usize, deps: &[crate::model::Deployment]) {
     use crate::model::text::sanitize;
-    let state = shared.lock();
+    let state = shared.lock_async().await;
     let name = state.accounts.get(account).map(|a| a.name.as_str()).unwrap_or("?");
     let names: Vec<String> = deps.iter().map(|d| sanitize(&d.name).into_owned()).collect();
     println!("exposing {} deployments of {}: {}", deps.len(), sanitize(name), names.join(", "));
