@@ -73,28 +73,19 @@ pub fn content_type(openmetrics: bool) -> &'static str {
 
 /// Size of the pieces a scrape's body is sent in.
 const CHUNK_BYTES: usize = 64 * 1024;
-/// Pieces encoded ahead of the reader.
-const CHUNKS_AHEAD: usize = 4;
+/// Pieces encoded ahead of the reader (1 MiB).
+const CHUNKS_AHEAD: usize = 16;
 /// How long the encoder waits for a reader that does not read before it gives the scrape up (it holds the
 /// state meanwhile, so the pollers' messages wait too).
 const READER_PATIENCE: Duration = Duration::from_secs(10);
 
 type Chunk = Result<bytes::Bytes, std::io::Error>;
 
-/// Sends `item`, waiting for room at most [`READER_PATIENCE`]; false when the reader is gone or stalled.
-fn send_patiently(tx: &mpsc::Sender<Chunk>, mut item: Chunk) -> bool {
-    let deadline = std::time::Instant::now() + READER_PATIENCE;
-    loop {
-        match tx.try_send(item) {
-            Ok(()) => return true,
-            Err(mpsc::error::TrySendError::Closed(_)) => return false,
-            Err(mpsc::error::TrySendError::Full(back)) if std::time::Instant::now() < deadline => {
-                item = back;
-                std::thread::sleep(Duration::from_micros(200));
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => return false,
-        }
-    }
+/// Sends `item`, waiting for room at most [`READER_PATIENCE`]; false when the reader is gone or stalled. Runs
+/// on the encoder's blocking thread.
+fn send_patiently(tx: &mpsc::Sender<Chunk>, item: Chunk) -> bool {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return false };
+    runtime.block_on(tokio::time::timeout(READER_PATIENCE, tx.send(item))).is_ok_and(|sent| sent.is_ok())
 }
 
 /// A writer that sends what it is given in [`CHUNK_BYTES`] pieces: a large fleet's exposition (megabytes) is
@@ -148,6 +139,7 @@ async fn metrics(Extract(exporter): Extract<Arc<Exporter>>, headers: HeaderMap) 
             // The body ends in an error, never as a shorter exposition that would parse.
             let _ = send_patiently(&tx, Err(std::io::Error::other("encoding the metrics failed")));
         }
+        trim_heap();
     });
     let body = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
     ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type(openmetrics)))], Body::from_stream(body))
@@ -183,6 +175,7 @@ fn providers(
 /// `infertop serve`: prints `listening on http://ADDR` first, then serves until SIGINT or SIGTERM.
 pub async fn serve(cli: &Cli, listen: SocketAddr, public: bool, refresh: Option<f64>) -> Result<()> {
     check_listen(listen, public)?;
+    one_malloc_arena();
     let cfg = crate::run::load_config(cli)?;
     let (accounts, _sim) = crate::run::accounts(cli, &cfg).await?;
     let refresh = Duration::from_secs_f64(
@@ -222,6 +215,25 @@ pub async fn serve(cli: &Cli, listen: SocketAddr, public: bool, refresh: Option<
     let result = server.await;
     engine.abort();
     result.map_err(|e| eyre!("serving metrics failed: {e}"))
+}
+
+/// A long-running `serve` allocates on the runtime's thread and on the scrapes' blocking threads; glibc gives
+/// each thread an arena of its own and keeps what they freed. One arena, trimmed after each scrape, keeps the
+/// resident set near what is live.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: a malloc tuning call with a valid parameter, made before `serve` starts any thread of its own.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: returns free heap pages to the system; no pointer is involved.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 async fn shutdown_signal() {
@@ -291,7 +303,13 @@ async fn apply(shared: &Shared, msg: Msg) {
     state.now = chrono::Utc::now();
     // Effects are the dashboard's answers to keys and edits; the pollers' messages ask for none that `serve`
     // needs (it has no selection and makes no changes).
+    let fleet = matches!(msg, Msg::Fleet { .. });
     let _ = update(&mut state, msg);
+    drop(state);
+    if fleet {
+        // The list just replaced is a large fleet's worth of freed memory.
+        trim_heap();
+    }
 }
 
 /// Each series cut to its latest value: what the exposition shows, and all `serve` keeps per deployment.
