@@ -222,7 +222,7 @@ pub async fn serve(cli: &Cli, listen: SocketAddr, public: bool, refresh: Option<
 /// resident set near what is live.
 fn one_malloc_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: a malloc tuning call with a valid parameter, made before `serve` starts any thread of its own.
+    // SAFETY: a malloc tuning call with a valid parameter; glibc serialises it with allocations.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
     }
@@ -252,7 +252,8 @@ async fn shutdown_signal() {
 }
 
 /// Applies the pollers' messages to the shared state, and walks the detail poller over the Run:ai
-/// deployments (one at a time, each cycle at most once per refresh interval) for their latest metrics.
+/// deployments (one at a time; a walk at most every refresh interval or [`METRICS_EVERY`], the longer) for
+/// their latest metrics.
 async fn engine(shared: Shared, mut rx: mpsc::Receiver<Msg>, sync: Sync, refresh: Duration, public: bool) {
     // Run:ai reports its metrics by the minute: a walk over its deployments every 30 s at most is enough.
     let metrics_every = refresh.max(METRICS_EVERY);
@@ -393,6 +394,26 @@ mod tests {
             ),
         );
         assert!(wants_openmetrics(&h));
+    }
+
+    #[test]
+    fn only_the_latest_value_of_each_series_is_kept() {
+        use crate::model::{Point, Series};
+        let now = chrono::Utc::now();
+        let series = |values: &[Option<f64>]| Series {
+            name: "THROUGHPUT".into(),
+            unit: "req/s".into(),
+            labels: Default::default(),
+            points: values.iter().map(|v| Point { time: now, value: *v }).collect(),
+        };
+        let m = provider::MetricsResult {
+            series: vec![series(&[Some(1.0), Some(2.0), None]), series(&[None, None])],
+            partial: true,
+        };
+        let cut = latest_only(m);
+        assert_eq!(cut.series[0].points.iter().map(|p| p.value).collect::<Vec<_>>(), [Some(2.0)]);
+        assert!(cut.series[1].points.is_empty());
+        assert!(cut.partial);
     }
 
     #[test]
