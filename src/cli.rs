@@ -101,11 +101,26 @@ pub enum Command {
     },
     /// Print every path infertop uses.
     Info,
+    /// Serve the fleet as Prometheus metrics (GET /metrics, GET /healthz), polling like the dashboard.
+    Serve {
+        /// Address to listen on; port 0 picks a free port. Loopback unless --listen-public.
+        #[arg(long, default_value = "127.0.0.1:9477")]
+        listen: SocketAddr,
+        /// Allow an address that is not loopback (the metrics name every deployment of the accounts).
+        #[arg(long)]
+        listen_public: bool,
+        /// Seconds between fleet refreshes.
+        #[arg(long, value_name = "SECONDS")]
+        refresh: Option<f64>,
+    },
     /// Print the state of the fleet once (for scripts and cron), with the same clients as the dashboard.
     Snapshot {
-        /// JSON instead of a table.
-        #[arg(long)]
+        /// JSON instead of a table (the same as --format json).
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// table, json, or prometheus (the families of `infertop serve`, for a textfile collector).
+        #[arg(long, value_enum)]
+        format: Option<SnapshotFormat>,
         /// Exit with status 3 when any deployment is not healthy (or an account could not be read).
         #[arg(long)]
         fail_on_unhealthy: bool,
@@ -130,6 +145,13 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SnapshotFormat {
+    Table,
+    Json,
+    Prometheus,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,7 @@
 //! Thin: parse the command line, log to a file, install the error hooks, then run.
 
 use clap::Parser;
-use infertop::cli::{Cli, Command};
+use infertop::cli::{Cli, Command, SnapshotFormat};
 use infertop::{config, run};
 
 fn init_logging(to_file: bool) -> Option<tracing_appender::non_blocking::WorkerGuard> {
@@ -44,7 +44,7 @@ fn try_main() -> color_eyre::Result<()> {
     // The dashboard runs on one thread: its work comes in small bursts, and one thread neither pays for waking
     // others nor keeps a malloc arena each (measured in `benches/process.rs`). The demo simulator gets a thread
     // of its own (see `run::accounts`).
-    let mut rt = if cli.command.is_none() {
+    let mut rt = if matches!(cli.command, None | Some(Command::Serve { .. })) {
         tokio::runtime::Builder::new_current_thread()
     } else {
         tokio::runtime::Builder::new_multi_thread()
@@ -63,9 +63,25 @@ fn try_main() -> color_eyre::Result<()> {
             run::info();
             Ok(())
         }
-        Some(Command::Snapshot { json, fail_on_unhealthy }) => {
+        Some(Command::Serve { listen, listen_public, refresh }) => {
+            // Headless (systemd, a container): logs go to stderr.
+            let _guard = init_logging(false);
+            let result = rt.block_on(infertop::serve::serve(&cli, *listen, *listen_public, *refresh));
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            result
+        }
+        Some(Command::Snapshot { json: _, format: Some(SnapshotFormat::Prometheus), fail_on_unhealthy }) => {
             let _guard = init_logging(true);
-            let code = rt.block_on(run::snapshot(&cli, *json, *fail_on_unhealthy))?;
+            let (text, unhealthy) = rt.block_on(infertop::serve::snapshot(&cli))?;
+            // A closed pipe is not an error worth a report.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            std::process::exit(if *fail_on_unhealthy && unhealthy { 3 } else { 0 });
+        }
+        Some(Command::Snapshot { json, format, fail_on_unhealthy }) => {
+            let _guard = init_logging(true);
+            let json = *json || *format == Some(SnapshotFormat::Json);
+            let code = rt.block_on(run::snapshot(&cli, json, *fail_on_unhealthy))?;
             rt.shutdown_timeout(std::time::Duration::from_millis(200));
             std::process::exit(code);
         }

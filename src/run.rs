@@ -117,7 +117,7 @@ async fn start_demo_sim(config: SimConfig) -> Result<sim::SimHandle> {
 }
 
 /// The one HTTP client, trusting the config's `ca_file` besides the system's roots.
-fn client(cli: &Cli, cfg: &Config) -> Result<reqwest::Client> {
+pub fn client(cli: &Cli, cfg: &Config) -> Result<reqwest::Client> {
     let roots = match &cfg.ca_file {
         Some(p) => http::load_ca_file(p).map_err(|e| eyre!(e))?,
         None => Vec::new(),

@@ -313,6 +313,11 @@ impl Response {
 /// Parses a provider's error body into an [`ApiError`].
 pub type ErrorParser = fn(ProviderKind, u16, &[u8]) -> ApiError;
 
+/// Called after each request sent (every retry counts) with its outcome and how long the exchange took, the
+/// wait for a slot excluded. Set once by `infertop serve` to count requests; unset, nothing is measured.
+pub static REQUEST_OBSERVER: std::sync::OnceLock<fn(&ApiResult<Response>, Duration)> =
+    std::sync::OnceLock::new();
+
 /// A provider's handle on the shared client: its own limits on requests in flight and per second, and its
 /// retry policy.
 #[derive(Clone)]
@@ -467,6 +472,16 @@ impl Http {
             .acquire()
             .await
             .map_err(|_| ApiError::new(self.provider, ErrorKind::Other, "the client is shutting down"))?;
+        let started = Instant::now();
+        let result = self.exchange(req).await;
+        if let Some(observe) = REQUEST_OBSERVER.get() {
+            observe(&result, started.elapsed());
+        }
+        result
+    }
+
+    /// One request and its answer, on a slot that `send_once` holds.
+    async fn exchange(&self, req: &Request) -> ApiResult<Response> {
         let mut rb = self.client.request(req.method.clone(), &req.url).headers(req.headers.clone());
         if !req.query.is_empty() {
             rb = rb.query(&req.query);

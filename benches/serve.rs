@@ -1,0 +1,151 @@
+//! `infertop serve` at 10,000 deployments: scrape time (the whole body read, Prometheus text and OpenMetrics)
+//! and the resident set of the `serve` process, against a separate `infertop sim --fleet 10000`.
+//!
+//! The accounts keep their default limits (20 requests per second): the first full load waits on Sesterce's
+//! one details read per instance, a few minutes. Figures go to `target/bench-summary.json` (see `common`).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_infertop");
+const FLEET: usize = 10_000;
+const SCRAPES: usize = 30;
+/// How long the first full load may take (3,334 Sesterce details at 20 per second is under 3 minutes).
+const LOAD_LIMIT: Duration = Duration::from_secs(480);
+
+/// A child process killed on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `cmd` and returns it with the URL its first line (`listening on URL ...`) names.
+fn start(mut cmd: Command) -> (Proc, String) {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let url = line
+        .strip_prefix("listening on ")
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .to_string();
+    (Proc(child), url)
+}
+
+fn config_for(dir: &Path, url: &str) -> PathBuf {
+    let text = format!(
+        r#"[[account]]
+name = "gcore-demo"
+provider = "gcore"
+base_url = "{url}"
+project_id = {project}
+api_key_env = "BENCH_GCORE_KEY"
+
+[[account]]
+name = "sesterce-demo"
+provider = "sesterce"
+base_url = "{url}"
+api_key_env = "BENCH_SESTERCE_KEY"
+
+[[account]]
+name = "runai-demo"
+provider = "runai"
+base_url = "{url}"
+client_id = "{client}"
+client_secret_env = "BENCH_RUNAI_SECRET"
+"#,
+        project = infertop::sim::DEMO_GCORE_PROJECT,
+        client = infertop::sim::DEMO_RUNAI_CLIENT_ID,
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn status_mb(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process alive");
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field}"));
+    kb / 1024.0
+}
+
+/// Wall time of one scrape, the body read to its end; and the body.
+fn scrape(http: &reqwest::blocking::Client, url: &str, openmetrics: bool) -> (f64, String) {
+    let mut req = http.get(format!("{url}/metrics"));
+    if openmetrics {
+        req = req.header("Accept", "application/openmetrics-text;version=1.0.0");
+    }
+    let t = Instant::now();
+    let body = req.send().unwrap().text().unwrap();
+    (t.elapsed().as_secs_f64() * 1000.0, body)
+}
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("infertop-bench-{}-serve", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut sim = Command::new(BIN);
+    sim.args(["sim", "--fleet", &FLEET.to_string(), "--listen", "127.0.0.1:0"]);
+    let (_sim, sim_url) = start(sim);
+    let cfg = config_for(&dir, &sim_url);
+    let mut serve = Command::new(BIN);
+    serve
+        .arg("--config")
+        .arg(&cfg)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("XDG_STATE_HOME", &dir)
+        .env("BENCH_GCORE_KEY", infertop::sim::DEMO_GCORE_KEY)
+        .env("BENCH_SESTERCE_KEY", infertop::sim::DEMO_SESTERCE_KEY)
+        .env("BENCH_RUNAI_SECRET", infertop::sim::DEMO_RUNAI_SECRET);
+    let (serve, url) = start(serve);
+    let pid = serve.0.id();
+    let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+
+    // Until every deployment is in the exposition.
+    let started = Instant::now();
+    loop {
+        let (_, body) = scrape(&http, &url, false);
+        let n = body.lines().filter(|l| l.starts_with("infertop_deployment_info{")).count();
+        if n >= FLEET {
+            println!("all {n} deployments exposed after {:.0} s", started.elapsed().as_secs_f64());
+            break;
+        }
+        assert!(started.elapsed() < LOAD_LIMIT, "only {n} of {FLEET} deployments after {LOAD_LIMIT:?}");
+        std::thread::sleep(Duration::from_secs(5));
+    }
+    // A few refreshes on top of the full state (and the Run:ai metrics walk under way).
+    std::thread::sleep(Duration::from_secs(20));
+
+    let mut summary = common::Summary::default();
+    for openmetrics in [false, true] {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..SCRAPES {
+            let (ms, body) = scrape(&http, &url, openmetrics);
+            times.push(ms);
+            bytes = body.len();
+        }
+        times.sort_by(f64::total_cmp);
+        let format = if openmetrics { "openmetrics" } else { "text" };
+        summary.row(&format!("serve_scrape_{format}_10000_median"), times[SCRAPES / 2], "ms");
+        summary.row(&format!("serve_scrape_{format}_10000_max"), times[SCRAPES - 1], "ms");
+        summary.row(&format!("serve_scrape_{format}_10000_bytes"), bytes as f64, "B");
+    }
+    summary.row("serve_rss_10000", status_mb(pid, "VmRSS:"), "MB");
+    summary.row("serve_rss_peak_10000", status_mb(pid, "VmHWM:"), "MB");
+    summary.write("serve");
+    let _ = std::fs::remove_dir_all(&dir);
+}

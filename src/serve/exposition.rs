@@ -1,0 +1,402 @@
+//! The fleet as Prometheus metric families, rebuilt from the current state at every scrape: a deployment
+//! gone from the state is gone from the next exposition. prometheus-client writes (and escapes) everything.
+
+use crate::app::State;
+use crate::model::Deployment;
+use crate::model::text::sanitize;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeGaugeValue, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Unit;
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Run:ai's metric types exported as their latest value: (metric type, name, help, unit, factor to base unit).
+const RUNAI_LATEST: [(&str, &str, &str, Option<Unit>, f64); 3] = [
+    (
+        "THROUGHPUT",
+        "infertop_runai_throughput_requests_per_second",
+        "Latest throughput of a Run:ai inference workload, as its metrics API reports it",
+        None,
+        1.0,
+    ),
+    (
+        "LATENCY",
+        "infertop_runai_latency",
+        "Latest request latency of a Run:ai inference workload, as its metrics API reports it",
+        Some(Unit::Seconds),
+        0.001,
+    ),
+    (
+        "GPU_UTILIZATION",
+        "infertop_runai_gpu_utilization_ratio",
+        "Latest GPU utilisation of a Run:ai inference workload (0 to 1), as its metrics API reports it",
+        None,
+        0.01,
+    ),
+];
+
+/// The dashboard's state, shared between the task that applies the pollers' messages and the scrapes.
+#[derive(Clone)]
+pub struct Shared(pub Arc<Mutex<State>>);
+
+impl Shared {
+    pub fn new(state: State) -> Shared {
+        Shared(Arc::new(Mutex::new(state)))
+    }
+
+    /// The state, even if a panic elsewhere poisoned the lock: a scrape of what is there beats none. Blocks:
+    /// for the scrape's encoder, on a thread of its own.
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The state, for a task on the runtime: it waits without blocking the thread, which meanwhile sends the
+    /// body of the scrape that holds the state.
+    pub async fn lock_async(&self) -> std::sync::MutexGuard<'_, State> {
+        loop {
+            match self.0.try_lock() {
+                Ok(g) => return g,
+                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Shared(State)")
+    }
+}
+
+/// Collects the fleet families from the shared state.
+#[derive(Debug)]
+pub struct FleetCollector(pub Shared);
+
+impl Collector for FleetCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        encode_state(&self.0.lock(), &mut encoder)
+    }
+}
+
+/// Label values come from the network: the format's own escaping keeps the exposition valid, and control
+/// characters are made visible so that `curl /metrics` in a terminal cannot be steered by them.
+type Label<'a> = (&'static str, Cow<'a, str>);
+
+/// Provider, account, deployment and id, then `N - 4` more.
+fn deployment_labels<'a, const N: usize>(d: &'a Deployment, more: [Label<'a>; N]) -> [Label<'a>; N]
+where
+    [Label<'a>; N]: Sized,
+{
+    let mut out = more;
+    // The base labels go first; `more` fills the tail (callers pass placeholders for the first four).
+    out[0] = ("provider", Cow::Borrowed(d.key.provider.label()));
+    out[1] = ("account", sanitize(&d.key.account));
+    out[2] = ("deployment", sanitize(&d.name));
+    // Names are not unique everywhere (Run:ai projects) and can be reused after a delete: the id keeps two
+    // deployments from ever sharing a series.
+    out[3] = ("id", sanitize(&d.key.id));
+    out
+}
+
+const EMPTY: Label<'static> = ("", Cow::Borrowed(""));
+
+/// One gauge family: its descriptor, then one sample per label set. Integers are written as integers.
+fn gauges<
+    'a,
+    L: EncodeLabelSet + 'a,
+    V: EncodeGaugeValue + fmt::Debug + Default + Copy + Send + Sync + 'static,
+>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    unit: Option<&Unit>,
+    samples: impl Iterator<Item = (L, V)>,
+) -> fmt::Result {
+    let mut family = encoder.encode_descriptor(name, help, unit, MetricType::Gauge)?;
+    for (labels, value) in samples {
+        ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+/// Every fleet family from `state`: per region, per deployment, per account.
+pub fn encode_state(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Result {
+    let deps = || state.rows.iter().map(|r| &r.dep);
+    type RegionValue = fn(&crate::model::RegionReplicas) -> i64;
+    let per_region: [(&str, &str, RegionValue); 5] = [
+        ("infertop_replicas_ready", "Replicas ready to serve, per deployment and region", |r| r.ready.into()),
+        // Not `_total`: that suffix is reserved for counters (promtool's lint rejects it on a gauge).
+        (
+            "infertop_replicas",
+            "Replicas running or starting (ready or not), per deployment and region",
+            |r| r.total.into(),
+        ),
+        ("infertop_scale_min", "Lower bound of the autoscaler, per deployment and region", |r| {
+            r.scale.min.into()
+        }),
+        ("infertop_scale_max", "Upper bound of the autoscaler, per deployment and region", |r| {
+            r.scale.max.into()
+        }),
+        (
+            "infertop_region_error",
+            "1 when the provider reports an error for the deployment's containers in this region, else 0",
+            |r| r.error.is_some().into(),
+        ),
+    ];
+    for (name, help, value) in per_region {
+        gauges(
+            encoder,
+            name,
+            help,
+            None,
+            deps().flat_map(|d| {
+                d.regions.iter().map(move |r| {
+                    let region = sanitize(r.region_name.as_deref().unwrap_or(&r.region_id));
+                    let labels = deployment_labels(d, [EMPTY, EMPTY, EMPTY, EMPTY, ("region", region)]);
+                    (labels, value(r))
+                })
+            }),
+        )?;
+    }
+
+    {
+        let mut family = encoder.encode_descriptor(
+            "infertop_deployment",
+            "A deployment's status, hardware and image (the value is always 1)",
+            None,
+            MetricType::Info,
+        )?;
+        for d in deps() {
+            let labels = deployment_labels(
+                d,
+                [
+                    EMPTY,
+                    EMPTY,
+                    EMPTY,
+                    EMPTY,
+                    // Already made safe by `label`.
+                    ("status", Cow::Owned(d.status.label())),
+                    ("hardware", sanitize(d.hardware.as_deref().unwrap_or(""))),
+                    ("image", sanitize(d.image.as_deref().unwrap_or(""))),
+                ],
+            );
+            family.encode_info(&labels)?;
+        }
+    }
+
+    gauges(
+        encoder,
+        "infertop_deployment_hourly_price",
+        "Price of a deployment per hour, where the provider gives one",
+        None,
+        deps().filter_map(|d| {
+            let price = d.price_per_hour?;
+            // Sesterce is the one provider with a price on its deployments, and it quotes dollars.
+            let currency = ("currency", Cow::Borrowed(currency(d)?));
+            Some((deployment_labels(d, [EMPTY, EMPTY, EMPTY, EMPTY, currency]), price))
+        }),
+    )?;
+
+    for (kind, name, help, unit, factor) in &RUNAI_LATEST {
+        gauges(
+            encoder,
+            name,
+            help,
+            unit.as_ref(),
+            deps().filter_map(|d| {
+                let (metrics, _) = state.details.get(&d.key)?.metrics.as_ref()?;
+                let series = metrics.series.iter().find(|s| s.name == *kind)?;
+                let latest = series.points.iter().rev().find_map(|p| p.value)?;
+                Some((deployment_labels(d, [EMPTY; 4]), latest * factor))
+            }),
+        )?;
+    }
+
+    gauges(
+        encoder,
+        "infertop_account_up",
+        "1 when the last read of the account's deployments succeeded, else 0",
+        None,
+        state.accounts.iter().map(|a| {
+            let up = match (a.last_ok, a.last_error_at) {
+                (Some(ok), Some(err)) => ok > err,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            (account_labels(a), i64::from(up))
+        }),
+    )?;
+    gauges(
+        encoder,
+        "infertop_account_last_success_timestamp",
+        "When the account's deployments were last read successfully (Unix time)",
+        Some(&Unit::Seconds),
+        state.accounts.iter().filter_map(|a| {
+            let ok = a.last_ok?;
+            Some((account_labels(a), ok.timestamp_millis() as f64 / 1000.0))
+        }),
+    )?;
+    Ok(())
+}
+
+fn account_labels(a: &crate::app::AccountState) -> [Label<'_>; 2] {
+    [("provider", Cow::Borrowed(a.kind.label())), ("account", sanitize(&a.name))]
+}
+
+/// The currency of a deployment's hourly price, where it is known.
+fn currency(d: &Deployment) -> Option<&'static str> {
+    match d.key.provider {
+        crate::model::ProviderKind::Sesterce => Some("USD"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{AccountState, Msg, update};
+    use crate::model::{DeploymentKey, Point, ProviderKind, RegionReplicas, Scale, Series, Status};
+    use crate::provider::{ApiError, ErrorKind, MetricsResult};
+    use crate::serve::Exporter;
+    use crate::serve::api::ApiMetrics;
+    use chrono::Utc;
+    use std::collections::BTreeMap;
+
+    fn caps(kind: ProviderKind) -> crate::provider::Capabilities {
+        let spec = crate::provider::demo_accounts("http://127.0.0.1:9")
+            .into_iter()
+            .find(|a| a.kind == kind)
+            .unwrap();
+        crate::provider::connect(&spec, reqwest::Client::new()).capabilities()
+    }
+
+    fn state() -> State {
+        let accounts = vec![
+            AccountState::new("g", ProviderKind::Gcore, caps(ProviderKind::Gcore)),
+            AccountState::new("r", ProviderKind::Runai, caps(ProviderKind::Runai)),
+        ];
+        State::new(accounts, std::time::Duration::from_secs(5), Utc::now())
+    }
+
+    fn dep(provider: ProviderKind, account: &str, id: &str, ready: u32) -> Deployment {
+        let key = DeploymentKey { provider, account: account.into(), id: id.into() };
+        let mut d = Deployment::new(key, format!("name-{id}"), Status::Active);
+        d.regions.push(RegionReplicas {
+            region_id: "7".into(),
+            region_name: Some("Luxembourg-2".into()),
+            ready,
+            total: 2,
+            scale: Scale { min: 1, max: 3, ..Default::default() },
+            error: None,
+        });
+        d
+    }
+
+    /// Sample lines of a Prometheus text exposition: `name{labels}` to value.
+    fn samples(state: State) -> BTreeMap<String, f64> {
+        let (_, text) = Exporter::new(Shared::new(state), &ApiMetrics::default()).render(false).unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let (k, v) = l.rsplit_once(' ').unwrap();
+                (k.to_string(), v.parse().unwrap())
+            })
+            .collect()
+    }
+
+    fn fleet(state: &mut State, account: usize, result: Result<Vec<Deployment>, ApiError>) {
+        update(state, Msg::Fleet { account, at: Utc::now(), result });
+    }
+
+    #[test]
+    fn every_region_is_a_sample_and_a_deleted_deployment_leaves_the_next_exposition() {
+        let mut s = state();
+        fleet(
+            &mut s,
+            0,
+            Ok(vec![dep(ProviderKind::Gcore, "g", "a", 1), dep(ProviderKind::Gcore, "g", "b", 2)]),
+        );
+        let first = samples(s);
+        let ready = r#"infertop_replicas_ready{provider="gcore",account="g",deployment="name-a",id="a",region="Luxembourg-2"}"#;
+        assert_eq!(first.get(ready), Some(&1.0), "{first:#?}");
+        assert_eq!(first.get(&ready.replace("_ready", "")), Some(&2.0));
+        assert_eq!(first.get(&ready.replace("replicas_ready", "scale_max")), Some(&3.0));
+        assert_eq!(first.get(&ready.replace("replicas_ready", "region_error")), Some(&0.0));
+        assert!(first.keys().any(|k| k.contains(r#"id="b""#)));
+
+        let mut s = state();
+        fleet(
+            &mut s,
+            0,
+            Ok(vec![dep(ProviderKind::Gcore, "g", "a", 1), dep(ProviderKind::Gcore, "g", "b", 2)]),
+        );
+        fleet(&mut s, 0, Ok(vec![dep(ProviderKind::Gcore, "g", "a", 2)]));
+        let second = samples(s);
+        assert!(!second.keys().any(|k| k.contains(r#"id="b""#)), "{second:#?}");
+        assert_eq!(second.get(ready), Some(&2.0));
+    }
+
+    #[test]
+    fn account_up_follows_the_last_read_and_its_time_stays() {
+        let mut s = state();
+        let up = r#"infertop_account_up{provider="gcore",account="g"}"#;
+        let last = r#"infertop_account_last_success_timestamp_seconds{provider="gcore",account="g"}"#;
+        fleet(&mut s, 0, Ok(vec![]));
+        let ok_at = s.accounts[0].last_ok.unwrap();
+        let m = samples(s);
+        assert_eq!(m.get(up), Some(&1.0));
+        assert_eq!(m.get(last), Some(&(ok_at.timestamp_millis() as f64 / 1000.0)));
+        // Never read: down, and no time at all.
+        assert_eq!(m.get(r#"infertop_account_up{provider="runai",account="r"}"#), Some(&0.0));
+        assert!(!m.keys().any(|k| k.contains("timestamp") && k.contains(r#"account="r""#)));
+
+        let mut s = state();
+        fleet(&mut s, 0, Ok(vec![dep(ProviderKind::Gcore, "g", "a", 1)]));
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        fleet(&mut s, 0, Err(ApiError::new(ProviderKind::Gcore, ErrorKind::Server, "boom")));
+        let m = samples(s);
+        assert_eq!(m.get(up), Some(&0.0));
+        assert!(m.contains_key(last));
+        // The dashboard keeps the last rows of an account it cannot read (shown stale): so does serve.
+        assert!(m.keys().any(|k| k.starts_with("infertop_replicas_ready") && k.contains(r#"id="a""#)));
+    }
+
+    #[test]
+    fn runai_latest_metrics_in_base_units_and_prices_only_where_the_currency_is_known() {
+        let mut s = state();
+        let mut priced = dep(ProviderKind::Gcore, "g", "p", 2);
+        priced.price_per_hour = Some(4.0);
+        fleet(&mut s, 0, Ok(vec![priced]));
+        let d = dep(ProviderKind::Runai, "r", "w", 2);
+        let key = d.key.clone();
+        fleet(&mut s, 1, Ok(vec![d]));
+        let now = Utc::now();
+        let series = |name: &str, values: &[Option<f64>]| Series {
+            name: name.into(),
+            unit: String::new(),
+            labels: Default::default(),
+            points: values.iter().map(|v| Point { time: now, value: *v }).collect(),
+        };
+        let result = MetricsResult {
+            series: vec![
+                series("THROUGHPUT", &[Some(1.0), Some(7.5), None]),
+                series("LATENCY", &[Some(250.0)]),
+                series("GPU_UTILIZATION", &[Some(40.0), Some(80.0)]),
+            ],
+            partial: false,
+        };
+        update(&mut s, Msg::Metrics { key, at: now, result: Ok(result) });
+        let m = samples(s);
+        let labels = r#"{provider="runai",account="r",deployment="name-w",id="w"}"#;
+        assert_eq!(m.get(&format!("infertop_runai_throughput_requests_per_second{labels}")), Some(&7.5));
+        assert_eq!(m.get(&format!("infertop_runai_latency_seconds{labels}")), Some(&0.25));
+        assert_eq!(m.get(&format!("infertop_runai_gpu_utilization_ratio{labels}")), Some(&0.8));
+        // Gcore's deployments carry no currency: no price rather than a guessed one.
+        assert!(!m.keys().any(|k| k.starts_with("infertop_deployment_hourly_price")), "{m:#?}");
+    }
+}
