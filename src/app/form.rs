@@ -1063,4 +1063,265 @@ mod tests {
         assert_eq!(u.regions[0].scale.max, 6);
         assert_eq!(u.regions[1].scale.max, 9);
     }
+
+    #[test]
+    fn an_added_region_starts_at_one_replica_with_the_first_regions_triggers() {
+        let mut d = dep();
+        d.regions[0].scale.min = 2;
+        let choices = vec![RegionChoice { id: "38".into(), name: "Amsterdam".into(), capacity: Some(2) }];
+        let mut form = Form::scale(&d, 0, true, choices);
+        assert!(form.add_region());
+        let added = form.sections.last().unwrap();
+        let value =
+            |label: &str| added.fields.iter().find(|f| f.label == label).unwrap().input.value().to_string();
+        assert_eq!((value("min"), value("max"), value("cpu %")), ("1".into(), "1".into(), "80".into()));
+        let Some(Change::Scale(u)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
+        let new = &u.regions.iter().find(|r| r.region_id == "38").unwrap().scale;
+        assert_eq!((new.min, new.max, new.triggers.cpu), (1, 1, Some(80)));
+    }
+
+    #[test]
+    fn a_field_with_two_errors_shows_the_first() {
+        let k = DeploymentKey { provider: ProviderKind::Runai, account: "r".into(), id: "w".into() };
+        let mut d = Deployment::new(k, "w", Status::Running);
+        d.regions.push(RegionReplicas {
+            region_id: "c".into(),
+            region_name: None,
+            ready: 1,
+            total: 1,
+            scale: Scale { min: 1, max: 1, ..Default::default() },
+            error: None,
+        });
+        let mut form = Form::probes(&d, 0);
+        form.focus = (0, 0);
+        form.handle_edit_key(key(KeyCode::Char(' ')));
+        set_field(&mut form, 0, "http port", "8080");
+        set_field(&mut form, 0, "http path", "x");
+        assert!(form.validate().is_none());
+        let path = form.sections[0].fields.iter().find(|f| f.label == "http path").unwrap();
+        assert_eq!(
+            path.error.as_deref(),
+            Some("path must start with / and hold only letters, digits, - _ . /"),
+            "the first of the two messages for this field"
+        );
+    }
+
+    #[test]
+    fn an_http_rate_edit_keeps_the_window_and_a_window_edit_keeps_the_rate() {
+        let mut d = dep();
+        d.regions[0].scale.triggers.http = Some(HttpTrigger { rate: 50, window: 60 });
+        let mut form = Form::scale(&d, 0, true, vec![]);
+        set_field(&mut form, 0, "http rate", "70");
+        let Some(Change::Scale(u)) = form.validate() else { panic!("valid") };
+        assert_eq!(u.regions[0].scale.triggers.http, Some(HttpTrigger { rate: 70, window: 60 }));
+        let mut form = Form::scale(&d, 0, true, vec![]);
+        set_field(&mut form, 0, "http window s", "120");
+        let Some(Change::Scale(u)) = form.validate() else { panic!("valid") };
+        assert_eq!(u.regions[0].scale.triggers.http, Some(HttpTrigger { rate: 50, window: 120 }));
+    }
+
+    #[test]
+    fn every_scale_field_reaches_the_change() {
+        let d = dep();
+        type Took = fn(&Scale) -> bool;
+        let cases: [(&str, &str, Took); 8] = [
+            ("min", "2", |s| s.min == 2),
+            ("max", "6", |s| s.max == 6),
+            ("cooldown s", "90", |s| s.cooldown_seconds == Some(90)),
+            ("polling s", "45", |s| s.polling_interval_seconds == Some(45)),
+            ("cpu %", "70", |s| s.triggers.cpu == Some(70)),
+            ("memory %", "60", |s| s.triggers.memory == Some(60)),
+            ("GPU util %", "50", |s| s.triggers.gpu_utilization == Some(50)),
+            ("GPU mem %", "40", |s| s.triggers.gpu_memory == Some(40)),
+        ];
+        for (label, value, took) in cases {
+            let mut form = Form::scale(&d, 0, true, vec![]);
+            set_field(&mut form, 0, label, value);
+            let Some(Change::Scale(u)) = form.validate() else {
+                panic!("{label}: {:?}", form.general_errors)
+            };
+            assert!(took(&u.regions[0].scale), "{label} {value}: {:?}", u.regions[0].scale);
+            assert_eq!(
+                u.regions[1],
+                ScaleUpdate::from_deployment(&d).regions[1],
+                "{label}: the other region"
+            );
+        }
+        // Run:ai: the retention (min 0) and the metric, a text field with its threshold.
+        let k = DeploymentKey { provider: ProviderKind::Runai, account: "r".into(), id: "w".into() };
+        let mut r = Deployment::new(k, "w", Status::Running);
+        r.regions.push(RegionReplicas {
+            region_id: "c".into(),
+            region_name: None,
+            ready: 1,
+            total: 1,
+            scale: Scale { min: 0, max: 1, ..Default::default() },
+            error: None,
+        });
+        let mut form = Form::scale(&r, 0, false, vec![]);
+        set_field(&mut form, 0, "zero retention s", "60");
+        let Some(Change::Scale(u)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
+        assert_eq!(u.regions[0].scale.scale_to_zero_retention_seconds, Some(60));
+        let mut form = Form::scale(&r, 0, false, vec![]);
+        set_field(&mut form, 0, "max", "3");
+        set_field(&mut form, 0, "metric", "concurrency");
+        set_field(&mut form, 0, "threshold", "4");
+        let Some(Change::Scale(u)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
+        assert_eq!(
+            u.regions[0].scale.triggers.metric,
+            Some(MetricTrigger { metric: "concurrency".into(), threshold: 4 })
+        );
+        // The threshold alone: the metric stays.
+        r.regions[0].scale = Scale { min: 1, max: 3, ..u.regions[0].scale.clone() };
+        let mut form = Form::scale(&r, 0, false, vec![]);
+        set_field(&mut form, 0, "threshold", "9");
+        let Some(Change::Scale(u)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
+        assert_eq!(
+            u.regions[0].scale.triggers.metric,
+            Some(MetricTrigger { metric: "concurrency".into(), threshold: 9 })
+        );
+    }
+
+    fn with_liveness(probe: Probe) -> Deployment {
+        let mut d = dep();
+        d.probes.as_mut().unwrap().liveness = Some(ProbeConfig { enabled: true, probe });
+        d
+    }
+
+    fn http(port: u32, headers: &[(&str, &str)]) -> Probe {
+        Probe {
+            http_get: Some(HttpGetAction {
+                path: String::new(),
+                port,
+                scheme: "HTTP".into(),
+                host: None,
+                headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_untouched_check_is_kept_verbatim() {
+        // Values the text fields cannot carry back exactly: an empty path, a header value with "; " and ": ",
+        // an exec argument with spaces.
+        let mut d = with_liveness(http(8080, &[("X-Route", "a; b: c")]));
+        let exec = Probe {
+            exec: Some(ExecAction { command: vec!["sh".into(), "-c".into(), "echo a  b".into()] }),
+            ..Default::default()
+        };
+        d.probes.as_mut().unwrap().readiness = Some(ProbeConfig { enabled: true, probe: exec });
+        let tcp = Probe { tcp_socket: Some(TcpSocketAction { port: 81 }), ..Default::default() };
+        d.probes.as_mut().unwrap().startup = Some(ProbeConfig { enabled: true, probe: tcp });
+        let mut form = Form::probes(&d, 0);
+        for s in 0..3 {
+            set_field(&mut form, s, "period s", "9");
+        }
+        let Some(Change::Probes(p)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
+        for slot in ProbeSlot::ALL {
+            let (was, now) =
+                (&d.probes.as_ref().unwrap().get(slot).unwrap().probe, &p.get(slot).unwrap().probe);
+            assert_eq!(
+                (&now.http_get, &now.tcp_socket, &now.exec),
+                (&was.http_get, &was.tcp_socket, &was.exec),
+                "{slot:?}"
+            );
+            assert_eq!(now.period_seconds, Some(9));
+        }
+    }
+
+    #[test]
+    fn an_edited_check_takes_the_new_value_and_keeps_the_rest() {
+        let d = with_liveness(http(8080, &[("X-A", "1")]));
+        let mut form = Form::probes(&d, 0);
+        set_field(&mut form, 0, "http port", "8081");
+        let Some(Change::Probes(p)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
+        let h = p.liveness.unwrap().probe.http_get.unwrap();
+        assert_eq!(
+            (h.port, h.path.as_str(), h.headers.get("X-A").map(String::as_str)),
+            (8081, "/", Some("1"))
+        );
+        let d = with_liveness(Probe { tcp_socket: Some(TcpSocketAction { port: 80 }), ..Default::default() });
+        let mut form = Form::probes(&d, 0);
+        set_field(&mut form, 0, "tcp port", "81");
+        let Some(Change::Probes(p)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
+        assert_eq!(p.liveness.unwrap().probe.tcp_socket, Some(TcpSocketAction { port: 81 }));
+        let d = with_liveness(Probe {
+            exec: Some(ExecAction { command: vec!["ls".into()] }),
+            ..Default::default()
+        });
+        let mut form = Form::probes(&d, 0);
+        set_field(&mut form, 0, "exec command", "cat /tmp/ready");
+        let Some(Change::Probes(p)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
+        assert_eq!(p.liveness.unwrap().probe.exec.unwrap().command, ["cat", "/tmp/ready"]);
+    }
+
+    #[test]
+    fn switching_the_probe_kind_replaces_the_handler() {
+        let from_http = with_liveness(http(8080, &[]));
+        let from_tcp =
+            with_liveness(Probe { tcp_socket: Some(TcpSocketAction { port: 80 }), ..Default::default() });
+        for (d, kind, field, value) in [
+            (&from_http, "tcp", "tcp port", "9000"),
+            (&from_http, "exec", "exec command", "true"),
+            (&from_tcp, "http", "http port", "8081"),
+        ] {
+            let mut form = Form::probes(d, 0);
+            let fi = form.sections[0].fields.iter().position(|f| f.label == "kind").unwrap();
+            form.focus = (0, fi);
+            while form.sections[0].fields[fi].input.value() != kind {
+                form.handle_edit_key(key(KeyCode::Char(' ')));
+            }
+            set_field(&mut form, 0, field, value);
+            let Some(Change::Probes(p)) = form.validate() else {
+                panic!("{kind}: {:?}", form.general_errors)
+            };
+            let probe = &p.liveness.as_ref().unwrap().probe;
+            let handlers = (probe.http_get.is_some(), probe.tcp_socket.is_some(), probe.exec.is_some());
+            let want = match kind {
+                "http" => (true, false, false),
+                "tcp" => (false, true, false),
+                _ => (false, false, true),
+            };
+            assert_eq!(handlers, want, "{kind}");
+            match kind {
+                "tcp" => assert_eq!(probe.tcp_socket.unwrap().port, 9000),
+                "exec" => assert_eq!(probe.exec.as_ref().unwrap().command, ["true"]),
+                _ => assert_eq!(probe.http_get.as_ref().unwrap().port, 8081),
+            }
+        }
+    }
+
+    #[test]
+    fn the_probe_review_names_each_changed_value() {
+        let d = dep();
+        let mut form = Form::probes(&d, 0);
+        set_field(&mut form, 0, "period s", "9");
+        let change = form.validate().unwrap();
+        assert_eq!(
+            form.diff(&change),
+            ["  liveness probe: tcp :80 every 5s → tcp :80 every 9s", "    period: 5 → 9"]
+        );
+        let mut form = Form::probes(&d, 0);
+        form.focus = (0, 0);
+        form.handle_edit_key(key(KeyCode::Char(' ')));
+        let change = form.validate().unwrap();
+        assert_eq!(form.diff(&change), ["  liveness probe: tcp :80 every 5s → disabled (tcp :80 every 5s)"]);
+    }
+
+    #[test]
+    fn a_disabled_probe_needs_no_port() {
+        let d = with_liveness(http(8080, &[]));
+        let mut form = Form::probes(&d, 0);
+        form.focus = (0, 0);
+        form.handle_edit_key(key(KeyCode::Char(' ')));
+        let fi = form.sections[0].fields.iter().position(|f| f.label == "kind").unwrap();
+        form.focus = (0, fi);
+        form.handle_edit_key(key(KeyCode::Char(' ')));
+        assert_eq!(form.sections[0].fields[fi].input.value(), "tcp");
+        let Some(Change::Probes(p)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
+        let live = p.liveness.unwrap();
+        assert!(!live.enabled);
+        assert_eq!(live.probe.tcp_socket, Some(TcpSocketAction { port: 0 }));
+    }
 }

@@ -6,7 +6,7 @@ use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest, Msg, Watc
 use crate::model::CreateSpec;
 use crate::model::Deployment;
 use crate::model::edit::Change;
-use crate::provider::{Applied, ErrorKind, LogQuery, MetricsQuery, Provider};
+use crate::provider::{Applied, LogQuery, MetricsQuery, Provider};
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,11 +194,11 @@ async fn apply(
         Change::Scale(u) => p.update_scale(&req.key.id, u).await,
         Change::Probes(pr) => p.update_probes(&req.key.id, pr).await,
     };
-    // When the connection failed after the request may have reached the provider, the outcome is
-    // unknown: read the deployment again and say what is true.
+    // When the write may have reached the provider (the connection failed, or a later read of its task or of
+    // the deployment ran out of retries), the outcome is unknown: read the deployment again and say what is true.
     let mut note = None;
     if let Err(e) = &result
-        && matches!(e.kind, ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Decode)
+        && e.is_transient()
     {
         let mut reread = p.get(&req.key.id).await;
         for _ in 0..3 {
