@@ -12,16 +12,22 @@ use common::wire::accounts_with_v2;
 use crossterm::event::KeyCode;
 use infertop::app::form::Stage;
 use infertop::app::state::Mode;
+use infertop::sim::ambiguity::{self, Ambiguities};
 use infertop::sim::{self, SimConfig, SimHandle};
 use serde_json::Value;
 use std::sync::Arc;
 
 async fn sim() -> SimHandle {
+    sim_reading(Ambiguities::default()).await
+}
+
+async fn sim_reading(ambiguities: Ambiguities) -> SimHandle {
     sim::start(
         SimConfig {
             seed: 1,
             time_scale: 0.0,
             epoch: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
+            ambiguities,
             ..SimConfig::default()
         },
         "127.0.0.1:0".parse().unwrap(),
@@ -200,9 +206,11 @@ async fn every_field_taken_is_applied_then_rolled_out() {
 }
 
 /// The connection breaks on every write: whether the edit landed is decided by reading the deployment again,
-/// and by the fields the user meant.
+/// and by the fields the user meant. The edit is a Sesterce one, on the reading where Sesterce takes a PATCH
+/// without the model: under the other the lost answer is a refusal, and asking for the model is
+/// `tests/model_pick.rs`'s subject.
 async fn write_with_broken_answers(answer: WriteAnswer, tag: &str) -> (Driver, SimHandle, Proxy) {
-    let sim = sim().await;
+    let sim = sim_reading(Ambiguities::default().with(ambiguity::SESTERCE_NO_MODEL, "keeps")).await;
     let proxy = Proxy::start_with(sim.base_url(), Arc::new(|_, _, _| {}), answer).await;
     let mut d = driver(tag, &infertop::provider::demo_accounts(&proxy.base)).await;
     d.select(1, "deepseek-r1-distill").await;

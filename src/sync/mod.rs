@@ -191,7 +191,7 @@ async fn apply(
     }
     let edit = req.edit();
     let mut result = match &req.change {
-        Change::Scale(u) => p.update_scale(&req.key.id, u).await,
+        Change::Scale(u) => p.update_scale_with_source(&req.key.id, u, req.source.as_ref()).await,
         Change::Probes(pr) => p.update_probes(&req.key.id, pr).await,
     };
     // When the connection failed after the request may have reached the provider, the outcome is
