@@ -117,7 +117,7 @@ pub fn body(
         _ => lines.push(Line::from(Span::styled("   reading the account's catalog…", t.progressing))),
     }
     let footer = vec![Line::from(Span::styled(
-        " ↑↓ choose · Tab models/registries · y send the edit with it · Esc back to the form (nothing sent)",
+        " ↑↓ pick · Tab models/registries · y send with it · Esc back to the form",
         t.header,
     ))];
     (lines, footer, focus)
