@@ -195,10 +195,18 @@ async fn apply(
         Change::Probes(pr) => p.update_probes(&req.key.id, pr).await,
     };
     // When the connection failed after the request may have reached the provider, the outcome is
-    // unknown: read the deployment again and say what is true.
+    // unknown: read the deployment again and say what is true. A write that ends on a server error or a
+    // rate limit was retried (writes are sent as idempotent), and an earlier try may have reached it too.
     let mut note = None;
     if let Err(e) = &result
-        && matches!(e.kind, ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Decode)
+        && matches!(
+            e.kind,
+            ErrorKind::Network
+                | ErrorKind::Timeout
+                | ErrorKind::Decode
+                | ErrorKind::Server
+                | ErrorKind::RateLimited
+        )
     {
         let mut reread = p.get(&req.key.id).await;
         for _ in 0..3 {
@@ -212,6 +220,17 @@ async fn apply(
             Ok(now) if edit.landed_in(&now) => {
                 note = Some(format!("confirmed by a re-read after: {e}"));
                 result = Ok(Applied::Done(Box::new(now)));
+            }
+            // A try the client stopped waiting for (a timeout, or one before a retry) may still be under way
+            // at the provider: a re-read that does not show it yet proves nothing.
+            Ok(_) if matches!(e.kind, ErrorKind::Timeout | ErrorKind::Server | ErrorKind::RateLimited) => {
+                let mut e2 = e.clone();
+                e2.message = format!(
+                    "{} (the outcome is unknown: a re-read does not show the change yet, but a try the provider \
+                     is still working on may land; re-check before retrying)",
+                    e.message
+                );
+                result = Err(e2);
             }
             Ok(_) => {
                 let mut e2 = e.clone();
