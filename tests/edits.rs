@@ -34,8 +34,8 @@ async fn env(fleet: Option<usize>, seed: u64) -> Env {
             fleet,
             time_scale: 0.0,
             epoch: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
-            // These edits go through the dashboard's form, which cannot pick a Sesterce model yet; the
-            // refusing reading is covered in tests/ambiguities.rs.
+            // These edits are about keeping what the form did not touch; the refusing reading, and the model
+            // prompt it leads to, are covered in tests/ambiguities.rs and tests/model_pick.rs.
             ambiguities: sim::ambiguity::Ambiguities::default()
                 .with(sim::ambiguity::SESTERCE_NO_MODEL, "keeps"),
             ..SimConfig::default()
@@ -67,6 +67,7 @@ impl Env {
             name: form.base.name.clone(),
             change,
             expected: Box::new(form.base.clone()),
+            source: None,
         }));
         loop {
             match rx.recv().await.expect("an answer") {

@@ -113,6 +113,7 @@ fn random_scale_edits_land_exactly_and_touch_nothing_else() {
                     name: d.name.clone(),
                     change,
                     expected: Box::new(d.clone()),
+                    source: None,
                 }));
                 loop {
                     if let Some(Msg::Applied { result, .. }) = rx.recv().await {

@@ -4,42 +4,18 @@
 
 mod common;
 
-use common::screen::{Fixture, epoch, fixture, render};
+use common::screen::{Fixture, fixture, render};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
+use infertop::app::Msg;
 use infertop::app::state::Mode;
-use infertop::app::{Effect, Msg, update};
 
-impl Fixture {
-    /// Applies a message and runs the catalog and price effects it asks for (as the sync layer would).
-    async fn apply(&mut self, msg: Msg) {
-        let mut queue = update(&mut self.state, msg);
-        while let Some(fx) = queue.pop() {
-            let msg = match fx {
-                Effect::LoadCatalog(account) => {
-                    let result = self.providers[account].catalog().await;
-                    Msg::CatalogLoaded { account, at: epoch(), result }
-                }
-                Effect::Price { account, spec } => {
-                    let result = self.providers[account].price(&spec).await;
-                    Msg::Priced { account, key: spec.price_key(), result }
-                }
-                _ => continue,
-            };
-            queue.extend(update(&mut self.state, msg));
-        }
-    }
+trait CatalogFixture {
+    async fn command(&mut self, s: &str);
+    async fn focus(&mut self, path: &str);
+}
 
-    async fn key(&mut self, c: KeyCode) {
-        self.apply(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))).await;
-    }
-
-    async fn type_str(&mut self, s: &str) {
-        for c in s.chars() {
-            self.key(KeyCode::Char(c)).await;
-        }
-    }
-
+impl CatalogFixture for Fixture {
     async fn command(&mut self, s: &str) {
         self.key(KeyCode::Char(':')).await;
         self.type_str(s).await;

@@ -6,22 +6,29 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::app::{Driver, driver};
+use common::app::{Driver, driver, driver_with_timeout};
 use common::proxy::{Proxy, WriteAnswer};
 use common::wire::accounts_with_v2;
 use crossterm::event::KeyCode;
 use infertop::app::form::Stage;
 use infertop::app::state::Mode;
+use infertop::sim::ambiguity::{self, Ambiguities};
 use infertop::sim::{self, SimConfig, SimHandle};
 use serde_json::Value;
 use std::sync::Arc;
+use std::time::Duration;
 
 async fn sim() -> SimHandle {
+    sim_reading(Ambiguities::default()).await
+}
+
+async fn sim_reading(ambiguities: Ambiguities) -> SimHandle {
     sim::start(
         SimConfig {
             seed: 1,
             time_scale: 0.0,
             epoch: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
+            ambiguities,
             ..SimConfig::default()
         },
         "127.0.0.1:0".parse().unwrap(),
@@ -200,9 +207,11 @@ async fn every_field_taken_is_applied_then_rolled_out() {
 }
 
 /// The connection breaks on every write: whether the edit landed is decided by reading the deployment again,
-/// and by the fields the user meant.
+/// and by the fields the user meant. The edit is a Sesterce one, on the reading where Sesterce takes a PATCH
+/// without the model: under the other the lost answer is a refusal, and asking for the model is
+/// `tests/model_pick.rs`'s subject.
 async fn write_with_broken_answers(answer: WriteAnswer, tag: &str) -> (Driver, SimHandle, Proxy) {
-    let sim = sim().await;
+    let sim = sim_reading(Ambiguities::default().with(ambiguity::SESTERCE_NO_MODEL, "keeps")).await;
     let proxy = Proxy::start_with(sim.base_url(), Arc::new(|_, _, _| {}), answer).await;
     let mut d = driver(tag, &infertop::provider::demo_accounts(&proxy.base)).await;
     d.select(1, "deepseek-r1-distill").await;
@@ -241,4 +250,62 @@ async fn a_write_that_never_arrived_is_not_claimed() {
     let now = d.providers[1].list().await.unwrap();
     let dep = now.iter().find(|x| x.name == "deepseek-r1-distill").unwrap();
     assert_ne!(dep.regions[0].scale.max, 5);
+}
+
+/// A write held past the client's timeout reaches the provider after the client gave up on it (and on its
+/// retries): the re-read that follows cannot show it yet, so the outcome is unknown, never "nothing was
+/// applied"; and the edit does land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_the_client_stopped_waiting_for_is_never_called_unapplied() {
+    let sim = sim_reading(Ambiguities::default().with(ambiguity::SESTERCE_NO_MODEL, "keeps")).await;
+    let late = WriteAnswer::Late(Duration::from_secs(6));
+    let proxy = Proxy::start_with(sim.base_url(), Arc::new(|_, _, _| {}), late).await;
+    let accounts = infertop::provider::demo_accounts(&proxy.base);
+    let mut d = driver_with_timeout("verify-late", &accounts, Duration::from_secs(1)).await;
+    d.select(1, "deepseek-r1-distill").await;
+    let id = d.state.selected_row().unwrap().dep.key.id.clone();
+    d.key(KeyCode::Char('s'));
+    d.set(0, "max", "5");
+    review_and_apply(&mut d, "Singapore max: 3 → 5").await;
+    let line = d.audit_edit("deepseek-r1-distill");
+    match &d.state.mode {
+        Mode::Form(f) => {
+            let Stage::Failed(msg) = &f.stage else { panic!("expected the outcome, got {:?}", f.stage) };
+            assert!(msg.contains("the outcome is unknown"), "{msg}");
+            assert!(!msg.contains("nothing was applied"), "{msg}");
+            assert_eq!(line["result"], "failed", "{line}");
+            assert!(line["message"].as_str().unwrap().contains("the outcome is unknown"), "{line}");
+        }
+        // The re-read came late enough to see the first try land.
+        _ => assert!(line["note"].as_str().unwrap_or("").starts_with("confirmed by a re-read"), "{line}"),
+    }
+    let mut held = 0;
+    for _ in 0..40 {
+        if let Ok(dep) = d.providers[1].get(&id).await {
+            held = dep.regions[0].scale.max;
+            if held == 5 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(held, 5, "the late write landed");
+}
+
+/// A retried write whose first try landed (its answer lost) and whose later tries were answered 503: the last
+/// answer is a server error, but the change is there. It is confirmed by a re-read, not reported as failed
+/// (the soak's "the edit landed but no attempt reported it").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_write_ending_on_a_server_error_is_confirmed_by_a_re_read() {
+    let (d, _sim, _proxy) =
+        write_with_broken_answers(WriteAnswer::LandThenFail, "verify-land-then-503").await;
+    assert!(matches!(d.state.mode, Mode::Normal), "{:?}", d.state.mode);
+    let line = d.audit_edit("deepseek-r1-distill");
+    assert_eq!(line["result"], "applied", "{line}");
+    assert!(
+        line["note"].as_str().unwrap().starts_with("confirmed by a re-read after: sesterce 503"),
+        "{line}"
+    );
+    let now = d.providers[1].list().await.unwrap();
+    assert_eq!(now.iter().find(|x| x.name == "deepseek-r1-distill").unwrap().regions[0].scale.max, 5);
 }

@@ -80,6 +80,15 @@ impl Catalogs {
         matches!(self.by_account.get(&account), None | Some(CatalogEntry::Failed(_)))
     }
 
+    /// Marks the catalog of `account` as loading when it should be fetched; true when the caller must ask.
+    pub fn start_load(&mut self, account: usize) -> bool {
+        let go = self.needs_load(account);
+        if go {
+            self.by_account.insert(account, CatalogEntry::Loading);
+        }
+        go
+    }
+
     pub fn price(&self, account: usize, key: &PriceKey) -> Option<&PriceEntry> {
         self.prices.get(&(account, key.clone()))
     }

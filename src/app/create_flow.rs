@@ -39,8 +39,7 @@ fn start_account(state: &State, account: Option<usize>) -> Option<usize> {
 }
 
 fn ensure_catalog(state: &mut State, account: usize, fx: &mut Vec<Effect>) {
-    if state.catalogs.needs_load(account) {
-        state.catalogs.by_account.insert(account, CatalogEntry::Loading);
+    if state.catalogs.start_load(account) {
         fx.push(Effect::LoadCatalog(account));
     }
 }

@@ -79,6 +79,8 @@ pub enum Stage {
     },
     /// The provider refused; the input is kept.
     Failed(String),
+    /// The provider refused for want of the deployment's model or registry: pick it, then `y` sends again.
+    PickSource(Box<super::model_pick::ModelPick>),
 }
 
 /// A region the scale form can add.
@@ -106,6 +108,8 @@ pub struct Form {
     /// Regions offered by "add region" (scale form, per-region providers).
     pub region_choices: Vec<RegionChoice>,
     pub per_region: bool,
+    /// The model or registry the user picked when the provider asked for it; sent with every later try.
+    pub source: Option<crate::model::ImageSource>,
 }
 
 const TRIGGER_FIELDS: [(&str, &str); 4] = [
@@ -312,6 +316,7 @@ impl Form {
             general_errors: Vec::new(),
             region_choices,
             per_region,
+            source: None,
         };
         f.validate();
         f
@@ -335,6 +340,7 @@ impl Form {
             general_errors: Vec::new(),
             region_choices: Vec::new(),
             per_region: false,
+            source: None,
         };
         f.validate();
         f
@@ -765,7 +771,7 @@ impl Form {
             FormKind::Probes => Form::probes(&latest, self.account),
         };
         let focus = self.focus;
-        *self = Form { stage: Stage::Edit, ..fresh };
+        *self = Form { stage: Stage::Edit, source: self.source.take(), ..fresh };
         if self.kind == FormKind::Scale && self.per_region {
             // Keep the user's placement: regions they added stay, regions they removed stay removed.
             self.sections.retain(|s| wanted_regions.iter().any(|(id, _)| s.region_id.as_deref() == Some(id)));

@@ -115,6 +115,8 @@ pub struct ApplyRequest {
     pub name: String,
     pub change: Change,
     pub expected: Box<Deployment>,
+    /// The model or registry the user picked for a provider that wants it with the edit (Sesterce).
+    pub source: Option<crate::model::ImageSource>,
 }
 
 impl ApplyRequest {
@@ -468,10 +470,16 @@ fn on_applied(
             let change = form.validate();
             let name = form.base.name.clone();
             let account = form.account;
-            let (dep, what) = match applied {
-                Applied::Done(d) => (d, "applied"),
-                Applied::NoChange(d) => (d, "the provider reports nothing to change"),
+            let (dep, mut what) = match applied {
+                Applied::Done(d) => (d, "applied".to_string()),
+                Applied::NoChange(d) => (d, "the provider reports nothing to change".to_string()),
             };
+            if let Some(s) = &form.source {
+                what.push_str(&format!(
+                    " (sent with {})",
+                    super::model_pick::source_name(&state.catalogs, account, s)
+                ));
+            }
             state.mode = Mode::Normal;
             if not_taken.is_empty() {
                 if let Some(change) = change {
@@ -508,6 +516,9 @@ fn on_applied(
                 changes
             };
             form.stage = Stage::Conflict { changes, latest };
+        }
+        Err(ApplyFailure::Api(e)) if super::model_pick::asks_for_source(form, &e) => {
+            super::model_pick::open(&mut state.catalogs, form, &e, fx);
         }
         Err(ApplyFailure::Api(e)) => {
             form.stage = Stage::Failed(e.to_string());
@@ -941,13 +952,7 @@ fn on_form_key(state: &mut State, form: &mut Form, key: KeyEvent, fx: &mut Vec<E
             KeyCode::Char('y') | KeyCode::Char('Y') => {
                 if let Some(change) = form.validate() {
                     form.stage = Stage::Applying;
-                    fx.push(Effect::Apply(Box::new(ApplyRequest {
-                        account: form.account,
-                        key: form.key.clone(),
-                        name: form.base.name.clone(),
-                        change,
-                        expected: Box::new(form.base.clone()),
-                    })));
+                    fx.push(Effect::Apply(Box::new(apply_request(form, change))));
                 }
             }
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => form.stage = Stage::Edit,
@@ -970,6 +975,19 @@ fn on_form_key(state: &mut State, form: &mut Form, key: KeyEvent, fx: &mut Vec<E
             _ => {}
         },
         Stage::Failed(_) => form.stage = Stage::Edit,
+        Stage::PickSource(pick) => super::model_pick::on_key(state, form, *pick, key, fx),
+    }
+}
+
+/// The write of `change` from `form`: checked against the deployment as the form saw it.
+pub(super) fn apply_request(form: &Form, change: Change) -> ApplyRequest {
+    ApplyRequest {
+        account: form.account,
+        key: form.key.clone(),
+        name: form.base.name.clone(),
+        change,
+        expected: Box::new(form.base.clone()),
+        source: form.source.clone(),
     }
 }
 

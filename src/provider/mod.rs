@@ -300,6 +300,19 @@ pub trait Provider: Send + Sync {
     /// Sets the scale of every region; regions absent from `update` are removed. Reads the deployment right
     /// before sending so that nothing the edit did not touch is lost, then reads it back.
     async fn update_scale(&self, id: &str, update: &ScaleUpdate) -> ApiResult<Applied>;
+    /// [`Self::update_scale`] with the deployment's model or registry as the user picked it, for a provider
+    /// that wants it with every update but does not give it in its details (Sesterce).
+    async fn update_scale_with_source(
+        &self,
+        id: &str,
+        update: &ScaleUpdate,
+        source: Option<&crate::model::ImageSource>,
+    ) -> ApiResult<Applied> {
+        match source {
+            None => self.update_scale(id, update).await,
+            Some(_) => Err(ApiError::unsupported(self.kind(), "choosing the model with an edit")),
+        }
+    }
     /// Sets the probes; same guarantees as `update_scale`.
     async fn update_probes(&self, id: &str, probes: &Probes) -> ApiResult<Applied>;
     async fn start(&self, id: &str) -> ApiResult<()>;

@@ -4,7 +4,7 @@
 
 use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest};
 use crate::model::edit::Change;
-use crate::model::{CreateSpec, Deployment, Probes, ScaleUpdate};
+use crate::model::{CreateSpec, Deployment, ImageSource, Probes, ScaleUpdate};
 use crate::provider::{ApiError, Applied, ErrorKind, Provider};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -53,6 +53,15 @@ fn section(change: &Change) -> Value {
     match change {
         Change::Scale(u) => serde_json::to_value(u).unwrap_or(Value::Null),
         Change::Probes(p) => masked_probes(p),
+    }
+}
+
+/// The model or registry sent with an edit (never a credential: an image's credential is not sent).
+fn source_json(s: &ImageSource) -> Value {
+    match s {
+        ImageSource::Model(id) => json!({ "model": id }),
+        ImageSource::Registry(id) => json!({ "registry": id }),
+        ImageSource::Image { image, .. } => json!({ "image": image }),
     }
 }
 
@@ -141,6 +150,9 @@ impl AuditLog {
             "asked": section(&req.change),
             "note": note,
         });
+        if let (Some(o), Some(src)) = (line.as_object_mut(), &req.source) {
+            o.insert("source".into(), source_json(src));
+        }
         let extra = match outcome {
             Ok(Landed { applied, not_taken }) if !not_taken.is_empty() => json!({
                 "result": "partial",

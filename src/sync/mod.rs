@@ -6,7 +6,7 @@ use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest, Msg, Watc
 use crate::model::CreateSpec;
 use crate::model::Deployment;
 use crate::model::edit::Change;
-use crate::provider::{Applied, LogQuery, MetricsQuery, Provider};
+use crate::provider::{Applied, ErrorKind, LogQuery, MetricsQuery, Provider};
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -191,11 +191,12 @@ async fn apply(
     }
     let edit = req.edit();
     let mut result = match &req.change {
-        Change::Scale(u) => p.update_scale(&req.key.id, u).await,
+        Change::Scale(u) => p.update_scale_with_source(&req.key.id, u, req.source.as_ref()).await,
         Change::Probes(pr) => p.update_probes(&req.key.id, pr).await,
     };
     // When the write may have reached the provider (the connection failed, or a later read of its task or of
-    // the deployment ran out of retries), the outcome is unknown: read the deployment again and say what is true.
+    // the deployment ran out of retries; a write ending on a server error or a rate limit was retried, and an
+    // earlier try may have reached it), the outcome is unknown: read the deployment again and say what is true.
     let mut note = None;
     if let Err(e) = &result
         && e.is_transient()
@@ -212,6 +213,17 @@ async fn apply(
             Ok(now) if edit.landed_in(&now) => {
                 note = Some(format!("confirmed by a re-read after: {e}"));
                 result = Ok(Applied::Done(Box::new(now)));
+            }
+            // A try the client stopped waiting for (a timeout, or one before a retry) may still be under way
+            // at the provider: a re-read that does not show it yet proves nothing.
+            Ok(_) if matches!(e.kind, ErrorKind::Timeout | ErrorKind::Server | ErrorKind::RateLimited) => {
+                let mut e2 = e.clone();
+                e2.message = format!(
+                    "{} (the outcome is unknown: a re-read does not show the change yet, but a try the provider \
+                     is still working on may land; re-check before retrying)",
+                    e.message
+                );
+                result = Err(e2);
             }
             Ok(_) => {
                 let mut e2 = e.clone();

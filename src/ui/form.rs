@@ -103,6 +103,13 @@ pub fn draw_form(f: &mut Frame, area: Rect, state: &State, form: &Form) {
             )));
             footer = vec![];
         }
+        Stage::PickSource(pick) => {
+            let (body, foot, focus) =
+                super::model_pick::body(state, form, pick, area.width.min(96).saturating_sub(2) as usize);
+            lines = body;
+            focus_line = focus;
+            footer = foot;
+        }
         Stage::Conflict { changes, .. } => {
             lines.push(Line::from(Span::styled(
                 "The deployment changed since this form opened. Nothing was sent. What changed:",

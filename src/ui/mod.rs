@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod create;
 pub mod form;
+pub mod model_pick;
 pub mod panes;
 pub mod table;
 pub mod theme;

@@ -34,7 +34,12 @@ impl Drop for Driver {
 
 /// A dashboard on `accounts` with an audit file of its own.
 pub async fn driver(tag: &str, accounts: &[AccountSpec]) -> Driver {
-    let client = build_client(Duration::from_secs(5), Duration::from_secs(30));
+    driver_with_timeout(tag, accounts, Duration::from_secs(30)).await
+}
+
+/// [`driver`] whose requests give up after `timeout`.
+pub async fn driver_with_timeout(tag: &str, accounts: &[AccountSpec], timeout: Duration) -> Driver {
+    let client = build_client(Duration::from_secs(5), timeout);
     let providers: Vec<Arc<dyn Provider>> =
         accounts.iter().map(|a| provider::connect(a, client.clone())).collect();
     let state = State::new(

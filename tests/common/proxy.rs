@@ -21,6 +21,12 @@ pub enum WriteAnswer {
     BreakAfter,
     /// The write never reaches the provider; the connection breaks.
     Lose,
+    /// The write is held this long (longer than the client waits), then reaches the provider even though
+    /// the client has hung up (as a real server goes on with a request).
+    Late(Duration),
+    /// The first write reaches the provider and its answer is lost; every later one is answered 503 without
+    /// reaching it: a retried write whose last answer is a server error, though an earlier try landed.
+    LandThenFail,
 }
 
 /// Half a body, then a reset connection.
@@ -55,9 +61,16 @@ impl Proxy {
         let served = Arc::new(AtomicU32::new(0));
         let rewritten = Arc::new(AtomicU32::new(0));
         let count = rewritten.clone();
+        let writes = Arc::new(AtomicU32::new(0));
         let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-            let (http, target, rewrite, served, count) =
-                (http.clone(), target.clone(), rewrite.clone(), served.clone(), count.clone());
+            let (http, target, rewrite, served, count, writes) = (
+                http.clone(),
+                target.clone(),
+                rewrite.clone(),
+                served.clone(),
+                count.clone(),
+                writes.clone(),
+            );
             async move {
                 if served.fetch_add(1, Ordering::Relaxed) >= 2000 {
                     return axum::response::Response::builder()
@@ -75,6 +88,16 @@ impl Proxy {
                 if write && answer == WriteAnswer::Lose {
                     return broken();
                 }
+                let first_write = write && writes.fetch_add(1, Ordering::Relaxed) == 0;
+                if write && answer == WriteAnswer::LandThenFail && !first_write {
+                    return axum::response::Response::builder()
+                        .status(503)
+                        .header("content-type", "application/json")
+                        .body(axum::body::Body::from(
+                            r#"{"statusCode":503,"message":"test proxy: unavailable"}"#,
+                        ))
+                        .unwrap();
+                }
                 if write && let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) {
                     let before = v.clone();
                     rewrite(method.as_str(), &path, &mut v);
@@ -89,8 +112,18 @@ impl Proxy {
                         rb = rb.header(k, v);
                     }
                 }
-                let resp = rb.send().await.expect("forward to the simulator");
-                if write && answer == WriteAnswer::BreakAfter {
+                let resp = match answer {
+                    // Its own task: it goes on when the client hangs up.
+                    WriteAnswer::Late(d) if write => tokio::spawn(async move {
+                        tokio::time::sleep(d).await;
+                        rb.send().await
+                    })
+                    .await
+                    .expect("the late write's task"),
+                    _ => rb.send().await,
+                }
+                .expect("forward to the simulator");
+                if write && (answer == WriteAnswer::BreakAfter || answer == WriteAnswer::LandThenFail) {
                     return broken();
                 }
                 let mut out = axum::response::Response::builder().status(resp.status());

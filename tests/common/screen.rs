@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, TimeZone, Utc};
-use infertop::app::{AccountState, Msg, State, update};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use infertop::app::{AccountState, Effect, Msg, State, update};
 use infertop::provider::{self, Provider, http::build_client};
 use infertop::sim::{self, SimConfig, SimHandle};
 use ratatui::Terminal;
@@ -67,4 +68,35 @@ pub fn render(state: &State) -> String {
         out.push('\n');
     }
     out
+}
+
+impl Fixture {
+    /// Applies a message and runs the catalog and price effects it asks for (as the sync layer would).
+    pub async fn apply(&mut self, msg: Msg) {
+        let mut queue = update(&mut self.state, msg);
+        while let Some(fx) = queue.pop() {
+            let msg = match fx {
+                Effect::LoadCatalog(account) => {
+                    let result = self.providers[account].catalog().await;
+                    Msg::CatalogLoaded { account, at: epoch(), result }
+                }
+                Effect::Price { account, spec } => {
+                    let result = self.providers[account].price(&spec).await;
+                    Msg::Priced { account, key: spec.price_key(), result }
+                }
+                _ => continue,
+            };
+            queue.extend(update(&mut self.state, msg));
+        }
+    }
+
+    pub async fn key(&mut self, c: KeyCode) {
+        self.apply(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))).await;
+    }
+
+    pub async fn type_str(&mut self, s: &str) {
+        for c in s.chars() {
+            self.key(KeyCode::Char(c)).await;
+        }
+    }
 }

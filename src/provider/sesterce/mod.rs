@@ -84,6 +84,13 @@ pub struct NewInstance {
 /// The fields a refused update names when Sesterce wants the instance's model or registry.
 pub const SOURCE_FIELDS: [&str; 2] = ["modelId", "registryId"];
 
+/// Whether `e` refuses an update for want of the instance's model or registry (the user can pick it).
+pub fn wants_source(e: &ApiError) -> bool {
+    e.provider == P
+        && e.kind == ErrorKind::Validation
+        && e.fields.iter().any(|(f, _)| SOURCE_FIELDS.contains(&f.as_str()))
+}
+
 /// A refusal that names `modelId` or `registryId` (the details never give them) says what to do, keeping
 /// the provider's own message and fields.
 fn asks_for_model(mut e: ApiError, source_given: bool) -> ApiError {
@@ -545,6 +552,15 @@ impl Provider for SesterceClient {
 
     async fn update_scale(&self, id: &str, update: &ScaleUpdate) -> ApiResult<Applied> {
         self.update_scale_with(id, update, None).await
+    }
+
+    async fn update_scale_with_source(
+        &self,
+        id: &str,
+        update: &ScaleUpdate,
+        source: Option<&ImageSource>,
+    ) -> ApiResult<Applied> {
+        self.update_scale_with(id, update, source).await
     }
 
     async fn update_probes(&self, _id: &str, _probes: &Probes) -> ApiResult<Applied> {

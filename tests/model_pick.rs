@@ -1,0 +1,202 @@
+//! The model prompt (issue 11). Sesterce wants an instance's model or registry with every update, and its
+//! details do not say which, so a scale edit is sent without them. Where Sesterce refuses that, the form
+//! shows Sesterce's message and the account's catalog; the user picks what the instance runs, and `y` sends
+//! the same edit again through the conflict check, write, verify and audit; the read-back equals the edit and
+//! the instance runs the picked model. Where Sesterce keeps what is left out, the edit applies at once without
+//! asking. Driven as the terminal loop drives it (keys into `update`, effects to the real `Sync`), against the
+//! simulator over loopback, under both readings, for an instance of a catalog model and one of a registry.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::app::{Driver, driver};
+use crossterm::event::KeyCode;
+use infertop::app::form::Stage;
+use infertop::app::model_pick::SourceKind;
+use infertop::app::state::Mode;
+use infertop::model::edit::Change;
+use infertop::model::{ImageSource, ScaleUpdate};
+use infertop::sim::ambiguity::{self, Ambiguities, every_reading_of};
+use infertop::sim::{self, SimConfig, SimHandle};
+use serde_json::{Value, json};
+
+const SESTERCE: usize = 1;
+
+async fn sim(ambiguities: Ambiguities) -> SimHandle {
+    sim::start(
+        SimConfig {
+            seed: 1,
+            time_scale: 0.0,
+            epoch: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
+            ambiguities,
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+/// The model and registry the simulator holds for an instance (its details never show them).
+fn held(sim: &SimHandle, name: &str) -> (Value, Value) {
+    let s = sim.state.sesterce.lock().unwrap();
+    let i = s.instances.iter().find(|i| i.name == name).unwrap();
+    (i.model_id.clone(), i.registry_id.clone())
+}
+
+/// An instance of the seed fleet that runs a catalog model (or a registry's image), and what it runs.
+fn instance(sim: &SimHandle, registry: bool) -> (String, ImageSource) {
+    let s = sim.state.sesterce.lock().unwrap();
+    let i = s
+        .instances
+        .iter()
+        .filter(|i| !i.containers.is_empty() && i.deleting_since.is_none())
+        .find(|i| if registry { i.registry_id.is_string() } else { i.model_id.is_string() })
+        .expect("a Sesterce instance of that kind in the seed fleet");
+    let source = if registry {
+        ImageSource::Registry(i.registry_id.as_str().unwrap().to_string())
+    } else {
+        ImageSource::Model(i.model_id.as_str().unwrap().to_string())
+    };
+    (i.name.clone(), source)
+}
+
+/// `s`, max one higher, Enter, `y`, and the outcome: returns the scale section the edit sends.
+async fn raise_max(d: &mut Driver, name: &str) -> ScaleUpdate {
+    d.select(SESTERCE, name).await;
+    d.key(KeyCode::Char('s'));
+    let max: u32 =
+        d.form().sections[0].fields.iter().find(|f| f.label == "max").unwrap().value().parse().unwrap();
+    d.set(0, "max", &(max + 1).to_string());
+    let Some(Change::Scale(want)) = d.form().clone().validate() else { panic!("a valid scale change") };
+    send_again(d).await;
+    want
+}
+
+/// Enter, the review, `y`, and the outcome.
+async fn send_again(d: &mut Driver) {
+    d.key(KeyCode::Enter);
+    assert!(matches!(d.stage(), Stage::Confirm(_)), "the review: {:?}", d.stage());
+    d.key(KeyCode::Char('y'));
+    assert_eq!(d.stage(), Stage::Applying);
+    d.wait("the outcome", |s| !matches!(&s.mode, Mode::Form(f) if f.stage == Stage::Applying)).await;
+}
+
+fn audit_of(d: &Driver, name: &str) -> Vec<Value> {
+    d.audit_lines().into_iter().filter(|l| l["deployment"]["name"] == name).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sesterce_edit_keeps_its_model_under_every_reading_asking_for_it_where_refused() {
+    for readings in every_reading_of(&[ambiguity::SESTERCE_NO_MODEL]) {
+        for registry in [false, true] {
+            let sim = sim(readings.clone()).await;
+            let (name, source) = instance(&sim, registry);
+            let runs = held(&sim, &name);
+            let tag = format!("pick-{}-{registry}", readings.reading(ambiguity::SESTERCE_NO_MODEL));
+            let mut d = driver(&tag, &infertop::provider::demo_accounts(&sim.base_url())).await;
+            let before = d.providers[SESTERCE].get(&instance_id(&d, &name)).await.unwrap();
+            let want = raise_max(&mut d, &name).await;
+            let context = format!("{readings}, {name}");
+
+            if readings.is(ambiguity::SESTERCE_NO_MODEL, "rejected") {
+                // Refused: the form asks, with Sesterce's own words, and nothing changed.
+                let Stage::PickSource(pick) = d.stage() else {
+                    panic!("{context}: the prompt, got {:?}", d.stage())
+                };
+                assert!(pick.said.contains("modelId should not be undefined"), "{context}: {}", pick.said);
+                assert!(pick.diff.iter().any(|l| l.contains("max")), "{context}: {:?}", pick.diff);
+                let now = d.providers[SESTERCE].get(&before.key.id).await.unwrap();
+                assert_eq!(
+                    ScaleUpdate::from_deployment(&now),
+                    ScaleUpdate::from_deployment(&before),
+                    "{context}"
+                );
+                let lines = audit_of(&d, &name);
+                assert_eq!(lines.len(), 1, "{context}: {lines:?}");
+                assert_eq!(lines[0]["result"], "refused", "{context}");
+
+                // Esc goes back to the form with the edit kept and nothing sent; the next try asks again.
+                d.key(KeyCode::Esc);
+                assert_eq!(d.stage(), Stage::Edit, "{context}");
+                assert_eq!(
+                    d.form().sections[0].fields.iter().find(|f| f.label == "max").unwrap().value(),
+                    want.regions[0].scale.max.to_string()
+                );
+                send_again(&mut d).await;
+                assert!(
+                    matches!(d.stage(), Stage::PickSource(_)),
+                    "{context}: asked again, got {:?}",
+                    d.stage()
+                );
+
+                // The catalog comes in; pick what the instance runs.
+                d.wait("the catalog", |s| s.catalogs.loaded(SESTERCE).is_some()).await;
+                let catalog = d.state.catalogs.loaded(SESTERCE).unwrap().clone();
+                let index = match &source {
+                    ImageSource::Model(m) => catalog.models.iter().position(|x| &x.id == m),
+                    ImageSource::Registry(r) => catalog.registries.iter().position(|x| &x.id == r),
+                    ImageSource::Image { .. } => None,
+                }
+                .expect("the instance's model or registry is in the account's catalog");
+                if registry {
+                    d.key(KeyCode::Tab);
+                }
+                for _ in 0..index {
+                    d.key(KeyCode::Char('j'));
+                }
+                let Stage::PickSource(pick) = d.stage() else { panic!("{context}: the prompt") };
+                assert_eq!(pick.kind, if registry { SourceKind::Registry } else { SourceKind::Model });
+                assert_eq!(pick.choice(&catalog), Some(source.clone()), "{context}");
+                d.key(KeyCode::Char('y'));
+                assert_eq!(d.stage(), Stage::Applying, "{context}");
+                d.wait("the outcome", |s| !matches!(&s.mode, Mode::Form(f) if f.stage == Stage::Applying))
+                    .await;
+            }
+
+            // Applied: the read-back equals the edit, the instance runs what it ran, and it is said so.
+            assert!(matches!(d.state.mode, Mode::Normal), "{context}: {:?}", d.state.mode);
+            let now = d.providers[SESTERCE].get(&before.key.id).await.unwrap();
+            assert_eq!(ScaleUpdate::from_deployment(&now), want, "{context}");
+            assert_eq!(held(&sim, &name), runs, "{context}: the model changed");
+            let lines = audit_of(&d, &name);
+            let last = lines.last().unwrap();
+            assert_eq!(last["result"], "applied", "{context}: {last}");
+            assert_eq!(last["asked"], last["after"], "{context}: {last}");
+            let said = d.said();
+            if readings.is(ambiguity::SESTERCE_NO_MODEL, "rejected") {
+                assert_eq!(lines.len(), 3, "refused twice, then applied: {lines:?}");
+                let (kind, id) = match &source {
+                    ImageSource::Model(m) => ("model", m),
+                    ImageSource::Registry(r) => ("registry", r),
+                    ImageSource::Image { .. } => unreachable!(),
+                };
+                assert_eq!(last["source"], json!({ kind: id }), "{context}: {last}");
+                // The simulator's rollout is instant: the flash may already say it has rolled out.
+                assert!(
+                    said.contains(&format!("{name}: applied (sent with {kind} "))
+                        || said.contains(&format!("{name}: the change has rolled out")),
+                    "{context}: {said}"
+                );
+            } else {
+                // Asked nothing: one write, without a model.
+                assert_eq!(lines.len(), 1, "{context}: {lines:?}");
+                assert!(last.get("source").is_none(), "{context}: {last}");
+                assert!(
+                    said.contains(&format!("{name}: applied; watching the rollout"))
+                        || said.contains(&format!("{name}: the change has rolled out")),
+                    "{context}: {said}"
+                );
+            }
+        }
+    }
+}
+
+fn instance_id(d: &Driver, name: &str) -> String {
+    d.state
+        .rows
+        .iter()
+        .find(|r| r.account == SESTERCE && r.dep.name == name)
+        .map(|r| r.dep.key.id.clone())
+        .expect("the instance is listed")
+}
