@@ -456,7 +456,11 @@ mod tests {
         for (p, name) in [(0, "gcore"), (1, "sesterce"), (2, "runai")] {
             let labels = format!(r#"provider="{name}",account="{}""#, accounts[p].name);
             let ok = value(&format!("infertop_api_requests_total{{{labels},code=\"200\"}}"));
-            let not_found = if p == 0 { 1.0 } else { 0.0 };
+            // Gcore: the read of an absent deployment; Run:ai: `/api/v2/token`, which the simulator's default
+            // reading (`runai-token=v1-only`) does not serve, before the client falls back to v1.
+            let not_found = if p == 1 { 0.0 } else { 1.0 };
+            let nf_line = format!("infertop_api_requests_total{{{labels},code=\"404\"}}");
+            assert_eq!(text.lines().any(|l| l.starts_with(&nf_line)), not_found > 0.0, "{name}: {text}");
             let count = value(&format!("infertop_api_request_duration_seconds_count{{{labels}}}"));
             assert_eq!(count, ok + not_found, "{name}: {text}");
             // Exactly the requests the simulator served for these calls.
