@@ -6,6 +6,7 @@ pub mod create_flow;
 pub mod form;
 pub mod input;
 pub mod keymap;
+pub mod lifecycle;
 pub mod state;
 pub mod update;
 
