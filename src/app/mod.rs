@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod create;
 pub mod create_flow;
 pub mod form;
+pub mod help;
 pub mod input;
 pub mod keymap;
 pub mod lifecycle;

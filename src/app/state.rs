@@ -87,7 +87,7 @@ pub enum Mode {
     Normal,
     Filter(LineInput),
     Command(LineInput),
-    Help,
+    Help(super::help::HelpView),
     Form(Box<super::form::Form>),
     Confirm(Confirm),
     Catalog(super::catalog::CatalogView),

@@ -759,10 +759,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         return;
     }
     match std::mem::replace(&mut state.mode, Mode::Normal) {
-        Mode::Help => {
-            // Any key closes help; it does nothing else.
-            state.dirty = true;
-        }
+        Mode::Help(view) => super::help::on_key(state, view, key),
         Mode::Filter(mut input) => match key.code {
             KeyCode::Esc => {
                 state.filter = Filter::default();
@@ -906,7 +903,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::Logs => focus(state, Pane::Logs),
         Action::Help => {
-            state.mode = Mode::Help;
+            state.mode = Mode::Help(Default::default());
             state.dirty = true;
         }
         a @ (Action::Scale | Action::Probes | Action::StartStop | Action::Delete) => open_mutation(state, a),
@@ -1111,7 +1108,7 @@ fn run_command(state: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
             fx.push(Effect::Refresh(None));
             state.watching = None;
         }
-        ("help" | "h" | "?", _) => state.mode = Mode::Help,
+        ("help" | "h" | "?", _) => state.mode = Mode::Help(Default::default()),
         ("catalog" | "cat", p) => {
             let account = p.and_then(|p| super::create_flow::account_named(state, p));
             match (p, account) {
