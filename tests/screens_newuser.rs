@@ -241,3 +241,22 @@ async fn a_gcore_v2_scale_up_is_not_rolled_out_while_the_provider_says_partially
     assert!(s.lines().any(|l| l.contains("llama-guard-3") && l.contains("⟳")), "⟳ marks the rollout:\n{s}");
     assert!(state.pending.contains_key(&req.key));
 }
+
+#[tokio::test]
+async fn runai_regions_show_cluster_names_not_uuids() {
+    let fx = fixture(160, 48).await;
+    let s = render(&fx.state);
+    let runai: Vec<&str> = s.lines().filter(|l| l.contains("runai-demo")).collect();
+    assert!(!runai.is_empty(), "{s}");
+    for l in &runai {
+        assert!(!l.contains("7b0e6a0e") && !l.contains("c3f1d9a2"), "a cluster uuid on screen: {l}");
+    }
+    let regions: Vec<String> = fx
+        .state
+        .rows
+        .iter()
+        .filter(|r| r.dep.key.provider == infertop::model::ProviderKind::Runai)
+        .flat_map(|r| r.dep.regions.iter().map(|g| g.display_name()))
+        .collect();
+    assert!(regions.iter().all(|n| n.starts_with("dgx-")), "names from GET /api/v1/clusters: {regions:?}");
+}
