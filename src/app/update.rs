@@ -1371,4 +1371,41 @@ mod tests {
         assert!(!s.rows.iter().any(|r| s.row_is_stale(r)));
         assert_eq!(s.rows.len(), 1, "gone deployments disappear");
     }
+
+    #[test]
+    fn row_regions_and_details_show_one_snapshot_the_newer_of_list_and_detail() {
+        let mut s = state();
+        let key = s.selected_row().unwrap().dep.key.clone();
+        // A detail fetched after the list: the row shows it too (3/3 ACTIVE, not the list's 2/3).
+        let t1 = s.now + chrono::Duration::seconds(1);
+        let mut full = dep(0, "alpha", 2);
+        full.status = Status::Active;
+        full.regions[0].total = 3;
+        full.regions[0].ready = 3;
+        full.detail = true;
+        full.command = Some("serve".into());
+        update(&mut s, Msg::Detail { key: key.clone(), at: t1, result: Ok(Box::new(full)) });
+        let row = s.selected_row().unwrap();
+        assert_eq!((s.snapshot(row).ready(), s.snapshot(row).total()), (3, 3));
+        // A newer list summary wins for the live state; what only the detail had stays.
+        let t2 = t1 + chrono::Duration::seconds(1);
+        let mut list = vec![dep(0, "alpha", 2), dep(1, "bravo", 0), dep(2, "charlie", 1)];
+        list[0].status = Status::Disabled;
+        update(&mut s, Msg::Fleet { account: 0, at: t2, result: Ok(list) });
+        let d = s.selected_deployment().unwrap();
+        assert_eq!(d.status, Status::Disabled);
+        assert_eq!((d.ready(), d.total()), (2, 2));
+        assert_eq!(d.command.as_deref(), Some("serve"));
+    }
+
+    #[test]
+    fn partially_deployed_with_equal_counts_is_not_rolled_out() {
+        let mut d = dep(0, "alpha", 2);
+        d.status = Status::PartiallyDeployed;
+        assert!(!rolled_out(&d));
+        d.status = Status::Active;
+        assert!(rolled_out(&d));
+        d.regions[0].scale.min = 3;
+        assert!(!rolled_out(&d), "fewer replicas than the minimum asks");
+    }
 }
