@@ -52,8 +52,9 @@ pub struct RunaiClient {
     token: tokio::sync::Mutex<Option<Token>>,
     /// Set once `/api/v2/token` answered 404 or 405: the control plane has only the v1 token endpoint.
     v1_only: std::sync::atomic::AtomicBool,
-    /// Cluster uuid -> name from `GET /api/v1/clusters`, read once per list (refresh cycle).
-    cluster_names: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Cluster uuid -> name from `GET /api/v1/clusters` (None: the list had no name for it). Read at most
+    /// once per list (refresh cycle), and only when a cluster turns up that it has not seen.
+    cluster_names: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
     /// Set once the clusters call answered 403 or 404: names stay ids, and the call is not repeated.
     clusters_unavailable: std::sync::atomic::AtomicBool,
 }
@@ -281,18 +282,31 @@ impl RunaiClient {
 
     /// Re-reads the cluster names. A failure keeps the last names (or the ids): names are a nicety, the
     /// list must not fail for them.
-    async fn refresh_cluster_names(&self) {
+    async fn refresh_cluster_names(&self, wanted: &[&Deployment]) {
         use std::sync::atomic::Ordering::Relaxed;
-        if self.clusters_unavailable.load(Relaxed) {
+        let ids: Vec<String> = {
+            let known = self.cluster_names.lock().unwrap_or_else(|e| e.into_inner());
+            wanted
+                .iter()
+                .flat_map(|d| &d.regions)
+                .filter(|r| !known.contains_key(&r.region_id))
+                .map(|r| r.region_id.clone())
+                .collect()
+        };
+        if ids.is_empty() || self.clusters_unavailable.load(Relaxed) {
             return;
         }
         let req = Request::new(Method::GET, self.url("/api/v1/clusters"));
         match self.get_json::<Vec<wire::Cluster>>(req).await {
             Ok(clusters) => {
-                let names = clusters
+                let mut names: std::collections::HashMap<String, Option<String>> = clusters
                     .into_iter()
-                    .filter_map(|c| Some((c.uuid?, c.name.filter(|n| !n.is_empty())?)))
+                    .filter_map(|c| Some((c.uuid?, c.name.filter(|n| !n.is_empty()))))
                     .collect();
+                // Not in the list: shown by id, and not asked about again until the next unknown cluster.
+                for id in ids {
+                    names.entry(id).or_insert(None);
+                }
                 *self.cluster_names.lock().unwrap_or_else(|e| e.into_inner()) = names;
             }
             Err(e) if matches!(e.status, Some(403 | 404)) => self.clusters_unavailable.store(true, Relaxed),
@@ -305,7 +319,7 @@ impl RunaiClient {
         let names = self.cluster_names.lock().unwrap_or_else(|e| e.into_inner());
         for r in &mut d.regions {
             if r.region_name.is_none() {
-                r.region_name = names.get(&r.region_id).cloned();
+                r.region_name = names.get(&r.region_id).cloned().flatten();
             }
         }
     }
@@ -536,7 +550,6 @@ impl Provider for RunaiClient {
     }
 
     async fn list(&self) -> ApiResult<Vec<Deployment>> {
-        self.refresh_cluster_names().await;
         let mut out = Vec::new();
         let mut offset: i64 = 0;
         let mut seen = 0usize;
@@ -562,6 +575,7 @@ impl Provider for RunaiClient {
                 _ => break,
             }
         }
+        self.refresh_cluster_names(&out.iter().collect::<Vec<_>>()).await;
         for d in &mut out {
             self.name_clusters(d);
         }
@@ -579,10 +593,7 @@ impl Provider for RunaiClient {
         let workload = workload?;
         let pods = pods?;
         let mut d = convert::deployment(&self.account, &inf, Some(&workload), Some(&pods));
-        // A get before any list (a one-off lookup) reads the names once; a dashboard's lists keep them fresh.
-        if self.cluster_names.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
-            self.refresh_cluster_names().await;
-        }
+        self.refresh_cluster_names(&[&d]).await;
         self.name_clusters(&mut d);
         Ok(d)
     }
