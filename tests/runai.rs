@@ -287,7 +287,8 @@ async fn get_merges_inference_workload_and_pods() {
     assert_eq!(d.regions.len(), 1);
     let r = &d.regions[0];
     assert_eq!(r.region_id, "7b0e6a0e-3c1f-4a55-9d5e-0a1b2c3d4e01");
-    assert_eq!(r.region_name, None);
+    // The cluster's name, from `GET /api/v1/clusters`.
+    assert_eq!(r.region_name.as_deref(), Some("dgx-eu-west"));
     assert_eq!((r.ready, r.total), (3, 3));
     assert_eq!((r.scale.min, r.scale.max), (1, 3));
     assert_eq!(r.scale.triggers.metric, Some(MetricTrigger { metric: "concurrency".into(), threshold: 4 }));

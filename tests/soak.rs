@@ -51,11 +51,10 @@ fn chaos_soak() {
     while start.elapsed() < soak {
         // Responsive: help opens and closes on a key press, whatever the network is doing.
         tmux.keys(&["?"]);
-        tmux.wait_for("help to open", Duration::from_secs(5), |s| s.contains("Help: any key closes"));
+        tmux.wait_for("help to open", Duration::from_secs(5), |s| s.contains("Esc ? q close"));
         tmux.keys(&["Escape"]);
-        screens.push(
-            tmux.wait_for("help to close", Duration::from_secs(5), |s| !s.contains("Help: any key closes")),
-        );
+        screens
+            .push(tmux.wait_for("help to close", Duration::from_secs(5), |s| !s.contains("Esc ? q close")));
         if !edit_done && start.elapsed() > soak / 4 && edit_attempts < 10 {
             edit_attempts += 1;
             tmux.keys(&["s"]);

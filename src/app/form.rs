@@ -105,6 +105,8 @@ pub struct Form {
     pub stage: Stage,
     /// Errors that belong to no single field.
     pub general_errors: Vec<String>,
+    /// Why the last key did nothing, shown at the focused field ("numbers only"); cleared by the next key.
+    pub notice: Option<&'static str>,
     /// Regions offered by "add region" (scale form, per-region providers).
     pub region_choices: Vec<RegionChoice>,
     pub per_region: bool,
@@ -314,6 +316,7 @@ impl Form {
             focus: (0, 1),
             stage: Stage::Edit,
             general_errors: Vec::new(),
+            notice: None,
             region_choices,
             per_region,
             source: None,
@@ -338,6 +341,7 @@ impl Form {
             focus: (0, 0),
             stage: Stage::Edit,
             general_errors: Vec::new(),
+            notice: None,
             region_choices: Vec::new(),
             per_region: false,
             source: None,
@@ -425,6 +429,7 @@ impl Form {
     /// when they leave (Esc).
     pub fn handle_edit_key(&mut self, key: KeyEvent) -> Option<bool> {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        self.notice = None;
         match key.code {
             KeyCode::Esc => return Some(false),
             KeyCode::Enter => return Some(true),
@@ -455,6 +460,7 @@ impl Form {
                             && !c.is_ascii_digit()
                             && !ctrl
                         {
+                            self.notice = Some("numbers only");
                             return None;
                         }
                         field.input.handle(key);

@@ -87,7 +87,7 @@ pub enum Mode {
     Normal,
     Filter(LineInput),
     Command(LineInput),
-    Help,
+    Help(super::help::HelpView),
     Form(Box<super::form::Form>),
     Confirm(Confirm),
     Catalog(super::catalog::CatalogView),
@@ -119,6 +119,8 @@ pub struct Confirm {
     pub key: DeploymentKey,
     pub account: usize,
     pub name: String,
+    /// What the provider will do, in its own terms, from the freshest record when the prompt opened.
+    pub what: String,
     pub input: LineInput,
 }
 
@@ -356,12 +358,18 @@ impl State {
         self.view.get(self.selected).and_then(|&i| self.rows.get(i))
     }
 
-    /// The freshest full record of the selected deployment: the detail fetch if newer, else the row.
+    /// The freshest record of the selected deployment (see [`State::snapshot`]).
     pub fn selected_deployment(&self) -> Option<&Deployment> {
-        let row = self.selected_row()?;
+        Some(self.snapshot(self.selected_row()?))
+    }
+
+    /// The one snapshot of a row's deployment that the row, the regions pane, the details and every confirm
+    /// prompt show: whichever of the list record and the detail fetch is newer. `update` folds a newer list
+    /// summary into the cached detail (see [`absorb_summary`]), so the newer record is never a half one.
+    pub fn snapshot<'a>(&'a self, row: &'a Row) -> &'a Deployment {
         match self.details.get(&row.dep.key).and_then(|c| c.detail.as_ref()) {
-            Some((d, at)) if *at >= row.fetched_at || !row.dep.detail => Some(d),
-            _ => Some(&row.dep),
+            Some((d, at)) if *at >= row.fetched_at => d,
+            _ => &row.dep,
         }
     }
 
@@ -386,6 +394,40 @@ impl State {
         let now = self.now;
         self.toasts.iter().filter(move |t| (now - t.at).num_seconds() < TOAST_SECONDS)
     }
+}
+
+/// A list summary newer than a full record: the summary's live state (status, regions and their counts)
+/// and every field it carries, the full record's for the fields a list leaves out.
+pub fn absorb_summary(full: &Deployment, summary: &Deployment) -> Deployment {
+    fn or<T: Clone>(a: &mut Option<T>, b: &Option<T>) {
+        if a.is_none() {
+            a.clone_from(b);
+        }
+    }
+    let mut d = summary.clone();
+    or(&mut d.image, &full.image);
+    or(&mut d.port, &full.port);
+    or(&mut d.hardware, &full.hardware);
+    or(&mut d.address, &full.address);
+    or(&mut d.description, &full.description);
+    or(&mut d.created_at, &full.created_at);
+    or(&mut d.probes, &full.probes);
+    or(&mut d.logging, &full.logging);
+    or(&mut d.command, &full.command);
+    or(&mut d.price_per_hour, &full.price_per_hour);
+    if d.envs.is_empty() {
+        d.envs.clone_from(&full.envs);
+    }
+    if d.pods.is_empty() {
+        d.pods.clone_from(&full.pods);
+    }
+    for r in &mut d.regions {
+        if let Some(f) = full.regions.iter().find(|f| f.region_id == r.region_id) {
+            or(&mut r.region_name, &f.region_name);
+        }
+    }
+    d.detail = full.detail;
+    d
 }
 
 /// Builds the text the filter matches: provider, account, name, status, image, hardware, regions.

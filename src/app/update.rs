@@ -211,6 +211,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Ok(d) => {
                     cache.detail = Some((*d, at));
                     cache.detail_error = None;
+                    absorb_newer_summary(state, &key);
                     settle_pending(state, Some(&key));
                 }
                 Err(e) => {
@@ -403,8 +404,26 @@ fn on_fleet(state: &mut State, account: usize, at: DateTime<Utc>, result: Result
             }
         }
     }
+    let cached: Vec<DeploymentKey> = state.details.keys().cloned().collect();
+    for key in &cached {
+        absorb_newer_summary(state, key);
+    }
     settle_pending(state, None);
     resort(state);
+}
+
+/// Keeps one snapshot per deployment: when the list's summary is newer than the cached detail, its live
+/// state (status, regions, counts) replaces the detail's, which keeps only what the list leaves out.
+fn absorb_newer_summary(state: &mut State, key: &DeploymentKey) {
+    let Some(&i) = state.index.get(key) else { return };
+    let row = &state.rows[i];
+    let Some(cache) = state.details.get_mut(key) else { return };
+    if let Some((full, at)) = &cache.detail
+        && *at < row.fetched_at
+        && !row.dep.detail
+    {
+        cache.detail = Some((super::state::absorb_summary(full, &row.dep), row.fetched_at));
+    }
 }
 
 /// Clears pending changes the provider now reflects: the regions and their min/max as applied, every region
@@ -420,11 +439,7 @@ pub(super) fn settle_pending(state: &mut State, only: Option<&DeploymentKey>) {
             state.pending.remove(&key);
             continue;
         };
-        let row = &state.rows[i];
-        let dep = match state.details.get(&key).and_then(|c| c.detail.as_ref()) {
-            Some((d, at)) if *at >= row.fetched_at => d,
-            _ => &row.dep,
-        };
+        let dep = state.snapshot(&state.rows[i]);
         let Some(p) = state.pending.get(&key) else { continue };
         let reflected = match &p.change {
             Change::Scale(u) => {
@@ -434,9 +449,7 @@ pub(super) fn settle_pending(state: &mut State, only: Option<&DeploymentKey>) {
                     dep.regions.iter().map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max)).collect();
                 want.sort();
                 have.sort();
-                want == have
-                    && dep.regions.iter().all(|r| r.ready == r.total)
-                    && dep.health() != crate::model::Health::Progressing
+                want == have && rolled_out(dep)
             }
             Change::Probes(_) => true,
         };
@@ -450,6 +463,15 @@ pub(super) fn settle_pending(state: &mut State, only: Option<&DeploymentKey>) {
             toast(state, format!("{name}: the change is applied but has not converged after 10 minutes"));
         }
     }
+}
+
+/// Whether a deployment has settled, by the provider's own word: a settled status (Gcore/Sesterce `ACTIVE`
+/// or `PENDING` scaled to zero, Run:ai `Running`), and in every region as many replicas as the minimum asks,
+/// all of them ready. `PARTIALLYDEPLOYED` with equal counts is still rolling out.
+pub fn rolled_out(dep: &Deployment) -> bool {
+    use crate::model::Status;
+    matches!(dep.status, Status::Active | Status::Running | Status::ScaledToZero)
+        && dep.regions.iter().all(|r| r.ready == r.total && r.total >= r.scale.min)
 }
 
 fn on_applied(
@@ -748,10 +770,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         return;
     }
     match std::mem::replace(&mut state.mode, Mode::Normal) {
-        Mode::Help => {
-            // Any key closes help; it does nothing else.
-            state.dirty = true;
-        }
+        Mode::Help(view) => super::help::on_key(state, view, key),
         Mode::Filter(mut input) => match key.code {
             KeyCode::Esc => {
                 state.filter = Filter::default();
@@ -789,6 +808,17 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             match (c.op, key.code) {
                 (_, KeyCode::Esc) | (LifecycleOp::Start | LifecycleOp::Stop, KeyCode::Char('n')) => {
                     state.flash = Some(format!("{} cancelled", c.op.verb()));
+                }
+                (LifecycleOp::Start | LifecycleOp::Stop, KeyCode::Char('y'))
+                    if let Some(now) = state.index.get(&c.key).map(|&i| state.snapshot(&state.rows[i]))
+                        && super::lifecycle::toggle_op(now) != Ok(c.op) =>
+                {
+                    // The deployment moved while the prompt was open: what was asked no longer fits.
+                    state.flash = Some(format!(
+                        "{} is {} now: nothing sent (press t again)",
+                        c.name,
+                        now.status.label()
+                    ));
                 }
                 (LifecycleOp::Start | LifecycleOp::Stop, KeyCode::Char('y')) => {
                     fx.push(Effect::Lifecycle(LifecycleRequest {
@@ -884,7 +914,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::Logs => focus(state, Pane::Logs),
         Action::Help => {
-            state.mode = Mode::Help;
+            state.mode = Mode::Help(Default::default());
             state.dirty = true;
         }
         a @ (Action::Scale | Action::Probes | Action::StartStop | Action::Delete) => open_mutation(state, a),
@@ -925,6 +955,8 @@ fn form_closed(form: &Form) -> bool {
     form.sections.is_empty()
 }
 
+const NEED_ATTENTION: &str = "field(s) need attention";
+
 fn on_form_key(state: &mut State, form: &mut Form, key: KeyEvent, fx: &mut Vec<Effect>) {
     match form.stage.clone() {
         Stage::Edit => match form.handle_edit_key(key) {
@@ -935,7 +967,7 @@ fn on_form_key(state: &mut State, form: &mut Form, key: KeyEvent, fx: &mut Vec<E
             }
             Some(true) => match form.validate() {
                 None => {
-                    state.flash = Some(format!("{} field(s) need attention", form.error_count().max(1)));
+                    state.flash = Some(format!("{} {NEED_ATTENTION}", form.error_count().max(1)));
                 }
                 Some(change) => {
                     let diff = form.diff(&change);
@@ -946,7 +978,13 @@ fn on_form_key(state: &mut State, form: &mut Form, key: KeyEvent, fx: &mut Vec<E
                     }
                 }
             },
-            None => {}
+            None => {
+                // The count of a failed review follows the edits, and goes once nothing needs attention.
+                if state.flash.as_deref().is_some_and(|f| f.ends_with(NEED_ATTENTION)) {
+                    let n = form.error_count();
+                    state.flash = (n > 0).then(|| format!("{n} {NEED_ATTENTION}"));
+                }
+            }
         },
         Stage::Confirm(_) => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => {
@@ -1030,32 +1068,24 @@ fn open_mutation(state: &mut State, action: Action) {
             state.mode = Mode::Form(Box::new(Form::scale(&dep, account, caps.per_region_scale, choices)));
         }
         Action::Probes => state.mode = Mode::Form(Box::new(Form::probes(&dep, account))),
-        Action::StartStop => {
-            let op = match dep.health() {
-                crate::model::Health::Inactive if dep.status != crate::model::Status::ScaledToZero => {
-                    LifecycleOp::Start
-                }
-                _ => LifecycleOp::Stop,
-            };
-            state.mode = Mode::Confirm(Confirm {
-                op,
-                key: dep.key.clone(),
-                account,
-                name: dep.name.clone(),
-                input: LineInput::default(),
-            });
-        }
-        Action::Delete => {
-            state.mode = Mode::Confirm(Confirm {
-                op: LifecycleOp::Delete,
-                key: dep.key.clone(),
-                account,
-                name: dep.name.clone(),
-                input: LineInput::default(),
-            });
-        }
+        Action::StartStop => match super::lifecycle::toggle_op(&dep) {
+            Ok(op) => open_confirm(state, op, &dep, account),
+            Err(why) => state.flash = Some(why),
+        },
+        Action::Delete => open_confirm(state, LifecycleOp::Delete, &dep, account),
         _ => {}
     }
+}
+
+fn open_confirm(state: &mut State, op: LifecycleOp, dep: &Deployment, account: usize) {
+    state.mode = Mode::Confirm(Confirm {
+        op,
+        key: dep.key.clone(),
+        account,
+        name: dep.name.clone(),
+        what: super::lifecycle::describe(op, dep),
+        input: LineInput::default(),
+    });
 }
 
 /// `:provider gcore`, `:sort ready`, `:q`, `:refresh`, `:help`.
@@ -1096,7 +1126,7 @@ fn run_command(state: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
             fx.push(Effect::Refresh(None));
             state.watching = None;
         }
-        ("help" | "h" | "?", _) => state.mode = Mode::Help,
+        ("help" | "h" | "?", _) => state.mode = Mode::Help(Default::default()),
         ("catalog" | "cat", p) => {
             let account = p.and_then(|p| super::create_flow::account_named(state, p));
             match (p, account) {
@@ -1358,5 +1388,42 @@ mod tests {
         update(&mut s, Msg::Fleet { account: 0, at: later, result: Ok(deps) });
         assert!(!s.rows.iter().any(|r| s.row_is_stale(r)));
         assert_eq!(s.rows.len(), 1, "gone deployments disappear");
+    }
+
+    #[test]
+    fn row_regions_and_details_show_one_snapshot_the_newer_of_list_and_detail() {
+        let mut s = state();
+        let key = s.selected_row().unwrap().dep.key.clone();
+        // A detail fetched after the list: the row shows it too (3/3 ACTIVE, not the list's 2/3).
+        let t1 = s.now + chrono::Duration::seconds(1);
+        let mut full = dep(0, "alpha", 2);
+        full.status = Status::Active;
+        full.regions[0].total = 3;
+        full.regions[0].ready = 3;
+        full.detail = true;
+        full.command = Some("serve".into());
+        update(&mut s, Msg::Detail { key: key.clone(), at: t1, result: Ok(Box::new(full)) });
+        let row = s.selected_row().unwrap();
+        assert_eq!((s.snapshot(row).ready(), s.snapshot(row).total()), (3, 3));
+        // A newer list summary wins for the live state; what only the detail had stays.
+        let t2 = t1 + chrono::Duration::seconds(1);
+        let mut list = vec![dep(0, "alpha", 2), dep(1, "bravo", 0), dep(2, "charlie", 1)];
+        list[0].status = Status::Disabled;
+        update(&mut s, Msg::Fleet { account: 0, at: t2, result: Ok(list) });
+        let d = s.selected_deployment().unwrap();
+        assert_eq!(d.status, Status::Disabled);
+        assert_eq!((d.ready(), d.total()), (2, 2));
+        assert_eq!(d.command.as_deref(), Some("serve"));
+    }
+
+    #[test]
+    fn partially_deployed_with_equal_counts_is_not_rolled_out() {
+        let mut d = dep(0, "alpha", 2);
+        d.status = Status::PartiallyDeployed;
+        assert!(!rolled_out(&d));
+        d.status = Status::Active;
+        assert!(rolled_out(&d));
+        d.regions[0].scale.min = 3;
+        assert!(!rolled_out(&d), "fewer replicas than the minimum asks");
     }
 }

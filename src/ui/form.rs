@@ -54,7 +54,9 @@ pub fn draw_form(f: &mut Frame, area: Rect, state: &State, form: &Form) {
                     if field.changed() && !field.initial.starts_with('\u{0}') {
                         spans.push(Span::styled(format!(" was {}", sanitize(&field.initial)), t.dim));
                     }
-                    if let Some(e) = &field.error {
+                    if let Some(n) = form.notice.filter(|_| focused) {
+                        spans.push(Span::styled(format!("  ✗ {n}"), t.warning));
+                    } else if let Some(e) = &field.error {
                         spans.push(Span::styled(format!("  ✗ {e}"), t.failed));
                     }
                     lines.push(Line::from(spans));
@@ -150,22 +152,29 @@ pub fn draw_form(f: &mut Frame, area: Rect, state: &State, form: &Form) {
 
 pub fn draw_confirm(f: &mut Frame, area: Rect, state: &State, c: &Confirm) {
     let t = &state.theme;
-    let r = centered(area, 70, 7);
+    let r = centered(area, 74, 9);
     f.render_widget(Clear, r);
-    let name = sanitize(&c.name).into_owned();
+    let what = sanitize(&c.what).into_owned();
     let lines = match c.op {
         LifecycleOp::Start | LifecycleOp::Stop => vec![
-            Line::from(Span::styled(format!("{} {name}?", capital(c.op.verb())), t.title)),
+            Line::from(Span::styled(what, t.title)),
             Line::from(""),
             Line::from(Span::styled("y yes · n or Esc no", t.header)),
         ],
         LifecycleOp::Delete => vec![
-            Line::from(Span::styled(format!("Delete {name}? This cannot be undone."), t.failed)),
+            Line::from(Span::styled(format!("{what} This cannot be undone."), t.failed)),
             Line::from(Span::styled("Type the deployment's name and press Enter (Esc cancels):", t.text)),
             Line::from(vec![Span::styled("> ", t.accent), Span::raw(sanitize(c.input.value()).into_owned())]),
         ],
     };
-    f.render_widget(Paragraph::new(lines).block(block("Confirm", true, state)), r);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block(
+            capital(c.op.verb()).as_str(),
+            true,
+            state,
+        )),
+        r,
+    );
 }
 
 fn capital(s: &str) -> String {

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod create;
 pub mod form;
+pub mod help;
 pub mod model_pick;
 pub mod panes;
 pub mod table;
@@ -13,9 +14,9 @@ use crate::app::state::{Mode, Pane, State};
 use crate::model::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 /// Where each part of the screen goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +72,7 @@ pub fn draw(f: &mut Frame, state: &State) {
     bar(f, a.bar, state);
     toasts(f, area, state);
     match &state.mode {
-        Mode::Help => help(f, area, state),
+        Mode::Help(view) => help::draw(f, area, state, view),
         Mode::Form(form) => form::draw_form(f, area, state, form),
         Mode::Confirm(c) => form::draw_confirm(f, area, state, c),
         Mode::Catalog(v) => catalog::draw(f, area, state, v),
@@ -258,35 +259,4 @@ fn toasts(f: &mut Frame, area: Rect, state: &State) {
         );
         y += h;
     }
-}
-
-fn help(f: &mut Frame, area: Rect, state: &State) {
-    let t = &state.theme;
-    let rows_data = state.keymap.help_rows(state.read_only);
-    let w = 64.min(area.width);
-    let h = (rows_data.len() as u16 + 8).min(area.height);
-    let r = Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h);
-    f.render_widget(Clear, r);
-    let mut rows: Vec<Row> = rows_data
-        .into_iter()
-        .map(|(k, d)| Row::new(vec![Span::styled(k, t.header), Span::styled(d, t.text)]))
-        .collect();
-    rows.push(Row::new(vec![Span::raw(""), Span::raw("")]));
-    rows.push(Row::new(vec![
-        Span::styled(":provider P", t.header),
-        Span::styled("show one provider (gcore, sesterce, runai, all)", t.text),
-    ]));
-    rows.push(Row::new(vec![
-        Span::styled(":sort KEY", t.header),
-        Span::styled("name, status, ready, provider, age, price", t.text),
-    ]));
-    rows.push(Row::new(vec![
-        Span::styled(":catalog [P]", t.header),
-        Span::styled("catalog of an account or provider", t.text),
-    ]));
-    rows.push(Row::new(vec![Span::styled(":q", t.header), Span::styled("quit", t.text)]));
-    let table = Table::new(rows, [Constraint::Length(18), Constraint::Min(10)])
-        .block(block("Help: any key closes", true, state))
-        .style(Style::new());
-    f.render_widget(table, r);
 }

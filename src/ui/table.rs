@@ -2,7 +2,7 @@
 //! deployments.
 
 use super::{block, fmt_age};
-use crate::app::state::{Pane, Row as DataRow, State};
+use crate::app::state::{Pane, Row as DataRow, SortKey, State};
 use crate::model::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -58,8 +58,19 @@ impl Col {
     }
 }
 
-/// Columns that fit the width, most important first.
-fn columns(width: u16) -> Vec<Col> {
+/// Columns that fit the width, most important first; the sort column always shows.
+fn columns(width: u16, sort: SortKey) -> Vec<Col> {
+    let mut cols = columns_for_width(width);
+    if sort == SortKey::Price && !cols.contains(&Col::Price) {
+        let before_age = cols.iter().position(|c| *c == Col::Age).unwrap_or(cols.len());
+        cols.insert(before_age, Col::Price);
+        // Room for it: hardware is the least needed of the rest.
+        cols.retain(|c| *c != Col::Hardware);
+    }
+    cols
+}
+
+fn columns_for_width(width: u16) -> Vec<Col> {
     use Col::*;
     if width >= 180 {
         vec![Provider, Account, Name, Status, Regions, Ready, Image, Hardware, Price, Age, Data]
@@ -74,7 +85,8 @@ fn columns(width: u16) -> Vec<Col> {
 
 fn cell<'a>(col: Col, row: &'a DataRow, state: &State) -> Cell<'a> {
     let t = &state.theme;
-    let d = &row.dep;
+    // The same snapshot the regions pane and details show.
+    let d = state.snapshot(row);
     match col {
         Col::Provider => Cell::from(Span::styled(d.key.provider.label(), t.dim)),
         Col::Account => Cell::from(sanitize(&d.key.account).into_owned()),
@@ -139,7 +151,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State) {
         f.render_widget(Paragraph::new(Line::from(Span::styled(msg, t.dim))).block(blk), area);
         return;
     }
-    let cols = columns(area.width);
+    let cols = columns(area.width, state.sort);
     let height = area.height.saturating_sub(3) as usize;
     let start = state.table_offset.min(state.view.len().saturating_sub(1));
     let end = (start + height).min(state.view.len());

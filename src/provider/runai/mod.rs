@@ -52,6 +52,11 @@ pub struct RunaiClient {
     token: tokio::sync::Mutex<Option<Token>>,
     /// Set once `/api/v2/token` answered 404 or 405: the control plane has only the v1 token endpoint.
     v1_only: std::sync::atomic::AtomicBool,
+    /// Cluster uuid -> name from `GET /api/v1/clusters` (None: the list had no name for it). Read at most
+    /// once per list (refresh cycle), and only when a cluster turns up that it has not seen.
+    cluster_names: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
+    /// Set once the clusters call answered 403 or 404: names stay ids, and the call is not repeated.
+    clusters_unavailable: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for RunaiClient {
@@ -150,6 +155,8 @@ impl RunaiClient {
             page: PAGE,
             token: tokio::sync::Mutex::new(None),
             v1_only: std::sync::atomic::AtomicBool::new(false),
+            cluster_names: Default::default(),
+            clusters_unavailable: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -271,6 +278,50 @@ impl RunaiClient {
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, req: Request) -> ApiResult<T> {
         self.call(req).await?.json(P)
+    }
+
+    /// Re-reads the cluster names. A failure keeps the last names (or the ids): names are a nicety, the
+    /// list must not fail for them.
+    async fn refresh_cluster_names(&self, wanted: &[&Deployment]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let ids: Vec<String> = {
+            let known = self.cluster_names.lock().unwrap_or_else(|e| e.into_inner());
+            wanted
+                .iter()
+                .flat_map(|d| &d.regions)
+                .filter(|r| !known.contains_key(&r.region_id))
+                .map(|r| r.region_id.clone())
+                .collect()
+        };
+        if ids.is_empty() || self.clusters_unavailable.load(Relaxed) {
+            return;
+        }
+        let req = Request::new(Method::GET, self.url("/api/v1/clusters"));
+        match self.get_json::<Vec<wire::Cluster>>(req).await {
+            Ok(clusters) => {
+                let mut names: std::collections::HashMap<String, Option<String>> = clusters
+                    .into_iter()
+                    .filter_map(|c| Some((c.uuid?, c.name.filter(|n| !n.is_empty()))))
+                    .collect();
+                // Not in the list: shown by id, and not asked about again until the next unknown cluster.
+                for id in ids {
+                    names.entry(id).or_insert(None);
+                }
+                *self.cluster_names.lock().unwrap_or_else(|e| e.into_inner()) = names;
+            }
+            Err(e) if matches!(e.status, Some(403 | 404)) => self.clusters_unavailable.store(true, Relaxed),
+            Err(e) => tracing::debug!("runai clusters: {e}"),
+        }
+    }
+
+    /// Shows each region (cluster) by its name where the clusters list gave one.
+    fn name_clusters(&self, d: &mut Deployment) {
+        let names = self.cluster_names.lock().unwrap_or_else(|e| e.into_inner());
+        for r in &mut d.regions {
+            if r.region_name.is_none() {
+                r.region_name = names.get(&r.region_id).cloned().flatten();
+            }
+        }
     }
 
     fn inference_path(id: &str) -> String {
@@ -524,6 +575,10 @@ impl Provider for RunaiClient {
                 _ => break,
             }
         }
+        self.refresh_cluster_names(&out.iter().collect::<Vec<_>>()).await;
+        for d in &mut out {
+            self.name_clusters(d);
+        }
         Ok(out)
     }
 
@@ -537,7 +592,10 @@ impl Provider for RunaiClient {
         let (_, inf) = inf?;
         let workload = workload?;
         let pods = pods?;
-        Ok(convert::deployment(&self.account, &inf, Some(&workload), Some(&pods)))
+        let mut d = convert::deployment(&self.account, &inf, Some(&workload), Some(&pods));
+        self.refresh_cluster_names(&[&d]).await;
+        self.name_clusters(&mut d);
+        Ok(d)
     }
 
     async fn update_scale(&self, id: &str, update: &ScaleUpdate) -> ApiResult<Applied> {

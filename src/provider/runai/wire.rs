@@ -266,6 +266,15 @@ pub struct HttpGet {
     pub scheme: Option<String>,
 }
 
+/// `GET /api/v1/clusters` 200 item (only what the client reads): the cluster's uuid and display name.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Cluster {
+    #[serde(default)]
+    pub uuid: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
 /// `GET /api/v1/workloads` 200.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct WorkloadsPage {

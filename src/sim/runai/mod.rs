@@ -141,6 +141,7 @@ pub fn router(_state: SimState) -> Router<SimState> {
     Router::new()
         .route("/api/v2/token", post(token))
         .route("/api/v1/token", post(token_v1))
+        .route("/api/v1/clusters", get(list_clusters))
         .route("/api/v1/workloads", get(list_workloads))
         .route("/api/v1/workloads/{workload_id}", get(get_workload))
         .route("/api/v1/workloads/{workload_id}/pods", get(workload_pods))
@@ -351,6 +352,21 @@ async fn list_workloads(
         body["next"] = json!(offset + limit);
     }
     Json(body).into_response()
+}
+
+/// `GET /api/v1/clusters`: the clusters as Run:ai's organizations API lists them (`uuid`, `tenantId`,
+/// `name`, `createdAt` are the required fields; the optional ones are left out).
+async fn list_clusters(State(state): State<SimState>, headers: HeaderMap) -> Response {
+    let store = match authorize(&state, &headers) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let clusters: Vec<Value> = store
+        .clusters
+        .iter()
+        .map(|c| json!({"uuid": c.id, "tenantId": 1, "name": c.name, "createdAt": "2026-01-05T09:00:00Z"}))
+        .collect();
+    Json(Value::Array(clusters)).into_response()
 }
 
 async fn get_workload(State(state): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {

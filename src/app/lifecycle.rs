@@ -1,0 +1,78 @@
+//! Start, stop and delete: which one `t` means and what the confirm prompt says, both decided from the
+//! freshest record of the deployment (the newer of the list row and the detail fetch), in the provider's
+//! own terms.
+
+use super::state::LifecycleOp;
+use crate::model::text::sanitize;
+use crate::model::{Deployment, ProviderKind, Status};
+
+/// What `t` does for a deployment in this state: start, stop, or nothing (and why).
+pub fn toggle_op(dep: &Deployment) -> Result<LifecycleOp, String> {
+    let name = sanitize(&dep.name);
+    match &dep.status {
+        Status::Disabled | Status::Stopped => Ok(LifecycleOp::Start),
+        s @ (Status::Stopping | Status::Deleting | Status::Deleted | Status::Terminating) => {
+            Err(format!("{name} is {}: nothing to start or stop yet", s.label()))
+        }
+        _ => Ok(LifecycleOp::Stop),
+    }
+}
+
+/// The prompt's sentence: what will be sent and what the provider then does, with the state it is in now.
+pub fn describe(op: LifecycleOp, dep: &Deployment) -> String {
+    let name = sanitize(&dep.name);
+    let now = format!("now {}, {}/{} ready", dep.status.label(), dep.ready(), dep.total());
+    let regions = dep.regions.len();
+    match (dep.key.provider, op) {
+        (ProviderKind::Gcore, LifecycleOp::Stop) => format!(
+            "Stop {name}? Gcore stops it in {regions} region(s): DISABLED, not accepting any requests \
+             ({now})."
+        ),
+        (ProviderKind::Gcore, LifecycleOp::Start) => {
+            format!("Start {name}? Gcore starts it again in {regions} region(s), out of DISABLED ({now}).")
+        }
+        (ProviderKind::Gcore, LifecycleOp::Delete) => {
+            format!("Delete {name}? Gcore deletes the deployment in {regions} region(s) ({now}).")
+        }
+        (ProviderKind::Sesterce, LifecycleOp::Stop) => {
+            format!("Stop {name}? Sesterce stops the inference instance; it stops serving ({now}).")
+        }
+        (ProviderKind::Sesterce, LifecycleOp::Start) => {
+            format!("Start {name}? Sesterce starts the stopped inference instance again ({now}).")
+        }
+        (ProviderKind::Sesterce, LifecycleOp::Delete) => {
+            format!("Delete {name}? Sesterce deletes the inference instance ({now}).")
+        }
+        (ProviderKind::Runai, LifecycleOp::Delete) => {
+            format!("Delete {name}? Run:ai deletes the inference workload and its pods ({now}).")
+        }
+        (ProviderKind::Runai, op) => format!("{} {name}? ({now})", op.verb()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DeploymentKey;
+
+    fn dep(p: ProviderKind, status: Status) -> Deployment {
+        let key = DeploymentKey { provider: p, account: "a".into(), id: "1".into() };
+        Deployment::new(key, "llama", status)
+    }
+
+    #[test]
+    fn t_starts_a_stopped_deployment_stops_a_running_one_and_waits_on_a_moving_one() {
+        assert_eq!(toggle_op(&dep(ProviderKind::Gcore, Status::Disabled)), Ok(LifecycleOp::Start));
+        assert_eq!(toggle_op(&dep(ProviderKind::Gcore, Status::Active)), Ok(LifecycleOp::Stop));
+        assert_eq!(toggle_op(&dep(ProviderKind::Gcore, Status::ScaledToZero)), Ok(LifecycleOp::Stop));
+        assert!(toggle_op(&dep(ProviderKind::Gcore, Status::Deleting)).is_err());
+    }
+
+    #[test]
+    fn prompts_use_the_providers_terms() {
+        let s = describe(LifecycleOp::Stop, &dep(ProviderKind::Gcore, Status::Active));
+        assert!(s.starts_with("Stop llama?") && s.contains("DISABLED") && s.contains("now ACTIVE"), "{s}");
+        let s = describe(LifecycleOp::Start, &dep(ProviderKind::Sesterce, Status::Disabled));
+        assert!(s.contains("Sesterce starts the stopped inference instance"), "{s}");
+    }
+}
