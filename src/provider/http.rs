@@ -149,7 +149,7 @@ impl RateLimit {
 }
 
 /// The token bucket behind [`RateLimit`], with an adaptive rate (AIMD): a 429 halves the effective rate and a
-/// `Retry-After` pauses the bucket; every success adds back 1% of the configured rate, so a throttled account
+/// `Retry-After` pauses the background lane; every success adds back 1% of the configured rate, so a throttled account
 /// recovers over a hundred requests rather than at once. Tokens may go negative: each caller that
 /// [`Self::reserve`]s takes its token at once and waits for the debt ahead of it to be paid, so waiters are
 /// served in the order they arrived. [`Self::try_take`] never goes into debt (the lower lanes use it).
@@ -196,40 +196,37 @@ impl TokenBucket {
         g.last = now.max(g.last);
     }
 
-    /// How long until the debt ahead (and a pause) is paid, from `now`.
-    fn wait_of(g: &BucketState, now: Instant) -> Duration {
-        let paused = g.paused_until.map_or(Duration::ZERO, |p| p.saturating_duration_since(now));
+    /// How long until the debt ahead is paid.
+    fn wait_of(g: &BucketState) -> Duration {
         let debt = if g.tokens >= 0.0 { 0.0 } else { -g.tokens / g.rate };
         // A rate so small that the wait does not fit a Duration waits an hour instead of panicking.
-        paused + Duration::try_from_secs_f64(debt).unwrap_or(Duration::from_secs(3600))
+        Duration::try_from_secs_f64(debt).unwrap_or(Duration::from_secs(3600))
     }
 
     /// Takes one token at `now` and returns how long the caller must wait before sending.
     pub fn reserve(&self, now: Instant) -> Duration {
         let Ok(mut g) = self.state.lock() else { return Duration::ZERO };
         if self.limit.is_unlimited() {
-            return g.paused_until.map_or(Duration::ZERO, |p| p.saturating_duration_since(now));
+            return Duration::ZERO;
         }
         self.refill(&mut g, now);
         g.tokens -= 1.0;
-        Self::wait_of(&g, now)
+        Self::wait_of(&g)
     }
 
     /// Takes a token only if one is there now (no debt, no pause); otherwise says how long until one is.
     pub fn try_take(&self, now: Instant) -> Result<(), Duration> {
         let Ok(mut g) = self.state.lock() else { return Ok(()) };
         if self.limit.is_unlimited() {
-            let paused = g.paused_until.map_or(Duration::ZERO, |p| p.saturating_duration_since(now));
-            return if paused.is_zero() { Ok(()) } else { Err(paused) };
+            return Ok(());
         }
         self.refill(&mut g, now);
-        let paused = g.paused_until.map_or(Duration::ZERO, |p| p.saturating_duration_since(now));
-        if g.tokens >= 1.0 && paused.is_zero() {
+        if g.tokens >= 1.0 {
             g.tokens -= 1.0;
             return Ok(());
         }
         let short = (1.0 - g.tokens).max(0.0) / g.rate;
-        Err(paused + Duration::try_from_secs_f64(short).unwrap_or(Duration::from_secs(3600)))
+        Err(Duration::try_from_secs_f64(short).unwrap_or(Duration::from_secs(3600)))
     }
 
     /// Waits for a token.
@@ -252,10 +249,7 @@ impl TokenBucket {
         if let Some(s) = retry_after.filter(|s| s.is_finite() && *s > 0.0)
             && let Ok(d) = Duration::try_from_secs_f64(s.min(3600.0))
         {
-            let until = g.paused_until.map_or(now + d, |p| p.max(now + d));
-            g.paused_until = Some(until);
-            // No tokens gather while paused.
-            g.last = g.last.max(until);
+            g.paused_until = Some(g.paused_until.map_or(now + d, |p| p.max(now + d)));
         }
     }
 
@@ -269,6 +263,16 @@ impl TokenBucket {
         {
             g.rate = (g.rate + self.limit.per_second * RECOVER_SHARE).min(self.limit.per_second);
         }
+    }
+
+    /// How long the provider asked to hear nothing more (`Retry-After`): the background lane waits it out; a
+    /// request of the higher lanes that was answered 429 waits it in its own retry.
+    pub fn pause_left(&self, now: Instant) -> Duration {
+        self.state
+            .lock()
+            .ok()
+            .and_then(|g| g.paused_until)
+            .map_or(Duration::ZERO, |p| p.saturating_duration_since(now))
     }
 
     /// Requests per second allowed right now (None: no limit).
@@ -641,6 +645,15 @@ impl Http {
                     tokio::time::sleep(YIELD_POLL).await;
                     continue;
                 }
+                let pause = if lane == Lane::Background {
+                    self.bucket.pause_left(Instant::now())
+                } else {
+                    Duration::ZERO
+                };
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
                 match self.bucket.try_take(Instant::now()) {
                     Ok(()) => break,
                     Err(wait) => {
@@ -689,7 +702,9 @@ impl Http {
         err.status = Some(status.as_u16());
         err.retry_after = retry_after(&headers);
         if status == StatusCode::TOO_MANY_REQUESTS {
-            self.bucket.throttled(err.retry_after, Instant::now());
+            // A wait longer than the policy honours is reported (see `send`), not waited for by every request.
+            let max = self.policy.max_retry_after.as_secs_f64();
+            self.bucket.throttled(err.retry_after.filter(|s| *s <= max), Instant::now());
             tracing::info!(provider = %self.provider, rate = ?self.bucket.effective_rate(), retry_after = ?err.retry_after, "rate limited: slowing down");
         }
         Err(err)
@@ -1097,9 +1112,9 @@ mod tests {
         assert_eq!(b.effective_rate(), Some(20.0));
         b.throttled(Some(2.0), t0);
         assert_eq!(b.effective_rate(), Some(10.0));
-        // Nothing goes before the Retry-After has passed, then one token every 1/10 s.
-        assert_eq!(b.reserve(t0), Duration::from_secs(2) + Duration::from_millis(100));
-        assert!(b.try_take(t0 + Duration::from_secs(1)).is_err());
+        // The background lane waits out the Retry-After; then one token every 1/10 s.
+        assert_eq!(b.pause_left(t0), Duration::from_secs(2));
+        assert_eq!(b.reserve(t0), Duration::from_millis(100));
         for _ in 0..10 {
             b.throttled(None, t0);
         }
@@ -1112,7 +1127,7 @@ mod tests {
         assert!((95..=96).contains(&steps), "back to the configured rate by 1% of it per success: {steps}");
         let off = TokenBucket::new(RateLimit::unlimited());
         off.throttled(Some(1.0), t0);
-        assert_eq!(off.reserve(t0), Duration::from_secs(1), "no limit, but the Retry-After is kept");
+        assert_eq!(off.pause_left(t0), Duration::from_secs(1), "no limit, but the Retry-After is kept");
         assert_eq!(off.effective_rate(), None);
     }
 
