@@ -44,19 +44,33 @@ fn check_fresh(state: &State, since: chrono::DateTime<Utc>) {
     }
 }
 
-/// Applies messages until every account has delivered a fleet; returns the time taken from `start`.
+/// Applies messages until every account has delivered a fleet and, where the list is a summary (Sesterce),
+/// every row holds details or a list confirmation newer than `start`; returns the time taken from `start`.
 async fn until_all_fresh(state: &mut State, rx: &mut mpsc::Receiver<Msg>, start: Instant) -> Duration {
+    let since = Utc::now() - chrono::Duration::from_std(start.elapsed()).unwrap_or_default();
     let mut done = vec![false; state.accounts.len()];
+    let mut listed = vec![false; state.accounts.len()];
     while !done.iter().all(|d| *d) {
         let msg = tokio::time::timeout(Duration::from_secs(120), rx.recv())
             .await
             .expect("a refresh within two minutes")
             .expect("the polling tasks are running");
-        if let Msg::Fleet { account, .. } = &msg {
-            done[*account] = true;
+        match &msg {
+            Msg::Fleet { account, .. } => done[*account] = true,
+            Msg::Listed { account, .. } => listed[*account] = true,
+            _ => {}
         }
         state.now = Utc::now();
         update(state, msg);
+        for (a, l) in listed.iter().enumerate() {
+            if *l && !done[a] {
+                done[a] = state
+                    .rows
+                    .iter()
+                    .filter(|r| r.account == a)
+                    .all(|r| r.fetched_at >= since && !r.awaiting_details(&state.accounts));
+            }
+        }
     }
     start.elapsed()
 }

@@ -65,6 +65,10 @@ pub struct SimArgs {
     #[arg(long, value_name = "MS", default_value_t = 0, global = true)]
     pub latency: u64,
 
+    /// Delay added to Sesterce one-instance detail reads only, in milliseconds (on top of --latency).
+    #[arg(long, value_name = "MS", default_value_t = 0, global = true)]
+    pub details_latency: u64,
+
     /// Simulated seconds per real second (0 freezes time).
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0, global = true)]
     pub time_scale: f64,

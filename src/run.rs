@@ -27,6 +27,7 @@ pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
         seed: a.seed,
         fleet: a.fleet,
         latency: Duration::from_millis(a.latency),
+        details_latency: Duration::from_millis(a.details_latency),
         time_scale: a.time_scale,
         runai_token_ttl: a.runai_token_ttl,
         faults,

@@ -304,7 +304,14 @@ pub fn on_created(
             let mut history = Vec::new();
             record_history(&mut history, &dep, samples);
             state.index.insert(key.clone(), state.rows.len());
-            state.rows.push(Row { dep: dep.clone(), account, fetched_at: state.now, haystack: hay, history });
+            state.rows.push(Row {
+                dep: dep.clone(),
+                account,
+                fetched_at: state.now,
+                haystack: hay,
+                history,
+                detail_version: None,
+            });
         }
     }
     state.details.entry(key.clone()).or_default().detail = Some((dep, state.now));

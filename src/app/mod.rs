@@ -13,4 +13,6 @@ pub mod state;
 pub mod update;
 
 pub use state::{AccountState, Pane, State};
-pub use update::{ApplyFailure, ApplyRequest, Effect, Landed, LifecycleRequest, Msg, Watch, update};
+pub use update::{
+    ApplyFailure, ApplyRequest, Effect, Landed, LifecycleRequest, Msg, RowDetail, Watch, update,
+};

@@ -146,6 +146,12 @@ pub struct AccountState {
     pub sample_times: VecDeque<DateTime<Utc>>,
     /// The provider's regions catalog (for adding regions), when it has one.
     pub regions: Vec<crate::model::RegionInfo>,
+    /// The list is a summary and details are read row by row (Sesterce): rows not read yet say so.
+    pub lists_summaries: bool,
+    /// Details read so far and rows listed, where details are read row by row.
+    pub details: Option<(usize, usize)>,
+    /// Requests per second the account is sent now (lower than configured after a 429), and configured.
+    pub rate: Option<(f64, f64)>,
 }
 
 impl AccountState {
@@ -161,6 +167,9 @@ impl AccountState {
             errors: 0,
             sample_times: VecDeque::new(),
             regions: Vec::new(),
+            lists_summaries: false,
+            details: None,
+            rate: None,
         }
     }
 
@@ -180,6 +189,16 @@ pub struct Row {
     pub haystack: String,
     /// Ready replicas per region over time (aligned with the account's `sample_times`); None is a gap.
     pub history: Vec<(String, VecDeque<Option<u32>>)>,
+    /// Where the list is a summary: the list entry's version (status and `updatedAt`) the details were read
+    /// under; None until they are.
+    pub detail_version: Option<String>,
+}
+
+impl Row {
+    /// The row shows only what its account's summary list carries: ready/total and regions are not read yet.
+    pub fn awaiting_details(&self, accounts: &[AccountState]) -> bool {
+        !self.dep.detail && accounts.get(self.account).is_some_and(|a| a.lists_summaries)
+    }
 }
 
 /// The compiled filter.
@@ -301,6 +320,8 @@ pub struct State {
     pub flash: Option<String>,
     /// The watch last sent to the sync layer (None: nothing sent yet).
     pub watching: Option<Option<super::update::Watch>>,
+    /// The rows in view last told to the sync layer.
+    pub eyes: Vec<DeploymentKey>,
     pub theme: crate::ui::theme::Theme,
     pub quit: bool,
     /// Something visible changed since the last draw.
@@ -348,6 +369,7 @@ impl State {
             height: 24,
             flash: None,
             watching: None,
+            eyes: Vec::new(),
             theme: crate::ui::theme::Theme::default(),
             quit: false,
             dirty: true,
@@ -377,7 +399,10 @@ impl State {
         self.details.get(&self.selected_row()?.dep.key)
     }
 
-    /// A row is stale when its account's last refresh failed or is older than three intervals.
+    /// A row is stale when its account's last refresh failed, or its own data is older than three refresh
+    /// intervals. A row's data is its last read: the list, or where the list is a summary (Sesterce), its
+    /// details read, renewed by each list that shows its entry unchanged while it is at rest (a row that is
+    /// moving or changed is read again within the cycle, and rows in view every `sync::EYES_EVERY`).
     pub fn row_is_stale(&self, row: &Row) -> bool {
         let acct = &self.accounts[row.account];
         let failed_since = match (acct.last_error_at, acct.last_ok) {

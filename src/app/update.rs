@@ -38,6 +38,25 @@ pub enum Msg {
         at: DateTime<Utc>,
         result: Result<Box<Deployment>, ApiError>,
     },
+    /// A summary list (Sesterce): every row at once, details to follow.
+    Listed {
+        account: usize,
+        at: DateTime<Utc>,
+        result: Result<Vec<crate::provider::Listed>, ApiError>,
+    },
+    /// Details read for rows of a summary list, in a batch.
+    RowDetails {
+        account: usize,
+        at: DateTime<Utc>,
+        items: Vec<RowDetail>,
+    },
+    /// An account's details progress (read, listed) and effective request rate.
+    Progress {
+        account: usize,
+        details: Option<(usize, usize)>,
+        /// Requests per second now, and configured.
+        rate: Option<(f64, f64)>,
+    },
     Metrics {
         key: DeploymentKey,
         at: DateTime<Utc>,
@@ -83,6 +102,14 @@ pub enum Msg {
         name: String,
         result: Result<Applied, ApiError>,
     },
+}
+
+/// One row's details read, with the list entry's version it was read under.
+#[derive(Debug)]
+pub struct RowDetail {
+    pub key: DeploymentKey,
+    pub version: String,
+    pub result: Result<Box<Deployment>, ApiError>,
 }
 
 /// Why an edit was not applied.
@@ -155,6 +182,8 @@ pub enum Effect {
     Refresh(Option<usize>),
     /// Fetch details (and metrics/logs) of this deployment, or stop.
     Watch(Option<Watch>),
+    /// The rows in view (visible, selected, with a pending edit): their details are read first.
+    Eyes(Vec<DeploymentKey>),
     /// Re-read the deployment, and if it is as the form saw it, apply the change.
     Apply(Box<ApplyRequest>),
     Lifecycle(LifecycleRequest),
@@ -205,6 +234,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::Fleet { account, at, result } => on_fleet(state, account, at, result),
+        Msg::Listed { account, at, result } => on_listed(state, account, at, result),
+        Msg::RowDetails { account, at, items } => on_row_details(state, account, at, items),
+        Msg::Progress { account, details, rate } => {
+            if let Some(a) = state.accounts.get_mut(account) {
+                a.details = details;
+                a.rate = rate;
+                state.dirty = true;
+            }
+        }
         Msg::Detail { key, at, result } => {
             let cache = state.details.entry(key.clone()).or_default();
             match result {
@@ -274,7 +312,133 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     {
         fx.push(Effect::Watch(w));
     }
+    let eyes = eyes_of(state);
+    if eyes != state.eyes {
+        state.eyes = eyes.clone();
+        fx.push(Effect::Eyes(eyes));
+    }
     fx
+}
+
+/// The rows in view: visible, selected, and those with a pending edit.
+fn eyes_of(state: &State) -> Vec<DeploymentKey> {
+    let start = state.table_offset.min(state.view.len());
+    let end = (start + state.table_height).min(state.view.len());
+    let mut keys: Vec<DeploymentKey> =
+        state.view[start..end].iter().filter_map(|&i| state.rows.get(i)).map(|r| r.dep.key.clone()).collect();
+    if let Some(r) = state.selected_row()
+        && !keys.contains(&r.dep.key)
+    {
+        keys.push(r.dep.key.clone());
+    }
+    let mut pending: Vec<&DeploymentKey> = state.pending.keys().filter(|k| !keys.contains(k)).collect();
+    pending.sort_by(|a, b| a.id.cmp(&b.id));
+    keys.extend(pending.into_iter().cloned());
+    keys
+}
+
+/// A summary list: new rows appear with what the list carries; a row whose details were read keeps them and
+/// takes the list's status, name, address and price. Its data is renewed by the list when the entry is
+/// unchanged since the details read and it is at rest.
+fn on_listed(
+    state: &mut State,
+    account: usize,
+    at: DateTime<Utc>,
+    result: Result<Vec<crate::provider::Listed>, ApiError>,
+) {
+    let Some(a) = state.accounts.get_mut(account) else { return };
+    a.lists_summaries = true;
+    let listed = match result {
+        Err(e) => return on_fleet(state, account, at, Err(e)),
+        Ok(l) => l,
+    };
+    {
+        let a = &mut state.accounts[account];
+        a.last_ok = Some(at);
+        if a.last_error.take().is_some() {
+            let prefix = format!("{}: ", a.name);
+            state.seen_errors.retain(|m| !m.starts_with(&prefix));
+        }
+    }
+    let name = state.accounts[account].name.clone();
+    let mut seen = std::collections::HashSet::with_capacity(listed.len());
+    let new = listed.iter().filter(|l| !state.index.contains_key(&l.dep.key)).count();
+    state.rows.reserve_exact(new);
+    for l in listed {
+        seen.insert(l.dep.key.clone());
+        let Some(&i) = state.index.get(&l.dep.key) else {
+            let hay = haystack(&l.dep, &name);
+            state.index.insert(l.dep.key.clone(), state.rows.len());
+            state.rows.push(Row {
+                dep: l.dep,
+                account,
+                fetched_at: at,
+                haystack: hay,
+                history: Vec::new(),
+                detail_version: None,
+            });
+            continue;
+        };
+        let row = &mut state.rows[i];
+        if !row.dep.detail {
+            row.haystack = haystack(&l.dep, &name);
+            row.dep = l.dep;
+            row.fetched_at = at;
+            continue;
+        }
+        let unchanged = row.detail_version.as_deref() == Some(l.version.as_str());
+        let d = l.dep;
+        let moved = row.dep.status != d.status;
+        row.dep.status = d.status;
+        row.dep.name = d.name;
+        row.dep.address = d.address;
+        row.dep.price_per_hour = d.price_per_hour;
+        row.dep.created_at = row.dep.created_at.or(d.created_at);
+        if unchanged && !moved && crate::provider::settled(&row.dep) {
+            row.fetched_at = at;
+        }
+        row.haystack = haystack(&row.dep, &name);
+    }
+    // Deployments gone from this account disappear.
+    let before = state.rows.len();
+    state.rows.retain(|r| r.account != account || seen.contains(&r.dep.key));
+    if state.rows.len() != before {
+        state.index = state.rows.iter().enumerate().map(|(i, r)| (r.dep.key.clone(), i)).collect();
+        state.details.retain(|k, _| state.index.contains_key(k));
+    }
+    state.dirty = true;
+    settle_pending(state, None);
+    resort(state);
+}
+
+/// Details read for rows of a summary list: the row takes them (a failed read keeps what the row had).
+fn on_row_details(state: &mut State, account: usize, at: DateTime<Utc>, items: Vec<RowDetail>) {
+    let name = match state.accounts.get(account) {
+        Some(a) => a.name.clone(),
+        None => return,
+    };
+    let mut changed = false;
+    for item in items {
+        let Some(&i) = state.index.get(&item.key) else { continue };
+        match item.result {
+            Ok(d) => {
+                let row = &mut state.rows[i];
+                row.haystack = haystack(&d, &name);
+                row.dep = *d;
+                row.fetched_at = at;
+                row.detail_version = Some(item.version);
+                changed = true;
+                settle_pending(state, Some(&item.key));
+            }
+            Err(e) => {
+                tracing::debug!(id = %item.key.id, error = %e, "details read failed; the row keeps what it had")
+            }
+        }
+    }
+    if changed {
+        state.dirty = true;
+        resort(state);
+    }
 }
 
 /// The watch the current selection and pane call for.
@@ -391,7 +555,14 @@ fn on_fleet(state: &mut State, account: usize, at: DateTime<Utc>, result: Result
                             record_history(&mut history, &dep, samples);
                         }
                         state.index.insert(dep.key.clone(), state.rows.len());
-                        state.rows.push(Row { dep, account, fetched_at: at, haystack: hay, history });
+                        state.rows.push(Row {
+                            dep,
+                            account,
+                            fetched_at: at,
+                            haystack: hay,
+                            history,
+                            detail_version: None,
+                        });
                     }
                 }
             }

@@ -285,6 +285,25 @@ impl Applied {
     }
 }
 
+/// One entry of a list that carries less than the details (Sesterce): the deployment as the list gives it,
+/// and what changes in the list entry when the deployment changes (status and `updatedAt`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub dep: Deployment,
+    pub version: String,
+}
+
+/// A deployment that will not change by itself: fully ready and running, or deliberately at rest (stopped,
+/// scaled to zero, failed). Anything else (deploying, partly ready) is still moving and worth re-reading.
+pub fn settled(d: &Deployment) -> bool {
+    use crate::model::Health;
+    match d.health() {
+        Health::Ok => d.ready() >= d.total(),
+        Health::Inactive | Health::Failed => !matches!(d.status, crate::model::Status::Deleting),
+        Health::Progressing | Health::Warning => false,
+    }
+}
+
 /// One account of one provider. Implementations are cheap to share (`Arc<dyn Provider>`).
 #[async_trait]
 pub trait Provider: Send + Sync {
@@ -295,6 +314,17 @@ pub trait Provider: Send + Sync {
 
     /// Every inference deployment of the account (all pages).
     async fn list(&self) -> ApiResult<Vec<Deployment>>;
+    /// Where [`Self::list`] needs a details read per deployment (Sesterce), the list alone, in one request:
+    /// the dashboard shows it at once and reads details where they matter ([`Self::get`]). None where `list`
+    /// already is the cheap call.
+    async fn list_summaries(&self) -> Option<ApiResult<Vec<Listed>>> {
+        None
+    }
+    /// Requests per second this account is sent right now (lower than configured after a 429), and the
+    /// configured limit; None where there is no limit.
+    fn effective_rate(&self) -> Option<(f64, f64)> {
+        None
+    }
     /// One deployment in full.
     async fn get(&self, id: &str) -> ApiResult<Deployment>;
     /// Sets the scale of every region; regions absent from `update` are removed. Reads the deployment right

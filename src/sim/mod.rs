@@ -41,6 +41,9 @@ pub struct SimConfig {
     pub fleet: Option<usize>,
     /// Delay added to every response (a cloud-like round trip).
     pub latency: Duration,
+    /// Delay added to one-instance detail reads only (Sesterce `GET /ai-inference/instances/{id}`), on top of
+    /// `latency`: lets a test see what a client shows before any details read completes.
+    pub details_latency: Duration,
     /// Simulated seconds per real second; 0 freezes time (tests then move it with `POST /_sim/advance`).
     pub time_scale: f64,
     /// The wall-clock instant simulated time starts at; `None` means now.
@@ -62,6 +65,7 @@ impl Default for SimConfig {
             seed: 1,
             fleet: None,
             latency: Duration::ZERO,
+            details_latency: Duration::ZERO,
             time_scale: 1.0,
             epoch: None,
             runai_token_ttl: 3600,
@@ -130,7 +134,12 @@ pub struct Traffic {
     requests: [AtomicU64; 3],
     in_flight: [AtomicU64; 3],
     peak: [AtomicU64; 3],
+    /// The most recent requests, in the order they arrived: `"METHOD /path"`.
+    log: std::sync::Mutex<std::collections::VecDeque<String>>,
 }
+
+/// How many requests the log keeps (the oldest go first).
+pub const REQUEST_LOG_LEN: usize = 20_000;
 
 /// Counts of one provider's traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -150,6 +159,20 @@ impl Traffic {
         TrafficCount {
             requests: self.requests[i].load(Ordering::Relaxed),
             peak_in_flight: self.peak[i].load(Ordering::Relaxed),
+        }
+    }
+
+    /// The logged requests (`"METHOD /path"`), oldest first.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    fn record(&self, line: String) {
+        if let Ok(mut l) = self.log.lock() {
+            if l.len() >= REQUEST_LOG_LEN {
+                l.pop_front();
+            }
+            l.push_back(line);
         }
     }
 
@@ -231,6 +254,7 @@ pub fn router(state: SimState) -> Router {
         .route("/_sim/advance", post(advance))
         .route("/_sim/faults", post(set_faults).get(get_faults))
         .route("/_sim/traffic", axum::routing::get(get_traffic))
+        .route("/_sim/requests", axum::routing::get(get_requests))
         .route("/_sim/ambiguities", post(set_ambiguities).get(get_ambiguities))
         .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .layer(middleware::from_fn_with_state(state.clone(), latency))
@@ -245,6 +269,7 @@ async fn traffic(State(state): State<SimState>, req: Request, next: Next) -> Res
     };
     let t = &state.traffic;
     let i = Traffic::slot(p);
+    t.record(format!("{} {}", req.method(), req.uri().path()));
     t.requests[i].fetch_add(1, Ordering::Relaxed);
     let now = t.in_flight[i].fetch_add(1, Ordering::Relaxed) + 1;
     t.peak[i].fetch_max(now, Ordering::Relaxed);
@@ -268,7 +293,22 @@ async fn latency(State(state): State<SimState>, req: Request, next: Next) -> Res
     if !state.config.latency.is_zero() && !req.uri().path().starts_with("/_sim/") {
         tokio::time::sleep(state.config.latency).await;
     }
+    if !state.config.details_latency.is_zero() && is_details_read(&req) {
+        tokio::time::sleep(state.config.details_latency).await;
+    }
     next.run(req).await
+}
+
+/// `GET /ai-inference/instances/{id}` (not the list, not the pricing POST).
+fn is_details_read(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.method() == axum::http::Method::GET
+        && path.strip_prefix("/ai-inference/instances/").is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// `GET /_sim/requests`: the logged requests, oldest first.
+async fn get_requests(State(state): State<SimState>) -> Json<Vec<String>> {
+    Json(state.traffic.log())
 }
 
 #[derive(Deserialize)]

@@ -2,16 +2,19 @@
 //! [`Msg`]s; they never hold anything the UI needs to draw.
 
 use crate::app::state::LifecycleOp;
-use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest, Msg, Watch};
+use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest, Msg, RowDetail, Watch};
 use crate::model::CreateSpec;
-use crate::model::Deployment;
 use crate::model::edit::Change;
-use crate::provider::{Applied, ErrorKind, LogQuery, MetricsQuery, Provider};
+use crate::model::{Deployment, DeploymentKey};
+use crate::provider::http::{Lane, in_lane};
+use crate::provider::{Applied, ErrorKind, Listed, LogQuery, MetricsQuery, Provider, settled};
 use chrono::Utc;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 /// How often the selected deployment's details, metrics and logs are fetched.
 pub const DETAIL_EVERY: Duration = Duration::from_secs(2);
@@ -22,6 +25,7 @@ pub struct Sync {
     tx: mpsc::Sender<Msg>,
     refresh: Vec<mpsc::Sender<()>>,
     watch: watch::Sender<Option<Watch>>,
+    eyes: watch::Sender<Arc<Vec<DeploymentKey>>>,
     tasks: Vec<JoinHandle<()>>,
     audit: Option<audit::AuditLog>,
 }
@@ -38,25 +42,26 @@ impl Sync {
     ) -> Sync {
         let mut refresh = Vec::new();
         let mut tasks = Vec::new();
+        let (eyes, eyes_rx) = watch::channel(Arc::new(Vec::new()));
         for (account, p) in providers.iter().cloned().enumerate() {
             // Capacity 1: a burst of `r` presses collapses into one extra refresh.
             let (rtx, rrx) = mpsc::channel(1);
             refresh.push(rtx);
-            tasks.push(tokio::spawn(fleet_poller(account, p, tx.clone(), every, rrx)));
+            tasks.push(tokio::spawn(fleet_poller(account, p, tx.clone(), every, rrx, eyes_rx.clone())));
         }
         // The regions catalogs, once, for the scale form's "add region".
         for (account, p) in providers.iter().cloned().enumerate() {
             if p.capabilities().per_region_scale {
                 let tx = tx.clone();
                 tasks.push(tokio::spawn(async move {
-                    let result = p.regions().await;
+                    let result = in_lane(Lane::User, p.regions()).await;
                     let _ = tx.send(Msg::Catalog { account, result }).await;
                 }));
             }
         }
         let (wtx, wrx) = watch::channel(None);
         tasks.push(tokio::spawn(detail_poller(providers.clone(), tx.clone(), wrx)));
-        Sync { providers, tx, refresh, watch: wtx, tasks, audit }
+        Sync { providers, tx, refresh, watch: wtx, eyes, tasks, audit }
     }
 
     /// Applies an edit: re-reads the deployment, and only if the edited section is as the form saw it, sends
@@ -66,13 +71,13 @@ impl Sync {
         let Some(p) = self.providers.get(req.account).cloned() else { return };
         let tx = self.tx.clone();
         let audit = self.audit.clone();
-        tokio::spawn(async move {
+        tokio::spawn(in_lane(Lane::User, async move {
             let (before, result, note) = apply(p.as_ref(), &req).await;
             if let Some(a) = &audit {
                 a.record_edit(p.as_ref(), &req, before.as_ref(), &result, note.as_deref());
             }
             let _ = tx.send(Msg::Applied { key: req.key, result }).await;
-        });
+        }));
     }
 
     /// Starts, stops or deletes a deployment (the user has confirmed).
@@ -80,7 +85,7 @@ impl Sync {
         let Some(p) = self.providers.get(req.account).cloned() else { return };
         let tx = self.tx.clone();
         let audit = self.audit.clone();
-        tokio::spawn(async move {
+        tokio::spawn(in_lane(Lane::User, async move {
             let result = match req.op {
                 LifecycleOp::Start => p.start(&req.key.id).await,
                 LifecycleOp::Stop => p.stop(&req.key.id).await,
@@ -94,7 +99,7 @@ impl Sync {
                 a.record_lifecycle(p.as_ref(), &req, &outcome);
             }
             let _ = tx.send(Msg::Lifecycle { key: req.key, name: req.name, op: req.op, result }).await;
-        });
+        }));
     }
 
     /// Fetches an account's catalog.
@@ -102,7 +107,7 @@ impl Sync {
         let Some(p) = self.providers.get(account).cloned() else { return };
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let result = p.catalog().await;
+            let result = in_lane(Lane::User, p.catalog()).await;
             if let Err(e) = &result {
                 tracing::warn!(account = p.account(), error = %e, "catalog fetch failed");
             }
@@ -115,7 +120,7 @@ impl Sync {
         let Some(p) = self.providers.get(account).cloned() else { return };
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let result = p.price(&spec).await;
+            let result = in_lane(Lane::User, p.price(&spec)).await;
             let _ = tx.send(Msg::Priced { account, key: spec.price_key(), result }).await;
         });
     }
@@ -125,7 +130,7 @@ impl Sync {
         let Some(p) = self.providers.get(account).cloned() else { return };
         let (tx, audit) = (self.tx.clone(), self.audit.clone());
         tokio::spawn(async move {
-            let result = create(p.as_ref(), &spec, audit.as_ref()).await;
+            let result = in_lane(Lane::User, create(p.as_ref(), &spec, audit.as_ref())).await;
             let _ = tx.send(Msg::Created { account, name: spec.name.clone(), result }).await;
         });
     }
@@ -137,6 +142,12 @@ impl Sync {
                 let _ = r.try_send(());
             }
         }
+    }
+
+    /// Sets the rows in view (the visible ones, the selection, those with a pending edit): their details are
+    /// read first.
+    pub fn eyes(&self, keys: Vec<DeploymentKey>) {
+        let _ = self.eyes.send(Arc::new(keys));
     }
 
     /// Sets what the detail poller fetches.
@@ -249,18 +260,30 @@ async fn apply(
     (Some(before), result, note)
 }
 
-/// Lists one account on an interval, or at once when asked; one request in flight at a time.
+/// Lists one account on an interval, or at once when asked; one list request in flight at a time. Where the
+/// list is a summary (Sesterce), the list is shown at once and details are read by [`details_loop`].
 async fn fleet_poller(
     account: usize,
     provider: Arc<dyn Provider>,
     tx: mpsc::Sender<Msg>,
     every: Duration,
     mut refresh: mpsc::Receiver<()>,
+    eyes: watch::Receiver<Arc<Vec<DeploymentKey>>>,
 ) {
+    if tx.send(Msg::Busy { account, busy: true }).await.is_err() {
+        return;
+    }
+    if let Some(first) = provider.list_summaries().await {
+        let _ = tx.send(Msg::Busy { account, busy: false }).await;
+        details_loop(account, provider, tx, every, refresh, eyes, first).await;
+        return;
+    }
+    let mut started = true;
     loop {
-        if tx.send(Msg::Busy { account, busy: true }).await.is_err() {
+        if !started && tx.send(Msg::Busy { account, busy: true }).await.is_err() {
             return;
         }
+        started = false;
         let result = provider.list().await;
         let at = Utc::now();
         match &result {
@@ -269,6 +292,7 @@ async fn fleet_poller(
         }
         if tx.send(Msg::Busy { account, busy: false }).await.is_err()
             || tx.send(Msg::Fleet { account, at, result }).await.is_err()
+            || tx.send(progress(account, provider.as_ref(), None)).await.is_err()
         {
             return;
         }
@@ -277,6 +301,202 @@ async fn fleet_poller(
             r = refresh.recv() => if r.is_none() { return },
         }
     }
+}
+
+/// A row in view whose details are older than this is read again even when its list entry did not change.
+pub const EYES_EVERY: Duration = Duration::from_secs(10);
+/// The background sweep reads a row again once its details are older than this (when the rate leaves room).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// Detail results go to the app in batches: at most this long after the first of a batch.
+const BATCH_EVERY: Duration = Duration::from_millis(100);
+
+/// The details read of one deployment.
+struct Read {
+    /// The list entry's version when the read was sent.
+    version: String,
+    at: Instant,
+    /// Read, and at rest (nothing to follow until the list entry changes).
+    settled: bool,
+    ok: bool,
+}
+
+/// One details read: its lane, the id, the list version it was sent under, and the outcome.
+type DetailFuture = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = (Lane, String, String, crate::provider::ApiResult<Deployment>)>
+            + Send,
+    >,
+>;
+
+/// Background reads queued at once (the limiter decides when each goes).
+const SWEEP_SLOTS: usize = crate::provider::DEFAULT_MAX_IN_FLIGHT;
+
+/// The details scheduler of an account whose list is a summary. The list is read every `every` and shown at
+/// once; then details are read, in this order: rows in view (never read, changed, or older than
+/// [`EYES_EVERY`]), rows whose list entry changed or that are still moving (deploying, not fully ready), all
+/// in the normal lane; and a background sweep (never-read rows first, then rows older than [`SWEEP_EVERY`])
+/// in the background lane, which only spends what the account's rate leaves.
+async fn details_loop(
+    account: usize,
+    provider: Arc<dyn Provider>,
+    tx: mpsc::Sender<Msg>,
+    every: Duration,
+    mut refresh: mpsc::Receiver<()>,
+    mut eyes: watch::Receiver<Arc<Vec<DeploymentKey>>>,
+    first: crate::provider::ApiResult<Vec<Listed>>,
+) {
+    use futures::StreamExt;
+    let mut reads: HashMap<String, Read> = HashMap::new();
+    // The list as last read: ids in list order, and each one's version.
+    let mut listed: Vec<(String, String)> = Vec::new();
+    let mut in_flight: HashSet<String> = HashSet::new();
+    let mut background = 0usize;
+    let mut pending: futures::stream::FuturesUnordered<DetailFuture> = Default::default();
+    let mut batch: Vec<RowDetail> = Vec::new();
+    let mut batch_due: Option<Instant> = None;
+    let mut cursor = 0usize;
+    let mut next_list = Instant::now() + every;
+    let mut list_result = Some(first);
+    let read = |id: String, version: String, lane: Lane| -> DetailFuture {
+        let p = provider.clone();
+        Box::pin(in_lane(lane, async move {
+            let r = p.get(&id).await;
+            (lane, id, version, r)
+        }))
+    };
+    let mut fresh_eyes = true;
+    loop {
+        if let Some(result) = list_result.take() {
+            let at = Utc::now();
+            if let Ok(items) = &result {
+                listed = items.iter().map(|l| (l.dep.key.id.clone(), l.version.clone())).collect();
+            }
+            match &result {
+                Ok(items) => tracing::debug!(account = provider.account(), count = items.len(), "list read"),
+                Err(e) => tracing::warn!(account = provider.account(), error = %e, "fleet refresh failed"),
+            }
+            let ok = result.is_ok();
+            if tx.send(Msg::Listed { account, at, result }).await.is_err() {
+                return;
+            }
+            if ok {
+                let ids: HashSet<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
+                reads.retain(|id, _| ids.contains(id.as_str()));
+                // Changed or still moving: read again now.
+                for (id, version) in &listed {
+                    let due = reads.get(id).is_some_and(|r| r.version != *version || !r.settled);
+                    if due && in_flight.insert(id.clone()) {
+                        pending.push(read(id.clone(), version.clone(), Lane::Normal));
+                    }
+                }
+                fresh_eyes = true;
+            }
+            if tx.send(progress(account, provider.as_ref(), Some(count_read(&listed, &reads)))).await.is_err()
+            {
+                return;
+            }
+        }
+        if fresh_eyes {
+            fresh_eyes = false;
+            let keys = eyes.borrow_and_update().clone();
+            let versions: HashMap<&str, &str> =
+                listed.iter().map(|(i, v)| (i.as_str(), v.as_str())).collect();
+            for k in keys.iter().filter(|k| k.provider == provider.kind() && k.account == provider.account())
+            {
+                let Some(version) = versions.get(k.id.as_str()) else { continue };
+                let due = reads
+                    .get(&k.id)
+                    .is_none_or(|r| r.version != *version || !r.settled || r.at.elapsed() >= EYES_EVERY);
+                if due && in_flight.insert(k.id.clone()) {
+                    pending.push(read(k.id.clone(), version.to_string(), Lane::Normal));
+                }
+            }
+        }
+        // Top up the sweep: never-read rows first (the list's order), then the oldest.
+        let mut looked = 0;
+        while background < SWEEP_SLOTS && looked < listed.len() {
+            cursor %= listed.len();
+            let (id, version) = &listed[cursor];
+            cursor += 1;
+            looked += 1;
+            let due = reads.get(id).is_none_or(|r| r.at.elapsed() >= SWEEP_EVERY);
+            if due && in_flight.insert(id.clone()) {
+                background += 1;
+                pending.push(read(id.clone(), version.clone(), Lane::Background));
+            }
+        }
+        let wake = batch_due.map_or(next_list, |b| b.min(next_list));
+        tokio::select! {
+            Some((lane, id, version, result)) = pending.next() => {
+                in_flight.remove(&id);
+                if lane == Lane::Background {
+                    background -= 1;
+                }
+                let ok = result.is_ok();
+                let settled = result.as_ref().is_ok_and(settled);
+                if let Err(e) = &result {
+                    tracing::warn!(account = provider.account(), id = %id, error = %e, "details read failed");
+                }
+                reads.insert(id.clone(), Read { version: version.clone(), at: Instant::now(), settled, ok });
+                let key = DeploymentKey { provider: provider.kind(), account: provider.account().to_string(), id };
+                batch.push(RowDetail { key, version, result: result.map(Box::new) });
+                batch_due.get_or_insert(Instant::now() + BATCH_EVERY);
+            }
+            _ = tokio::time::sleep_until(wake) => {}
+            r = refresh.recv() => {
+                if r.is_none() {
+                    return;
+                }
+                next_list = Instant::now();
+            }
+            changed = eyes.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                fresh_eyes = true;
+            }
+        }
+        let now = Instant::now();
+        if batch_due.is_some_and(|d| d <= now) || (pending.is_empty() && !batch.is_empty()) {
+            batch_due = None;
+            let items = std::mem::take(&mut batch);
+            if tx.send(Msg::RowDetails { account, at: Utc::now(), items }).await.is_err()
+                || tx
+                    .send(progress(account, provider.as_ref(), Some(count_read(&listed, &reads))))
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+        if now >= next_list {
+            next_list = now + every;
+            if tx.send(Msg::Busy { account, busy: true }).await.is_err() {
+                return;
+            }
+            let r = provider.list_summaries().await.unwrap_or_else(|| {
+                Err(crate::provider::ApiError::new(
+                    provider.kind(),
+                    ErrorKind::Other,
+                    "the list stopped being a summary",
+                ))
+            });
+            if tx.send(Msg::Busy { account, busy: false }).await.is_err() {
+                return;
+            }
+            list_result = Some(r);
+        }
+    }
+}
+
+/// Details read so far of the rows listed, and how many rows are listed.
+fn count_read(listed: &[(String, String)], reads: &HashMap<String, Read>) -> (usize, usize) {
+    let read = listed.iter().filter(|(id, _)| reads.get(id).is_some_and(|r| r.ok)).count();
+    (read, listed.len())
+}
+
+fn progress(account: usize, p: &dyn Provider, details: Option<(usize, usize)>) -> Msg {
+    Msg::Progress { account, details, rate: p.effective_rate() }
 }
 
 /// Fetches the selected deployment's details (and metrics/logs when their pane is shown), every

@@ -171,6 +171,14 @@ fn status_line(f: &mut Frame, area: Rect, state: &State) {
         if a.in_flight > 0 {
             spans.push(Span::styled(format!(" ⟳{}", a.in_flight), t.progressing));
         }
+        // Details still being read for the first time (a summary list): how far along.
+        if let Some((read, total)) = a.details.filter(|(r, n)| r < n) {
+            spans.push(Span::styled(format!(" details {read}/{total}"), t.progressing));
+        }
+        // Slowed down by the provider (429): the rate it is sent now.
+        if let Some((now, configured)) = a.rate.filter(|(now, configured)| now < configured) {
+            spans.push(Span::styled(format!(" {now:.1}/{configured:.0} req/s"), t.warning));
+        }
         spans.push(Span::styled(" │", t.border));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);

@@ -98,6 +98,10 @@ fn cell<'a>(col: Col, row: &'a DataRow, state: &State) -> Cell<'a> {
                 Cell::from(Span::styled(d.status.label(), t.health(d.health())))
             }
         }
+        // Not read yet: the list does not carry them (the details sweep fills them in).
+        Col::Regions | Col::Ready if row.awaiting_details(&state.accounts) => {
+            Cell::from(Span::styled("…", t.dim))
+        }
         Col::Regions => {
             let names: Vec<String> = d.regions.iter().map(|r| r.display_name()).collect();
             Cell::from(names.join(","))

@@ -67,6 +67,7 @@ impl Driver {
                 Effect::Apply(req) if self.hold_writes => self.held.push(*req),
                 Effect::Refresh(account) => self.sync.refresh(account),
                 Effect::Watch(w) => self.sync.watch(w),
+                Effect::Eyes(keys) => self.sync.eyes(keys),
                 Effect::Apply(req) => self.sync.apply(req),
                 Effect::Lifecycle(req) => self.sync.lifecycle(req),
                 Effect::LoadCatalog(account) => self.sync.load_catalog(account),

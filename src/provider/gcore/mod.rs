@@ -476,6 +476,10 @@ impl GcoreClient {
 
 #[async_trait]
 impl Provider for GcoreClient {
+    fn effective_rate(&self) -> Option<(f64, f64)> {
+        self.http.effective_rate()
+    }
+
     fn kind(&self) -> ProviderKind {
         P
     }

@@ -528,6 +528,10 @@ pub fn jwt_lifetime(token: &str) -> Option<i64> {
 
 #[async_trait]
 impl Provider for RunaiClient {
+    fn effective_rate(&self) -> Option<(f64, f64)> {
+        self.http.effective_rate()
+    }
+
     fn kind(&self) -> ProviderKind {
         P
     }

@@ -540,6 +540,28 @@ impl Provider for SesterceClient {
         }
     }
 
+    async fn list_summaries(&self) -> Option<ApiResult<Vec<super::Listed>>> {
+        let summaries = match SesterceClient::list_summaries(self).await {
+            Ok(s) => s,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(Ok(summaries
+            .iter()
+            .map(|s| super::Listed {
+                dep: convert::summary(&self.account, s),
+                version: format!(
+                    "{}@{}",
+                    s.status.as_deref().unwrap_or(""),
+                    s.updated_at.as_deref().unwrap_or("")
+                ),
+            })
+            .collect()))
+    }
+
+    fn effective_rate(&self) -> Option<(f64, f64)> {
+        self.http.effective_rate()
+    }
+
     async fn get(&self, id: &str) -> ApiResult<Deployment> {
         let d = self.details(id).await?;
         let names = self.names().await;
