@@ -583,7 +583,7 @@ pub fn no_config_help(path: Option<&Path>) -> String {
     let where_ =
         path.map(|p| p.display().to_string()).unwrap_or_else(|| "~/.config/infertop/config.toml".into());
     format!(
-        "infertop: no accounts configured.\n\
+        "no accounts configured.\n\
          \n\
          Try the demo first (no cloud account needed):\n\
          \x20   infertop --demo\n\

@@ -12,15 +12,34 @@ use crate::ui::theme::{Theme, ThemeName};
 use color_eyre::eyre::{Result, eyre};
 use std::time::Duration;
 
+/// A mistake the user can fix (a config, a credential, a flag, a path): `main` prints it plainly, with what
+/// to do, and exits 2. Anything else that fails is not the user's mistake and exits 1.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// A [`UserError`] as a report.
+pub fn user_error(message: impl Into<String>) -> color_eyre::Report {
+    color_eyre::Report::new(UserError(message.into()))
+}
+
 pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
     let faults = match a.faults.as_deref() {
         None => sim::faults::FaultConfig::default(),
-        Some(name) => sim::faults::FaultConfig::profile(name)
-            .ok_or_else(|| eyre!("unknown fault profile {name:?}: {}", sim::faults::PROFILES.join(", ")))?,
+        Some(name) => sim::faults::FaultConfig::profile(name).ok_or_else(|| {
+            user_error(format!("unknown fault profile {name:?}: {}", sim::faults::PROFILES.join(", ")))
+        })?,
     };
     let mut ambiguities = sim::ambiguity::Ambiguities::default();
     for pair in &a.ambiguity {
-        ambiguities.set_pair(pair).map_err(|e| eyre!("{e}"))?;
+        ambiguities.set_pair(pair).map_err(user_error)?;
     }
     Ok(SimConfig {
         ambiguities,
@@ -31,6 +50,7 @@ pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
         runai_token_ttl: a.runai_token_ttl,
         faults,
         hostile: a.hostile,
+        live: !a.static_fleet,
         ..SimConfig::default()
     })
 }
@@ -72,7 +92,7 @@ pub fn load_config(cli: &Cli) -> Result<Config> {
         _ => None,
     };
     let Some(path) = path else { return Ok(Config::default()) };
-    let cfg = Config::load(&path).map_err(|e| eyre!(e))?;
+    let cfg = Config::load(&path).map_err(user_error)?;
     for w in cfg.warnings(&path) {
         eprintln!("infertop: warning: {w}");
         tracing::warn!("{w}");
@@ -87,9 +107,9 @@ pub async fn accounts(cli: &Cli, cfg: &Config) -> Result<(Vec<AccountSpec>, Opti
         tracing::info!(url = %h.base_url(), "demo simulator started");
         return Ok((provider::demo_accounts(&h.base_url()), Some(h)));
     }
-    let accts = cfg.accounts(cli.allow_http).map_err(|e| eyre!(e))?;
+    let accts = cfg.accounts(cli.allow_http).map_err(user_error)?;
     if accts.is_empty() {
-        return Err(eyre!(config::no_config_help(config::default_path().as_deref())));
+        return Err(user_error(config::no_config_help(config::default_path().as_deref())));
     }
     Ok((accts, None))
 }
@@ -119,7 +139,7 @@ async fn start_demo_sim(config: SimConfig) -> Result<sim::SimHandle> {
 /// The one HTTP client, trusting the config's `ca_file` besides the system's roots.
 fn client(cli: &Cli, cfg: &Config) -> Result<reqwest::Client> {
     let roots = match &cfg.ca_file {
-        Some(p) => http::load_ca_file(p).map_err(|e| eyre!(e))?,
+        Some(p) => http::load_ca_file(p).map_err(user_error)?,
         None => Vec::new(),
     };
     let timeout = Duration::from_secs_f64(cli.timeout.clamp(0.2, 600.0));
@@ -264,9 +284,8 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
         ThemeName::Mono
     } else {
         match cli.theme.as_deref().or(cfg.theme.as_deref()) {
-            Some(t) => {
-                ThemeName::parse(t).ok_or_else(|| eyre!("unknown theme {t:?}: dark, light or mono"))?
-            }
+            Some(t) => ThemeName::parse(t)
+                .ok_or_else(|| user_error(format!("unknown theme {t:?}: dark, light or mono")))?,
             None => ThemeName::Dark,
         }
     };
@@ -277,7 +296,7 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
     let mut state = State::new(account_states, refresh, chrono::Utc::now());
     state.plain_http = config::plain_http_accounts(&accounts);
     state.read_only = cli.read_only || cfg.read_only.unwrap_or(false);
-    state.keymap = cfg.keymap().map_err(|e| eyre!(e))?;
+    state.keymap = cfg.keymap().map_err(user_error)?;
     state.theme = Theme::named(theme_name);
 
     let (tx, rx) = tokio::sync::mpsc::channel(1024);

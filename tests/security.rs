@@ -596,7 +596,7 @@ fn mode(p: &Path) -> u32 {
 #[test]
 fn a_real_run_leaves_a_private_state_dir_and_log() {
     let home = fresh_home("fresh");
-    let out = run_in(&home, &["--demo", "snapshot", "--json"], &[]);
+    let out = run_in(&home, &["snapshot", "--demo", "--json"], &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let state = home.join("state/infertop");
     assert_eq!(mode(&state), 0o700);
@@ -615,7 +615,7 @@ fn an_existing_wide_log_and_state_dir_are_tightened_and_the_log_says_so() {
     std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(state.join("infertop.log"), "an earlier line\n").unwrap();
     std::fs::set_permissions(state.join("infertop.log"), std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = run_in(&home, &["--demo", "snapshot", "--json"], &[]);
+    let out = run_in(&home, &["snapshot", "--demo", "--json"], &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(mode(&state), 0o700);
     assert_eq!(mode(&state.join("infertop.log")), 0o600);
