@@ -237,40 +237,81 @@ pub async fn doctor(cli: &Cli, account: Option<&str>, json: bool) -> Result<i32>
     crate::doctor::command(cli, account, json).await
 }
 
-/// `infertop config check [PATH]`: 0 when valid, else 2 with each mistake named.
+/// `infertop config check [PATH]`: every mistake of the file with its location, then every account's
+/// credential resolved (never shown). 0 when every account could start, else 2.
 pub fn config_check(path: Option<&std::path::Path>) -> i32 {
     let path = match path.map(|p| p.to_path_buf()).or_else(config::default_path) {
         Some(p) => p,
         None => {
-            eprintln!("no config path: pass one, or set INFERTOP_CONFIG");
+            eprintln!(
+                "infertop: no config path: pass one (infertop config check PATH), or set INFERTOP_CONFIG"
+            );
             return 2;
         }
     };
+    let shown = path.display();
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("infertop: {shown}: no such file. {}", config::no_config_help(Some(&path)));
+            return 2;
+        }
         Err(e) => {
-            eprintln!("{}: {e}", path.display());
+            eprintln!("infertop: {shown}: {e}");
             return 2;
         }
     };
     if let Some(key) = config::command_key(&text)
         && let Err(e) = config::check_private(&path, &key)
     {
-        eprintln!("{e}");
+        eprintln!("infertop: {e}");
         return 2;
     }
-    match config::check_text(&text) {
-        Ok(n) => {
-            println!("{}: ok ({n} accounts)", path.display());
-            0
-        }
+    let n = match config::check_text(&text) {
+        Ok(n) => n,
         Err(errors) => {
-            for e in errors {
-                eprintln!("{}:{e}", path.display());
+            for e in &errors {
+                eprintln!("{shown}:{e}");
             }
-            2
+            eprintln!(
+                "infertop: {} mistake{} in {shown}",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
+            return 2;
+        }
+    };
+    let cfg = match Config::parse(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{shown}: {e}");
+            return 2;
+        }
+    };
+    for w in cfg.warnings(&path) {
+        eprintln!("infertop: warning: {w}");
+    }
+    println!("{shown}: the file is valid ({n} account{})", if n == 1 { "" } else { "s" });
+    let mut failing = 0;
+    for a in &cfg.accounts {
+        let source = config::credential_source(a);
+        match a.to_spec(false) {
+            Ok(_) => println!("  ok    {} ({}): {source}", a.name, a.provider),
+            Err(e) => {
+                failing += 1;
+                let why = e.trim_start_matches(&format!("account {}: ", a.name)).to_string();
+                println!("  FAIL  {} ({}): {why}", a.name, a.provider);
+            }
         }
     }
+    if failing > 0 {
+        eprintln!(
+            "infertop: {failing} of {n} account{} would not start; fix what each FAIL line says, then run this again",
+            if n == 1 { "" } else { "s" }
+        );
+        return 2;
+    }
+    0
 }
 
 /// The dashboard.
