@@ -102,9 +102,7 @@ fn try_main() -> color_eyre::Result<()> {
             Ok(())
         }
         Some(Command::Man) => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            let mut page = Vec::new();
-            clap_mangen::Man::new(cmd).render(&mut page)?;
+            let page = run::man_page()?;
             // A closed pipe (`| head`) is not an error worth a report.
             let _ = std::io::Write::write_all(&mut std::io::stdout(), &page);
             Ok(())

@@ -351,3 +351,136 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
     tracing::info!(?exit, "dashboard closed");
     Ok(())
 }
+
+/// Roff text: backslashes and dashes escaped, no line starting with a control character.
+fn roff(s: &str) -> String {
+    let s = s.replace('\\', "\\e").replace('-', "\\-");
+    s.lines()
+        .map(|l| if l.starts_with('.') || l.starts_with('\'') { format!("\\&{l}") } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `infertop man`: one page for the whole tool (no page per command, so none is referenced): the name,
+/// synopsis, description and options from the command line's own definitions, every command with its
+/// flags, then KEYS, FILES, ENVIRONMENT, EXIT STATUS and EXAMPLES.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut w = Vec::new();
+    man.render_title(&mut w)?;
+    man.render_name_section(&mut w)?;
+    man.render_synopsis_section(&mut w)?;
+    man.render_description_section(&mut w)?;
+    man.render_options_section(&mut w)?;
+    writeln!(w, ".SH COMMANDS")?;
+    for sub in cmd.get_subcommands() {
+        writeln!(w, ".SS \"infertop {}\"", sub.get_name())?;
+        if let Some(about) = sub.get_long_about().or(sub.get_about()) {
+            writeln!(w, "{}", roff(&about.to_string()))?;
+        }
+        let subs: Vec<_> = sub.get_subcommands().collect();
+        let commands = if subs.is_empty() { vec![sub] } else { subs };
+        for c in commands {
+            if c.get_name() != sub.get_name() {
+                writeln!(w, ".PP\n\\fBinfertop {} {}\\fR", sub.get_name(), c.get_name())?;
+                if let Some(about) = c.get_long_about().or(c.get_about()) {
+                    writeln!(w, "{}", roff(&about.to_string()))?;
+                }
+            }
+            for a in c.get_arguments().filter(|a| !a.is_hide_set() && a.get_id() != "help") {
+                let name = match (a.get_long(), a.get_value_names()) {
+                    (Some(l), Some(v)) if a.get_action().takes_values() => {
+                        format!("\\-\\-{} {}", roff(l), v[0])
+                    }
+                    (Some(l), _) => format!("\\-\\-{}", roff(l)),
+                    (None, Some(v)) => format!("[{}]", v[0]),
+                    (None, None) => format!("<{}>", a.get_id().as_str().to_uppercase()),
+                };
+                writeln!(w, ".TP\n\\fB{name}\\fR")?;
+                if let Some(h) = a.get_long_help().or(a.get_help()) {
+                    writeln!(w, "{}", roff(&h.to_string()))?;
+                }
+            }
+            if let Some(after) = c.get_after_help() {
+                writeln!(w, ".PP\n{}", roff(&after.to_string()).replace("\n", "\n.br\n"))?;
+            }
+        }
+    }
+    writeln!(
+        w,
+        ".SH KEYS\nIn the dashboard (the defaults; a config's [keys] table rebinds them; ? shows the live keymap):"
+    )?;
+    for (keys, what) in crate::app::keymap::Keymap::default().help_rows(false) {
+        writeln!(w, ".TP\n\\fB{}\\fR\n{}", roff(&keys), roff(what))?;
+    }
+    let files = [
+        (
+            "$INFERTOP_CONFIG, else $XDG_CONFIG_HOME/infertop/config.toml, else ~/.config/infertop/config.toml",
+            "The config: accounts, refresh, theme, keys (see assets/config.example.toml). --config names another.",
+        ),
+        (
+            "$XDG_STATE_HOME/infertop/infertop.log, else ~/.local/state/infertop/infertop.log",
+            "The log (mode 600). INFERTOP_LOG sets its level.",
+        ),
+        (
+            "$XDG_STATE_HOME/infertop/audit.jsonl, else ~/.local/state/infertop/audit.jsonl",
+            "One line per change sent to a provider, and its outcome (mode 600).",
+        ),
+    ];
+    writeln!(w, ".SH FILES")?;
+    for (f, what) in files {
+        writeln!(w, ".TP\n\\fI{}\\fR\n{}", roff(f), roff(what))?;
+    }
+    let env = [
+        ("INFERTOP_CONFIG", "The config file, before the XDG path."),
+        ("XDG_CONFIG_HOME, XDG_STATE_HOME, HOME", "Where the config and the state directory are looked for."),
+        ("INFERTOP_LOG", "The log's filter (error, warn, info, debug, trace; default info)."),
+        ("NO_COLOR", "When set and not empty, the mono theme."),
+        ("the variables a config names", "Credentials: each account's api_key_env or client_secret_env."),
+    ];
+    writeln!(w, ".SH ENVIRONMENT")?;
+    for (v, what) in env {
+        writeln!(w, ".TP\n\\fB{}\\fR\n{}", roff(v), roff(what))?;
+    }
+    writeln!(w, ".SH \"EXIT STATUS\"")?;
+    for (code, what) in [
+        ("0", "Success. snapshot: the snapshot was printed (see 3)."),
+        (
+            "1",
+            "A failure that is not a mistake of yours (a terminal or network error the tool could not get past).",
+        ),
+        (
+            "2",
+            "A mistake to fix: no config, a bad config file (every mistake is named with file:line:column), an \
+               unset credential variable, a bad flag. config check: some account would not start.",
+        ),
+        (
+            "3",
+            "snapshot \\-\\-fail\\-on\\-unhealthy: a deployment is neither healthy nor at rest, or an account could \
+               not be read. doctor: something would stop the dashboard or an edit.",
+        ),
+    ] {
+        writeln!(w, ".TP\n\\fB{code}\\fR\n{}", what.replace("\\-", "-").replace('-', "\\-"))?;
+    }
+    writeln!(w, ".SH EXAMPLES")?;
+    for (cmdline, what) in [
+        ("infertop \\-\\-demo", "The dashboard on the in-process simulator's demo fleet."),
+        ("infertop config check", "Check the config and every account's credential."),
+        ("infertop", "The dashboard on the config's accounts."),
+        (
+            "infertop snapshot \\-\\-json \\-\\-fail\\-on\\-unhealthy",
+            "The fleet once, for a script; exit 3 when unhealthy.",
+        ),
+        (
+            "infertop sim \\-\\-listen 127.0.0.1:8000",
+            "The simulator alone; then infertop --config assets/sim.toml.",
+        ),
+        ("infertop man | man \\-l \\-", "Read this page."),
+    ] {
+        writeln!(w, ".TP\n\\fB{cmdline}\\fR\n{}", roff(what))?;
+    }
+    man.render_version_section(&mut w)?;
+    Ok(w)
+}
