@@ -162,7 +162,10 @@ mod tests {
         Store::new(&FleetSpec::demo(), 1, epoch)
     }
 
-    fn view(s: &Store) -> Vec<(String, String, Vec<(u32, u32, Option<String>)>)> {
+    /// Each deployment's name, status, and each region's total, ready and error.
+    type View = Vec<(String, String, Vec<(u32, u32, Option<String>)>)>;
+
+    fn view(s: &Store) -> View {
         s.deployments
             .iter()
             .map(|d| {
@@ -177,7 +180,7 @@ mod tests {
     }
 
     /// Every second for `secs` simulated seconds, the views seen.
-    fn run(seed: Option<u64>, secs: u32) -> Vec<Vec<(String, String, Vec<(u32, u32, Option<String>)>)>> {
+    fn run(seed: Option<u64>, secs: u32) -> Vec<View> {
         let mut s = store();
         s.life = seed.map(Life::new);
         (1..=secs)
@@ -214,9 +217,7 @@ mod tests {
         let woke = views.iter().any(|v| v.iter().any(|(n, _, rs)| n == "qwen2-vl-batch" && rs[0].1 > 0));
         assert!(woke, "the scale-to-zero deployment never woke");
         // Statuses come back to the static fleet's between events.
-        let statuses = |v: &Vec<(String, String, Vec<(u32, u32, Option<String>)>)>| {
-            v.iter().map(|(n, s, _)| (n.clone(), s.clone())).collect::<Vec<_>>()
-        };
+        let statuses = |v: &View| v.iter().map(|(n, s, _)| (n.clone(), s.clone())).collect::<Vec<_>>();
         assert!(views.iter().any(|v| statuses(v) == statuses(&still[0])), "the fleet never recovered");
     }
 
