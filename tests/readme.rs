@@ -104,6 +104,7 @@ impl Runner {
 
     /// The dashboard in tmux: its first frame, then `q`, then a clean exit.
     fn dashboard(&mut self, args: &str) {
+        eprintln!("README dashboard: {args}");
         let t = Tmux::new(&format!("readme-{}", self.ran));
         let path = format!(
             "{}:{}",
@@ -129,6 +130,7 @@ impl Runner {
 
     /// One shell line, with the exit status its comment states (`exit N`), else 0.
     fn shell(&mut self, line: &str, comment: &str) {
+        eprintln!("README shell: {line}");
         let want: i32 = comment
             .split("exit ")
             .nth(1)
@@ -238,4 +240,16 @@ fn every_readme_command_runs() {
     }
     assert!(r.ran >= 10, "only {} README commands found", r.ran);
     let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn the_readme_capture_is_the_size_it_says() {
+    let text = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let after = text.split("at 120×40").nth(1).expect("the README names the capture's size");
+    let block = after.split("```\n").nth(1).expect("a capture follows");
+    let lines: Vec<&str> = block.lines().collect();
+    assert_eq!(lines.len(), 40, "the capture is {} lines", lines.len());
+    assert!(lines.iter().all(|l| l.chars().count() <= 120), "a line wider than 120");
+    assert_eq!(lines.iter().map(|l| l.chars().count()).max(), Some(120));
+    assert!(lines[0].contains("24 deployments") && lines[39].contains("q quit"), "{block}");
 }
