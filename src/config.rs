@@ -162,13 +162,9 @@ impl Config {
         Ok(km)
     }
 
-    /// Whether any account holds a credential inline (the simulator's published demo credentials are none).
+    /// Whether any account holds a credential inline.
     pub fn has_inline_secret(&self) -> bool {
-        use crate::sim::{DEMO_GCORE_KEY, DEMO_RUNAI_SECRET, DEMO_SESTERCE_KEY};
-        let secret = |v: &Option<String>| {
-            v.as_deref().is_some_and(|v| ![DEMO_GCORE_KEY, DEMO_SESTERCE_KEY, DEMO_RUNAI_SECRET].contains(&v))
-        };
-        self.accounts.iter().any(|a| secret(&a.api_key) || secret(&a.client_secret))
+        self.accounts.iter().any(|a| a.api_key.is_some() || a.client_secret.is_some())
     }
 
     /// Warnings about the config file itself: an inline credential in a file others can read.

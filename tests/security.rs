@@ -638,10 +638,11 @@ fn sesterce_config(dir: &Path, url: &str, credential: &str) -> PathBuf {
     path
 }
 
-/// Refused: exit status 1, a plain message that says what to do, no backtrace, and the command not run.
+/// Refused: exit status 2 (a mistake to fix), a plain message that says what to do, no backtrace, and the
+/// command not run.
 fn assert_refused(out: &std::process::Output, ran: &Path, advice: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains(advice), "expected {advice:?} in: {err}");
     assert!(err.contains("refusing"), "{err}");
     for noise in ["BACKTRACE", "panicked", "Location:", "stack backtrace"] {
