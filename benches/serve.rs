@@ -103,9 +103,9 @@ fn main() {
     let cfg = config_for(&dir, &sim_url);
     let mut serve = Command::new(BIN);
     serve
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .arg("--config")
         .arg(&cfg)
-        .args(["serve", "--listen", "127.0.0.1:0"])
         .env("XDG_STATE_HOME", &dir)
         .env("BENCH_GCORE_KEY", infertop::sim::DEMO_GCORE_KEY)
         .env("BENCH_SESTERCE_KEY", infertop::sim::DEMO_SESTERCE_KEY)

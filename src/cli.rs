@@ -1,28 +1,39 @@
-//! Command-line definitions.
+//! Command-line definitions. Each command takes only its own flags: the dashboard's display flags live on
+//! the top level, where to read the fleet from ([`SourceArgs`]) on the dashboard, `snapshot` and `doctor`,
+//! the simulator's settings ([`SimArgs`]) on `sim` and wherever `--demo` is taken; `info`, `man`,
+//! `completions` and `config check` take none of them.
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// What each exit status of `infertop snapshot` means (also in the README and the man page).
+pub const SNAPSHOT_EXIT: &str = "Exit status:\n  \
+     0  the snapshot was printed, even with unhealthy deployments or an account that could not be read (named \
+     on stderr, and \"ok\": false with --json), unless --fail-on-unhealthy is given\n  \
+     3  with --fail-on-unhealthy: a deployment is neither healthy nor at rest (stopped or scaled to zero), or an \
+     account could not be read\n  \
+     2  a mistake to fix: no config, a bad config file, an unset variable, a bad flag\n  \
+     1  any other failure";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "infertop",
     version,
-    about = "A terminal dashboard for GPU inference deployments on Gcore, Sesterce and NVIDIA Run:ai"
+    about = "A terminal dashboard for GPU inference deployments on Gcore, Sesterce and NVIDIA Run:ai",
+    // The dashboard's flags belong to the dashboard: `infertop --mouse snapshot` is refused, not ignored.
+    args_conflicts_with_subcommands = true,
+    after_help = "Without a command, infertop opens the dashboard on the accounts of the config (or on the \
+                  demo simulator with --demo). Press ? in it for the keys."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Start the simulator in-process and watch its demo fleet (no cloud account needed).
-    #[arg(long, global = true)]
-    pub demo: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
 
-    /// Config file (default: $INFERTOP_CONFIG, else $XDG_CONFIG_HOME/infertop/config.toml).
-    #[arg(long, value_name = "PATH", global = true)]
-    pub config: Option<PathBuf>,
-
-    /// Seconds between fleet refreshes.
+    /// Seconds between fleet refreshes (default: refresh_seconds of the config, else 5).
     #[arg(long, value_name = "SECONDS")]
     pub refresh: Option<f64>,
 
@@ -37,64 +48,100 @@ pub struct Cli {
     /// Enable the mouse (click selects, wheel scrolls).
     #[arg(long)]
     pub mouse: bool,
+}
+
+/// `cli.demo`, `cli.config`… read the source of the fleet, whichever command carried it.
+impl std::ops::Deref for Cli {
+    type Target = SourceArgs;
+    fn deref(&self) -> &SourceArgs {
+        &self.source
+    }
+}
+
+impl Cli {
+    /// The dashboard's settings with `source` as the fleet's source (for `snapshot` and `doctor`).
+    pub fn with_source(source: SourceArgs) -> Cli {
+        Cli { command: None, source, refresh: None, read_only: false, theme: None, mouse: false }
+    }
+}
+
+/// Where the fleet is read from: the config's accounts, or the demo simulator.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// Start the simulator in-process and watch its demo fleet (no cloud account needed).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// The config file to read the accounts from (default: $INFERTOP_CONFIG, else
+    /// $XDG_CONFIG_HOME/infertop/config.toml, else ~/.config/infertop/config.toml).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 
     /// Allow plain http:// base URLs that are not loopback.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub allow_http: bool,
 
     /// Seconds before a request to a provider is given up (and retried, when safe).
-    #[arg(long, value_name = "SECONDS", default_value_t = 20.0, global = true)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
     pub timeout: f64,
 
     #[command(flatten)]
     pub sim: SimArgs,
 }
 
-/// Simulator settings, shared by `infertop sim` and `--demo`.
+/// Simulator settings, for `infertop sim` and `--demo`.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Simulator (infertop sim, --demo)")]
 pub struct SimArgs {
-    /// Seed for the simulator's fleet, logs and metrics.
-    #[arg(long, default_value_t = 1, global = true)]
+    /// Seed for the simulator's fleet, its life, logs and metrics.
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
-    /// Generate this many deployments instead of the demo fleet.
-    #[arg(long, value_name = "N", global = true)]
+    /// Freeze the demo fleet: no replica restarts, capacity losses, pull failures or wake-ups on their own.
+    #[arg(long = "static")]
+    pub static_fleet: bool,
+
+    /// Generate this many deployments instead of the demo fleet (a generated fleet is static).
+    #[arg(long, value_name = "N")]
     pub fleet: Option<usize>,
 
     /// Delay added to every simulator response, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 0, global = true)]
+    #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency: u64,
 
     /// Delay added to Sesterce one-instance detail reads only, in milliseconds (on top of --latency).
-    #[arg(long, value_name = "MS", default_value_t = 0, global = true)]
+    #[arg(long, value_name = "MS", default_value_t = 0)]
     pub details_latency: u64,
 
     /// Simulated seconds per real second (0 freezes time).
-    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, global = true)]
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
     pub time_scale: f64,
 
     /// Inject faults: none, flaky, slow, chaos, or API drift (drift-unknown-field, drift-renamed-field,
     /// drift-unknown-enum, drift-missing-endpoint, drift-endless-paging, drift-error-shape, or drift for all).
-    #[arg(long, value_name = "PROFILE", global = true)]
+    #[arg(long, value_name = "PROFILE")]
     pub faults: Option<String>,
 
     /// Add a deployment whose strings carry terminal escape sequences (to see them drawn inert).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub hostile: bool,
 
     /// Read an ambiguity of the providers' documents one way: NAME=READING (repeatable; default: the most
     /// hostile reading of each; list them with `infertop sim --list-ambiguities`).
-    #[arg(long = "ambiguity", value_name = "NAME=READING", global = true)]
+    #[arg(long = "ambiguity", value_name = "NAME=READING")]
     pub ambiguity: Vec<String>,
 
     /// Lifetime of the simulator's Run:ai tokens, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3600, global = true)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub runai_token_ttl: u64,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the three providers' APIs on loopback, with the demo credentials.
+    #[command(
+        after_help = "Point the dashboard at it with assets/sim.toml (listen on 127.0.0.1:8000 for it)."
+    )]
     Sim {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -102,8 +149,10 @@ pub enum Command {
         /// List the ambiguities, their readings, defaults and the documents that cause them, then exit.
         #[arg(long)]
         list_ambiguities: bool,
+        #[command(flatten)]
+        sim: SimArgs,
     },
-    /// Print every path infertop uses.
+    /// Print every path infertop uses (the config, the state directory, the log and audit files).
     Info,
     /// Serve the fleet as Prometheus metrics (GET /metrics, GET /healthz), polling like the dashboard.
     Serve {
@@ -116,8 +165,11 @@ pub enum Command {
         /// Seconds between fleet refreshes.
         #[arg(long, value_name = "SECONDS")]
         refresh: Option<f64>,
+        #[command(flatten)]
+        source: SourceArgs,
     },
     /// Print the state of the fleet once (for scripts and cron), with the same clients as the dashboard.
+    #[command(after_help = SNAPSHOT_EXIT)]
     Snapshot {
         /// JSON instead of a table (the same as --format json).
         #[arg(long, conflicts_with = "format")]
@@ -125,9 +177,12 @@ pub enum Command {
         /// table, json, or prometheus (the families of `infertop serve`, for a textfile collector).
         #[arg(long, value_enum)]
         format: Option<SnapshotFormat>,
-        /// Exit with status 3 when any deployment is not healthy (or an account could not be read).
+        /// Exit with status 3 when any deployment is neither healthy nor at rest, or an account could not be
+        /// read.
         #[arg(long)]
         fail_on_unhealthy: bool,
+        #[command(flatten)]
+        source: SourceArgs,
     },
     /// Check each account's API against what infertop expects, read-only: sign-in, every endpoint infertop
     /// reads (once each, with its latency), unknown or missing fields, other casing, unknown statuses, error
@@ -139,12 +194,14 @@ pub enum Command {
         /// A stable JSON report to share (no secret, no env value).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        source: SourceArgs,
     },
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff).
+    /// Print the man page (roff): `infertop man | man -l -`.
     Man,
-    /// Check a config file and name the line and field of each mistake.
+    /// Check a config file: each mistake with its line, and every account's credential.
     Config {
         #[command(subcommand)]
         action: ConfigAction,
@@ -160,6 +217,12 @@ pub enum SnapshotFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigAction {
-    /// Validate a config file (default: the one infertop would use).
-    Check { path: Option<PathBuf> },
+    /// Check a config file without contacting any provider: each mistake with file:line:column, the field and
+    /// what is allowed; then each account's credential source (variable set, command runs and prints a line,
+    /// file private), never printing a secret. Exit 0 when every account could start, else 2.
+    Check {
+        /// The file to check (default: $INFERTOP_CONFIG, else $XDG_CONFIG_HOME/infertop/config.toml, else
+        /// ~/.config/infertop/config.toml).
+        path: Option<PathBuf>,
+    },
 }

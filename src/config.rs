@@ -10,6 +10,8 @@ use crate::provider::{
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+pub mod check;
+
 /// The defaults, embedded; a user's file is merged over them.
 pub const DEFAULTS_TOML: &str = include_str!("../assets/default-config.toml");
 
@@ -185,6 +187,10 @@ impl Config {
 
     /// Parses a user's file and merges it over the embedded defaults.
     pub fn parse(text: &str) -> Result<Config, String> {
+        let mistakes = check::mistakes(text);
+        if !mistakes.is_empty() {
+            return Err(mistakes.iter().map(|m| m.to_string()).collect::<Vec<_>>().join("\n"));
+        }
         let user: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
         let mut merged: toml::Table = toml::from_str(DEFAULTS_TOML).map_err(|e| format!("defaults: {e}"))?;
         merge(&mut merged, user);
@@ -198,6 +204,14 @@ impl Config {
     /// only its owner (or root) can change it: whoever can write it can run code as the user.
     pub fn load(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Err(errors) = check_text(&text) {
+            let shown = path.display();
+            let lines: Vec<String> = errors.iter().map(|e| format!("{shown}:{e}")).collect();
+            return Err(format!(
+                "{}\n(check the file with: infertop config check {shown})",
+                lines.join("\n")
+            ));
+        }
         let cfg = Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         if let Some(key) = command_key(&text) {
             check_private(path, &key)?;
@@ -328,7 +342,10 @@ fn secret_from(
     if let Some(var) = env {
         return match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
-            _ => Err(format!("account {account}: set the environment variable {var} to the {what}")),
+            _ => Err(format!(
+                "account {account}: the environment variable {var} is not set: export {var}=<your {what}> before \
+                 starting infertop"
+            )),
         };
     }
     if let Some(cmd) = command {
@@ -340,7 +357,10 @@ fn secret_from(
             .output()
             .map_err(|e| format!("account {account}: could not run the {what} command: {e}"))?;
         if !out.status.success() {
-            return Err(format!("account {account}: the {what} command failed ({})", out.status));
+            return Err(format!(
+                "account {account}: the {what} command failed ({}): run it yourself to see why",
+                out.status
+            ));
         }
         let text = String::from_utf8_lossy(&out.stdout);
         let first = text.lines().next().unwrap_or("").trim();
@@ -350,6 +370,27 @@ fn secret_from(
         return Ok(Secret::new(first));
     }
     Err(format!("account {account}: say where the {what} comes from (an *_env or *_command setting)"))
+}
+
+/// Where an account's credential comes from, in words (never the credential itself).
+pub fn credential_source(a: &AccountConfig) -> String {
+    let (what, inline, env, command) = match a.provider {
+        ProviderKind::Runai => {
+            ("client secret", &a.client_secret, &a.client_secret_env, &a.client_secret_command)
+        }
+        _ => ("API key", &a.api_key, &a.api_key_env, &a.api_key_command),
+    };
+    // The same order as `secret_from`.
+    if inline.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+        format!("{what} inline in the file")
+    } else if let Some(var) = env {
+        let set = std::env::var(var).is_ok_and(|v| !v.trim().is_empty());
+        format!("{what} from ${var} ({})", if set { "set" } else { "not set" })
+    } else if let Some(cmd) = command {
+        format!("{what} from the command `{}`", crate::model::text::sanitize(cmd))
+    } else {
+        format!("no source for the {what}")
+    }
 }
 
 impl AccountConfig {
@@ -440,142 +481,22 @@ impl AccountConfig {
     }
 }
 
-/// Checks a config's text without reading any credential: syntax, known keys, and what each account needs.
-/// Each error starts with `LINE: ` when the line is known. Returns the number of accounts when valid.
+/// Checks a config's text without reading any credential: syntax, known keys, types and ranges, what each
+/// account needs (see [`check::mistakes`]), and that the `ca_file` can be read. Each error starts with
+/// `LINE:COLUMN: ` (so that `FILE:` before it makes a location); returns the number of accounts when valid.
 pub fn check_text(text: &str) -> Result<usize, Vec<String>> {
-    let cfg = match Config::parse(text) {
-        Ok(c) => c,
-        Err(e) if e.contains("unknown field `") || e.starts_with("keys.") => {
-            // Name the line of the offending key in the user's text.
-            let key = e
-                .split('`')
-                .nth(1)
-                .map(str::to_string)
-                .or_else(|| e.strip_prefix("keys.").and_then(|r| r.split(':').next()).map(str::to_string))
-                .unwrap_or_default();
-            let line = text
-                .lines()
-                .position(|l| l.trim_start().starts_with(&key) && l.contains('='))
-                .map(|i| format!("{}: ", i + 1))
-                .unwrap_or_default();
-            let first = e.lines().next().unwrap_or("").to_string();
-            return Err(vec![format!("{line}{first}")]);
-        }
-        Err(e) => {
-            // toml names the line and column; keep its first lines.
-            // Drop the source excerpt (lines starting with a bar or a caret); keep the words.
-            let msg: String = e
-                .lines()
-                .map(str::trim)
-                .filter(|l| {
-                    !l.is_empty()
-                        && !l.starts_with('|')
-                        && !l.chars().next().is_some_and(|c| c.is_ascii_digit())
-                })
-                .collect::<Vec<_>>()
-                .join(": ");
-            let line = toml_line(&e).map(|l| format!("{l}: ")).unwrap_or_default();
-            return Err(vec![format!("{line}{msg}")]);
-        }
-    };
-    let mut errors = Vec::new();
-    let line_of = |name: &str| {
-        text.lines()
-            .position(|l| {
-                let l = l.trim();
-                l.starts_with("name") && l.contains(&format!("\"{name}\""))
-            })
-            .map(|i| i + 1)
-    };
-    let mut seen = std::collections::BTreeSet::new();
-    if let Some(r) = cfg.refresh_seconds
-        && !(0.5..=3600.0).contains(&r)
-    {
-        errors.push("refresh_seconds: must be between 0.5 and 3600".to_string());
+    let mistakes = check::mistakes(text);
+    if !mistakes.is_empty() {
+        return Err(mistakes.iter().map(|m| m.to_string()).collect());
     }
-    if let Some(t) = &cfg.theme
-        && crate::ui::theme::ThemeName::parse(t).is_none()
-    {
-        errors.push(format!("theme: unknown theme {t:?} (dark, light or mono)"));
-    }
+    let cfg = Config::parse(text).map_err(|e| vec![format!("1:1: {e}")])?;
     if let Some(p) = &cfg.ca_file
         && let Err(e) = crate::provider::http::load_ca_file(p)
     {
-        errors.push(e);
+        let line = text.lines().position(|l| l.trim_start().starts_with("ca_file")).map_or(1, |i| i + 1);
+        return Err(vec![format!("{line}:1: ca_file: {e}")]);
     }
-    for a in &cfg.accounts {
-        let at = line_of(&a.name).map(|l| format!("{l}: ")).unwrap_or_default();
-        let mut bad =
-            |field: &str, msg: String| errors.push(format!("{at}account {:?}: {field}: {msg}", a.name));
-        if !seen.insert(a.name.clone()) {
-            bad("name", "appears twice".into());
-        }
-        if let Some(u) = &a.base_url
-            && let Err(e) = check_base_url(u, false)
-        {
-            bad("base_url", e);
-        }
-        let has_key = a.api_key_env.is_some() || a.api_key_command.is_some() || a.api_key.is_some();
-        let has_secret =
-            a.client_secret_env.is_some() || a.client_secret_command.is_some() || a.client_secret.is_some();
-        match a.provider {
-            ProviderKind::Gcore => {
-                if a.project_id.is_none() {
-                    bad("project_id", "required for gcore".into());
-                }
-                if !has_key {
-                    bad("api_key_env", "set api_key_env or api_key_command".into());
-                }
-            }
-            ProviderKind::Sesterce => {
-                if !has_key {
-                    bad("api_key_env", "set api_key_env or api_key_command".into());
-                }
-            }
-            ProviderKind::Runai => {
-                if a.base_url.is_none() {
-                    bad("base_url", "required for runai (your tenant's URL)".into());
-                }
-                if a.client_id.is_none() {
-                    bad("client_id", "required for runai".into());
-                }
-                if !has_secret {
-                    bad("client_secret_env", "set client_secret_env or client_secret_command".into());
-                }
-            }
-        }
-        if let Some(r) = a.requests_per_second
-            && !(r.is_finite() && (0.0..=10_000.0).contains(&r))
-        {
-            bad("requests_per_second", "must be between 0 (no limit) and 10000".into());
-        }
-        if a.request_burst == Some(0) {
-            bad("request_burst", "must be at least 1".into());
-        }
-        if let Some(m) = a.max_response_mib
-            && !(1..=MAX_RESPONSE_MIB).contains(&m)
-        {
-            bad("max_response_mib", format!("must be between 1 and {MAX_RESPONSE_MIB}"));
-        }
-        if a.max_list_items == Some(0) {
-            bad("max_list_items", "must be at least 1".into());
-        }
-        if let Some(k) = a.max_string_kib
-            && !(1..=MAX_STRING_KIB).contains(&k)
-        {
-            bad("max_string_kib", format!("must be between 1 and {MAX_STRING_KIB}"));
-        }
-        if a.provider != ProviderKind::Gcore && (a.project_id.is_some() || a.api.is_some()) {
-            bad("project_id", format!("only gcore accounts take project_id and api, not {}", a.provider));
-        }
-    }
-    if errors.is_empty() { Ok(cfg.accounts.len()) } else { Err(errors) }
-}
-
-/// The line number in a toml error message (`TOML parse error at line 3, column 1`).
-fn toml_line(msg: &str) -> Option<usize> {
-    let i = msg.find("line ")?;
-    msg[i + 5..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    Ok(cfg.accounts.len())
 }
 
 /// What to tell a user who has no config yet.
@@ -583,7 +504,7 @@ pub fn no_config_help(path: Option<&Path>) -> String {
     let where_ =
         path.map(|p| p.display().to_string()).unwrap_or_else(|| "~/.config/infertop/config.toml".into());
     format!(
-        "infertop: no accounts configured.\n\
+        "no accounts configured.\n\
          \n\
          Try the demo first (no cloud account needed):\n\
          \x20   infertop --demo\n\

@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use infertop::cli::{Cli, Command, SnapshotFormat};
+use infertop::run::UserError;
 use infertop::{config, run};
 
 fn init_logging(to_file: bool) -> Option<tracing_appender::non_blocking::WorkerGuard> {
@@ -30,16 +31,34 @@ fn init_logging(to_file: bool) -> Option<tracing_appender::non_blocking::WorkerG
 }
 
 fn main() {
-    // An error that reaches here is the user's to fix (a config, a credential, a path): a plain message,
-    // never a backtrace. Panics still get color-eyre's full report.
+    // A mistake the user can fix (a config, a credential, a flag, a path) is a plain message and exit 2, like
+    // clap's own usage errors; any other failure is a plain message and exit 1. Neither is a bug, so neither
+    // gets a location or a backtrace: color-eyre's report is kept for panics.
     if let Err(e) = try_main() {
-        eprintln!("infertop: {e:#}");
-        std::process::exit(1);
+        match e.downcast_ref::<UserError>() {
+            Some(u) => {
+                eprintln!("infertop: {u}");
+                std::process::exit(2);
+            }
+            None => {
+                eprintln!("infertop: {e:#}");
+                std::process::exit(1);
+            }
+        }
     }
 }
 
+fn install_panic_report() -> color_eyre::Result<()> {
+    use std::io::IsTerminal;
+    let hook = color_eyre::config::HookBuilder::default();
+    // Colour only for a terminal: a report piped to a file or an issue must read as plain text.
+    let hook =
+        if std::io::stderr().is_terminal() { hook } else { hook.theme(color_eyre::config::Theme::new()) };
+    hook.install()
+}
+
 fn try_main() -> color_eyre::Result<()> {
-    color_eyre::install()?;
+    install_panic_report()?;
     let cli = Cli::parse();
     // The dashboard runs on one thread: its work comes in small bursts, and one thread neither pays for waking
     // others nor keeps a malloc arena each (measured in `benches/process.rs`). The demo simulator gets a thread
@@ -51,42 +70,51 @@ fn try_main() -> color_eyre::Result<()> {
     };
     let rt = rt.enable_all().build()?;
     match &cli.command {
-        Some(Command::Sim { listen, list_ambiguities }) => {
+        Some(Command::Sim { listen, list_ambiguities, sim }) => {
             if *list_ambiguities {
                 print!("{}", infertop::sim::ambiguity::listing());
                 return Ok(());
             }
             let _guard = init_logging(false);
-            rt.block_on(run::simulator(&cli.sim, *listen))
+            rt.block_on(run::simulator(sim, *listen))
         }
         Some(Command::Info) => {
             run::info();
             Ok(())
         }
-        Some(Command::Serve { listen, listen_public, refresh }) => {
+        Some(Command::Serve { listen, listen_public, refresh, source }) => {
             // Headless (systemd, a container): logs go to stderr.
             let _guard = init_logging(false);
+            let cli = Cli::with_source(source.clone());
             let result = rt.block_on(infertop::serve::serve(&cli, *listen, *listen_public, *refresh));
             rt.shutdown_timeout(std::time::Duration::from_millis(200));
             result
         }
-        Some(Command::Snapshot { json: _, format: Some(SnapshotFormat::Prometheus), fail_on_unhealthy }) => {
+        Some(Command::Snapshot {
+            json: _,
+            format: Some(SnapshotFormat::Prometheus),
+            fail_on_unhealthy,
+            source,
+        }) => {
             let _guard = init_logging(true);
+            let cli = Cli::with_source(source.clone());
             let (text, unhealthy) = rt.block_on(infertop::serve::snapshot(&cli))?;
             // A closed pipe is not an error worth a report.
             let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
             rt.shutdown_timeout(std::time::Duration::from_millis(200));
             std::process::exit(if *fail_on_unhealthy && unhealthy { 3 } else { 0 });
         }
-        Some(Command::Snapshot { json, format, fail_on_unhealthy }) => {
+        Some(Command::Snapshot { json, format, fail_on_unhealthy, source }) => {
             let _guard = init_logging(true);
+            let cli = Cli::with_source(source.clone());
             let json = *json || *format == Some(SnapshotFormat::Json);
             let code = rt.block_on(run::snapshot(&cli, json, *fail_on_unhealthy))?;
             rt.shutdown_timeout(std::time::Duration::from_millis(200));
             std::process::exit(code);
         }
-        Some(Command::Doctor { account, json }) => {
+        Some(Command::Doctor { account, json, source }) => {
             let _guard = init_logging(true);
+            let cli = Cli::with_source(source.clone());
             let code = rt.block_on(run::doctor(&cli, account.as_deref(), *json))?;
             rt.shutdown_timeout(std::time::Duration::from_millis(200));
             std::process::exit(code);
@@ -97,9 +125,7 @@ fn try_main() -> color_eyre::Result<()> {
             Ok(())
         }
         Some(Command::Man) => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            let mut page = Vec::new();
-            clap_mangen::Man::new(cmd).render(&mut page)?;
+            let page = run::man_page()?;
             // A closed pipe (`| head`) is not an error worth a report.
             let _ = std::io::Write::write_all(&mut std::io::stdout(), &page);
             Ok(())

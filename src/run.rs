@@ -12,15 +12,34 @@ use crate::ui::theme::{Theme, ThemeName};
 use color_eyre::eyre::{Result, eyre};
 use std::time::Duration;
 
+/// A mistake the user can fix (a config, a credential, a flag, a path): `main` prints it plainly, with what
+/// to do, and exits 2. Anything else that fails is not the user's mistake and exits 1.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// A [`UserError`] as a report.
+pub fn user_error(message: impl Into<String>) -> color_eyre::Report {
+    color_eyre::Report::new(UserError(message.into()))
+}
+
 pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
     let faults = match a.faults.as_deref() {
         None => sim::faults::FaultConfig::default(),
-        Some(name) => sim::faults::FaultConfig::profile(name)
-            .ok_or_else(|| eyre!("unknown fault profile {name:?}: {}", sim::faults::PROFILES.join(", ")))?,
+        Some(name) => sim::faults::FaultConfig::profile(name).ok_or_else(|| {
+            user_error(format!("unknown fault profile {name:?}: {}", sim::faults::PROFILES.join(", ")))
+        })?,
     };
     let mut ambiguities = sim::ambiguity::Ambiguities::default();
     for pair in &a.ambiguity {
-        ambiguities.set_pair(pair).map_err(|e| eyre!("{e}"))?;
+        ambiguities.set_pair(pair).map_err(user_error)?;
     }
     Ok(SimConfig {
         ambiguities,
@@ -32,6 +51,7 @@ pub fn sim_config(a: &SimArgs) -> Result<SimConfig> {
         runai_token_ttl: a.runai_token_ttl,
         faults,
         hostile: a.hostile,
+        live: !a.static_fleet,
         ..SimConfig::default()
     })
 }
@@ -73,7 +93,7 @@ pub fn load_config(cli: &Cli) -> Result<Config> {
         _ => None,
     };
     let Some(path) = path else { return Ok(Config::default()) };
-    let cfg = Config::load(&path).map_err(|e| eyre!(e))?;
+    let cfg = Config::load(&path).map_err(user_error)?;
     for w in cfg.warnings(&path) {
         eprintln!("infertop: warning: {w}");
         tracing::warn!("{w}");
@@ -88,9 +108,9 @@ pub async fn accounts(cli: &Cli, cfg: &Config) -> Result<(Vec<AccountSpec>, Opti
         tracing::info!(url = %h.base_url(), "demo simulator started");
         return Ok((provider::demo_accounts(&h.base_url()), Some(h)));
     }
-    let accts = cfg.accounts(cli.allow_http).map_err(|e| eyre!(e))?;
+    let accts = cfg.accounts(cli.allow_http).map_err(user_error)?;
     if accts.is_empty() {
-        return Err(eyre!(config::no_config_help(config::default_path().as_deref())));
+        return Err(user_error(config::no_config_help(config::default_path().as_deref())));
     }
     Ok((accts, None))
 }
@@ -120,7 +140,7 @@ async fn start_demo_sim(config: SimConfig) -> Result<sim::SimHandle> {
 /// The one HTTP client, trusting the config's `ca_file` besides the system's roots.
 pub fn client(cli: &Cli, cfg: &Config) -> Result<reqwest::Client> {
     let roots = match &cfg.ca_file {
-        Some(p) => http::load_ca_file(p).map_err(|e| eyre!(e))?,
+        Some(p) => http::load_ca_file(p).map_err(user_error)?,
         None => Vec::new(),
     };
     let timeout = Duration::from_secs_f64(cli.timeout.clamp(0.2, 600.0));
@@ -218,40 +238,81 @@ pub async fn doctor(cli: &Cli, account: Option<&str>, json: bool) -> Result<i32>
     crate::doctor::command(cli, account, json).await
 }
 
-/// `infertop config check [PATH]`: 0 when valid, else 2 with each mistake named.
+/// `infertop config check [PATH]`: every mistake of the file with its location, then every account's
+/// credential resolved (never shown). 0 when every account could start, else 2.
 pub fn config_check(path: Option<&std::path::Path>) -> i32 {
     let path = match path.map(|p| p.to_path_buf()).or_else(config::default_path) {
         Some(p) => p,
         None => {
-            eprintln!("no config path: pass one, or set INFERTOP_CONFIG");
+            eprintln!(
+                "infertop: no config path: pass one (infertop config check PATH), or set INFERTOP_CONFIG"
+            );
             return 2;
         }
     };
+    let shown = path.display();
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("infertop: {shown}: no such file. {}", config::no_config_help(Some(&path)));
+            return 2;
+        }
         Err(e) => {
-            eprintln!("{}: {e}", path.display());
+            eprintln!("infertop: {shown}: {e}");
             return 2;
         }
     };
     if let Some(key) = config::command_key(&text)
         && let Err(e) = config::check_private(&path, &key)
     {
-        eprintln!("{e}");
+        eprintln!("infertop: {e}");
         return 2;
     }
-    match config::check_text(&text) {
-        Ok(n) => {
-            println!("{}: ok ({n} accounts)", path.display());
-            0
-        }
+    let n = match config::check_text(&text) {
+        Ok(n) => n,
         Err(errors) => {
-            for e in errors {
-                eprintln!("{}:{e}", path.display());
+            for e in &errors {
+                eprintln!("{shown}:{e}");
             }
-            2
+            eprintln!(
+                "infertop: {} mistake{} in {shown}",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
+            return 2;
+        }
+    };
+    let cfg = match Config::parse(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{shown}: {e}");
+            return 2;
+        }
+    };
+    for w in cfg.warnings(&path) {
+        eprintln!("infertop: warning: {w}");
+    }
+    println!("{shown}: the file is valid ({n} account{})", if n == 1 { "" } else { "s" });
+    let mut failing = 0;
+    for a in &cfg.accounts {
+        let source = config::credential_source(a);
+        match a.to_spec(false) {
+            Ok(_) => println!("  ok    {} ({}): {source}", a.name, a.provider),
+            Err(e) => {
+                failing += 1;
+                let why = e.trim_start_matches(&format!("account {}: ", a.name)).to_string();
+                println!("  FAIL  {} ({}): {why}", a.name, a.provider);
+            }
         }
     }
+    if failing > 0 {
+        eprintln!(
+            "infertop: {failing} of {n} account{} would not start; fix what each FAIL line says, then run this again",
+            if n == 1 { "" } else { "s" }
+        );
+        return 2;
+    }
+    0
 }
 
 /// The dashboard.
@@ -265,9 +326,8 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
         ThemeName::Mono
     } else {
         match cli.theme.as_deref().or(cfg.theme.as_deref()) {
-            Some(t) => {
-                ThemeName::parse(t).ok_or_else(|| eyre!("unknown theme {t:?}: dark, light or mono"))?
-            }
+            Some(t) => ThemeName::parse(t)
+                .ok_or_else(|| user_error(format!("unknown theme {t:?}: dark, light or mono")))?,
             None => ThemeName::Dark,
         }
     };
@@ -278,7 +338,7 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
     let mut state = State::new(account_states, refresh, chrono::Utc::now());
     state.plain_http = config::plain_http_accounts(&accounts);
     state.read_only = cli.read_only || cfg.read_only.unwrap_or(false);
-    state.keymap = cfg.keymap().map_err(|e| eyre!(e))?;
+    state.keymap = cfg.keymap().map_err(user_error)?;
     state.theme = Theme::named(theme_name);
 
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
@@ -291,4 +351,137 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
     let exit = exit?;
     tracing::info!(?exit, "dashboard closed");
     Ok(())
+}
+
+/// Roff text: backslashes and dashes escaped, no line starting with a control character.
+fn roff(s: &str) -> String {
+    let s = s.replace('\\', "\\e").replace('-', "\\-");
+    s.lines()
+        .map(|l| if l.starts_with('.') || l.starts_with('\'') { format!("\\&{l}") } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `infertop man`: one page for the whole tool (no page per command, so none is referenced): the name,
+/// synopsis, description and options from the command line's own definitions, every command with its
+/// flags, then KEYS, FILES, ENVIRONMENT, EXIT STATUS and EXAMPLES.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut w = Vec::new();
+    man.render_title(&mut w)?;
+    man.render_name_section(&mut w)?;
+    man.render_synopsis_section(&mut w)?;
+    man.render_description_section(&mut w)?;
+    man.render_options_section(&mut w)?;
+    writeln!(w, ".SH COMMANDS")?;
+    for sub in cmd.get_subcommands() {
+        writeln!(w, ".SS \"infertop {}\"", sub.get_name())?;
+        if let Some(about) = sub.get_long_about().or(sub.get_about()) {
+            writeln!(w, "{}", roff(&about.to_string()))?;
+        }
+        let subs: Vec<_> = sub.get_subcommands().collect();
+        let commands = if subs.is_empty() { vec![sub] } else { subs };
+        for c in commands {
+            if c.get_name() != sub.get_name() {
+                writeln!(w, ".PP\n\\fBinfertop {} {}\\fR", sub.get_name(), c.get_name())?;
+                if let Some(about) = c.get_long_about().or(c.get_about()) {
+                    writeln!(w, "{}", roff(&about.to_string()))?;
+                }
+            }
+            for a in c.get_arguments().filter(|a| !a.is_hide_set() && a.get_id() != "help") {
+                let name = match (a.get_long(), a.get_value_names()) {
+                    (Some(l), Some(v)) if a.get_action().takes_values() => {
+                        format!("\\-\\-{} {}", roff(l), v[0])
+                    }
+                    (Some(l), _) => format!("\\-\\-{}", roff(l)),
+                    (None, Some(v)) => format!("[{}]", v[0]),
+                    (None, None) => format!("<{}>", a.get_id().as_str().to_uppercase()),
+                };
+                writeln!(w, ".TP\n\\fB{name}\\fR")?;
+                if let Some(h) = a.get_long_help().or(a.get_help()) {
+                    writeln!(w, "{}", roff(&h.to_string()))?;
+                }
+            }
+            if let Some(after) = c.get_after_help() {
+                writeln!(w, ".PP\n{}", roff(&after.to_string()).replace("\n", "\n.br\n"))?;
+            }
+        }
+    }
+    writeln!(
+        w,
+        ".SH KEYS\nIn the dashboard (the defaults; a config's [keys] table rebinds them; ? shows the live keymap):"
+    )?;
+    for (keys, what) in crate::app::keymap::Keymap::default().help_rows(false) {
+        writeln!(w, ".TP\n\\fB{}\\fR\n{}", roff(&keys), roff(what))?;
+    }
+    let files = [
+        (
+            "$INFERTOP_CONFIG, else $XDG_CONFIG_HOME/infertop/config.toml, else ~/.config/infertop/config.toml",
+            "The config: accounts, refresh, theme, keys (see assets/config.example.toml). --config names another.",
+        ),
+        (
+            "$XDG_STATE_HOME/infertop/infertop.log, else ~/.local/state/infertop/infertop.log",
+            "The log (mode 600). INFERTOP_LOG sets its level.",
+        ),
+        (
+            "$XDG_STATE_HOME/infertop/audit.jsonl, else ~/.local/state/infertop/audit.jsonl",
+            "One line per change sent to a provider, and its outcome (mode 600).",
+        ),
+    ];
+    writeln!(w, ".SH FILES")?;
+    for (f, what) in files {
+        writeln!(w, ".TP\n\\fI{}\\fR\n{}", roff(f), roff(what))?;
+    }
+    let env = [
+        ("INFERTOP_CONFIG", "The config file, before the XDG path."),
+        ("XDG_CONFIG_HOME, XDG_STATE_HOME, HOME", "Where the config and the state directory are looked for."),
+        ("INFERTOP_LOG", "The log's filter (error, warn, info, debug, trace; default info)."),
+        ("NO_COLOR", "When set and not empty, the mono theme."),
+        ("the variables a config names", "Credentials: each account's api_key_env or client_secret_env."),
+    ];
+    writeln!(w, ".SH ENVIRONMENT")?;
+    for (v, what) in env {
+        writeln!(w, ".TP\n\\fB{}\\fR\n{}", roff(v), roff(what))?;
+    }
+    writeln!(w, ".SH \"EXIT STATUS\"")?;
+    for (code, what) in [
+        ("0", "Success. snapshot: the snapshot was printed (see 3)."),
+        (
+            "1",
+            "A failure that is not a mistake of yours (a terminal or network error the tool could not get past).",
+        ),
+        (
+            "2",
+            "A mistake to fix: no config, a bad config file (every mistake is named with file:line:column), an \
+               unset credential variable, a bad flag. config check: some account would not start.",
+        ),
+        (
+            "3",
+            "snapshot \\-\\-fail\\-on\\-unhealthy: a deployment is neither healthy nor at rest, or an account could \
+               not be read. doctor: something would stop the dashboard or an edit.",
+        ),
+    ] {
+        writeln!(w, ".TP\n\\fB{code}\\fR\n{}", what.replace("\\-", "-").replace('-', "\\-"))?;
+    }
+    writeln!(w, ".SH EXAMPLES")?;
+    for (cmdline, what) in [
+        ("infertop \\-\\-demo", "The dashboard on the in-process simulator's demo fleet."),
+        ("infertop config check", "Check the config and every account's credential."),
+        ("infertop", "The dashboard on the config's accounts."),
+        (
+            "infertop snapshot \\-\\-json \\-\\-fail\\-on\\-unhealthy",
+            "The fleet once, for a script; exit 3 when unhealthy.",
+        ),
+        (
+            "infertop sim \\-\\-listen 127.0.0.1:8000",
+            "The simulator alone; then infertop --config assets/sim.toml.",
+        ),
+        ("infertop man | man \\-l \\-", "Read this page."),
+    ] {
+        writeln!(w, ".TP\n\\fB{cmdline}\\fR\n{}", roff(what))?;
+    }
+    man.render_version_section(&mut w)?;
+    Ok(w)
 }

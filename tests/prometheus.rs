@@ -95,9 +95,9 @@ client_secret_env = "PROM_RUNAI_SECRET"
 /// `infertop ARGS` with the config in `dir` and the simulator's credentials.
 fn infertop(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
-    c.arg("--config")
+    c.args(args)
+        .arg("--config")
         .arg(dir.join("config.toml"))
-        .args(args)
         .env("XDG_STATE_HOME", dir)
         .env("PROM_GCORE_KEY", "demo-gcore-key")
         .env("PROM_SESTERCE_KEY", "demo-sesterce-key")

@@ -596,7 +596,7 @@ fn mode(p: &Path) -> u32 {
 #[test]
 fn a_real_run_leaves_a_private_state_dir_and_log() {
     let home = fresh_home("fresh");
-    let out = run_in(&home, &["--demo", "snapshot", "--json"], &[]);
+    let out = run_in(&home, &["snapshot", "--demo", "--json"], &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let state = home.join("state/infertop");
     assert_eq!(mode(&state), 0o700);
@@ -615,7 +615,7 @@ fn an_existing_wide_log_and_state_dir_are_tightened_and_the_log_says_so() {
     std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(state.join("infertop.log"), "an earlier line\n").unwrap();
     std::fs::set_permissions(state.join("infertop.log"), std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = run_in(&home, &["--demo", "snapshot", "--json"], &[]);
+    let out = run_in(&home, &["snapshot", "--demo", "--json"], &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(mode(&state), 0o700);
     assert_eq!(mode(&state.join("infertop.log")), 0o600);
@@ -638,10 +638,11 @@ fn sesterce_config(dir: &Path, url: &str, credential: &str) -> PathBuf {
     path
 }
 
-/// Refused: exit status 1, a plain message that says what to do, no backtrace, and the command not run.
+/// Refused: exit status 2 (a mistake to fix), a plain message that says what to do, no backtrace, and the
+/// command not run.
 fn assert_refused(out: &std::process::Output, ran: &Path, advice: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains(advice), "expected {advice:?} in: {err}");
     assert!(err.contains("refusing"), "{err}");
     for noise in ["BACKTRACE", "panicked", "Location:", "stack backtrace"] {

@@ -595,14 +595,16 @@ where
 /// `infertop doctor [--account NAME] [--json]`: the accounts of the config (or the demo's), examined and
 /// printed. Returns the exit status ([`Report::exit_code`]).
 pub async fn command(cli: &crate::cli::Cli, account: Option<&str>, json: bool) -> color_eyre::Result<i32> {
-    use color_eyre::eyre::eyre;
     let cfg = crate::run::load_config(cli)?;
     let (mut accounts, _sim) = crate::run::accounts(cli, &cfg).await?;
     if let Some(name) = account {
         let names: Vec<String> = accounts.iter().map(|a| a.name.clone()).collect();
         accounts.retain(|a| a.name == name);
         if accounts.is_empty() {
-            return Err(eyre!("no account named {name:?}; the accounts are: {}", names.join(", ")));
+            return Err(crate::run::user_error(format!(
+                "no account named {name:?}; the accounts are: {}",
+                names.join(", ")
+            )));
         }
     }
     let timeout = Duration::from_secs_f64(cli.timeout.clamp(0.2, 600.0));

@@ -106,12 +106,15 @@ pub struct Price {
     pub per_month: Option<f64>,
 }
 
+/// Hours in a month (8760 / 12), for every provider's monthly figure.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
 impl Price {
+    /// The hourly price and a month of it. The month is always the hourly price × [`HOURS_PER_MONTH`], the
+    /// same rule for every provider: the providers' own monthly figures disagree (Sesterce's documented
+    /// example is the hourly price × 30, Gcore's × 730).
     pub fn summary(&self) -> String {
-        let mut s = format!("{:.2} {}/h", self.per_hour, super::text::sanitize(&self.currency));
-        if let Some(m) = self.per_month {
-            s.push_str(&format!(" ({m:.2}/month)"));
-        }
-        s
+        let m = self.per_hour * HOURS_PER_MONTH;
+        format!("{:.2} {}/h ({m:.2}/month)", self.per_hour, super::text::sanitize(&self.currency))
     }
 }

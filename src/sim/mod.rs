@@ -7,6 +7,7 @@ pub mod engine;
 pub mod faults;
 pub mod fleet;
 pub mod gcore;
+pub mod life;
 pub mod rng;
 pub mod runai;
 pub mod sesterce;
@@ -55,6 +56,9 @@ pub struct SimConfig {
     /// Add a Gcore deployment whose error message, description, env values and logs carry terminal escape
     /// sequences (ESC, OSC title and clipboard, BEL), to show they are drawn inert.
     pub hostile: bool,
+    /// The demo fleet lives (see [`life`]): `infertop sim` and `--demo` unless `--static`. A generated fleet
+    /// (`fleet`) never does.
+    pub live: bool,
     /// The reading of each ambiguity of the documents (default: the most hostile of each).
     pub ambiguities: ambiguity::Ambiguities,
 }
@@ -71,6 +75,7 @@ impl Default for SimConfig {
             runai_token_ttl: 3600,
             faults: faults::FaultConfig::default(),
             hostile: false,
+            live: false,
             ambiguities: ambiguity::Ambiguities::default(),
         }
     }
@@ -226,7 +231,10 @@ impl SimInner {
         if config.hostile {
             fleet.deployments.push(fleet::hostile_deployment());
         }
-        let gcore = gcore::Store::new(&fleet, config.seed, epoch);
+        let mut gcore = gcore::Store::new(&fleet, config.seed, epoch);
+        if config.live && config.fleet.is_none() {
+            gcore.life = Some(life::Life::new(config.seed));
+        }
         let sesterce = sesterce::Store::new(&fleet, config.seed, epoch);
         let runai = runai::Store::new(&fleet, config.seed, epoch);
         let fault_config = config.faults.clone();
@@ -322,21 +330,44 @@ async fn advance(State(state): State<SimState>, Json(a): Json<Advance>) -> Json<
     Json(serde_json::json!({ "now": state.clock.now_utc().to_rfc3339(), "seconds": state.clock.now_secs() }))
 }
 
-/// `POST /_sim/faults` with `{"profile": "chaos"}` or a full [`faults::FaultConfig`].
+/// `POST /_sim/faults` with `{"profile": "chaos"}` or a full [`faults::FaultConfig`], with or without a JSON
+/// content type (`curl -d`); an empty body changes nothing. Answers the counts of injected faults, the
+/// active profile's name (`custom` for a full config matching none) and its settings.
 async fn set_faults(
     State(state): State<SimState>,
-    Json(v): Json<serde_json::Value>,
+    body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, (axum::http::StatusCode, String)> {
-    let cfg = if let Some(name) = v.get("profile").and_then(|p| p.as_str()) {
-        faults::FaultConfig::profile(name)
-            .ok_or((axum::http::StatusCode::BAD_REQUEST, format!("unknown fault profile {name:?}")))?
-    } else {
-        serde_json::from_value(v).map_err(|e| (axum::http::StatusCode::BAD_REQUEST, e.to_string()))?
-    };
-    if let Ok(mut w) = state.faults.write() {
-        *w = cfg;
+    let bad = |e: String| (axum::http::StatusCode::BAD_REQUEST, e);
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
+        let cfg = if let Some(name) = v.get("profile").and_then(|p| p.as_str()) {
+            faults::FaultConfig::profile(name).ok_or_else(|| {
+                bad(format!("unknown fault profile {name:?}: {}", faults::PROFILES.join(", ")))
+            })?
+        } else {
+            serde_json::from_value(v).map_err(|e| bad(e.to_string()))?
+        };
+        if let Ok(mut w) = state.faults.write() {
+            *w = cfg;
+        }
     }
-    Ok(Json(state.fault_counters.snapshot()))
+    Ok(Json(faults_answer(&state)))
+}
+
+/// The fault counts, with the active profile and its settings.
+fn faults_answer(state: &SimState) -> serde_json::Value {
+    let active = state.faults.read().map(|f| f.clone()).unwrap_or_else(|e| e.into_inner().clone());
+    let name = faults::PROFILES
+        .iter()
+        .find(|p| faults::FaultConfig::profile(p).as_ref() == Some(&active))
+        .copied()
+        .unwrap_or("custom");
+    let mut v = state.fault_counters.snapshot();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("profile".into(), name.into());
+        o.insert("config".into(), serde_json::to_value(&active).unwrap_or_default());
+    }
+    v
 }
 
 /// `POST /_sim/ambiguities {"NAME": "READING", ...}`: changes readings (all or none), answers the list.
@@ -360,9 +391,9 @@ async fn get_ambiguities(State(state): State<SimState>) -> Json<serde_json::Valu
     Json(state.ambiguities().to_json())
 }
 
-/// `GET /_sim/faults`: the counts of injected faults by class.
+/// `GET /_sim/faults`: the counts of injected faults by class, and the active profile.
 async fn get_faults(State(state): State<SimState>) -> Json<serde_json::Value> {
-    Json(state.fault_counters.snapshot())
+    Json(faults_answer(&state))
 }
 
 /// A running simulator.

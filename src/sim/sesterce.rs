@@ -1354,6 +1354,7 @@ async fn pricing(State(state): State<SimState>, body: Bytes) -> Response {
         return bad_request(c.errors);
     }
     let per_hour = round2(rate.unwrap_or(0.0) * containers as f64);
+    // Sesterce's documented example (1.44 → 43.2) is the hourly price × 30; the client shows × 730 for all.
     let out =
         json!({"currencyCode": "USD", "pricePerHour": per_hour, "pricePerMonth": round2(per_hour * 30.0)});
     (StatusCode::CREATED, Json(out)).into_response()

@@ -338,6 +338,8 @@ pub struct Store {
     counter: u64,
     /// Bodies of the v3 PATCHes and v2 PUTs received, as `(method, body)` (tests check what was sent).
     pub received: Vec<(String, Value)>,
+    /// The demo fleet's life (restarts, capacity losses, pull failures, wake-ups); `None` keeps it static.
+    pub life: Option<crate::sim::life::Life>,
 }
 
 fn seed_triggers(p: &crate::sim::fleet::RegionPlacement) -> Value {
@@ -461,6 +463,7 @@ impl Store {
             regions,
             counter: 0,
             received: Vec::new(),
+            life: None,
         }
     }
 
@@ -498,6 +501,10 @@ impl Store {
     pub fn advance(&mut self, now: f64) {
         let dt = now - self.now;
         if dt > 0.0 {
+            if let Some(mut life) = self.life.take() {
+                life.apply(self, self.now, now);
+                self.life = Some(life);
+            }
             for d in &mut self.deployments {
                 for i in 0..d.containers.len() {
                     let desired = d.desired(&d.containers[i]);
