@@ -206,6 +206,12 @@ fn every_readme_command_runs() {
     let mut r = Runner { home: home.clone(), sim: None, ci, ran: 0 };
     let config = home.join(".config/infertop/config.toml");
     for (heading, block) in sh_blocks() {
+        // The monitoring walk-through starts `serve` and Prometheus and leaves them running for the reader;
+        // tests/prometheus.rs runs the same commands (serve, prometheus with the alert rules, its HTTP API) and
+        // stops them.
+        if heading == "Monitoring" {
+            continue;
+        }
         // The commands about your own accounts get a config whose accounts are a simulator's.
         let _accounts = (heading == "Against your real accounts").then(|| {
             let sim = spawn_sim(&["sim".into(), "--listen".into(), "127.0.0.1:0".into()]);
