@@ -199,47 +199,54 @@ impl Life {
         }
     }
 
-    /// The Gcore events, on `store` moving from simulated second `from` to `now`. A deployment moved out of
-    /// the region is left alone.
-    pub fn apply_gcore(&mut self, store: &mut super::gcore::Store, from: f64, now: f64) {
-        for (i, t) in Self::targets(GCORE) {
-            let Some(d) = store.deployments.iter_mut().find(|d| d.name == t.deployment) else { continue };
-            let running = !d.stopped && d.deleting.is_none();
-            let Some(c) = d.containers.iter_mut().find(|c| c.region_id.to_string() == t.region) else {
-                continue;
-            };
-            self.touch(i, running, (from, now), &mut d.demand, &mut c.replicas);
+    /// The events of `provider` on its deployments `items`, as time moves over `span` (from, now): `part` picks
+    /// an event's deployment and region. A deployment moved out of the region is left alone.
+    fn apply<D>(&mut self, provider: ProviderKind, items: &mut [D], span: (f64, f64), part: PartOf<D>) {
+        for (i, t) in Self::targets(provider) {
+            if let Some((running, demand, r)) = items.iter_mut().find_map(|d| part(d, t)) {
+                self.touch(i, running, span, demand, r);
+            }
         }
     }
 
-    /// The Sesterce events (statuses from the same roll-up as before: ACTIVE, PARTIALLYDEPLOYED, DEPLOYING,
-    /// PENDING). An instance moved out of the region is left alone.
+    /// The Gcore events, on `store` moving from simulated second `from` to `now`.
+    pub fn apply_gcore(&mut self, store: &mut super::gcore::Store, from: f64, now: f64) {
+        self.apply(GCORE, &mut store.deployments, (from, now), |d, t| {
+            if d.name != t.deployment {
+                return None;
+            }
+            let running = !d.stopped && d.deleting.is_none();
+            let c = d.containers.iter_mut().find(|c| c.region_id.to_string() == t.region)?;
+            Some((running, &mut d.demand, &mut c.replicas))
+        });
+    }
+
+    /// The Sesterce events (statuses from the same roll-up as Gcore's: ACTIVE, PARTIALLYDEPLOYED, DEPLOYING,
+    /// PENDING).
     pub fn apply_sesterce(&mut self, store: &mut super::sesterce::Store, from: f64, now: f64) {
-        for (i, t) in Self::targets(SESTERCE) {
-            let Some(inst) = store.instances.iter_mut().find(|d| d.name == t.deployment) else { continue };
-            let running = !inst.stopped && inst.deleting_since.is_none();
-            let Some(c) = inst.containers.iter_mut().find(|c| c.region_id.to_string() == t.region) else {
-                continue;
-            };
-            self.touch(i, running, (from, now), &mut inst.demand, &mut c.replicas);
-        }
+        self.apply(SESTERCE, &mut store.instances, (from, now), |d, t| {
+            if d.name != t.deployment {
+                return None;
+            }
+            let running = !d.stopped && d.deleting_since.is_none();
+            let c = d.containers.iter_mut().find(|c| c.region_id.to_string() == t.region)?;
+            Some((running, &mut d.demand, &mut c.replicas))
+        });
     }
 
     /// The Run:ai events (phases from the workload's own roll-up).
     pub fn apply_runai(&mut self, store: &mut super::runai::Store, from: f64, now: f64) {
-        for (i, t) in Self::targets(RUNAI) {
-            let Some(w) = store
-                .workloads
-                .iter_mut()
-                .find(|w| w.name == t.deployment && w.cluster_id == t.region && w.deleted_at.is_none())
-            else {
-                continue;
-            };
+        self.apply(RUNAI, &mut store.workloads, (from, now), |w, t| {
+            let here = w.name == t.deployment && w.cluster_id == t.region && w.deleted_at.is_none();
             let running = w.desired_phase == "Running" && w.deleting_since.is_none();
-            self.touch(i, running, (from, now), &mut w.demand, &mut w.replicas);
-        }
+            here.then_some((running, &mut w.demand, &mut w.replicas))
+        });
     }
 }
+
+/// One deployment's part in an event, if it is the event's: whether it is running (not stopped or being
+/// deleted by the user), its simulated load, and the replicas of the event's region.
+type PartOf<D> = for<'a> fn(&'a mut D, &Target) -> Option<(bool, &'a mut u32, &'a mut Replicas)>;
 
 #[cfg(test)]
 mod tests {
