@@ -8,6 +8,7 @@ use infertop::app::form::{Form, Stage};
 use infertop::app::state::Mode;
 use infertop::app::{AccountState, ApplyRequest, Effect, Msg, State, update};
 use infertop::provider::{self, AccountSpec, Provider, http::build_client};
+use infertop::sim::{self, SimConfig, SimHandle, ambiguity::Ambiguities};
 use infertop::sync::{Sync, audit::AuditLog};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -30,6 +31,19 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.audit);
     }
+}
+
+/// A simulator on loopback, seed 1, its clock frozen at [`super::screen::epoch`] (time moves only when a test
+/// advances it), reading the documents' ambiguities as `ambiguities` says.
+pub async fn frozen_sim(ambiguities: Ambiguities) -> SimHandle {
+    let config = SimConfig {
+        seed: 1,
+        time_scale: 0.0,
+        epoch: Some(super::screen::epoch()),
+        ambiguities,
+        ..SimConfig::default()
+    };
+    sim::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
 }
 
 /// A dashboard on `accounts` with an audit file of its own.
