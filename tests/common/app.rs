@@ -33,17 +33,20 @@ impl Drop for Driver {
     }
 }
 
-/// A simulator on loopback, seed 1, its clock frozen at [`super::screen::epoch`] (time moves only when a test
-/// advances it), reading the documents' ambiguities as `ambiguities` says.
-pub async fn frozen_sim(ambiguities: Ambiguities) -> SimHandle {
-    let config = SimConfig {
-        seed: 1,
-        time_scale: 0.0,
-        epoch: Some(super::screen::epoch()),
-        ambiguities,
-        ..SimConfig::default()
-    };
+/// The tests' simulator settings: seed 1, its clock frozen at [`super::screen::epoch`] (time moves only when
+/// a test advances it).
+pub fn frozen_config() -> SimConfig {
+    SimConfig { seed: 1, time_scale: 0.0, epoch: Some(super::screen::epoch()), ..SimConfig::default() }
+}
+
+/// A simulator on loopback with `config`.
+pub async fn start_sim(config: SimConfig) -> SimHandle {
     sim::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+/// A frozen simulator ([`frozen_config`]) reading the documents' ambiguities as `ambiguities` says.
+pub async fn frozen_sim(ambiguities: Ambiguities) -> SimHandle {
+    start_sim(SimConfig { ambiguities, ..frozen_config() }).await
 }
 
 /// A dashboard on `accounts` with an audit file of its own.
