@@ -1,5 +1,5 @@
-//! End to end in tmux: the demo fleet moves on screen within ten seconds with no key pressed, and `--static`
-//! keeps it still.
+//! End to end in tmux: the demo fleet moves on screen within ten seconds with no key pressed, every provider's
+//! rows among it, and `--static` keeps it still.
 
 mod common;
 
@@ -16,7 +16,7 @@ fn fleet_view(screen: &str) -> Vec<String> {
         let words: Vec<&str> = inner.split_whitespace().collect();
         if matches!(words.first(), Some(&"gcore" | &"sesterce" | &"runai")) && words.len() > 3 {
             let r = words.iter().find(ready).copied().unwrap_or("-");
-            out.push(format!("row {} {} {r}", words[1], words[2]));
+            out.push(format!("row {} {} {} {r}", words[0], words[1], words[2]));
         } else if line.contains("..") && !line.contains("Deployments") {
             // A regions-pane line: its name and ready count, within the left pane.
             let left: String = line.chars().take(57).collect();
@@ -43,8 +43,9 @@ fn the_demo_moves_within_ten_seconds_and_static_does_not() {
         );
     }
     let first = |t: &Tmux| {
-        let s = t.wait_for("the first frame", Duration::from_secs(20), |s| {
-            s.contains("runai") && s.contains("READY")
+        // Every provider's rows: the accounts in the status bar show before their first list arrives.
+        let s = t.wait_for("the first frame with every row", Duration::from_secs(20), |s| {
+            fleet_view(s).iter().filter(|l| l.starts_with("row ")).count() >= 24
         });
         fleet_view(&s)
     };
@@ -54,4 +55,11 @@ fn the_demo_moves_within_ten_seconds_and_static_does_not() {
     let (b_live, b_still) = (fleet_view(&live.screen()), fleet_view(&still.screen()));
     assert_ne!(a_live, b_live, "nothing moved in 10 s on the live demo");
     assert_eq!(a_still, b_still, "the static demo moved");
+    for p in ["gcore", "sesterce", "runai"] {
+        let rows = |v: &[String]| {
+            v.iter().filter(|l| l.starts_with(&format!("row {p} "))).cloned().collect::<Vec<_>>()
+        };
+        assert!(!rows(&a_live).is_empty(), "no {p} rows: {a_live:#?}");
+        assert_ne!(rows(&a_live), rows(&b_live), "no {p} row moved in 10 s on the live demo");
+    }
 }

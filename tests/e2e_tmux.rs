@@ -3,33 +3,11 @@
 
 mod common;
 
-use common::tmux::{BIN, Tmux, region_ready, start_sim};
+use common::tmux::{BIN, Tmux, region_ready, sim_accounts_config, start_sim};
 use std::time::{Duration, Instant};
 
 fn config_for(url: &str) -> String {
-    format!(
-        r#"
-[[account]]
-name = "gcore-sim"
-provider = "gcore"
-base_url = "{url}"
-project_id = 1
-api_key_env = "E2E_GCORE_KEY"
-
-[[account]]
-name = "sesterce-sim"
-provider = "sesterce"
-base_url = "{url}"
-api_key_env = "E2E_SESTERCE_KEY"
-
-[[account]]
-name = "runai-sim"
-provider = "runai"
-base_url = "{url}"
-client_id = "demo"
-client_secret_env = "E2E_RUNAI_SECRET"
-"#
-    )
+    sim_accounts_config(url, "E2E")
 }
 
 fn line_with<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {

@@ -4,8 +4,7 @@
 
 mod common;
 
-use chrono::{TimeZone, Utc};
-use common::app::driver;
+use common::app::{driver, frozen_config, start_sim};
 use common::wire::{accounts_with_v2, changed_paths, derived, raw_deployment};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use infertop::app::form::{Change, Form, Stage};
@@ -28,22 +27,15 @@ struct Env {
 }
 
 async fn env(fleet: Option<usize>, seed: u64) -> Env {
-    let sim = sim::start(
-        SimConfig {
-            seed,
-            fleet,
-            time_scale: 0.0,
-            epoch: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
-            // These edits are about keeping what the form did not touch; the refusing reading, and the model
-            // prompt it leads to, are covered in tests/ambiguities.rs and tests/model_pick.rs.
-            ambiguities: sim::ambiguity::Ambiguities::default()
-                .with(sim::ambiguity::SESTERCE_NO_MODEL, "keeps"),
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = start_sim(SimConfig {
+        seed,
+        fleet,
+        // These edits are about keeping what the form did not touch; the refusing reading, and the model
+        // prompt it leads to, are covered in tests/ambiguities.rs and tests/model_pick.rs.
+        ambiguities: sim::ambiguity::Ambiguities::default().with(sim::ambiguity::SESTERCE_NO_MODEL, "keeps"),
+        ..frozen_config()
+    })
+    .await;
     let accounts = accounts_with_v2(&sim.base_url());
     let client = build_client(Duration::from_secs(5), Duration::from_secs(30));
     let providers = accounts.iter().map(|a| provider::connect(a, client.clone())).collect();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use chrono::{TimeZone, Utc};
+use common::app::{frozen_config, start_sim};
 use common::wire::{accounts_with_v2, changed_paths, derived, raw_deployment};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use infertop::app::form::{Change, Form};
@@ -45,21 +45,15 @@ fn edit() -> impl Strategy<Value = Edit> {
 fn random_scale_edits_land_exactly_and_touch_nothing_else() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (sim, accounts, providers, http) = rt.block_on(async {
-        let sim = sim::start(
-            SimConfig {
-                seed: 11,
-                fleet: Some(60),
-                time_scale: 0.0,
-                epoch: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
-                // Sesterce PATCHes without modelId are taken (the refusing reading: tests/ambiguities.rs).
-                ambiguities: sim::ambiguity::Ambiguities::default()
-                    .with(sim::ambiguity::SESTERCE_NO_MODEL, "keeps"),
-                ..SimConfig::default()
-            },
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
+        let sim = start_sim(SimConfig {
+            seed: 11,
+            fleet: Some(60),
+            // Sesterce PATCHes without modelId are taken (the refusing reading: tests/ambiguities.rs).
+            ambiguities: sim::ambiguity::Ambiguities::default()
+                .with(sim::ambiguity::SESTERCE_NO_MODEL, "keeps"),
+            ..frozen_config()
+        })
+        .await;
         let accounts = accounts_with_v2(&sim.base_url());
         let client = build_client(Duration::from_secs(5), Duration::from_secs(30));
         let providers: Vec<Arc<dyn Provider>> =

@@ -8,34 +8,18 @@
 
 mod common;
 
-use chrono::{TimeZone, Utc};
-use common::app::{Driver, driver};
+use common::app::{Driver, driver, frozen_sim};
 use crossterm::event::KeyCode;
 use infertop::app::form::Stage;
 use infertop::app::model_pick::SourceKind;
 use infertop::app::state::Mode;
 use infertop::model::edit::Change;
 use infertop::model::{ImageSource, ScaleUpdate};
-use infertop::sim::ambiguity::{self, Ambiguities, every_reading_of};
-use infertop::sim::{self, SimConfig, SimHandle};
+use infertop::sim::SimHandle;
+use infertop::sim::ambiguity::{self, every_reading_of};
 use serde_json::{Value, json};
 
 const SESTERCE: usize = 1;
-
-async fn sim(ambiguities: Ambiguities) -> SimHandle {
-    sim::start(
-        SimConfig {
-            seed: 1,
-            time_scale: 0.0,
-            epoch: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
-            ambiguities,
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
-}
 
 /// The model and registry the simulator holds for an instance (its details never show them).
 fn held(sim: &SimHandle, name: &str) -> (Value, Value) {
@@ -90,7 +74,7 @@ fn audit_of(d: &Driver, name: &str) -> Vec<Value> {
 async fn a_sesterce_edit_keeps_its_model_under_every_reading_asking_for_it_where_refused() {
     for readings in every_reading_of(&[ambiguity::SESTERCE_NO_MODEL]) {
         for registry in [false, true] {
-            let sim = sim(readings.clone()).await;
+            let sim = frozen_sim(readings.clone()).await;
             let (name, source) = instance(&sim, registry);
             let runs = held(&sim, &name);
             let tag = format!("pick-{}-{registry}", readings.reading(ambiguity::SESTERCE_NO_MODEL));

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::tmux::{BIN, Sim, start_sim};
+use common::tmux::{BIN, Sim, sim_accounts_config, sim_credentials, start_sim};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -67,29 +67,7 @@ fn free_port() -> u16 {
 }
 
 fn config_for(url: &str) -> String {
-    format!(
-        r#"
-[[account]]
-name = "gcore-sim"
-provider = "gcore"
-base_url = "{url}"
-project_id = 1
-api_key_env = "PROM_GCORE_KEY"
-
-[[account]]
-name = "sesterce-sim"
-provider = "sesterce"
-base_url = "{url}"
-api_key_env = "PROM_SESTERCE_KEY"
-
-[[account]]
-name = "runai-sim"
-provider = "runai"
-base_url = "{url}"
-client_id = "demo"
-client_secret_env = "PROM_RUNAI_SECRET"
-"#
-    )
+    sim_accounts_config(url, "PROM")
 }
 
 /// `infertop ARGS` with the config in `dir` and the simulator's credentials.
@@ -99,9 +77,7 @@ fn infertop(dir: &Path, args: &[&str]) -> Command {
         .arg("--config")
         .arg(dir.join("config.toml"))
         .env("XDG_STATE_HOME", dir)
-        .env("PROM_GCORE_KEY", "demo-gcore-key")
-        .env("PROM_SESTERCE_KEY", "demo-sesterce-key")
-        .env("PROM_RUNAI_SECRET", "demo-secret");
+        .envs(sim_credentials("PROM"));
     c
 }
 

@@ -1,11 +1,14 @@
 //! Every command of the README's `sh` blocks is run: here with the built binary (on loopback, in a fresh
 //! home; the dashboard in tmux until its first frame, then `q`), or, for the cargo commands that build and
 //! install, by `.ci/run` (checked here to contain them). A command this test does not know how to run fails
-//! it, so a new README command comes with its check.
+//! it, so a new README command comes with its check. Every `infertop …` command written inline in the prose is
+//! either one of the blocks' commands or run here too (a synopsis such as `[--json]` or `bash|zsh|fish` in each
+//! of its forms).
 
 mod common;
 
 use common::tmux::{BIN, Tmux};
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -55,19 +58,30 @@ impl Drop for Sim {
 }
 
 fn spawn_sim(args: &[String]) -> Sim {
-    let args: Vec<String> = args.iter().map(|a| a.replace("127.0.0.1:8000", "127.0.0.1:0")).collect();
-    let mut child = Command::new(BIN)
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the sim");
+    spawn_listener(args, None)
+}
+
+/// `infertop sim` or `infertop serve` from a README line, on a free port (the README's fixed port, or the
+/// command's default when it names none), in `home` when given; returns once it names its address.
+fn spawn_listener(args: &[String], home: Option<&Path>) -> Sim {
+    let mut args: Vec<String> = args.iter().map(|a| a.replace("127.0.0.1:8000", "127.0.0.1:0")).collect();
+    if !args.iter().any(|a| a == "--listen") {
+        args.extend(["--listen".to_string(), "127.0.0.1:0".to_string()]);
+    }
+    let mut c = Command::new(BIN);
+    c.args(&args).stdout(Stdio::piped()).stderr(Stdio::null());
+    if let Some(home) = home {
+        c.env("HOME", home).env_remove("INFERTOP_CONFIG").env_remove("XDG_CONFIG_HOME");
+        c.env("XDG_STATE_HOME", home.join("state")).current_dir(home);
+    }
+    let mut child = c.spawn().expect("start the listener");
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     reader.read_line(&mut first).unwrap();
     std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let addr =
-        first.trim().strip_prefix("listening on http://").expect("the sim names its address").to_string();
+    // `serve` adds what it serves after the address.
+    let addr = first.trim().strip_prefix("listening on http://").expect("it names its address");
+    let addr = addr.split_whitespace().next().unwrap_or_default().to_string();
     Sim { child, addr }
 }
 
@@ -105,7 +119,10 @@ impl Runner {
     /// The dashboard in tmux: its first frame, then `q`, then a clean exit.
     fn dashboard(&mut self, args: &str) {
         eprintln!("README dashboard: {args}");
-        let t = Tmux::new(&format!("readme-{}", self.ran));
+        // Both tests start dashboards at once: each session gets a name of its own.
+        static SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let t = Tmux::new(&format!("readme-{n}"));
         let path = format!(
             "{}:{}",
             Path::new(BIN).parent().unwrap().display(),
@@ -177,6 +194,7 @@ impl Runner {
             && !words.iter().any(|w| w == "--list-ambiguities" || w == "--help")
         {
             // A simulator: started (in the background when the line ends with `&`), checked to listen.
+            eprintln!("README simulator: {cmd}");
             let args: Vec<String> = words[1..].iter().filter(|w| *w != "&").cloned().collect();
             let sim = spawn_sim(&args);
             let r = reqwest::blocking::get(format!("http://{}/_sim/traffic", sim.addr)).unwrap();
@@ -184,6 +202,14 @@ impl Runner {
             if cmd.ends_with('&') {
                 self.sim = Some(sim);
             }
+            return;
+        }
+        if words.get(1).is_some_and(|w| w == "serve") && !words.iter().any(|w| w == "--help") {
+            // Headless: started, checked to answer `/healthz`, stopped.
+            eprintln!("README serve: {cmd}");
+            let serve = spawn_listener(&words[1..], Some(&self.home));
+            let r = reqwest::blocking::get(format!("http://{}/healthz", serve.addr)).unwrap();
+            assert!(r.status().is_success(), "`{cmd}`: /healthz answered {}", r.status());
             return;
         }
         let dashboard = words.len() == 1
@@ -245,6 +271,115 @@ fn every_readme_command_runs() {
         }
     }
     assert!(r.ran >= 10, "only {} README commands found", r.ran);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// A README command as written, whitespace squashed, `cargo run --release -- ARGS` read as `infertop ARGS`.
+fn normalize(cmd: &str) -> String {
+    let cmd = cmd.split_whitespace().collect::<Vec<_>>().join(" ");
+    cmd.strip_prefix("cargo run --release -- ").map(|r| format!("infertop {r}")).unwrap_or(cmd)
+}
+
+/// Every form of a synopsis: `[X]` without and with X, `a|b|c` (a word, not a ` | ` pipe) as each of them.
+fn expand(cmd: &str) -> Vec<String> {
+    if let (Some(a), Some(b)) = (cmd.find('['), cmd.find(']'))
+        && a < b
+    {
+        let (head, opt, tail) = (&cmd[..a], &cmd[a + 1..b], &cmd[b + 1..]);
+        return [format!("{head}{tail}"), format!("{head}{opt}{tail}")]
+            .iter()
+            .flat_map(|c| expand(&normalize(c)))
+            .collect();
+    }
+    if let Some(w) = cmd.split(' ').find(|w| w.len() > 1 && w.contains('|')) {
+        return w.split('|').flat_map(|alt| expand(&cmd.replacen(w, alt, 1))).collect();
+    }
+    vec![cmd.to_string()]
+}
+
+/// The `infertop …` commands written inline in the README's prose (code spans outside the fences; a span may
+/// run over a line break, as in Markdown), synopses expanded.
+fn inline_commands() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let mut prose = String::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            prose.push('\n');
+        } else if !fenced {
+            prose.push_str(line);
+            prose.push('\n');
+        }
+    }
+    let mut out = BTreeSet::new();
+    for para in prose.split("\n\n") {
+        let spans: Vec<&str> = para.split('`').collect();
+        assert!(spans.len() % 2 == 1, "an unmatched backtick in the README paragraph:\n{para}");
+        for span in spans.iter().skip(1).step_by(2) {
+            let cmd = normalize(span);
+            if cmd == "infertop" || cmd.starts_with("infertop ") {
+                out.extend(expand(&cmd));
+            }
+        }
+    }
+    out
+}
+
+/// The exit status the README's prose gives a command that is not 0: `--fail-on-unhealthy` with a deployment
+/// neither healthy nor at rest (the simulator's fleet has some), `doctor` with a finding.
+fn documented_exit(cmd: &str) -> i32 {
+    let finding = cmd.starts_with("infertop doctor") && cmd.contains("--faults drift");
+    if cmd.contains("--fail-on-unhealthy") || finding { 3 } else { 0 }
+}
+
+#[test]
+fn synopses_expand_into_each_form() {
+    let forms = expand("infertop snapshot [--json] [--fail-on-unhealthy]");
+    assert_eq!(forms.len(), 4, "{forms:?}");
+    assert!(forms.contains(&"infertop snapshot --json --fail-on-unhealthy".to_string()));
+    assert_eq!(expand("infertop completions bash|zsh|fish").len(), 3);
+    assert_eq!(expand("infertop man | man -l -"), ["infertop man | man -l -"]);
+    assert_eq!(normalize("cargo run --release --  --demo"), "infertop --demo");
+}
+
+#[test]
+fn every_inline_readme_command_is_a_block_command_or_runs() {
+    let blocks: BTreeSet<String> = sh_blocks()
+        .into_iter()
+        .flat_map(|(_, lines)| lines)
+        .map(|l| normalize(l.split_once("  #").map_or(l.as_str(), |(c, _)| c)))
+        .collect();
+    let inline = inline_commands();
+    assert!(inline.len() >= 10, "only {} inline commands found: {inline:?}", inline.len());
+    let home = std::env::temp_dir().join(format!("infertop-readme-inline-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    // The prose's commands about your own accounts get a config whose accounts are a simulator's.
+    let config = home.join(".config/infertop/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let _accounts = spawn_sim(&["sim".into()]);
+    std::fs::write(&config, accounts_config(&_accounts.addr)).unwrap();
+    let textfiles = home.join("node_exporter");
+    std::fs::create_dir_all(&textfiles).unwrap();
+    let ci = std::fs::read_to_string(Path::new(ROOT).join(".ci/run")).unwrap();
+    let mut r = Runner { home: home.clone(), sim: None, ci, ran: 0 };
+    for cmd in inline.iter().filter(|c| !blocks.contains(*c)) {
+        let mut words = Vec::new();
+        for w in cmd.split(' ') {
+            // A synopsis's placeholder: the file of the accounts.
+            match w {
+                "PATH" => words.push(config.display().to_string()),
+                w if w.len() > 1 && w.chars().all(|c| c.is_ascii_uppercase()) => {
+                    panic!("`{cmd}`: a placeholder this test does not know: {w}")
+                }
+                w => words.push(w.to_string()),
+            }
+        }
+        let line = words.join(" ").replace("/var/lib/node_exporter", textfiles.to_str().unwrap());
+        r.line(&format!("{line}  # exit {}", documented_exit(cmd)));
+    }
+    assert!(r.ran >= 10, "only {} inline commands run", r.ran);
+    assert!(textfiles.join("infertop.prom").exists(), "the textfile collector line wrote nothing");
     let _ = std::fs::remove_dir_all(&home);
 }
 

@@ -4,33 +4,13 @@
 
 mod common;
 
-use common::screen::{Fixture, epoch, fixture, render};
+use common::screen::{Fixture, epoch, fixture, key, render, select, type_str};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use infertop::app::{Msg, State, update};
+use crossterm::event::KeyCode;
+use infertop::app::{Msg, update};
 use infertop::provider;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-
-fn key(state: &mut State, c: KeyCode) {
-    update(state, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
-}
-
-fn type_str(state: &mut State, s: &str) {
-    for c in s.chars() {
-        key(state, KeyCode::Char(c));
-    }
-}
-
-/// Selects the row whose name is `name` by filtering on it, then clears the filter.
-fn select(state: &mut State, name: &str) {
-    let pos = state.view.iter().position(|&i| state.rows[i].dep.name == name).expect("deployment in view");
-    key(state, KeyCode::Char('g'));
-    for _ in 0..pos {
-        key(state, KeyCode::Char('j'));
-    }
-    assert_eq!(state.selected_row().unwrap().dep.name, name);
-}
 
 /// Fetches what the detail poller would for the selection.
 async fn load_selected(fx: &mut Fixture, metrics: bool, logs: bool) {

@@ -4,33 +4,14 @@
 
 mod common;
 
-use common::screen::{epoch, fixture, render};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::screen::{epoch, fixture, key, render, select, type_str};
+use crossterm::event::KeyCode;
 use infertop::app::state::{LifecycleOp, Mode};
 use infertop::app::{AccountState, Effect, Landed, Msg, State, update};
 use infertop::provider::{self, GcoreApi, Provider, http::build_client};
 use infertop::sim::{self, SimConfig};
 use std::sync::Arc;
 use std::time::Duration;
-
-fn key(state: &mut State, c: KeyCode) -> Vec<Effect> {
-    update(state, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)))
-}
-
-fn type_str(state: &mut State, s: &str) {
-    for c in s.chars() {
-        key(state, KeyCode::Char(c));
-    }
-}
-
-fn select(state: &mut State, name: &str) {
-    let pos = state.view.iter().position(|&i| state.rows[i].dep.name == name).expect("deployment in view");
-    key(state, KeyCode::Char('g'));
-    for _ in 0..pos {
-        key(state, KeyCode::Char('j'));
-    }
-    assert_eq!(state.selected_row().unwrap().dep.name, name);
-}
 
 async fn load_selected(
     state: &mut State,

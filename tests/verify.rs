@@ -5,36 +5,20 @@
 
 mod common;
 
-use chrono::{TimeZone, Utc};
-use common::app::{Driver, driver, driver_with_timeout};
+use common::app::{Driver, driver, driver_with_timeout, frozen_sim};
 use common::proxy::{Proxy, WriteAnswer};
 use common::wire::accounts_with_v2;
 use crossterm::event::KeyCode;
 use infertop::app::form::Stage;
 use infertop::app::state::Mode;
+use infertop::sim::SimHandle;
 use infertop::sim::ambiguity::{self, Ambiguities};
-use infertop::sim::{self, SimConfig, SimHandle};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
 async fn sim() -> SimHandle {
-    sim_reading(Ambiguities::default()).await
-}
-
-async fn sim_reading(ambiguities: Ambiguities) -> SimHandle {
-    sim::start(
-        SimConfig {
-            seed: 1,
-            time_scale: 0.0,
-            epoch: Some(Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()),
-            ambiguities,
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+    frozen_sim(Ambiguities::default()).await
 }
 
 /// Enter, check the review holds `line`, `y`, and wait for the outcome.
@@ -211,7 +195,7 @@ async fn every_field_taken_is_applied_then_rolled_out() {
 /// without the model: under the other the lost answer is a refusal, and asking for the model is
 /// `tests/model_pick.rs`'s subject.
 async fn write_with_broken_answers(answer: WriteAnswer, tag: &str) -> (Driver, SimHandle, Proxy) {
-    let sim = sim_reading(Ambiguities::default().with(ambiguity::SESTERCE_NO_MODEL, "keeps")).await;
+    let sim = frozen_sim(Ambiguities::default().with(ambiguity::SESTERCE_NO_MODEL, "keeps")).await;
     let proxy = Proxy::start_with(sim.base_url(), Arc::new(|_, _, _| {}), answer).await;
     let mut d = driver(tag, &infertop::provider::demo_accounts(&proxy.base)).await;
     d.select(1, "deepseek-r1-distill").await;
@@ -257,7 +241,7 @@ async fn a_write_that_never_arrived_is_not_claimed() {
 /// applied"; and the edit does land.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_the_client_stopped_waiting_for_is_never_called_unapplied() {
-    let sim = sim_reading(Ambiguities::default().with(ambiguity::SESTERCE_NO_MODEL, "keeps")).await;
+    let sim = frozen_sim(Ambiguities::default().with(ambiguity::SESTERCE_NO_MODEL, "keeps")).await;
     let late = WriteAnswer::Late(Duration::from_secs(6));
     let proxy = Proxy::start_with(sim.base_url(), Arc::new(|_, _, _| {}), late).await;
     let accounts = infertop::provider::demo_accounts(&proxy.base);

@@ -1,6 +1,6 @@
 //! Gcore: what the dashboard reads (v3 or the legacy v2, as the account says), and the shapes it expects.
 
-use super::shape::{Ty, any, arr, obj, one_of, opt, page, req};
+use super::shape::{Field, Ty, any, arr, obj, one_of, opt, page, req};
 use super::{Finding, FindingKind, ReadOnly, Recorder, Severity, check_body, check_error_shape, read_pages};
 use crate::model::Status;
 use crate::provider::gcore::{DEFAULT_PAGE_SIZE, wire};
@@ -100,20 +100,9 @@ fn command() -> Ty {
 
 /// `InferenceInstanceOutSerializerV3`.
 fn deployment_v3() -> Ty {
-    obj(vec![
-        req("name", Ty::Str),
-        opt("project_id", Ty::Int),
-        req("status", status()),
-        opt("address", Ty::Str),
-        opt("image", Ty::Str),
-        opt("listening_port", Ty::Int),
-        opt("flavor_name", Ty::Str),
-        opt("description", Ty::Str),
-        opt("credentials_name", Ty::Str),
-        opt("command", command()),
-        opt("envs", Ty::Map),
-        opt("timeout", Ty::Int),
-        opt("auth_enabled", Ty::Bool),
+    let mut fields = vec![req("name", Ty::Str), opt("project_id", Ty::Int)];
+    fields.extend(settings("flavor_name", "credentials_name"));
+    fields.extend([
         opt("api_keys", arr(Ty::Str)),
         opt("created_at", Ty::Str),
         req("containers", arr(container(true))),
@@ -129,31 +118,40 @@ fn deployment_v3() -> Ty {
         ),
         opt("probes", probes()),
         opt("object_references", arr(obj(vec![opt("kind", Ty::Str), opt("name", Ty::Str)]))),
-    ])
+    ]);
+    obj(fields)
 }
 
 /// `InferenceInstanceOutSerializer` (legacy v2).
 fn deployment_v2() -> Ty {
-    obj(vec![
-        req("id", Ty::Str),
-        req("name", Ty::Str),
-        req("status", status()),
-        opt("address", Ty::Str),
-        opt("image", Ty::Str),
-        opt("listening_port", Ty::Int),
-        opt("flavor_id", Ty::Str),
-        opt("description", Ty::Str),
-        opt("image_registry_id", Ty::Str),
-        opt("command", command()),
-        opt("envs", Ty::Map),
-        opt("timeout", Ty::Int),
-        opt("auth_enabled", Ty::Bool),
+    let mut fields = vec![req("id", Ty::Str), req("name", Ty::Str)];
+    fields.extend(settings("flavor_id", "image_registry_id"));
+    fields.extend([
         opt("api_key_ids", arr(Ty::Str)),
         opt("created_at", Ty::Str),
         req("containers", arr(container(false))),
         opt("probes", probes()),
         opt("project_id", Ty::Int),
-    ])
+    ]);
+    obj(fields)
+}
+
+/// The fields from `status` to `auth_enabled`, which v3 and v2 list alike, in the same order; `flavor` and
+/// `source` are each API's own (v3: `flavor_name`, `credentials_name`; v2: `flavor_id`, `image_registry_id`).
+fn settings(flavor: &'static str, source: &'static str) -> [Field; 11] {
+    [
+        req("status", status()),
+        opt("address", Ty::Str),
+        opt("image", Ty::Str),
+        opt("listening_port", Ty::Int),
+        opt(flavor, Ty::Str),
+        opt("description", Ty::Str),
+        opt(source, Ty::Str),
+        opt("command", command()),
+        opt("envs", Ty::Map),
+        opt("timeout", Ty::Int),
+        opt("auth_enabled", Ty::Bool),
+    ]
 }
 
 fn log_line() -> Ty {

@@ -230,11 +230,14 @@ impl SimInner {
             fleet.deployments.push(fleet::hostile_deployment());
         }
         let mut gcore = gcore::Store::new(&fleet, config.seed, epoch);
+        let mut sesterce = sesterce::Store::new(&fleet, config.seed, epoch);
+        let mut runai = runai::Store::new(&fleet, config.seed, epoch);
         if config.live && config.fleet.is_none() {
+            // Each store steps its own time, so each keeps its own copy of the one schedule.
             gcore.life = Some(life::Life::new(config.seed));
+            sesterce.life = Some(life::Life::new(config.seed));
+            runai.life = Some(life::Life::new(config.seed));
         }
-        let sesterce = sesterce::Store::new(&fleet, config.seed, epoch);
-        let runai = runai::Store::new(&fleet, config.seed, epoch);
         let fault_config = config.faults.clone();
         Arc::new(SimInner {
             faults: std::sync::RwLock::new(fault_config),

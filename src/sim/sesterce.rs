@@ -196,6 +196,8 @@ pub struct Store {
     pub instances: Vec<Instance>,
     /// Requests answered, by `METHOD /path/{template}` (tests count what one refresh costs).
     pub requests: BTreeMap<String, u64>,
+    /// The demo fleet's life (see [`super::life`]); `None` keeps it static.
+    pub life: Option<super::life::Life>,
 }
 
 fn fmt_time(t: DateTime<Utc>) -> String {
@@ -433,6 +435,7 @@ impl Store {
             registries,
             instances,
             requests: BTreeMap::new(),
+            life: None,
         }
     }
 
@@ -441,6 +444,10 @@ impl Store {
         let dt = now - self.last_secs;
         if dt <= 0.0 {
             return;
+        }
+        if let Some(mut life) = self.life.take() {
+            life.apply_sesterce(self, self.last_secs, now);
+            self.life = Some(life);
         }
         self.last_secs = now;
         for inst in &mut self.instances {

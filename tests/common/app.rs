@@ -8,6 +8,7 @@ use infertop::app::form::{Form, Stage};
 use infertop::app::state::Mode;
 use infertop::app::{AccountState, ApplyRequest, Effect, Msg, State, update};
 use infertop::provider::{self, AccountSpec, Provider, http::build_client};
+use infertop::sim::{self, SimConfig, SimHandle, ambiguity::Ambiguities};
 use infertop::sync::{Sync, audit::AuditLog};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -30,6 +31,22 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.audit);
     }
+}
+
+/// The tests' simulator settings: seed 1, its clock frozen at [`super::screen::epoch`] (time moves only when
+/// a test advances it).
+pub fn frozen_config() -> SimConfig {
+    SimConfig { seed: 1, time_scale: 0.0, epoch: Some(super::screen::epoch()), ..SimConfig::default() }
+}
+
+/// A simulator on loopback with `config`.
+pub async fn start_sim(config: SimConfig) -> SimHandle {
+    sim::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+/// A frozen simulator ([`frozen_config`]) reading the documents' ambiguities as `ambiguities` says.
+pub async fn frozen_sim(ambiguities: Ambiguities) -> SimHandle {
+    start_sim(SimConfig { ambiguities, ..frozen_config() }).await
 }
 
 /// A dashboard on `accounts` with an audit file of its own.

@@ -100,3 +100,24 @@ impl Fixture {
         }
     }
 }
+
+/// One key into `update`, as the terminal loop sends it; the effects it asks for.
+pub fn key(state: &mut State, c: KeyCode) -> Vec<Effect> {
+    update(state, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+}
+
+pub fn type_str(state: &mut State, s: &str) {
+    for c in s.chars() {
+        key(state, KeyCode::Char(c));
+    }
+}
+
+/// Moves the cursor to the row named `name`: to the top with `g`, then down with `j`.
+pub fn select(state: &mut State, name: &str) {
+    let pos = state.view.iter().position(|&i| state.rows[i].dep.name == name).expect("deployment in view");
+    key(state, KeyCode::Char('g'));
+    for _ in 0..pos {
+        key(state, KeyCode::Char('j'));
+    }
+    assert_eq!(state.selected_row().unwrap().dep.name, name);
+}

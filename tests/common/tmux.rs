@@ -21,6 +21,44 @@ impl Drop for Sim {
     }
 }
 
+/// A config of the simulator's three accounts at `url` (`gcore-sim`, `sesterce-sim`, `runai-sim`), their
+/// credentials read from `{prefix}_GCORE_KEY`, `{prefix}_SESTERCE_KEY` and `{prefix}_RUNAI_SECRET` (each test
+/// its own prefix); [`sim_credentials`] gives those variables the simulator's values.
+pub fn sim_accounts_config(url: &str, prefix: &str) -> String {
+    format!(
+        r#"
+[[account]]
+name = "gcore-sim"
+provider = "gcore"
+base_url = "{url}"
+project_id = 1
+api_key_env = "{prefix}_GCORE_KEY"
+
+[[account]]
+name = "sesterce-sim"
+provider = "sesterce"
+base_url = "{url}"
+api_key_env = "{prefix}_SESTERCE_KEY"
+
+[[account]]
+name = "runai-sim"
+provider = "runai"
+base_url = "{url}"
+client_id = "demo"
+client_secret_env = "{prefix}_RUNAI_SECRET"
+"#
+    )
+}
+
+/// The variables of [`sim_accounts_config`] with the simulator's demo credentials.
+pub fn sim_credentials(prefix: &str) -> [(String, &'static str); 3] {
+    [
+        (format!("{prefix}_GCORE_KEY"), infertop::sim::DEMO_GCORE_KEY),
+        (format!("{prefix}_SESTERCE_KEY"), infertop::sim::DEMO_SESTERCE_KEY),
+        (format!("{prefix}_RUNAI_SECRET"), infertop::sim::DEMO_RUNAI_SECRET),
+    ]
+}
+
 pub fn start_sim(extra: &[&str]) -> Sim {
     let mut child = Command::new(BIN)
         .args(["sim", "--listen", "127.0.0.1:0", "--seed", "3"])

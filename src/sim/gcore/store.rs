@@ -502,7 +502,7 @@ impl Store {
         let dt = now - self.now;
         if dt > 0.0 {
             if let Some(mut life) = self.life.take() {
-                life.apply(self, self.now, now);
+                life.apply_gcore(self, self.now, now);
                 self.life = Some(life);
             }
             for d in &mut self.deployments {

@@ -261,6 +261,8 @@ pub struct Store {
     /// Request bodies of every PATCH and POST on inferences, for contract tests.
     pub received: Vec<(String, Value)>,
     last: f64,
+    /// The demo fleet's life (see [`crate::sim::life`]); `None` keeps it static.
+    pub life: Option<crate::sim::life::Life>,
 }
 
 fn secret_like(name: &str) -> bool {
@@ -403,12 +405,19 @@ impl Store {
             tokens_issued: 0,
             received: Vec::new(),
             last: 0.0,
+            life: None,
         }
     }
 
     /// Steps every workload to simulated time `now` (seconds since start; `now_utc` the same instant).
     pub fn advance(&mut self, now: f64, now_utc: DateTime<Utc>) {
         let dt = (now - self.last).max(0.0);
+        if dt > 0.0
+            && let Some(mut life) = self.life.take()
+        {
+            life.apply_runai(self, self.last, now);
+            self.life = Some(life);
+        }
         self.last = self.last.max(now);
         for w in self.workloads.iter_mut().filter(|w| w.deleted_at.is_none()) {
             if let Some(since) = w.deleting_since
