@@ -5,6 +5,7 @@
 
 pub mod create;
 pub mod edit;
+pub mod settings;
 pub mod text;
 pub mod validate;
 
