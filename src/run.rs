@@ -345,7 +345,7 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
     let audit = crate::sync::audit::AuditLog::new(config::state_dir().join("audit.jsonl"));
     let sync = Sync::spawn(providers, tx, refresh, Some(audit));
     let (mut terminal, guard) = TerminalGuard::enter(cli.mouse)?;
-    let exit = tui::run_loop(&mut terminal, &mut state, &sync, rx).await;
+    let exit = tui::run_loop(&mut terminal, &mut state, &sync, rx, cli.mouse).await;
     drop(guard);
     drop(sync);
     let exit = exit?;

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod create;
 pub mod create_flow;
+pub mod editor;
 pub mod form;
 pub mod help;
 pub mod input;

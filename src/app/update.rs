@@ -102,6 +102,11 @@ pub enum Msg {
         name: String,
         result: Result<Applied, ApiError>,
     },
+    /// The editor closed (`Err`: it could not run).
+    Edited {
+        job: Box<super::editor::EditorJob>,
+        outcome: Result<super::editor::EditorOutcome, String>,
+    },
 }
 
 /// One row's details read, with the list entry's version it was read under.
@@ -199,6 +204,8 @@ pub enum Effect {
         account: usize,
         spec: Box<crate::model::CreateSpec>,
     },
+    /// Hand the terminal to `$EDITOR` for this document (the terminal loop does it).
+    Editor(Box<super::editor::EditorJob>),
     Quit,
 }
 
@@ -271,7 +278,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             state.dirty = true;
         }
+        Msg::Applied { key, result } if matches!(state.mode, Mode::Editor(_)) => {
+            super::editor::on_applied(state, &key, result, &mut fx)
+        }
         Msg::Applied { key, result } => on_applied(state, key, result, &mut fx),
+        Msg::Edited { job, outcome } => super::editor::on_edited(state, *job, outcome),
         Msg::Lifecycle { key, name, op, result } => {
             match result {
                 Ok(()) => {
@@ -1032,6 +1043,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 _ => state.mode = Mode::Confirm(c),
             }
         }
+        Mode::Editor(review) => super::editor::on_key(state, review, key, fx),
         Mode::Catalog(view) => super::create_flow::on_catalog_key(state, view, key, fx),
         Mode::Create(form) => super::create_flow::on_create_key(state, form, key, fx),
         Mode::Normal => {
@@ -1130,6 +1142,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
             state.dirty = true;
         }
+        Action::Edit => super::editor::open(state, fx),
         Action::Catalog => super::create_flow::open_catalog(state, None, fx),
         Action::Create => super::create_flow::open_create(state, None, Default::default(), fx),
     }

@@ -641,7 +641,9 @@ pub fn parse(text: &str, base: &Deployment, ed: &Editable) -> Result<Settings, V
     if ed.envs {
         let envs = doc.envs.unwrap_or_default();
         for k in envs.keys() {
-            if k.trim().is_empty() || k.contains(char::is_whitespace) || k.contains('=') {
+            // A name as read goes back as read, whatever it holds; a new one must be one word.
+            let new = !base.envs.contains_key(k);
+            if new && (k.trim().is_empty() || k.contains(char::is_whitespace) || k.contains('=')) {
                 errors.push(err("envs", format!("variable name {:?} must be one word without =", c(k))));
             } else if p == ProviderKind::Runai && base.envs.get(k).is_some_and(|v| env_is_reference(p, v)) {
                 errors.push(err(

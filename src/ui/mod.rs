@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod create;
+pub mod editor;
 pub mod form;
 pub mod help;
 pub mod model_pick;
@@ -77,6 +78,7 @@ pub fn draw(f: &mut Frame, state: &State) {
         Mode::Confirm(c) => form::draw_confirm(f, area, state, c),
         Mode::Catalog(v) => catalog::draw(f, area, state, v),
         Mode::Create(c) => create::draw(f, area, state, c),
+        Mode::Editor(r) => editor::draw(f, area, state, r),
         _ => {}
     }
 }
