@@ -213,10 +213,10 @@ pub fn on_applied(
                 let list: Vec<String> = missing.iter().map(|n| n.to_string()).collect();
                 let message = format!("{name}: not everything took at {provider}: {}", list.join("; "));
                 state.flash = Some(message.clone());
-                super::update::toast(state, message);
+                super::state::toast(state, message);
             }
             state.details.entry(key.clone()).or_default().detail = Some((*dep, state.now));
-            super::update::settle_pending(state, Some(key));
+            super::edit::settle_pending(state, Some(key));
             fx.push(Effect::Refresh(Some(account)));
         }
         Err(ApplyFailure::Conflict(latest)) => {
