@@ -242,7 +242,7 @@ async fn a_registry_switch_lands_on_sesterce_with_everything_else_as_read() {
     let registry = {
         let s = sim.state.sesterce.lock().unwrap();
         let i = s.instances.iter().find(|i| i.name == name).unwrap();
-        s.registries.iter().find(|r| Value::from(r.id.clone()) != i.registry_id).unwrap().id.clone()
+        s.registries.iter().find(|r| i.registry_id.as_str() != Some(r.id.as_str())).unwrap().id.clone()
     };
     let before = raw(&sim, &d, SESTERCE).await;
     let editor = scratch.editor(&format!("sed -i 's|^# registry = .*|registry = \"{registry}\"|' \"$1\""));
