@@ -439,6 +439,10 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
         ("XDG_CONFIG_HOME, XDG_STATE_HOME, HOME", "Where the config and the state directory are looked for."),
         ("INFERTOP_LOG", "The log's filter (error, warn, info, debug, trace; default info)."),
         ("NO_COLOR", "When set and not empty, the mono theme."),
+        (
+            "VISUAL, EDITOR",
+            "The editor e opens (VISUAL first, else EDITOR, else vi), split into words like a shell: code --wait.",
+        ),
         ("the variables a config names", "Credentials: each account's api_key_env or client_secret_env."),
     ];
     writeln!(w, ".SH ENVIRONMENT")?;

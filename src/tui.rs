@@ -295,3 +295,21 @@ fn draw(terminal: &mut DefaultTerminal, state: &mut State) -> std::io::Result<()
     state.dirty = false;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_editor_is_visual_then_editor_then_vi_split_like_a_shell() {
+        assert_eq!(editor_command(Some("code --wait"), Some("nano")).unwrap(), ["code", "--wait"]);
+        assert_eq!(editor_command(None, Some("nano")).unwrap(), ["nano"]);
+        assert_eq!(editor_command(Some("  "), Some("")).unwrap(), ["vi"]);
+        assert_eq!(editor_command(None, None).unwrap(), ["vi"]);
+        assert_eq!(
+            editor_command(None, Some("'/opt/my editor/bin/ed' -w")).unwrap(),
+            ["/opt/my editor/bin/ed", "-w"]
+        );
+        assert!(editor_command(Some("vim \"unclosed"), None).unwrap_err().contains("unclosed quote"));
+    }
+}
