@@ -346,3 +346,67 @@ async fn read_only_mode_has_no_editor() {
     assert!(!rows.iter().any(|(k, _)| k == "e"));
     assert!(d.state.keymap.help_rows(false).iter().any(|(k, _)| k == "e"));
 }
+
+/// Another writer changes the deployment between `e` and `y`: nothing is sent, the review says what changed,
+/// and `e` starts again from the latest settings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_by_another_writer_meanwhile_is_a_conflict_and_nothing_is_sent() {
+    let sim = sim().await;
+    let scratch = Scratch::new("conflict");
+    let mut d = driver("editor-conflict", &accounts_with_v2(&sim.base_url())).await;
+    pick(&mut d, GCORE_V3).await;
+    let editor = scratch.editor("sed -i 's|^image = .*|image = \"nginx:1.27\"|' \"$1\"");
+    assert!(matches!(edit(&mut d, &editor).await, Ok(EditorOutcome::Edited { .. })));
+    let id = d.state.selected_row().unwrap().dep.key.id.clone();
+    let now = d.providers[GCORE_V3].get(&id).await.unwrap();
+    let mut other = infertop::model::ScaleUpdate::from_deployment(&now);
+    other.regions[0].scale.max += 1;
+    d.providers[GCORE_V3].update_scale(&id, &other).await.unwrap();
+    d.key(KeyCode::Char('y'));
+    d.wait("the conflict", |s| matches!(&s.mode, Mode::Editor(r) if r.stage != ReviewStage::Applying)).await;
+    let Mode::Editor(review) = &d.state.mode else { unreachable!() };
+    let ReviewStage::Conflict { changes, .. } = &review.stage else { panic!("{:?}", review.stage) };
+    assert!(changes.iter().any(|c| c.contains(" max: ")), "{changes:?}");
+    assert_eq!(writes(&sim).await.len(), 1, "only the other writer's");
+    assert_eq!(d.providers[GCORE_V3].get(&id).await.unwrap().image, now.image, "the image is as it was");
+    d.key(KeyCode::Char('e'));
+    let job = d.editor_jobs.pop().expect("e edits again");
+    assert!(job.text.contains(&format!("max = {}", other.regions[0].scale.max)), "from the latest settings");
+}
+
+/// Under the reading where Sesterce refuses an update without the instance's model or registry, an edit
+/// that does not name one is refused; the review says to set it in the file, `e` reopens the file with the
+/// refusal on top, and naming the registry lands the edit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sesterce_refusal_for_want_of_the_model_is_fixed_in_the_file() {
+    let sim = sim().await;
+    let scratch = Scratch::new("sesterce-refused");
+    let mut d = driver("editor-sesterce-refused", &accounts_with_v2(&sim.base_url())).await;
+    let name = pick(&mut d, SESTERCE).await;
+    let registry = {
+        let s = sim.state.sesterce.lock().unwrap();
+        s.registries[0].id.clone()
+    };
+    let editor = scratch.editor(&format!(
+        "if grep -q '^# ---- infertop could not use this edit' \"$1\"; then\n\
+           sed -i 's|^# registry = .*|registry = \"{registry}\"|' \"$1\"\n\
+         else\n\
+           sed -i 's|^description = .*|description = \"edited\"|; s|^# description = .*|description = \"edited\"|' \"$1\"\n\
+         fi"
+    ));
+    assert!(matches!(edit(&mut d, &editor).await, Ok(EditorOutcome::Edited { .. })));
+    d.key(KeyCode::Char('y'));
+    d.wait("the refusal", |s| matches!(&s.mode, Mode::Editor(r) if r.stage != ReviewStage::Applying)).await;
+    let Mode::Editor(review) = &d.state.mode else { unreachable!() };
+    let ReviewStage::Failed(why) = &review.stage else { panic!("{:?}", review.stage) };
+    assert!(why.contains("press e and set `model` or `registry`"), "{why}");
+    let outcome = edit(&mut d, &editor).await;
+    assert!(matches!(outcome, Ok(EditorOutcome::Edited { .. })), "{outcome:?}");
+    assert!(scratch.given(1).contains("Sesterce wants the instance's model or registry"));
+    confirm(&mut d).await;
+    let back = d.providers[SESTERCE].get(&d.state.selected_row().unwrap().dep.key.id).await.unwrap();
+    assert_eq!(back.description.as_deref(), Some("edited"));
+    let lines: Vec<Value> = d.audit_lines().into_iter().filter(|l| l["deployment"]["name"] == name).collect();
+    let results: Vec<&str> = lines.iter().map(|l| l["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["refused", "applied, not verified"]);
+}

@@ -86,7 +86,8 @@ pub fn open(state: &mut State, fx: &mut Vec<Effect>) {
     };
     let account = row.account;
     let dep = state.snapshot(row).clone();
-    if row.awaiting_details(&state.accounts) || !dep.detail {
+    // The file holds every setting: it is written from a full read only, never from a list summary.
+    if !dep.detail {
         state.flash = Some("the settings are not read yet: wait for the details to load".into());
         return;
     }
@@ -228,6 +229,16 @@ pub fn on_applied(
                 changes.push("  (fields outside the settings changed)".into());
             }
             review.stage = ReviewStage::Conflict { changes, latest };
+        }
+        // Sesterce wants what the instance runs with every update, and its details never say: the file has
+        // the place for it.
+        Err(ApplyFailure::Api(e))
+            if crate::provider::sesterce::wants_source(&e) && review.settings.source.is_none() =>
+        {
+            review.stage = ReviewStage::Failed(format!(
+                "{e}. Sesterce wants the instance's model or registry with this update: press e and set `model` \
+                 or `registry` in the file to what the instance runs"
+            ))
         }
         Err(ApplyFailure::Api(e)) => review.stage = ReviewStage::Failed(e.to_string()),
     }
