@@ -274,8 +274,12 @@ fn resume(terminal: &mut DefaultTerminal, mouse: bool) -> std::io::Result<()> {
     if mouse {
         execute!(out, crossterm::event::EnableMouseCapture)?;
     }
-    // Whatever the editor left on the screen is gone: the next frame is drawn whole.
-    terminal.clear()
+    // Whatever the editor left is wiped, and an empty frame makes ratatui's last frame blank too, so the next
+    // frame is drawn whole. (`Terminal::clear` would ask the terminal where the cursor is, which needs the
+    // event reader this loop has just stopped.)
+    execute!(out, terminal::Clear(terminal::ClearType::All))?;
+    terminal.draw(|_| {})?;
+    Ok(())
 }
 
 /// One frame inside a synchronized update, so a slow link never shows a half-drawn screen.
