@@ -71,7 +71,7 @@ pub async fn run_loop(
         if let Some(job) = editor.take() {
             // crossterm's reader would take keys meant for the editor: it stops with the stream.
             drop(events);
-            run_editor(terminal, state, sync, &mut rx, job, mouse).await?;
+            run_editor(terminal, state, sync, &mut rx, &mut sigint, job, mouse).await?;
             events = EventStream::new();
         }
         if panic_after_load && state.accounts.iter().all(|a| a.last_ok.is_some()) {
@@ -232,6 +232,7 @@ async fn run_editor(
     state: &mut State,
     sync: &Sync,
     rx: &mut mpsc::Receiver<Msg>,
+    sigint: &mut tokio::signal::unix::Signal,
     job: Box<EditorJob>,
     mouse: bool,
 ) -> std::io::Result<()> {
@@ -247,9 +248,14 @@ async fn run_editor(
                 tokio::select! {
                     r = &mut task => break r,
                     Some(m) = rx.recv() => { let _ = apply(state, sync, m); }
+                    // Ctrl-C in the editor is the editor's (it shares the terminal's process group).
+                    _ = sigint.recv() => {}
                 }
             };
             resume(terminal, mouse)?;
+            // The terminal may have been resized meanwhile.
+            let size = terminal.size()?;
+            let _ = apply(state, sync, Msg::Resize(size.width, size.height));
             result.unwrap_or_else(|e| Err(format!("the editor session failed: {e}")))
         }
     };
