@@ -97,7 +97,12 @@ pub fn open(state: &mut State, fx: &mut Vec<Effect>) {
     }
     let caps = state.accounts[account].capabilities;
     let editable = Editable::of(dep.key.provider, caps.logging_config);
-    let text = settings::render(&dep, &editable);
+    let catalog = state.catalogs.loaded(account);
+    let text = settings::render_with(&dep, &editable, catalog.filter(|_| editable.source));
+    // The choices a Sesterce file lists come from the catalog: have it for the next time.
+    if editable.source && state.catalogs.start_load(account) {
+        fx.push(Effect::LoadCatalog(account));
+    }
     fx.push(Effect::Editor(Box::new(EditorJob {
         account,
         key: dep.key.clone(),

@@ -271,6 +271,14 @@ const ERRORS_END: &str = "# ---- fix the lines above, then save again (an empty 
 
 /// The document `e` writes: commented TOML of what `ed` can change, starting from `d`.
 pub fn render(d: &Deployment, ed: &Editable) -> String {
+    render_with(d, ed, None)
+}
+
+/// Catalog entries listed in the file, at most (a catalog can be long; the rest is in `C`).
+const LISTED: usize = 40;
+
+/// [`render`], listing the models and registries of the account's catalog where the file offers a choice.
+pub fn render_with(d: &Deployment, ed: &Editable, catalog: Option<&super::Catalog>) -> String {
     let p = ed.provider;
     let pname = super::edit::provider_name(p);
     let s = Settings::from_deployment(d);
@@ -307,8 +315,24 @@ pub fn render(d: &Deployment, ed: &Editable) -> String {
              # switch (the instance rolls); leave both unset to keep it. Sesterce does not show it back, so a\n\
              # switch is sent but cannot be verified.\n\
              # model = \"<model id>\"\n\
-             # registry = \"<registry id>\"\n\n",
+             # registry = \"<registry id>\"\n",
         );
+        match catalog {
+            Some(cat) => {
+                for m in cat.models.iter().take(LISTED) {
+                    let _ = writeln!(o, "#   model = {}    # {}", q(&c(&m.id)), c(&m.name));
+                }
+                for r in cat.registries.iter().take(LISTED) {
+                    let url = r.url.as_deref().map(|u| format!(" ({})", c(u))).unwrap_or_default();
+                    let _ = writeln!(o, "#   registry = {}    # {}{url}", q(&c(&r.id)), c(&r.name));
+                }
+                if cat.models.len() > LISTED || cat.registries.len() > LISTED {
+                    o.push_str("#   (more in the catalog: C)\n");
+                }
+            }
+            None => o.push_str("# The catalog (C) lists the models and your registries with their ids.\n"),
+        }
+        o.push('\n');
     }
     if ed.port {
         let _ = writeln!(
