@@ -32,6 +32,16 @@ pub(super) fn on_progress(
     }
 }
 
+/// An account's list answered: it is up, and after an error the same error may be shown again if it returns.
+fn list_answered(state: &mut State, account: usize, at: DateTime<Utc>) {
+    let a = &mut state.accounts[account];
+    a.last_ok = Some(at);
+    if a.last_error.take().is_some() {
+        let prefix = format!("{}: ", a.name);
+        state.seen_errors.retain(|m| !m.starts_with(&prefix));
+    }
+}
+
 /// The selected deployment's details: they become its snapshot unless the list is newer.
 pub(super) fn on_detail(
     state: &mut State,
@@ -71,14 +81,7 @@ pub(super) fn on_listed(
         Err(e) => return on_fleet(state, account, at, Err(e)),
         Ok(l) => l,
     };
-    {
-        let a = &mut state.accounts[account];
-        a.last_ok = Some(at);
-        if a.last_error.take().is_some() {
-            let prefix = format!("{}: ", a.name);
-            state.seen_errors.retain(|m| !m.starts_with(&prefix));
-        }
-    }
+    list_answered(state, account, at);
     let name = state.accounts[account].name.clone();
     let mut seen = std::collections::HashSet::with_capacity(listed.len());
     let new = listed.iter().filter(|l| !state.index.contains_key(&l.dep.key)).count();
@@ -187,13 +190,7 @@ pub(super) fn on_fleet(
             }
         }
         Ok(deps) => {
-            let a = &mut state.accounts[account];
-            a.last_ok = Some(at);
-            if a.last_error.take().is_some() {
-                // Recovered: the same error may be shown again if it comes back.
-                let prefix = format!("{}: ", a.name);
-                state.seen_errors.retain(|m| !m.starts_with(&prefix));
-            }
+            list_answered(state, account, at);
             let name = state.accounts[account].name.clone();
             let samples = state.accounts[account].sample_times.len();
             // Readiness is recorded locally only where the provider has no metrics API to draw instead.
