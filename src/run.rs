@@ -345,7 +345,7 @@ pub async fn dashboard(cli: &Cli) -> Result<()> {
     let audit = crate::sync::audit::AuditLog::new(config::state_dir().join("audit.jsonl"));
     let sync = Sync::spawn(providers, tx, refresh, Some(audit));
     let (mut terminal, guard) = TerminalGuard::enter(cli.mouse)?;
-    let exit = tui::run_loop(&mut terminal, &mut state, &sync, rx).await;
+    let exit = tui::run_loop(&mut terminal, &mut state, &sync, rx, cli.mouse).await;
     drop(guard);
     drop(sync);
     let exit = exit?;
@@ -439,6 +439,10 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
         ("XDG_CONFIG_HOME, XDG_STATE_HOME, HOME", "Where the config and the state directory are looked for."),
         ("INFERTOP_LOG", "The log's filter (error, warn, info, debug, trace; default info)."),
         ("NO_COLOR", "When set and not empty, the mono theme."),
+        (
+            "VISUAL, EDITOR",
+            "The editor e opens (VISUAL first, else EDITOR, else vi), split into words like a shell: code --wait.",
+        ),
         ("the variables a config names", "Credentials: each account's api_key_env or client_secret_env."),
     ];
     writeln!(w, ".SH ENVIRONMENT")?;

@@ -78,6 +78,20 @@ pub(super) fn settle_pending(state: &mut State, only: Option<&DeploymentKey>) {
                 want == have && rolled_out(dep)
             }
             Change::Probes(_) => true,
+            // An image change rolls the deployment: settled once the read shows it and every replica is ready.
+            Change::Settings(s) => {
+                let mut want: Vec<(&str, u32, u32)> = s
+                    .scale
+                    .regions
+                    .iter()
+                    .map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max))
+                    .collect();
+                let mut have: Vec<(&str, u32, u32)> =
+                    dep.regions.iter().map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max)).collect();
+                want.sort();
+                have.sort();
+                want == have && (s.image.is_none() || s.image == dep.image) && rolled_out(dep)
+            }
         };
         let name = dep.name.clone();
         if reflected {

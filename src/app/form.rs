@@ -493,6 +493,7 @@ impl Form {
             errors.extend(match c {
                 Change::Scale(u) => validate::scale_update(self.provider, u),
                 Change::Probes(p) => validate::probes(self.provider, p),
+                Change::Settings(_) => Vec::new(),
             });
         }
         for e in &errors {
@@ -917,6 +918,14 @@ fn diff_with_names(base: &Deployment, change: &Change, names: &[(String, String)
                         }
                     }
                 }
+            }
+        }
+        // The editor's settings: its scale and probes sections, reviewed as their forms review them.
+        Change::Settings(s) => {
+            out.extend(diff_with_names(base, &Change::Scale(s.scale.clone()), names));
+            let probes = s.probes.clone().unwrap_or_default();
+            if probes != base.probes.clone().unwrap_or_default() {
+                out.extend(diff_with_names(base, &Change::Probes(Box::new(probes)), names));
             }
         }
     }

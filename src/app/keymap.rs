@@ -31,6 +31,7 @@ pub enum Action {
     Probes,
     StartStop,
     Delete,
+    Edit,
     RevealEnvs,
     Copy,
     Catalog,
@@ -39,7 +40,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -62,6 +63,7 @@ impl Action {
         Action::Copy,
         Action::Scale,
         Action::Probes,
+        Action::Edit,
         Action::StartStop,
         Action::Delete,
         Action::Catalog,
@@ -97,6 +99,7 @@ impl Action {
             Action::Probes => "probes",
             Action::StartStop => "start_stop",
             Action::Delete => "delete",
+            Action::Edit => "edit",
             Action::RevealEnvs => "reveal_envs",
             Action::Copy => "copy",
             Action::Catalog => "catalog",
@@ -134,6 +137,7 @@ impl Action {
             Action::Probes => "edit probes",
             Action::StartStop => "start or stop (asks first)",
             Action::Delete => "delete (type the name to confirm)",
+            Action::Edit => "edit the settings in $EDITOR (image, env, scale, probes...)",
             Action::RevealEnvs => "show or hide env values of the selected deployment",
             Action::Copy => "copy the address (OSC 52, works over SSH)",
             Action::Catalog => "catalog: GPUs, regions, capacity, price",
@@ -143,7 +147,15 @@ impl Action {
 
     /// Actions that change something at a provider (hidden in read-only mode).
     pub fn mutates(self) -> bool {
-        matches!(self, Action::Scale | Action::Probes | Action::StartStop | Action::Delete | Action::Create)
+        matches!(
+            self,
+            Action::Scale
+                | Action::Probes
+                | Action::Edit
+                | Action::StartStop
+                | Action::Delete
+                | Action::Create
+        )
     }
 }
 
@@ -265,6 +277,7 @@ impl Default for Keymap {
             (Key::ch('l'), Logs),
             (Key::ch('s'), Scale),
             (Key::ch('p'), Probes),
+            (Key::ch('e'), Edit),
             (Key::ch('t'), StartStop),
             (Key::ctrl('d'), Delete),
             (Key::ch('v'), RevealEnvs),

@@ -5,6 +5,7 @@ pub mod command;
 pub mod create;
 pub mod create_flow;
 pub mod edit;
+pub mod editor;
 pub mod fleet;
 pub mod form;
 pub mod help;

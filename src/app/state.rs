@@ -92,6 +92,8 @@ pub enum Mode {
     Confirm(Confirm),
     Catalog(super::catalog::CatalogView),
     Create(Box<super::create::CreateForm>),
+    /// The review of a settings file edited in `$EDITOR`.
+    Editor(Box<super::editor::EditorReview>),
 }
 
 /// Start, stop or delete.

@@ -103,6 +103,11 @@ pub enum Msg {
         name: String,
         result: Result<Applied, ApiError>,
     },
+    /// The editor closed (`Err`: it could not run).
+    Edited {
+        job: Box<super::editor::EditorJob>,
+        outcome: Result<super::editor::EditorOutcome, String>,
+    },
 }
 
 /// One row's details read, with the list entry's version it was read under.
@@ -137,6 +142,8 @@ pub enum Effect {
         account: usize,
         spec: Box<crate::model::CreateSpec>,
     },
+    /// Hand the terminal to `$EDITOR` for this document (the terminal loop does it).
+    Editor(Box<super::editor::EditorJob>),
     Quit,
 }
 
@@ -163,7 +170,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Detail { key, at, result } => fleet::on_detail(state, key, at, result),
         Msg::Metrics { key, at, result } => watch::on_metrics(state, key, at, result),
         Msg::Logs { key, at, result } => watch::on_logs(state, key, at, result),
+        Msg::Applied { key, result } if matches!(state.mode, Mode::Editor(_)) => {
+            super::editor::on_applied(state, &key, result, &mut fx)
+        }
         Msg::Applied { key, result } => edit::on_applied(state, key, result, &mut fx),
+        Msg::Edited { job, outcome } => super::editor::on_edited(state, *job, outcome),
         Msg::Lifecycle { key, name, op, result } => {
             lifecycle::on_result(state, key, name, op, result, &mut fx)
         }
@@ -206,6 +217,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Mode::Command(input) => command::on_key(state, input, key, fx),
         Mode::Form(form) => edit::on_form_mode_key(state, form, key, fx),
         Mode::Confirm(c) => lifecycle::on_confirm_key(state, c, key, fx),
+        Mode::Editor(review) => super::editor::on_key(state, review, key, fx),
         Mode::Catalog(view) => super::create_flow::on_catalog_key(state, view, key, fx),
         Mode::Create(form) => super::create_flow::on_create_key(state, form, key, fx),
         Mode::Normal => {
@@ -306,6 +318,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
             state.dirty = true;
         }
+        Action::Edit => super::editor::open(state, fx),
         Action::Catalog => super::create_flow::open_catalog(state, None, fx),
         Action::Create => super::create_flow::open_create(state, None, Default::default(), fx),
     }

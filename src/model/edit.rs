@@ -3,6 +3,7 @@
 //! to verify the read-back after it, field by field, so that a field the provider did not take is named and
 //! a field the user did not touch is never judged.
 
+use super::settings::Settings;
 use super::{Deployment, HttpGetAction, ProbeConfig, ProbeSlot, Probes, ProviderKind, Scale, ScaleUpdate};
 use serde_json::{Value, json};
 use std::fmt;
@@ -12,6 +13,8 @@ use std::fmt;
 pub enum Change {
     Scale(ScaleUpdate),
     Probes(Box<Probes>),
+    /// Everything `e` edits at once (image, port, command, description, envs, scale, probes, logging).
+    Settings(Box<Settings>),
 }
 
 impl Change {
@@ -20,6 +23,25 @@ impl Change {
         match self {
             Change::Scale(_) => Change::Scale(ScaleUpdate::from_deployment(d)),
             Change::Probes(_) => Change::Probes(Box::new(d.probes.clone().unwrap_or_default())),
+            Change::Settings(_) => Change::Settings(Box::new(Settings::from_deployment(d))),
+        }
+    }
+
+    /// The scale this change sends, if it sends one.
+    pub fn scale(&self) -> Option<&ScaleUpdate> {
+        match self {
+            Change::Scale(u) => Some(u),
+            Change::Settings(s) => Some(&s.scale),
+            Change::Probes(_) => None,
+        }
+    }
+
+    /// The probes this change sends, if it sends them (none read counts as all off).
+    pub fn probes(&self) -> Option<Probes> {
+        match self {
+            Change::Probes(p) => Some((**p).clone()),
+            Change::Settings(s) => Some(s.probes.clone().unwrap_or_default()),
+            Change::Scale(_) => None,
         }
     }
 
@@ -28,6 +50,7 @@ impl Change {
         match self {
             Change::Scale(_) => "scale",
             Change::Probes(_) => "probes",
+            Change::Settings(_) => "settings",
         }
     }
 }
@@ -37,6 +60,10 @@ impl Change {
 pub enum Place {
     Region(String),
     Probe(ProbeSlot),
+    /// A deployment-wide setting (image, port, ...).
+    Deployment,
+    /// One environment variable, by name.
+    Env(String),
 }
 
 /// One field of a scale or probes section, as the review names it.
@@ -64,6 +91,14 @@ pub enum Field {
     Timeout,
     SuccessThreshold,
     FailureThreshold,
+    Image,
+    /// Sesterce's model or registry: sent, never shown back.
+    Source,
+    Port,
+    Command,
+    Description,
+    Env,
+    Logging,
 }
 
 const SCALE_FIELDS: [Field; 11] = [
@@ -116,6 +151,13 @@ impl Field {
             Field::Timeout => "timeout",
             Field::SuccessThreshold => "success threshold",
             Field::FailureThreshold => "failure threshold",
+            Field::Image => "image",
+            Field::Source => "model or registry",
+            Field::Port => "port",
+            Field::Command => "command",
+            Field::Description => "description",
+            Field::Env => "env",
+            Field::Logging => "logging",
         }
     }
 }
@@ -154,6 +196,15 @@ impl fmt::Display for NotTaken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = provider_name(self.provider);
         match (&self.place, self.field) {
+            (_, Field::Source) => write!(
+                f,
+                "{p} does not show the model or registry back: {} was sent, not verified",
+                self.asked
+            ),
+            (Place::Env(name), _) => write!(f, "{p} kept env {name} {} (asked: {})", self.kept, self.asked),
+            (Place::Deployment, field) => {
+                write!(f, "{p} kept {} {} (asked: {})", field.label(), self.kept, self.asked)
+            }
             (_, Field::Placement) if self.asked == "add" => write!(f, "{p} did not add {}", self.at),
             (_, Field::Placement) => write!(f, "{p} kept {} (asked: {})", self.at, self.asked),
             (Place::Probe(_), field) => write!(
@@ -176,11 +227,18 @@ impl fmt::Display for NotTaken {
 }
 
 impl NotTaken {
+    /// Whether the read-back could show the field at all (Sesterce never shows its model or registry).
+    pub fn verifiable(&self) -> bool {
+        self.field != Field::Source
+    }
+
     /// The audit file's record of it (probe header values are never in it: a check shows header names).
     pub fn to_json(&self) -> Value {
         let (kind, id) = match &self.place {
             Place::Region(id) => ("region", id.clone()),
             Place::Probe(slot) => ("probe", slot.label().to_string()),
+            Place::Deployment => ("setting", self.field.label().to_string()),
+            Place::Env(name) => ("env", name.clone()),
         };
         json!({
             kind: id,
@@ -274,6 +332,44 @@ fn probe_value(c: Option<&ProbeConfig>, field: Field) -> (Value, String) {
     }
 }
 
+/// A deployment-wide setting's value: what is compared, and how it is shown.
+fn setting_value(s: &Settings, field: Field) -> (Value, String) {
+    let text = |v: &Option<String>| {
+        (json!(v), v.as_deref().map(|x| format!("{x:?}")).unwrap_or_else(|| "unset".into()))
+    };
+    match field {
+        Field::Image => text(&s.image),
+        Field::Port => (json!(s.port), show(s.port)),
+        Field::Command => text(&s.command),
+        Field::Description => text(&s.description),
+        Field::Logging => (
+            serde_json::to_value(&s.logging).unwrap_or(Value::Null),
+            match &s.logging {
+                None => "none".into(),
+                Some(l) => format!(
+                    "{} topic {} retention {}",
+                    if l.enabled { "on" } else { "off" },
+                    l.topic_name.as_deref().unwrap_or("unset"),
+                    show(l.retention_days)
+                ),
+            },
+        ),
+        Field::Source => (
+            serde_json::to_value(&s.source).unwrap_or(Value::Null),
+            match &s.source {
+                Some(super::ImageSource::Model(m)) => format!("model {m}"),
+                Some(super::ImageSource::Registry(r)) => format!("registry {r}"),
+                Some(super::ImageSource::Image { image, .. }) => image.clone(),
+                None => "unchanged".into(),
+            },
+        ),
+        _ => (Value::Null, String::new()),
+    }
+}
+
+const SETTING_FIELDS: [Field; 5] =
+    [Field::Image, Field::Port, Field::Command, Field::Description, Field::Logging];
+
 impl Edit {
     /// The intent of `change`, made from `base` (the deployment as the form read it): every field whose value
     /// the change sets differently, which is exactly what the review listed and the user confirmed.
@@ -316,6 +412,29 @@ impl Edit {
                     }
                 }
             }
+            Change::Settings(s) => {
+                let old = Settings::from_deployment(base);
+                for field in SETTING_FIELDS {
+                    if setting_value(&old, field).0 != setting_value(s, field).0 {
+                        meant.push(Meant { place: Place::Deployment, field });
+                    }
+                }
+                if s.source.is_some() {
+                    meant.push(Meant { place: Place::Deployment, field: Field::Source });
+                }
+                let names: std::collections::BTreeSet<&String> =
+                    old.envs.keys().chain(s.envs.keys()).collect();
+                for k in names {
+                    if old.envs.get(k) != s.envs.get(k) {
+                        meant.push(Meant { place: Place::Env(k.clone()), field: Field::Env });
+                    }
+                }
+                meant.extend(Edit::new(base, Change::Scale(s.scale.clone())).meant);
+                let probes = s.probes.clone().unwrap_or_default();
+                if probes != old.probes.clone().unwrap_or_default() {
+                    meant.extend(Edit::new(base, Change::Probes(Box::new(probes))).meant);
+                }
+            }
         }
         let names = base.regions.iter().map(|r| (r.region_id.clone(), r.display_name())).collect();
         Edit { change, meant, names }
@@ -335,8 +454,9 @@ impl Edit {
         let provider = d.key.provider;
         let mut out: Vec<NotTaken> = Vec::new();
         for m in &self.meant {
-            let (at, asked, kept) = match (&self.change, &m.place) {
-                (Change::Scale(u), Place::Region(id)) => {
+            let (at, asked, kept) = match &m.place {
+                Place::Region(id) => {
+                    let Some(u) = self.change.scale() else { continue };
                     let want = u.regions.iter().find(|r| &r.region_id == id);
                     let have = d.regions.iter().find(|r| &r.region_id == id);
                     let at = self.region_name(id, d);
@@ -356,7 +476,8 @@ impl Edit {
                         (None, Some(_)) => (at, "remove".to_string(), "present".to_string()),
                     }
                 }
-                (Change::Probes(p), Place::Probe(slot)) => {
+                Place::Probe(slot) => {
+                    let Some(p) = self.change.probes() else { continue };
                     let have = d.probes.as_ref().and_then(|ps| ps.get(*slot));
                     let (a, b) = (probe_value(p.get(*slot), m.field), probe_value(have, m.field));
                     if a.0 == b.0 {
@@ -364,7 +485,29 @@ impl Edit {
                     }
                     (slot.label().to_string(), a.1, b.1)
                 }
-                _ => continue,
+                Place::Deployment => {
+                    let Change::Settings(s) = &self.change else { continue };
+                    let (a, b) =
+                        (setting_value(s, m.field), setting_value(&Settings::from_deployment(d), m.field));
+                    // The model or registry is never shown back: named as sent and not verified.
+                    if m.field != Field::Source && a.0 == b.0 {
+                        continue;
+                    }
+                    let kept = if m.field == Field::Source { "not shown".to_string() } else { b.1 };
+                    (m.field.label().to_string(), a.1, kept)
+                }
+                Place::Env(k) => {
+                    let Change::Settings(s) = &self.change else { continue };
+                    let have = Settings::from_deployment(d);
+                    let (want, got) = (s.envs.get(k), have.envs.get(k));
+                    if want == got {
+                        continue;
+                    }
+                    // Values are never shown: a variable is set, unset, or holds another value.
+                    let word = |v: Option<&String>| if v.is_some() { "set" } else { "unset" };
+                    let kept = if want.is_some() && got.is_some() { "another value" } else { word(got) };
+                    (k.clone(), word(want).to_string(), kept.to_string())
+                }
             };
             out.push(NotTaken { provider, place: m.place.clone(), at, field: m.field, asked, kept });
         }

@@ -6,6 +6,7 @@
 pub mod create;
 pub mod demo;
 pub mod edit;
+pub mod settings;
 pub mod text;
 pub mod validate;
 

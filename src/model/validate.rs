@@ -295,6 +295,16 @@ static GCORE_IMAGE: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
+/// Whether `image` is what Gcore's image pattern accepts (lowercase path segments, optional tag).
+pub fn gcore_image_ok(image: &str) -> bool {
+    GCORE_IMAGE.is_match(image)
+}
+
+/// Whether `topic` is a Gcore logging topic name (1 to 223 lowercase letters, digits, dashes and dots).
+pub fn gcore_topic_ok(topic: &str) -> bool {
+    !topic.is_empty() && topic.len() <= 223 && GCORE_TOPIC.is_match(topic)
+}
+
 static GCORE_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])*)*$")
         .expect("static regex")

@@ -345,6 +345,17 @@ pub trait Provider: Send + Sync {
     }
     /// Sets the probes; same guarantees as `update_scale`.
     async fn update_probes(&self, id: &str, probes: &Probes) -> ApiResult<Applied>;
+    /// Sets the settings `e` edits ([`crate::model::settings::Settings`]): only the fields the provider's update
+    /// can change, each sent back exactly as read unless the settings change it (or left out where the update
+    /// is partial); then reads the deployment back.
+    async fn update_settings(
+        &self,
+        id: &str,
+        settings: &crate::model::settings::Settings,
+    ) -> ApiResult<Applied> {
+        let _ = (id, settings);
+        Err(ApiError::unsupported(self.kind(), "settings edits"))
+    }
     async fn start(&self, id: &str) -> ApiResult<()>;
     async fn stop(&self, id: &str) -> ApiResult<()>;
     async fn delete(&self, id: &str) -> ApiResult<()>;

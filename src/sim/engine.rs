@@ -64,6 +64,13 @@ impl Replicas {
         self.total == target && (self.ready == target || self.fault.is_some())
     }
 
+    /// A new pod spec (image, command, env): every container is replaced, so none is ready until its
+    /// replacement is, and the region converges again over [`READY_SECONDS`] per container.
+    pub fn roll(&mut self) {
+        self.ready = 0;
+        self.ready_clock = 0.0;
+    }
+
     /// Advances `dt` simulated seconds: one container created per [`CREATE_SECONDS`], one becomes ready per
     /// [`READY_SECONDS`]; scaling down is immediate for total and ready.
     pub fn step(&mut self, dt: f64) {

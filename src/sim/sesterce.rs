@@ -1141,6 +1141,13 @@ async fn update_instance(State(state): State<SimState>, Path(id): Path<String>, 
             Some(_) => false,
         };
         let inst = &mut s.instances[idx];
+        let spec_before = (
+            inst.model_id.clone(),
+            inst.registry_id.clone(),
+            inst.container_port,
+            inst.envs.clone(),
+            inst.startup_command.clone(),
+        );
         if !kept("modelId") {
             inst.model_id = v.model_id;
         }
@@ -1165,6 +1172,20 @@ async fn update_instance(State(state): State<SimState>, Path(id): Path<String>, 
             inst.api_key_ids = v.api_key_ids;
         }
         s.apply_configs(idx, v.configs);
+        // A new model, image, port, command or env replaces every container: the instance rolls.
+        let inst = &mut s.instances[idx];
+        let spec_after = (
+            inst.model_id.clone(),
+            inst.registry_id.clone(),
+            inst.container_port,
+            inst.envs.clone(),
+            inst.startup_command.clone(),
+        );
+        if spec_after != spec_before {
+            for c in &mut inst.containers {
+                c.replicas.roll();
+            }
+        }
     }
     s.instances[idx].updated_at = now;
     let out = s.summary_json(&s.instances[idx]);

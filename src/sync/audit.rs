@@ -4,6 +4,7 @@
 
 use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest};
 use crate::model::edit::Change;
+use crate::model::settings::Settings;
 use crate::model::{CreateSpec, Deployment, ImageSource, Probes, ScaleUpdate};
 use crate::provider::{ApiError, Applied, ErrorKind, Provider};
 use serde_json::{Value, json};
@@ -53,6 +54,7 @@ fn section(change: &Change) -> Value {
     match change {
         Change::Scale(u) => serde_json::to_value(u).unwrap_or(Value::Null),
         Change::Probes(p) => masked_probes(p),
+        Change::Settings(s) => serde_json::to_value(s.masked()).unwrap_or(Value::Null),
     }
 }
 
@@ -139,6 +141,9 @@ impl AuditLog {
         let section_of = |d: &Deployment| match &req.change {
             Change::Scale(_) => serde_json::to_value(ScaleUpdate::from_deployment(d)).unwrap_or(Value::Null),
             Change::Probes(_) => masked_probes(&d.probes.clone().unwrap_or_default()),
+            Change::Settings(_) => {
+                serde_json::to_value(Settings::from_deployment(d).masked()).unwrap_or(Value::Null)
+            }
         };
         let mut line = json!({
             "time": chrono::Utc::now().to_rfc3339(),
@@ -154,6 +159,16 @@ impl AuditLog {
             o.insert("source".into(), source_json(src));
         }
         let extra = match outcome {
+            // Sent, and everything the read-back can show is there; the rest the provider never shows.
+            Ok(Landed { applied, not_taken })
+                if !not_taken.is_empty() && not_taken.iter().all(|n| !n.verifiable()) =>
+            {
+                json!({
+                    "result": "applied, not verified",
+                    "not_verified": not_taken.iter().map(|n| n.to_json()).collect::<Vec<_>>(),
+                    "after": section_of(applied.deployment()),
+                })
+            }
             Ok(Landed { applied, not_taken }) if !not_taken.is_empty() => json!({
                 "result": "partial",
                 "not_taken": not_taken.iter().map(|n| n.to_json()).collect::<Vec<_>>(),

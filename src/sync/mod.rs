@@ -204,6 +204,7 @@ async fn apply(
     let mut result = match &req.change {
         Change::Scale(u) => p.update_scale_with_source(&req.key.id, u, req.source.as_ref()).await,
         Change::Probes(pr) => p.update_probes(&req.key.id, pr).await,
+        Change::Settings(s) => p.update_settings(&req.key.id, s).await,
     };
     // When the write may have reached the provider (the connection failed, or a later read of its task or of
     // the deployment ran out of retries; a write ending on a server error or a rate limit was retried, and an

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod create;
 pub mod details;
+pub mod editor;
 pub mod form;
 pub mod help;
 pub mod lifecycle;
@@ -45,6 +46,7 @@ pub fn draw(f: &mut Frame, state: &State) {
         Mode::Confirm(c) => lifecycle::draw_confirm(f, area, state, c),
         Mode::Catalog(v) => catalog::draw(f, area, state, v),
         Mode::Create(c) => create::draw(f, area, state, c),
+        Mode::Editor(r) => editor::draw(f, area, state, r),
         _ => {}
     }
 }

@@ -25,6 +25,8 @@ pub struct Driver {
     /// When set, writes are kept here instead of being sent.
     pub hold_writes: bool,
     pub held: Vec<ApplyRequest>,
+    /// Editor sessions asked for (the terminal loop would run them): see `tests/editor.rs`.
+    pub editor_jobs: Vec<infertop::app::editor::EditorJob>,
 }
 
 impl Drop for Driver {
@@ -69,7 +71,16 @@ pub async fn driver_with_timeout(tag: &str, accounts: &[AccountSpec], timeout: D
     let _ = std::fs::remove_file(&audit);
     let sync =
         Sync::spawn(providers.clone(), tx, Duration::from_millis(300), Some(AuditLog::new(audit.clone())));
-    let mut d = Driver { providers, state, sync, rx, audit, hold_writes: false, held: Vec::new() };
+    let mut d = Driver {
+        providers,
+        state,
+        sync,
+        rx,
+        audit,
+        hold_writes: false,
+        held: Vec::new(),
+        editor_jobs: Vec::new(),
+    };
     d.send(Msg::Resize(160, 48));
     d.wait("every account listed", |s| s.accounts.iter().all(|a| a.last_ok.is_some())).await;
     d
@@ -90,6 +101,7 @@ impl Driver {
                 Effect::LoadCatalog(account) => self.sync.load_catalog(account),
                 Effect::Price { account, spec } => self.sync.price(account, spec),
                 Effect::Create { account, spec } => self.sync.create(account, spec),
+                Effect::Editor(job) => self.editor_jobs.push(*job),
                 Effect::Quit => self.state.quit = true,
             }
         }

@@ -16,6 +16,7 @@ use super::{
     AccountSpec, ApiError, ApiResult, Applied, Capabilities, Credentials, ErrorKind, GcoreApi, LogQuery,
     Provider, Secret,
 };
+use crate::model::settings::Settings;
 use crate::model::{
     Deployment, HardwareInfo, LogLine, ProbeSlot, Probes, ProviderKind, RegionInfo, RegionScale, ScaleUpdate,
 };
@@ -396,6 +397,59 @@ impl GcoreClient {
         Ok(out)
     }
 
+    /// The wire `probes` for a probes edit starting from the deployment's JSON (`raw`), or None when nothing
+    /// changes. v3 (PATCH): only the slots that change, a slot turned off as `{"enabled": false}`. v2 (PUT):
+    /// every slot, the untouched ones exactly as read.
+    fn probes_wire(&self, raw: &Value, probes: &Probes) -> ApiResult<Option<Value>> {
+        let current_wire: Option<wire::Probes> = match raw.get("probes") {
+            Some(v) if !v.is_null() => Some(decode(v.clone())?),
+            _ => None,
+        };
+        let current = current_wire.as_ref().map(convert::probes).unwrap_or_default();
+        let key = |slot: ProbeSlot| match slot {
+            ProbeSlot::Liveness => "liveness_probe",
+            ProbeSlot::Readiness => "readiness_probe",
+            ProbeSlot::Startup => "startup_probe",
+        };
+        let changed = ProbeSlot::ALL.iter().any(|&slot| probes.get(slot) != current.get(slot));
+        if !changed {
+            return Ok(None);
+        }
+        match self.api {
+            GcoreApi::V3 => {
+                // PATCH: a slot left out is left unchanged; `{"enabled": false}` turns a probe off.
+                let mut patch = Map::new();
+                for slot in ProbeSlot::ALL {
+                    let (want, have) = (probes.get(slot), current.get(slot));
+                    if want == have {
+                        continue;
+                    }
+                    let v = match want {
+                        Some(c) => convert::probe_config_json(c),
+                        None => json!({ "enabled": false }),
+                    };
+                    patch.insert(key(slot).into(), v);
+                }
+                Ok(Some(Value::Object(patch)))
+            }
+            GcoreApi::V2 => {
+                let old = raw.get("probes").and_then(Value::as_object).cloned().unwrap_or_default();
+                let mut out = Map::new();
+                for slot in ProbeSlot::ALL {
+                    let (want, have) = (probes.get(slot), current.get(slot));
+                    let v = if want == have {
+                        old.get(key(slot)).cloned().unwrap_or(Value::Null)
+                    } else {
+                        want.map(convert::probe_config_json).unwrap_or(Value::Null)
+                    };
+                    out.insert(key(slot).into(), v);
+                }
+                let all_null = out.values().all(Value::is_null);
+                Ok(Some(if all_null { Value::Null } else { Value::Object(out) }))
+            }
+        }
+    }
+
     /// A v2 PUT body from the deployment's wire JSON: every field as read, minus the read-only ones.
     fn v2_body(raw: &Value) -> Value {
         let mut body = raw.as_object().cloned().unwrap_or_default();
@@ -546,53 +600,91 @@ impl Provider for GcoreClient {
 
     async fn update_probes(&self, id: &str, probes: &Probes) -> ApiResult<Applied> {
         let raw = self.raw(id).await?;
-        let current_wire: Option<wire::Probes> = match raw.get("probes") {
-            Some(v) if !v.is_null() => Some(decode(v.clone())?),
-            _ => None,
-        };
-        let current = current_wire.as_ref().map(convert::probes).unwrap_or_default();
-        let key = |slot: ProbeSlot| match slot {
-            ProbeSlot::Liveness => "liveness_probe",
-            ProbeSlot::Readiness => "readiness_probe",
-            ProbeSlot::Startup => "startup_probe",
+        let Some(wire) = self.probes_wire(&raw, probes)? else {
+            return Ok(Applied::NoChange(Box::new(self.get(id).await?)));
         };
         match self.api {
-            GcoreApi::V3 => {
-                // PATCH: a slot left out is left unchanged; `{"enabled": false}` turns a probe off.
-                let mut patch = Map::new();
-                for slot in ProbeSlot::ALL {
-                    let (want, have) = (probes.get(slot), current.get(slot));
-                    if want == have {
-                        continue;
-                    }
-                    let v = match want {
-                        Some(c) => convert::probe_config_json(c),
-                        None => json!({ "enabled": false }),
-                    };
-                    patch.insert(key(slot).into(), v);
-                }
-                self.v3_mutation(id, json!({ "probes": Value::Object(patch) })).await
-            }
+            GcoreApi::V3 => self.v3_mutation(id, json!({ "probes": wire })).await,
             GcoreApi::V2 => {
                 let mut body = Self::v2_body(&raw);
-                let old = raw.get("probes").and_then(Value::as_object).cloned().unwrap_or_default();
-                let mut out = Map::new();
-                let mut changed = false;
-                for slot in ProbeSlot::ALL {
-                    let (want, have) = (probes.get(slot), current.get(slot));
-                    let v = if want == have {
-                        old.get(key(slot)).cloned().unwrap_or(Value::Null)
-                    } else {
-                        changed = true;
-                        want.map(convert::probe_config_json).unwrap_or(Value::Null)
-                    };
-                    out.insert(key(slot).into(), v);
+                body["probes"] = wire;
+                self.v2_put(id, body).await
+            }
+        }
+    }
+
+    async fn update_settings(&self, id: &str, s: &Settings) -> ApiResult<Applied> {
+        let raw = self.raw(id).await?;
+        let names = self.names().await;
+        let cur = Settings::from_deployment(&self.convert(raw.clone(), &names, true)?);
+        if s.source.is_some() {
+            return Err(ApiError::unsupported(P, "a catalog model or registry (set the image instead)"));
+        }
+        // Only what changed: v3's PATCH is partial, and v2's PUT gets everything else as read.
+        let mut changed = Map::new();
+        if s.image != cur.image {
+            changed.insert("image".into(), json!(s.image));
+        }
+        if s.port != cur.port {
+            changed.insert("listening_port".into(), json!(s.port));
+        }
+        if s.command != cur.command {
+            let words = match &s.command {
+                Some(c) => create::split_command(c).map_err(|msg| {
+                    let mut e =
+                        ApiError::new(P, ErrorKind::Validation, format!("the command cannot be read: {msg}"));
+                    e.fields.push(("command".into(), msg));
+                    e
+                })?,
+                // v3 reads a null as "unchanged": an empty list clears it; v2's PUT takes null.
+                None if self.api == GcoreApi::V3 => Vec::new(),
+                None => {
+                    changed.insert("command".into(), Value::Null);
+                    Vec::new()
                 }
-                if !changed {
-                    return Ok(Applied::NoChange(Box::new(self.get(id).await?)));
+            };
+            changed.entry("command").or_insert(json!(words));
+        }
+        if s.description != cur.description {
+            // The API's unset description is "".
+            changed.insert("description".into(), json!(s.description.clone().unwrap_or_default()));
+        }
+        if s.envs != cur.envs {
+            changed.insert("envs".into(), json!(s.envs));
+        }
+        if s.scale != cur.scale {
+            changed.insert("containers".into(), Value::Array(self.containers_json(&raw, &s.scale)?));
+        }
+        if let Some(wire) = self.probes_wire(&raw, &s.probes.clone().unwrap_or_default())? {
+            changed.insert("probes".into(), wire);
+        }
+        if s.logging != cur.logging {
+            if self.api == GcoreApi::V2 {
+                return Err(ApiError::unsupported(P, "logging settings on the v2 API"));
+            }
+            changed.insert(
+                "logging".into(),
+                match &s.logging {
+                    Some(l) => json!({
+                        "enabled": l.enabled,
+                        "destination_region_id": l.destination_region_id,
+                        "topic_name": l.topic_name,
+                        "retention_policy": l.retention_days.map(|d| json!({ "period": d })),
+                    }),
+                    None => json!({ "enabled": false }),
+                },
+            );
+        }
+        if changed.is_empty() {
+            return Ok(Applied::NoChange(Box::new(self.get(id).await?)));
+        }
+        match self.api {
+            GcoreApi::V3 => self.v3_mutation(id, Value::Object(changed)).await,
+            GcoreApi::V2 => {
+                let mut body = Self::v2_body(&raw);
+                for (k, v) in changed {
+                    body[k] = v;
                 }
-                let all_null = out.values().all(Value::is_null);
-                body["probes"] = if all_null { Value::Null } else { Value::Object(out) };
                 self.v2_put(id, body).await
             }
         }

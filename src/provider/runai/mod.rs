@@ -18,6 +18,7 @@ use super::{
     AccountSpec, ApiError, ApiResult, Applied, Capabilities, Credentials, ErrorKind, MetricsQuery,
     MetricsResult, Provider, Secret,
 };
+use crate::model::settings::Settings;
 use crate::model::{Deployment, Probe, Probes, ProviderKind, Scale, ScaleUpdate};
 use async_trait::async_trait;
 use reqwest::{Method, StatusCode};
@@ -409,6 +410,41 @@ fn object_at(v: &Value, key: &str) -> Map<String, Value> {
     v.get(key).and_then(Value::as_object).cloned().unwrap_or_default()
 }
 
+/// The new `environmentVariables` list: every item as read, a plain value changed or removed as `envs` says,
+/// references and excluded items untouched, new names appended.
+fn edit_envs(current: Option<&Value>, envs: &std::collections::BTreeMap<String, String>) -> Vec<Value> {
+    let list = current.and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut out = Vec::with_capacity(list.len() + envs.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for item in list {
+        let Some(obj) = item.as_object() else {
+            out.push(item);
+            continue;
+        };
+        let name = obj.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let plain = ["secret", "configMap", "userCredential", "podFieldRef"]
+            .iter()
+            .all(|k| obj.get(*k).is_none_or(Value::is_null))
+            && obj.get("exclude").and_then(Value::as_bool) != Some(true);
+        if !plain || name.is_empty() {
+            out.push(item);
+            continue;
+        }
+        if let Some(v) = envs.get(&name) {
+            let mut o = obj.clone();
+            o.insert("value".into(), json!(v));
+            out.push(Value::Object(o));
+            seen.insert(name);
+        }
+    }
+    for (k, v) in envs {
+        if !seen.contains(k) {
+            out.push(json!({ "name": k, "value": v }));
+        }
+    }
+    out
+}
+
 /// The new `autoscaling` object: the current one with only the keys the edit changes rewritten.
 fn edit_autoscaling(
     current_raw: &Map<String, Value>,
@@ -656,6 +692,73 @@ impl Provider for RunaiClient {
             Some(obj) => self.patch_section(id, "probes", Value::Object(obj)).await,
             None => Ok(Applied::NoChange(Box::new(self.get(id).await?))),
         }
+    }
+
+    async fn update_settings(&self, id: &str, s: &Settings) -> ApiResult<Applied> {
+        let (raw, inf) = self.read_inference(id).await?;
+        let spec = raw.get("spec").cloned().unwrap_or(Value::Null);
+        let cur_dep = convert::deployment(&self.account, &inf, None, None);
+        let cur = Settings::from_deployment(&cur_dep);
+        if s.source.is_some() {
+            return Err(ApiError::unsupported(P, "a catalog model or registry (set the image instead)"));
+        }
+        for (what, differs) in [
+            ("port (servingPort is not patchable)", s.port != cur.port),
+            ("the command", s.command != cur.command),
+            ("a description", s.description != cur.description),
+            ("logging settings", s.logging.is_some()),
+        ] {
+            if differs {
+                return Err(ApiError::unsupported(P, &format!("changing {what}")));
+            }
+        }
+        // Like NVIDIA's own client, only the sections that change are sent; each is sent whole.
+        let mut sections = Map::new();
+        if s.image != cur.image {
+            match &s.image {
+                Some(i) if !i.trim().is_empty() => {
+                    sections.insert("image".into(), json!(i));
+                }
+                _ => return Err(invalid("image", "a Run:ai workload needs an image")),
+            }
+        }
+        if s.envs != cur.envs {
+            sections.insert(
+                "environmentVariables".into(),
+                Value::Array(edit_envs(spec.get("environmentVariables"), &s.envs)),
+            );
+        }
+        if s.scale != cur.scale {
+            let [region] = s.scale.regions.as_slice() else {
+                return Err(invalid("regions", "Run:ai workloads have exactly one autoscaling block"));
+            };
+            let current = convert::scale(inf.spec.as_ref().and_then(|x| x.autoscaling.as_ref()));
+            if let Some(obj) = edit_autoscaling(&object_at(&spec, "autoscaling"), &current, &region.scale) {
+                sections.insert("autoscaling".into(), Value::Object(obj));
+            }
+        }
+        let want_probes = s.probes.clone().unwrap_or_default();
+        if want_probes != cur.probes.clone().unwrap_or_default() {
+            if want_probes.liveness.is_some() || want_probes.startup.is_some() {
+                return Err(invalid("probes", "Run:ai offers a readiness probe only"));
+            }
+            let want = want_probes.readiness.as_ref().filter(|c| c.enabled).map(|c| &c.probe);
+            let current = convert::probes(inf.spec.as_ref().and_then(|x| x.probes.as_ref()));
+            let current = current.readiness.as_ref().map(|c| &c.probe);
+            if let Some(obj) = edit_probes(&object_at(&spec, "probes"), current, want) {
+                sections.insert("probes".into(), Value::Object(obj));
+            }
+        }
+        if sections.is_empty() {
+            return Ok(Applied::NoChange(Box::new(self.get(id).await?)));
+        }
+        let body = json!({ "spec": Value::Object(sections) });
+        // Repeating the same whole-section replace is harmless.
+        let req =
+            Request::new(Method::PATCH, self.url(&Self::inference_path(id))).json(body).idempotent(true);
+        let resp = self.call(req).await?;
+        let _: wire::Inference = resp.json(P)?;
+        Ok(Applied::Done(Box::new(self.get(id).await?)))
     }
 
     async fn start(&self, _id: &str) -> ApiResult<()> {

@@ -20,6 +20,7 @@ use super::http::{Http, Request, fallback_message};
 use super::{
     AccountSpec, ApiError, ApiResult, Applied, Capabilities, Credentials, ErrorKind, Provider, Secret,
 };
+use crate::model::settings::Settings;
 use crate::model::{
     Deployment, HardwareInfo, ImageSource, Probes, ProviderKind, RegionInfo, RegionScale, ScaleUpdate,
 };
@@ -481,6 +482,52 @@ impl SesterceClient {
         Ok(Applied::Done(Box::new(self.get(id).await?)))
     }
 
+    /// A settings edit: the seed's full PATCH, every field as read except those the settings change. A
+    /// cleared text or env map is sent empty, never as null (one reading of the API keeps a null's old value).
+    pub async fn update_settings_with(&self, id: &str, s: &Settings) -> ApiResult<Applied> {
+        if s.probes.as_ref().is_some_and(|p| *p != Probes::default()) || s.logging.is_some() {
+            return Err(ApiError::unsupported(P, "probes or logging settings"));
+        }
+        let before = self.details(id).await?;
+        let names = self.names().await;
+        let mut cur_dep = convert::details(&self.account, &before, &names);
+        if cur_dep.key.id.is_empty() {
+            cur_dep.key.id = id.to_string();
+        }
+        let cur = Settings::from_deployment(&cur_dep);
+        if s.image != cur.image && s.source.is_none() {
+            return Err(ApiError::unsupported(P, "an image reference (pick a model or a registry)"));
+        }
+        let mut body = self.update_body_with(&before, &s.scale, &names, s.source.as_ref())?;
+        let mut changed = s.source.is_some() || s.scale != cur.scale;
+        if s.port != cur.port {
+            body.container_port = Value::from(s.port.unwrap_or_default());
+            changed = true;
+        }
+        if s.description != cur.description {
+            body.description = Some(Value::from(s.description.clone().unwrap_or_default()));
+            changed = true;
+        }
+        if s.command != cur.command {
+            body.startup_command = Some(Value::from(s.command.clone().unwrap_or_default()));
+            changed = true;
+        }
+        if s.envs != cur.envs {
+            body.envs = Some(serde_json::to_value(&s.envs).unwrap_or(Value::Null));
+            changed = true;
+        }
+        if !changed {
+            return Ok(Applied::NoChange(Box::new(cur_dep)));
+        }
+        // Safe to repeat: the PATCH carries every field with its absolute value.
+        let req = self
+            .request(Method::PATCH, &["ai-inference", "instances", id])?
+            .json(to_json(&body)?)
+            .idempotent(true);
+        self.http.send(&req).await.map_err(|e| asks_for_model(e, s.source.is_some()))?;
+        Ok(Applied::Done(Box::new(self.get(id).await?)))
+    }
+
     async fn post_action(&self, id: &str, action: &str) -> ApiResult<()> {
         // Repeating a start or a stop cannot do harm.
         let req = self.request(Method::POST, &["ai-inference", "instances", id, action])?.idempotent(true);
@@ -587,6 +634,10 @@ impl Provider for SesterceClient {
 
     async fn update_probes(&self, _id: &str, _probes: &Probes) -> ApiResult<Applied> {
         Err(ApiError::unsupported(P, "probes"))
+    }
+
+    async fn update_settings(&self, id: &str, settings: &Settings) -> ApiResult<Applied> {
+        self.update_settings_with(id, settings).await
     }
 
     async fn start(&self, id: &str) -> ApiResult<()> {

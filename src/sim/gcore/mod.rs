@@ -665,6 +665,8 @@ async fn v3_patch(
         let failed = problem.is_some();
         let id = st.new_task(TaskKind::Update, &name, problem);
         if !failed {
+            let mut d = d;
+            d.roll_if_respecced(&base);
             st.deployments[i] = d;
         }
         tasks(&[id])
@@ -1037,6 +1039,8 @@ async fn v2_put(State(s): State<SimState>, h: HeaderMap, Path(id): Path<String>,
         if let Err(r) = placement_problem(st, &d) {
             return r;
         }
+        let mut d = d;
+        d.roll_if_respecced(&base);
         let out = d.v2_json();
         st.deployments[i] = d;
         Json(out).into_response()

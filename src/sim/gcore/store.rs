@@ -164,6 +164,17 @@ impl Deployment {
         }
     }
 
+    /// Replaces every container when the pod spec (image, port, command, env) differs from `before`'s.
+    pub fn roll_if_respecced(&mut self, before: &Deployment) {
+        if (&self.image, self.port, &self.command, &self.envs)
+            != (&before.image, before.port, &before.command, &before.envs)
+        {
+            for c in &mut self.containers {
+                c.replicas.roll();
+            }
+        }
+    }
+
     /// The configuration only (what an edit can change), for no-op detection.
     pub fn config(&self) -> Value {
         let mut v = self.v3_json();

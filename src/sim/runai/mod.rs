@@ -618,6 +618,7 @@ async fn patch_inference(
     // Sections are replaced whole, never merged: a key left out is gone. A null removes the section, or,
     // read as the Go control plane decodes it, is the same as absent.
     let null_keeps = state.reads(RUNAI_NULL, "keeps");
+    let before = w.spec.clone();
     for (k, v) in sections {
         if v.is_null() && null_keeps {
             continue;
@@ -629,6 +630,10 @@ async fn patch_inference(
         } else {
             w.spec[k] = v;
         }
+    }
+    // A new pod spec replaces every pod: the workload rolls (Updating) until the new ones are ready.
+    if ["image", "environmentVariables", "command", "args"].iter().any(|k| before.get(*k) != w.spec.get(*k)) {
+        w.replicas.roll();
     }
     w.updating = true;
     w.updated_at = now_utc;
