@@ -5,6 +5,7 @@
 //! is pointed at each Run:ai deployment in turn.
 
 pub mod api;
+pub mod cache;
 pub mod exposition;
 
 use crate::app::{AccountState, Msg, State, Watch, update};
@@ -16,15 +17,18 @@ use crate::sync::Sync;
 use api::{ApiMetrics, Instrumented};
 use axum::body::Body;
 use axum::extract::State as Extract;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::Bytes;
+use cache::{Deflater, Packed};
 use color_eyre::eyre::{Result, eyre};
-use exposition::{FleetCollector, Shared};
+use exposition::{AccountCollector, FleetCollector, Shared};
 use prometheus_client::registry::Registry;
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -33,20 +37,50 @@ pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; versio
 /// The shortest time between two walks over the Run:ai deployments for their metrics.
 pub const METRICS_EVERY: Duration = Duration::from_secs(30);
 
-/// What `serve` exposes: the fleet from the shared state and the request metrics.
+/// What `serve` exposes: the per-deployment families (cached, see [`cache`]), then the per-account and
+/// request families (fresh at every scrape).
 pub struct Exporter {
-    registry: Registry,
+    shared: Shared,
+    fleet: Registry,
+    live: Registry,
+    /// The fingerprint of the state the fleet registry last encoded.
+    encoded: Arc<AtomicU64>,
+    /// The packed per-deployment families, Prometheus text and OpenMetrics. The lock is held while they are
+    /// encoded: a second scrape waits for that encoding rather than doing its own.
+    packed: Mutex<[Option<Arc<Packed>>; 2]>,
+    encodings: AtomicUsize,
+}
+
+/// A scrape's answer: its length and pieces, compressed or not.
+pub struct Scrape {
+    pub len: u64,
+    pub gzip: bool,
+    pub pieces: Box<dyn Iterator<Item = std::io::Result<Bytes>> + Send>,
 }
 
 impl Exporter {
     pub fn new(shared: Shared, api: &ApiMetrics) -> Exporter {
-        let mut registry = Registry::default();
-        registry.register_collector(Box::new(FleetCollector(shared)));
-        api.register(&mut registry);
-        Exporter { registry }
+        let encoded = Arc::new(AtomicU64::new(0));
+        let mut fleet = Registry::default();
+        fleet.register_collector(Box::new(FleetCollector {
+            shared: shared.clone(),
+            encoded: encoded.clone(),
+        }));
+        let mut live = Registry::default();
+        live.register_collector(Box::new(AccountCollector(shared.clone())));
+        api.register(&mut live);
+        Exporter {
+            shared,
+            fleet,
+            live,
+            encoded,
+            packed: Mutex::new([None, None]),
+            encodings: AtomicUsize::new(0),
+        }
     }
 
-    /// The exposition as OpenMetrics text, or as Prometheus text (0.0.4); with its content type.
+    /// The exposition as OpenMetrics text, or as Prometheus text (0.0.4); with its content type. Encoded
+    /// whole, without the cache.
     pub fn render(&self, openmetrics: bool) -> Result<(&'static str, String), std::fmt::Error> {
         let mut out = String::new();
         self.write(openmetrics, &mut out)?;
@@ -55,11 +89,70 @@ impl Exporter {
 
     /// Writes the exposition to `out` (see [`Exporter::render`]).
     pub fn write(&self, openmetrics: bool, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        write_registry(&self.fleet, openmetrics, out)?;
+        self.write_live(openmetrics, out)
+    }
+
+    /// The per-account and request families, and the end of the exposition.
+    fn write_live(&self, openmetrics: bool, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        write_registry(&self.live, openmetrics, out)?;
         if openmetrics {
-            prometheus_client::encoding::text::encode(out, &self.registry)
-        } else {
-            prometheus_client::encoding::prometheus_text::encode(out, &self.registry)
+            prometheus_client::encoding::text::encode_eof(out)?;
         }
+        Ok(())
+    }
+
+    /// The per-deployment families of the current state, packed: the cached ones while the state's
+    /// [`exposition::fingerprint`] is the one they were encoded from, else encoded again. Blocks (the state's
+    /// lock, and tens of milliseconds of encoding at 10,000 deployments): for a thread of its own.
+    pub fn packed(&self, openmetrics: bool) -> Result<Arc<Packed>, std::fmt::Error> {
+        let mut packed = self.packed.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = &mut packed[usize::from(openmetrics)];
+        let now = exposition::fingerprint(&self.shared.lock());
+        if let Some(p) = slot.as_ref().filter(|p| p.fingerprint == now) {
+            return Ok(p.clone());
+        }
+        // The old one is not needed while the new one is built.
+        *slot = None;
+        let mut out = Deflater::default();
+        write_registry(&self.fleet, openmetrics, &mut out)?;
+        let p = Arc::new(out.sync(self.encoded.load(Ordering::Acquire)).map_err(|_| std::fmt::Error)?);
+        self.encodings.fetch_add(1, Ordering::Relaxed);
+        *slot = Some(p.clone());
+        drop(packed);
+        trim_heap();
+        Ok(p)
+    }
+
+    /// How many times the per-deployment families were encoded for a scrape.
+    pub fn encodings(&self) -> usize {
+        self.encodings.load(Ordering::Relaxed)
+    }
+
+    /// A scrape's answer: the packed families and fresh per-account and request ones, gzipped or plain.
+    pub fn scrape(&self, openmetrics: bool, gzip: bool) -> Result<Scrape, std::fmt::Error> {
+        let packed = self.packed(openmetrics)?;
+        let mut tail = String::new();
+        self.write_live(openmetrics, &mut tail)?;
+        if gzip {
+            let pieces = packed.gzip(&tail).map_err(|_| std::fmt::Error)?;
+            let len = pieces.iter().map(|p| p.len() as u64).sum();
+            return Ok(Scrape { len, gzip, pieces: Box::new(pieces.into_iter().map(Ok)) });
+        }
+        let (len, pieces) = packed.plain(tail);
+        Ok(Scrape { len, gzip, pieces: Box::new(pieces) })
+    }
+}
+
+fn write_registry(
+    registry: &Registry,
+    openmetrics: bool,
+    out: &mut impl std::fmt::Write,
+) -> std::fmt::Result {
+    if openmetrics {
+        prometheus_client::encoding::text::encode_registry(out, registry)
+    } else {
+        prometheus_client::encoding::prometheus_text::encode(out, registry)
     }
 }
 
@@ -68,47 +161,6 @@ pub fn content_type(openmetrics: bool) -> &'static str {
         OPENMETRICS_CONTENT_TYPE
     } else {
         prometheus_client::encoding::prometheus_text::CONTENT_TYPE
-    }
-}
-
-/// Size of the pieces a scrape's body is sent in.
-const CHUNK_BYTES: usize = 64 * 1024;
-/// Pieces encoded ahead of the reader (1 MiB).
-const CHUNKS_AHEAD: usize = 16;
-/// How long the encoder waits for a reader that does not read before it gives the scrape up (it holds the
-/// state meanwhile, so the pollers' messages wait too).
-const READER_PATIENCE: Duration = Duration::from_secs(10);
-
-type Chunk = Result<bytes::Bytes, std::io::Error>;
-
-/// Sends `item`, waiting for room at most [`READER_PATIENCE`]; false when the reader is gone or stalled. Runs
-/// on the encoder's blocking thread.
-fn send_patiently(tx: &mpsc::Sender<Chunk>, item: Chunk) -> bool {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return false };
-    runtime.block_on(tokio::time::timeout(READER_PATIENCE, tx.send(item))).is_ok_and(|sent| sent.is_ok())
-}
-
-/// A writer that sends what it is given in [`CHUNK_BYTES`] pieces: a large fleet's exposition (megabytes) is
-/// never held whole.
-struct ChunkWriter {
-    buf: String,
-    tx: mpsc::Sender<Chunk>,
-}
-
-impl ChunkWriter {
-    fn flush(&mut self) -> std::fmt::Result {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = std::mem::replace(&mut self.buf, String::with_capacity(CHUNK_BYTES));
-        if send_patiently(&self.tx, Ok(bytes::Bytes::from(chunk))) { Ok(()) } else { Err(std::fmt::Error) }
-    }
-}
-
-impl std::fmt::Write for ChunkWriter {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.buf.push_str(s);
-        if self.buf.len() >= CHUNK_BYTES { self.flush() } else { Ok(()) }
     }
 }
 
@@ -131,19 +183,21 @@ pub fn router(exporter: Arc<Exporter>) -> axum::Router {
 
 async fn metrics(Extract(exporter): Extract<Arc<Exporter>>, headers: HeaderMap) -> Response {
     let openmetrics = wants_openmetrics(&headers);
-    let (tx, rx) = mpsc::channel::<Chunk>(CHUNKS_AHEAD);
-    // Encoding a large fleet takes milliseconds of CPU: off the runtime's threads, streamed as it goes.
-    tokio::task::spawn_blocking(move || {
-        let mut out = ChunkWriter { buf: String::with_capacity(CHUNK_BYTES), tx: tx.clone() };
-        if exporter.write(openmetrics, &mut out).and_then(|_| out.flush()).is_err() {
-            // The body ends in an error, never as a shorter exposition that would parse.
-            let _ = send_patiently(&tx, Err(std::io::Error::other("encoding the metrics failed")));
-        }
-        trim_heap();
-    });
-    let body = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
-    ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type(openmetrics)))], Body::from_stream(body))
-        .into_response()
+    let gzip = cache::accepts_gzip(&headers);
+    // The state's lock and, after a change, the encoding: off the runtime's threads.
+    let scrape = tokio::task::spawn_blocking(move || exporter.scrape(openmetrics, gzip)).await;
+    let Ok(Ok(scrape)) = scrape else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "encoding the metrics failed\n").into_response();
+    };
+    let mut response = Body::from_stream(futures::stream::iter(scrape.pieces)).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(openmetrics)));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(scrape.len));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if scrape.gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
 }
 
 /// Refuses an address that is not loopback unless the user said `--listen-public`.
@@ -473,5 +527,137 @@ mod tests {
             p.list().await.unwrap();
         }
         assert_eq!(render(), text);
+    }
+
+    /// A state with one Gcore account holding `deps` (id, ready).
+    fn gcore_state(deps: &[(&str, u32)]) -> State {
+        use crate::model::ProviderKind;
+        let spec = &provider::demo_accounts("http://127.0.0.1:9")[0];
+        let caps = provider::connect(spec, reqwest::Client::new()).capabilities();
+        let account = AccountState::new("g", ProviderKind::Gcore, caps);
+        let mut state = State::new(vec![account], Duration::from_secs(5), chrono::Utc::now());
+        set_fleet(&mut state, deps);
+        state
+    }
+
+    fn set_fleet(state: &mut State, deps: &[(&str, u32)]) {
+        use crate::model::{Deployment, ProviderKind, RegionReplicas, Scale, Status};
+        let deps = deps
+            .iter()
+            .map(|(id, ready)| {
+                let key =
+                    DeploymentKey { provider: ProviderKind::Gcore, account: "g".into(), id: id.to_string() };
+                let mut d = Deployment::new(key, format!("name-{id}"), Status::Active);
+                d.regions.push(RegionReplicas {
+                    region_id: "7".into(),
+                    region_name: Some("Luxembourg-2".into()),
+                    ready: *ready,
+                    total: 2,
+                    scale: Scale { min: 1, max: 3, ..Default::default() },
+                    error: None,
+                });
+                d
+            })
+            .collect();
+        update(state, Msg::Fleet { account: 0, at: chrono::Utc::now(), result: Ok(deps) });
+    }
+
+    fn scraped(exporter: &Exporter, openmetrics: bool) -> String {
+        let scrape = exporter.scrape(openmetrics, false).unwrap();
+        let body: Vec<u8> = scrape.pieces.map(Result::unwrap).collect::<Vec<_>>().concat();
+        assert_eq!(scrape.len, body.len() as u64);
+        String::from_utf8(body).unwrap()
+    }
+
+    #[test]
+    fn the_fleet_is_encoded_once_per_change_and_a_deleted_deployment_leaves_the_next_scrape() {
+        let shared = Shared::new(gcore_state(&[("a", 1), ("b", 2)]));
+        let exporter = Exporter::new(shared.clone(), &ApiMetrics::default());
+        let first = scraped(&exporter, false);
+        // The cached body is the whole encoding, byte for byte.
+        assert_eq!(first, exporter.render(false).unwrap().1);
+        assert!(first.contains(r#"id="b""#), "{first}");
+        assert_eq!(exporter.encodings(), 1);
+        assert_eq!(scraped(&exporter, false), first);
+        assert_eq!(exporter.encodings(), 1, "nothing changed: the cached families");
+
+        // The same fleet read again: the per-deployment families stay cached, the account ones are fresh.
+        std::thread::sleep(Duration::from_millis(5));
+        set_fleet(&mut shared.lock(), &[("a", 1), ("b", 2)]);
+        let again = scraped(&exporter, false);
+        assert_eq!(exporter.encodings(), 1);
+        assert_eq!(again, exporter.render(false).unwrap().1);
+
+        // A deletion: gone from the very next scrape.
+        set_fleet(&mut shared.lock(), &[("a", 1)]);
+        let second = scraped(&exporter, false);
+        assert!(!second.contains(r#"id="b""#), "{second}");
+        assert_eq!(second, exporter.render(false).unwrap().1);
+        assert_eq!(exporter.encodings(), 2);
+
+        // A value: the same.
+        set_fleet(&mut shared.lock(), &[("a", 2)]);
+        let third = scraped(&exporter, false);
+        assert!(third.contains(
+            r#"infertop_replicas_ready{provider="gcore",account="g",id="a",region="Luxembourg-2"} 2"#
+        ));
+        assert_eq!(exporter.encodings(), 3);
+
+        // OpenMetrics is cached apart, and ends the exposition once.
+        let om = scraped(&exporter, true);
+        assert_eq!(om, exporter.render(true).unwrap().1);
+        assert!(om.ends_with("# EOF\n") && om.matches("# EOF").count() == 1, "{om}");
+        assert_eq!(scraped(&exporter, true), om);
+        assert_eq!(exporter.encodings(), 4);
+    }
+
+    /// Over loopback HTTP: gzip only when `Accept-Encoding` allows it, one gzip member that decodes to the
+    /// plain body, both with their length.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn gzip_is_answered_only_when_accepted_and_decodes_to_the_plain_body() {
+        use std::io::Read;
+        let exporter = Arc::new(Exporter::new(
+            Shared::new(gcore_state(&[("a", 1), ("b", 2), ("c", 0)])),
+            &ApiMetrics::default(),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+        let server = tokio::spawn(axum::serve(listener, router(exporter.clone())).into_future());
+        let http = reqwest::Client::builder().no_gzip().timeout(Duration::from_secs(10)).build().unwrap();
+        for openmetrics in [false, true] {
+            let expected = exporter.render(openmetrics).unwrap().1;
+            let get = |encoding: Option<&'static str>| {
+                let mut req = http.get(&url);
+                if openmetrics {
+                    req = req.header("Accept", "application/openmetrics-text;version=1.0.0");
+                }
+                if let Some(e) = encoding {
+                    req = req.header("Accept-Encoding", e);
+                }
+                async move {
+                    let r = req.send().await.unwrap();
+                    assert!(r.status().is_success());
+                    let encoding =
+                        r.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+                    let length: usize = r.headers()["content-length"].to_str().unwrap().parse().unwrap();
+                    let body = r.bytes().await.unwrap();
+                    assert_eq!(length, body.len());
+                    (encoding, body)
+                }
+            };
+            for plain in [None, Some("identity"), Some("gzip;q=0, identity")] {
+                let (encoding, body) = get(plain).await;
+                assert_eq!(encoding, None, "{plain:?}");
+                assert_eq!(String::from_utf8(body.to_vec()).unwrap(), expected, "{plain:?}");
+            }
+            let (encoding, body) = get(Some("gzip")).await;
+            assert_eq!(encoding.as_deref(), Some("gzip"));
+            let mut text = String::new();
+            // A single-member decoder: the body is one member, its CRC and length checked.
+            flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut text).unwrap();
+            assert_eq!(text, expected);
+        }
+        assert_eq!(exporter.encodings(), 2, "once per format");
+        server.abort();
     }
 }
