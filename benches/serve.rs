@@ -177,10 +177,12 @@ fn main() {
     };
     // A few refreshes on top of the full state (and the Run:ai metrics walk under way).
     std::thread::sleep(Duration::from_secs(20));
+    println!("  rss {:.1} MB after the first load and 20 s of refreshes", status_mb(pid, "VmRSS:"));
 
     let mut summary = common::Summary::default();
     for openmetrics in [false, true] {
         for gzip in [true, false] {
+            let before = status_mb(pid, "VmRSS:");
             let mut times = Vec::new();
             let mut sent = 0;
             let mut text = 0;
@@ -198,6 +200,7 @@ fn main() {
             if !gzip {
                 summary.row(&format!("serve_scrape_{format}_10000_bytes"), text as f64, "B");
             }
+            println!("  rss {before:.1} MB before these scrapes, {:.1} MB after", status_mb(pid, "VmRSS:"));
         }
     }
     stop.store(true, Ordering::Relaxed);

@@ -49,6 +49,8 @@ pub struct Exporter {
     /// encoded: a second scrape waits for that encoding rather than doing its own.
     packed: Mutex<[Option<Arc<Packed>>; 2]>,
     encodings: AtomicUsize,
+    /// When the last scrape came.
+    last_scrape: Mutex<Option<std::time::Instant>>,
 }
 
 /// A scrape's answer: its length and pieces, compressed or not.
@@ -76,6 +78,7 @@ impl Exporter {
             encoded,
             packed: Mutex::new([None, None]),
             encodings: AtomicUsize::new(0),
+            last_scrape: Mutex::new(None),
         }
     }
 
@@ -124,13 +127,37 @@ impl Exporter {
         Ok(p)
     }
 
-    /// How many times the per-deployment families were encoded for a scrape.
+    /// Encodes the per-deployment families again, in the formats scraped so far, when the state changed
+    /// since and a scrape came within `within`: the next scrape then finds them ready. Blocks, as
+    /// [`Exporter::packed`] does. Returns whether anything was encoded.
+    pub fn repack(&self, within: Duration) -> bool {
+        let recent = self
+            .last_scrape
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|t| t.elapsed() < within);
+        if !recent {
+            return false;
+        }
+        let before = self.encodings();
+        for openmetrics in [false, true] {
+            let cached = self.packed.lock().unwrap_or_else(PoisonError::into_inner)[usize::from(openmetrics)]
+                .is_some();
+            if cached {
+                let _ = self.packed(openmetrics);
+            }
+        }
+        self.encodings() != before
+    }
+
+    /// How many times the per-deployment families were encoded.
     pub fn encodings(&self) -> usize {
         self.encodings.load(Ordering::Relaxed)
     }
 
     /// A scrape's answer: the packed families and fresh per-account and request ones, gzipped or plain.
     pub fn scrape(&self, openmetrics: bool, gzip: bool) -> Result<Scrape, std::fmt::Error> {
+        *self.last_scrape.lock().unwrap_or_else(PoisonError::into_inner) = Some(std::time::Instant::now());
         let packed = self.packed(openmetrics)?;
         let mut tail = String::new();
         self.write_live(openmetrics, &mut tail)?;
@@ -200,6 +227,25 @@ async fn metrics(Extract(exporter): Extract<Arc<Exporter>>, headers: HeaderMap) 
     response
 }
 
+/// How often [`keep_packed`] looks for a change of the fleet.
+const REPACK_EVERY: Duration = Duration::from_secs(1);
+/// How long after the last scrape [`keep_packed`] keeps encoding ahead (Prometheus' default interval is a
+/// minute).
+const REPACK_WHILE_SCRAPED_WITHIN: Duration = Duration::from_secs(300);
+
+/// Encodes the per-deployment families soon after the fleet changes, so that a scrape finds them ready
+/// instead of waiting tens of milliseconds at 10,000 deployments. A scrape that comes first encodes them
+/// itself: what it answers is never older than the state. Encoding ahead takes at most half of one core.
+async fn keep_packed(exporter: Arc<Exporter>) {
+    loop {
+        let ex = exporter.clone();
+        let started = tokio::time::Instant::now();
+        let encoded = tokio::task::spawn_blocking(move || ex.repack(REPACK_WHILE_SCRAPED_WITHIN)).await;
+        let spent = if encoded.unwrap_or(false) { started.elapsed() } else { Duration::ZERO };
+        tokio::time::sleep(REPACK_EVERY.max(spent)).await;
+    }
+}
+
 /// Refuses an address that is not loopback unless the user said `--listen-public`.
 pub fn check_listen(listen: SocketAddr, public: bool) -> Result<()> {
     if listen.ip().is_loopback() || public {
@@ -265,20 +311,25 @@ pub async fn serve(cli: &Cli, listen: SocketAddr, public: bool, refresh: Option<
     let (tx, rx) = mpsc::channel(1024);
     let sync = Sync::spawn(providers, tx, refresh, None);
     let engine = tokio::spawn(engine(shared, rx, sync, refresh, !addr.ip().is_loopback()));
+    let repacker = tokio::spawn(keep_packed(exporter.clone()));
     let server = axum::serve(listener, router(exporter)).with_graceful_shutdown(shutdown_signal());
     let result = server.await;
     engine.abort();
+    repacker.abort();
     result.map_err(|e| eyre!("serving metrics failed: {e}"))
 }
 
 /// A long-running `serve` allocates on the runtime's thread and on the scrapes' blocking threads; glibc gives
-/// each thread an arena of its own and keeps what they freed. One arena, trimmed after each scrape, keeps the
-/// resident set near what is live.
+/// each thread an arena of its own and keeps what they freed. One arena, trimmed after each encoding, keeps the
+/// resident set near what is live. Blocks from 128 KiB up (response bodies, a list's items, the rows' tables,
+/// the packed metrics) are mapped on their own and go back to the system when freed: left to glibc's sliding
+/// threshold they come from the heap, where a large fleet's short-lived ones leave holes the resident set keeps.
 fn one_malloc_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: a malloc tuning call with a valid parameter; glibc serialises it with allocations.
+    // SAFETY: malloc tuning calls with valid parameters; glibc serialises them with allocations.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 
@@ -609,6 +660,28 @@ mod tests {
         assert!(om.ends_with("# EOF\n") && om.matches("# EOF").count() == 1, "{om}");
         assert_eq!(scraped(&exporter, true), om);
         assert_eq!(exporter.encodings(), 4);
+    }
+
+    #[test]
+    fn a_change_is_encoded_ahead_for_the_formats_scraped_while_someone_scrapes() {
+        let shared = Shared::new(gcore_state(&[("a", 1)]));
+        let exporter = Exporter::new(shared.clone(), &ApiMetrics::default());
+        let minute = Duration::from_secs(60);
+        assert!(!exporter.repack(minute), "never scraped: nothing to prepare");
+        scraped(&exporter, true);
+        assert_eq!(exporter.encodings(), 1);
+        assert!(!exporter.repack(minute), "no change");
+        set_fleet(&mut shared.lock(), &[("a", 2)]);
+        assert!(exporter.repack(minute));
+        assert_eq!(exporter.encodings(), 2, "OpenMetrics only: text was never asked for");
+        let om = scraped(&exporter, true);
+        assert_eq!(exporter.encodings(), 2, "the scrape found it ready");
+        assert!(om.contains(
+            r#"infertop_replicas_ready{provider="gcore",account="g",id="a",region="Luxembourg-2"} 2"#
+        ));
+        assert_eq!(om, exporter.render(true).unwrap().1);
+        set_fleet(&mut shared.lock(), &[("a", 3)]);
+        assert!(!exporter.repack(Duration::ZERO), "nobody scraped lately");
     }
 
     /// Over loopback HTTP: gzip only when `Accept-Encoding` allows it, one gzip member that decodes to the
