@@ -32,8 +32,8 @@ impl Drop for Proc {
 }
 
 /// Starts `cmd` and returns it with the URL its first line (`listening on URL ...`) names.
-fn start(mut cmd: Command) -> (Proc, String) {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+fn start(mut cmd: Command, stderr: Stdio) -> (Proc, String) {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(stderr).spawn().unwrap();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
@@ -144,7 +144,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut sim = Command::new(BIN);
     sim.args(["sim", "--fleet", &FLEET.to_string(), "--listen", "127.0.0.1:0"]);
-    let (_sim, sim_url) = start(sim);
+    let (_sim, sim_url) = start(sim, Stdio::null());
     let cfg = config_for(&dir, &sim_url);
     let mut serve = Command::new(BIN);
     serve
@@ -155,7 +155,10 @@ fn main() {
         .env("BENCH_GCORE_KEY", infertop::sim::DEMO_GCORE_KEY)
         .env("BENCH_SESTERCE_KEY", infertop::sim::DEMO_SESTERCE_KEY)
         .env("BENCH_RUNAI_SECRET", infertop::sim::DEMO_RUNAI_SECRET);
-    let (serve, url) = start(serve);
+    // Its log says when and how long it encoded the per-deployment families.
+    let log = dir.join("serve.log");
+    serve.env("INFERTOP_LOG", "infertop::serve=debug");
+    let (serve, url) = start(serve, Stdio::from(std::fs::File::create(&log).unwrap()));
     let pid = serve.0.id();
     let http =
         reqwest::blocking::Client::builder().no_gzip().timeout(Duration::from_secs(30)).build().unwrap();
@@ -209,6 +212,19 @@ fn main() {
     summary.row("serve_rss_peak_at_10000", peak_at, "s");
     summary.row("serve_rss_10000", status_mb(pid, "VmRSS:"), "MB");
     summary.row("serve_rss_peak_10000", status_mb(pid, "VmHWM:"), "MB");
+    let encodings: Vec<f64> = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("per-deployment metrics encoded"))
+        .filter_map(|l| l.split(" ms=").nth(1)?.split_whitespace().next()?.parse().ok())
+        .collect();
+    let mut sorted = encodings.clone();
+    sorted.sort_by(f64::total_cmp);
+    summary.row("serve_encodings_10000", encodings.len() as f64, "");
+    if let (Some(mid), Some(max)) = (sorted.get(sorted.len() / 2), sorted.last()) {
+        summary.row("serve_encoding_10000_median", *mid, "ms");
+        summary.row("serve_encoding_10000_max", *max, "ms");
+    }
     summary.write("serve");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -63,6 +63,54 @@ impl Deflater {
     }
 }
 
+/// Pieces of text deflated ahead of the encoder.
+const PIECES_AHEAD: usize = 4;
+
+/// Runs `encode` on this thread and deflates what it writes on another, piece by piece as it comes: the two
+/// take about as long, and each scrape that finds the fleet changed waits for the longer one only.
+pub fn deflated(encode: impl FnOnce(&mut Pieces) -> fmt::Result) -> Result<Deflater, fmt::Error> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<String>(PIECES_AHEAD);
+    std::thread::scope(|scope| {
+        let deflating = scope.spawn(move || {
+            let mut d = Deflater::default();
+            for piece in rx {
+                fmt::Write::write_str(&mut d, &piece)?;
+            }
+            Ok::<_, fmt::Error>(d)
+        });
+        let mut pieces = Pieces { buf: String::with_capacity(CHUNK_BYTES), tx };
+        let encoded = encode(&mut pieces).and_then(|_| pieces.flush());
+        // Ends the deflater's input.
+        drop(pieces);
+        let deflated = deflating.join().map_err(|_| fmt::Error)?;
+        encoded.and(deflated)
+    })
+}
+
+/// A writer that hands what it is given to [`deflated`]'s other thread in [`CHUNK_BYTES`] pieces.
+pub struct Pieces {
+    buf: String,
+    tx: std::sync::mpsc::SyncSender<String>,
+}
+
+impl Pieces {
+    fn flush(&mut self) -> fmt::Result {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let piece = std::mem::replace(&mut self.buf, String::with_capacity(CHUNK_BYTES));
+        // Fails when the deflater stopped (its own error is the one reported).
+        self.tx.send(piece).map_err(|_| fmt::Error)
+    }
+}
+
+impl fmt::Write for Pieces {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.buf.push_str(s);
+        if self.buf.len() >= CHUNK_BYTES { self.flush() } else { Ok(()) }
+    }
+}
+
 /// The per-deployment families of one state, deflated (see the module's documentation).
 #[derive(Debug)]
 pub struct Packed {
@@ -78,6 +126,11 @@ impl Packed {
     /// Bytes held.
     pub fn size(&self) -> usize {
         self.deflate.len()
+    }
+
+    /// Length of the text they hold.
+    pub fn text_len(&self) -> u64 {
+        self.len
     }
 
     /// The whole body in gzip: `self`, then `tail`. The cached part is shared, not copied.
@@ -202,6 +255,23 @@ mod tests {
         let mut out = String::new();
         flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut out).unwrap();
         assert_eq!(out, text);
+    }
+
+    #[test]
+    fn text_deflated_on_the_other_thread_is_the_text_written_and_errors_come_through() {
+        let text = long_text();
+        let d = deflated(|w| {
+            for line in text.split_inclusive('\n') {
+                fmt::Write::write_str(w, line)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let body: Vec<u8> = d.sync(1).unwrap().gzip("").unwrap().concat();
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut out).unwrap();
+        assert_eq!(out, text);
+        assert!(deflated(|w| fmt::Write::write_str(w, "partial").and(Err(fmt::Error))).is_err());
     }
 
     #[test]

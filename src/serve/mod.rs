@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
-use cache::{Deflater, Packed};
+use cache::Packed;
 use color_eyre::eyre::{Result, eyre};
 use exposition::{AccountCollector, FleetCollector, Shared};
 use prometheus_client::registry::Registry;
@@ -117,10 +117,17 @@ impl Exporter {
         }
         // The old one is not needed while the new one is built.
         *slot = None;
-        let mut out = Deflater::default();
-        write_registry(&self.fleet, openmetrics, &mut out)?;
+        let started = std::time::Instant::now();
+        let out = cache::deflated(|w| write_registry(&self.fleet, openmetrics, w))?;
         let p = Arc::new(out.sync(self.encoded.load(Ordering::Acquire)).map_err(|_| std::fmt::Error)?);
         self.encodings.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            openmetrics,
+            text_bytes = p.text_len(),
+            packed_bytes = p.size(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "per-deployment metrics encoded"
+        );
         *slot = Some(p.clone());
         drop(packed);
         trim_heap();
