@@ -130,7 +130,7 @@ fn watch_rss(pid: u32, started: Instant, stop: Arc<AtomicBool>) -> std::thread::
             if rss > high + 0.5 {
                 high = rss;
                 at = started.elapsed().as_secs_f64();
-                println!("  rss {high:6.1} MB at {at:5.1} s");
+                println!("  rss {high:6.1} MB at {at:5.1} s ({})", chrono::Utc::now().format("%H:%M:%S%.3f"));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -216,7 +216,11 @@ fn main() {
         .unwrap_or_default()
         .lines()
         .filter(|l| l.contains("per-deployment metrics encoded"))
-        .filter_map(|l| l.split(" ms=").nth(1)?.split_whitespace().next()?.parse().ok())
+        .filter_map(|l| {
+            // The log's colours go first: `ESC [ ... m`.
+            let plain = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap().replace_all(l, "").into_owned();
+            plain.split(" ms=").nth(1)?.split_whitespace().next()?.parse().ok()
+        })
         .collect();
     let mut sorted = encodings.clone();
     sorted.sort_by(f64::total_cmp);
@@ -226,5 +230,7 @@ fn main() {
         summary.row("serve_encoding_10000_max", *max, "ms");
     }
     summary.write("serve");
+    // Kept to read the encodings against the resident set's highs.
+    let _ = std::fs::copy(&log, common::target_dir().join("bench-serve.log"));
     let _ = std::fs::remove_dir_all(&dir);
 }
