@@ -1,6 +1,6 @@
 //! A scrape's body without re-encoding 10,000 deployments at every scrape.
 //!
-//! The per-deployment families (megabytes) are encoded once per change of what they read, straight into a raw
+//! The per-deployment families (megabytes, in parts: see [`crate::serve::exposition::Part`]) are encoded once per change of what they read, straight into a raw
 //! deflate stream ended by a sync flush, and kept only in that form (a tenth of the text or less). Each scrape
 //! then encodes the small per-account and request families fresh and either
 //! - answers gzip (when `Accept-Encoding` allows it): the cached deflate data, then the fresh part deflated on
@@ -15,6 +15,7 @@ use flate2::write::DeflateEncoder;
 use flate2::{Compression, Decompress, FlushDecompress};
 use std::fmt;
 use std::io::Write as _;
+use std::sync::Arc;
 
 /// Level 1: a large exposition compresses about tenfold at the fastest level; higher levels gain little on
 /// such repetitive text for several times the time.
@@ -132,43 +133,56 @@ impl Packed {
     pub fn text_len(&self) -> u64 {
         self.len
     }
-
-    /// The whole body in gzip: `self`, then `tail`. The cached part is shared, not copied.
-    pub fn gzip(&self, tail: &str) -> std::io::Result<Vec<Bytes>> {
-        let mut d = Deflater::default();
-        fmt::Write::write_str(&mut d, tail).map_err(|_| std::io::Error::other("deflating failed"))?;
-        let (mut last, crc_tail, len_tail) = d.finish()?;
-        let mut crc = self.crc.clone();
-        crc.combine(&crc_tail);
-        last.extend_from_slice(&crc.finalize().to_le_bytes());
-        // ISIZE: the length modulo 2^32, as RFC 1952 defines it.
-        last.extend_from_slice(&((self.len + len_tail) as u32).to_le_bytes());
-        Ok(vec![Bytes::from_static(&GZIP_HEADER), self.deflate.clone(), Bytes::from(last)])
-    }
-
-    /// The whole body as text, `self` inflated piece by piece as it is sent, then `tail`; with its length.
-    pub fn plain(&self, tail: String) -> (u64, Inflate) {
-        let len = self.len + tail.len() as u64;
-        let inflate = Inflate {
-            z: Decompress::new(false),
-            input: self.deflate.clone(),
-            pos: 0,
-            expected: self.len,
-            done: false,
-            tail: Some(Bytes::from(tail)),
-        };
-        (len, inflate)
-    }
 }
 
-/// The pieces of a plain body (see [`Packed::plain`]).
+/// The whole body in gzip: the `parts`, then `tail`. The cached parts are shared, not copied.
+pub fn gzip(parts: &[Arc<Packed>], tail: &str) -> std::io::Result<Vec<Bytes>> {
+    let mut d = Deflater::default();
+    fmt::Write::write_str(&mut d, tail).map_err(|_| std::io::Error::other("deflating failed"))?;
+    let (mut last, crc_tail, len_tail) = d.finish()?;
+    let mut crc = crc32fast::Hasher::new();
+    let mut len = len_tail;
+    for p in parts {
+        crc.combine(&p.crc);
+        len += p.len;
+    }
+    crc.combine(&crc_tail);
+    last.extend_from_slice(&crc.finalize().to_le_bytes());
+    // ISIZE: the length modulo 2^32, as RFC 1952 defines it.
+    last.extend_from_slice(&(len as u32).to_le_bytes());
+    let mut out = vec![Bytes::from_static(&GZIP_HEADER)];
+    out.extend(parts.iter().map(|p| p.deflate.clone()));
+    out.push(Bytes::from(last));
+    Ok(out)
+}
+
+/// The whole body as text: the `parts` inflated piece by piece as it is sent, then `tail`; with its length.
+pub fn plain(
+    parts: &[Arc<Packed>],
+    tail: String,
+) -> (u64, impl Iterator<Item = std::io::Result<Bytes>> + Send + use<>) {
+    let len = parts.iter().map(|p| p.len).sum::<u64>() + tail.len() as u64;
+    let inflated: Vec<Inflate> = parts
+        .iter()
+        .map(|p| Inflate {
+            z: Decompress::new(false),
+            input: p.deflate.clone(),
+            pos: 0,
+            expected: p.len,
+            done: false,
+        })
+        .collect();
+    let tail = Some(Bytes::from(tail)).filter(|t| !t.is_empty());
+    (len, inflated.into_iter().flatten().chain(tail.map(Ok)))
+}
+
+/// The pieces of one inflated part of a plain body (see [`plain`]).
 pub struct Inflate {
     z: Decompress,
     input: Bytes,
     pos: usize,
     expected: u64,
     done: bool,
-    tail: Option<Bytes>,
 }
 
 impl Iterator for Inflate {
@@ -183,7 +197,6 @@ impl Iterator for Inflate {
                     self.z.decompress_vec(&self.input[self.pos..], &mut out, FlushDecompress::None)
                 {
                     self.done = true;
-                    self.tail = None;
                     return Some(Err(std::io::Error::other(e)));
                 }
                 self.pos += (self.z.total_in() - read) as usize;
@@ -191,7 +204,6 @@ impl Iterator for Inflate {
                     self.done = true;
                     if self.z.total_out() != self.expected {
                         // Never a shorter exposition that would parse: the body ends in an error.
-                        self.tail = None;
                         return Some(Err(std::io::Error::other("the cached metrics did not inflate whole")));
                     }
                     break;
@@ -201,7 +213,7 @@ impl Iterator for Inflate {
                 return Some(Ok(Bytes::from(out)));
             }
         }
-        self.tail.take().map(Ok)
+        None
     }
 }
 
@@ -229,10 +241,10 @@ mod tests {
     use axum::http::{HeaderMap, HeaderValue, header};
     use std::io::Read;
 
-    fn packed(text: &str) -> Packed {
+    fn packed(text: &str) -> Arc<Packed> {
         let mut d = Deflater::default();
         fmt::Write::write_str(&mut d, text).unwrap();
-        d.sync(7).unwrap()
+        Arc::new(d.sync(7).unwrap())
     }
 
     /// Text long and varied enough for many deflate blocks and back-references.
@@ -245,13 +257,14 @@ mod tests {
         let text = long_text();
         let p = packed(&text);
         assert!(p.size() < text.len() / 2, "{} of {}", p.size(), text.len());
-        let body: Vec<u8> = p.gzip("tail 1\n# EOF\n").unwrap().concat();
+        let second = packed("second part\n");
+        let body: Vec<u8> = gzip(&[p.clone(), second], "tail 1\n# EOF\n").unwrap().concat();
         // A single-member decoder: the whole body is one member, CRC and length checked.
         let mut out = String::new();
         flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut out).unwrap();
-        assert_eq!(out, format!("{text}tail 1\n# EOF\n"));
+        assert_eq!(out, format!("{text}second part\ntail 1\n# EOF\n"));
         // An empty fresh part too.
-        let body: Vec<u8> = p.gzip("").unwrap().concat();
+        let body: Vec<u8> = gzip(&[p], "").unwrap().concat();
         let mut out = String::new();
         flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut out).unwrap();
         assert_eq!(out, text);
@@ -267,7 +280,7 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        let body: Vec<u8> = d.sync(1).unwrap().gzip("").unwrap().concat();
+        let body: Vec<u8> = gzip(&[Arc::new(d.sync(1).unwrap())], "").unwrap().concat();
         let mut out = String::new();
         flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut out).unwrap();
         assert_eq!(out, text);
@@ -277,22 +290,22 @@ mod tests {
     #[test]
     fn the_plain_body_is_the_text_in_pieces_with_its_length() {
         let text = long_text();
-        let (len, pieces) = packed(&text).plain("tail\n".into());
+        let (len, pieces) = plain(&[packed(&text), packed(""), packed("second\n")], "tail\n".into());
         let pieces: Vec<Bytes> = pieces.map(Result::unwrap).collect();
         assert!(pieces.len() > 2 && pieces.iter().all(|p| p.len() <= CHUNK_BYTES));
         let body = pieces.concat();
         assert_eq!(len, body.len() as u64);
-        assert_eq!(String::from_utf8(body).unwrap(), format!("{text}tail\n"));
-        let (len, pieces) = packed("").plain(String::new());
-        assert_eq!((len, pieces.map(Result::unwrap).count()), (0, 1));
+        assert_eq!(String::from_utf8(body).unwrap(), format!("{text}second\ntail\n"));
+        let (len, pieces) = plain(&[packed("")], String::new());
+        assert_eq!((len, pieces.map(Result::unwrap).count()), (0, 0));
     }
 
     #[test]
     fn damaged_cached_data_ends_the_body_in_an_error() {
         let text = long_text();
-        let mut p = packed(&text);
+        let mut p = Arc::into_inner(packed(&text)).unwrap();
         p.deflate = p.deflate.slice(..p.deflate.len() / 2);
-        let (_, pieces) = p.plain("tail\n".into());
+        let (_, pieces) = plain(&[Arc::new(p)], "tail\n".into());
         assert!(pieces.into_iter().any(|r| r.is_err()));
     }
 

@@ -1,6 +1,7 @@
 //! The fleet as Prometheus metric families. `encode_fleet` writes the per-deployment families (the bulk of a
-//! scrape, cached by [`crate::serve::cache`] under the [`fingerprint`] of what they read); `encode_accounts`
-//! writes the small per-account ones, fresh at every scrape. prometheus-client writes (and escapes) everything.
+//! scrape) and `encode_runai` Run:ai's latest metrics, each cached by [`crate::serve::cache`] under the
+//! fingerprint of what it reads (see [`Part`]); `encode_accounts` writes the small per-account ones, fresh at
+//! every scrape. prometheus-client writes (and escapes) everything.
 //!
 //! Series follow Prometheus' info pattern: every per-deployment series is identified by `provider`, `account`
 //! and `id` (the one key that is unique: Run:ai names repeat across projects and can be reused after a
@@ -82,19 +83,48 @@ impl fmt::Debug for Shared {
     }
 }
 
-/// Collects the per-deployment families from the shared state, and notes the [`fingerprint`] of the state
-/// it encoded (under the same lock, so the two always match).
+/// The cached parts of the exposition, each with its own fingerprint: Run:ai's latest metrics come one
+/// deployment at a time (a walk over thousands of workloads changes them several times a second), the rest of
+/// the per-deployment families only when a list or a details read brings something new.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Fleet,
+    Runai,
+}
+
+impl Part {
+    pub const ALL: [Part; 2] = [Part::Fleet, Part::Runai];
+
+    /// A hash of everything this part's families read from `state`: equal fingerprints, equal families.
+    pub fn fingerprint(self, state: &State) -> u64 {
+        match self {
+            Part::Fleet => fingerprint(state),
+            Part::Runai => fingerprint_runai(state),
+        }
+    }
+
+    pub fn encode(self, state: &State, encoder: &mut DescriptorEncoder) -> fmt::Result {
+        match self {
+            Part::Fleet => encode_fleet(state, encoder),
+            Part::Runai => encode_runai(state, encoder),
+        }
+    }
+}
+
+/// Collects one part's families from the shared state, and notes the fingerprint of the state it encoded
+/// (under the same lock, so the two always match).
 #[derive(Debug)]
-pub struct FleetCollector {
+pub struct PartCollector {
+    pub part: Part,
     pub shared: Shared,
     pub encoded: Arc<AtomicU64>,
 }
 
-impl Collector for FleetCollector {
+impl Collector for PartCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
         let state = self.shared.lock();
-        self.encoded.store(fingerprint(&state), Ordering::Release);
-        encode_fleet(&state, &mut encoder)
+        self.encoded.store(self.part.fingerprint(&state), Ordering::Release);
+        self.part.encode(&state, &mut encoder)
     }
 }
 
@@ -181,7 +211,7 @@ fn runai_latest(state: &State, d: &Deployment, kind: &str, factor: f64) -> Optio
 }
 
 /// A hash of everything [`encode_fleet`] reads from `state`, in the order it reads it: equal fingerprints,
-/// equal per-deployment families. A few milliseconds at 10,000 deployments, against tens for the encoding.
+/// equal families. A few milliseconds at 10,000 deployments, against tens for the encoding.
 pub fn fingerprint(state: &State) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     state.rows.len().hash(&mut h);
@@ -199,15 +229,27 @@ pub fn fingerprint(state: &State) -> u64 {
                 value(r).hash(&mut h);
             }
         }
+    }
+    h.finish()
+}
+
+/// A hash of everything [`encode_runai`] reads from `state`, in the order it reads it.
+pub fn fingerprint_runai(state: &State) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    for d in state.rows.iter().map(|r| &r.dep) {
         for (kind, _, _, _, factor) in &RUNAI_LATEST {
-            runai_latest(state, d, kind, *factor).map(f64::to_bits).hash(&mut h);
+            if let Some(v) = runai_latest(state, d, kind, *factor) {
+                d.key.hash(&mut h);
+                kind.hash(&mut h);
+                v.to_bits().hash(&mut h);
+            }
         }
     }
     h.finish()
 }
 
-/// The per-deployment families from `state`: per region, per deployment. What they read is hashed by
-/// [`fingerprint`]: a new input here goes there too.
+/// The per-deployment families from `state` but Run:ai's metrics: per region, per deployment. What they read
+/// is hashed by [`fingerprint`]: a new input here goes there too.
 pub fn encode_fleet(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Result {
     let deps = || state.rows.iter().map(|r| &r.dep);
     for (name, help, value) in PER_REGION {
@@ -262,7 +304,12 @@ pub fn encode_fleet(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
             Some((deployment_labels(d, [EMPTY, EMPTY, EMPTY, currency]), price))
         }),
     )?;
+    Ok(())
+}
 
+/// Run:ai's latest metrics, per deployment. What they read is hashed by [`fingerprint_runai`].
+pub fn encode_runai(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Result {
+    let deps = || state.rows.iter().map(|r| &r.dep);
     for (kind, name, help, unit, factor) in &RUNAI_LATEST {
         gauges(
             encoder,
@@ -467,7 +514,7 @@ mod tests {
     }
 
     /// A state with a Gcore deployment (edited by `edit`) and a Run:ai one with a latest throughput.
-    fn fingerprint_of(edit: impl Fn(&mut Deployment), throughput: f64) -> u64 {
+    fn fingerprint_of(edit: impl Fn(&mut Deployment), throughput: f64) -> (u64, u64) {
         let mut s = state();
         let mut d = dep(ProviderKind::Gcore, "g", "a", 1);
         d.price_per_hour = Some(2.0);
@@ -487,17 +534,18 @@ mod tests {
         };
         let result = MetricsResult { series: vec![series], partial: false };
         update(&mut s, Msg::Metrics { key, at: now, result: Ok(result) });
-        fingerprint(&s)
+        (fingerprint(&s), fingerprint_runai(&s))
     }
 
     #[test]
-    fn the_fingerprint_changes_with_every_value_the_fleet_families_show_and_only_with_them() {
+    fn the_fingerprints_change_with_every_value_their_families_show_and_only_with_them() {
         let base = fingerprint_of(|_| {}, 1.0);
         assert_eq!(fingerprint_of(|_| {}, 1.0), base);
         // What the exposition does not show leaves the cached one valid.
         assert_eq!(fingerprint_of(|d| d.description = Some("other".into()), 1.0), base);
         assert_eq!(fingerprint_of(|d| d.port = Some(1234), 1.0), base);
-        assert_ne!(fingerprint_of(|_| {}, 2.0), base, "a Run:ai metric");
+        let metric = fingerprint_of(|_| {}, 2.0);
+        assert!(metric.0 == base.0 && metric.1 != base.1, "a Run:ai metric: its own part only");
         type Edit = fn(&mut Deployment);
         let edits: [(&str, Edit); 13] = [
             ("id", |d| d.key.id = "a2".into()),
@@ -515,7 +563,7 @@ mod tests {
             ("regions", |d| d.regions.clear()),
         ];
         for (what, edit) in edits {
-            assert_ne!(fingerprint_of(edit, 1.0), base, "{what}");
+            assert_ne!(fingerprint_of(edit, 1.0).0, base.0, "{what}");
         }
     }
 }

@@ -23,7 +23,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use cache::Packed;
 use color_eyre::eyre::{Result, eyre};
-use exposition::{AccountCollector, FleetCollector, Shared};
+use exposition::{AccountCollector, Part, PartCollector, Shared};
 use prometheus_client::registry::Registry;
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -37,18 +37,17 @@ pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; versio
 /// The shortest time between two walks over the Run:ai deployments for their metrics.
 pub const METRICS_EVERY: Duration = Duration::from_secs(30);
 
-/// What `serve` exposes: the per-deployment families (cached, see [`cache`]), then the per-account and
-/// request families (fresh at every scrape).
+/// What `serve` exposes: the per-deployment families, in parts each cached apart (see [`cache`] and
+/// [`exposition::Part`]), then the per-account and request families (fresh at every scrape).
 pub struct Exporter {
     shared: Shared,
-    fleet: Registry,
+    /// Each part's registry, and the fingerprint of the state it last encoded.
+    parts: [(Part, Registry, Arc<AtomicU64>); 2],
     live: Registry,
-    /// The fingerprint of the state the fleet registry last encoded.
-    encoded: Arc<AtomicU64>,
-    /// The packed per-deployment families, Prometheus text and OpenMetrics. The lock is held while they are
-    /// encoded: a second scrape waits for that encoding rather than doing its own.
-    packed: Mutex<[Option<Arc<Packed>>; 2]>,
-    encodings: AtomicUsize,
+    /// The packed parts, Prometheus text and OpenMetrics (`[part][openmetrics]`). The lock is held while one
+    /// is encoded: a second scrape waits for that encoding rather than doing its own.
+    packed: Mutex<[[Option<Arc<Packed>>; 2]; 2]>,
+    encodings: [AtomicUsize; 2],
     /// When the last scrape came.
     last_scrape: Mutex<Option<std::time::Instant>>,
 }
@@ -62,22 +61,25 @@ pub struct Scrape {
 
 impl Exporter {
     pub fn new(shared: Shared, api: &ApiMetrics) -> Exporter {
-        let encoded = Arc::new(AtomicU64::new(0));
-        let mut fleet = Registry::default();
-        fleet.register_collector(Box::new(FleetCollector {
-            shared: shared.clone(),
-            encoded: encoded.clone(),
-        }));
+        let parts = Part::ALL.map(|part| {
+            let encoded = Arc::new(AtomicU64::new(0));
+            let mut registry = Registry::default();
+            registry.register_collector(Box::new(PartCollector {
+                part,
+                shared: shared.clone(),
+                encoded: encoded.clone(),
+            }));
+            (part, registry, encoded)
+        });
         let mut live = Registry::default();
         live.register_collector(Box::new(AccountCollector(shared.clone())));
         api.register(&mut live);
         Exporter {
             shared,
-            fleet,
+            parts,
             live,
-            encoded,
-            packed: Mutex::new([None, None]),
-            encodings: AtomicUsize::new(0),
+            packed: Mutex::new([[None, None], [None, None]]),
+            encodings: [AtomicUsize::new(0), AtomicUsize::new(0)],
             last_scrape: Mutex::new(None),
         }
     }
@@ -92,7 +94,9 @@ impl Exporter {
 
     /// Writes the exposition to `out` (see [`Exporter::render`]).
     pub fn write(&self, openmetrics: bool, out: &mut impl std::fmt::Write) -> std::fmt::Result {
-        write_registry(&self.fleet, openmetrics, out)?;
+        for (_, registry, _) in &self.parts {
+            write_registry(registry, openmetrics, out)?;
+        }
         self.write_live(openmetrics, out)
     }
 
@@ -105,23 +109,25 @@ impl Exporter {
         Ok(())
     }
 
-    /// The per-deployment families of the current state, packed: the cached ones while the state's
-    /// [`exposition::fingerprint`] is the one they were encoded from, else encoded again. Blocks (the state's
-    /// lock, and tens of milliseconds of encoding at 10,000 deployments): for a thread of its own.
-    pub fn packed(&self, openmetrics: bool) -> Result<Arc<Packed>, std::fmt::Error> {
+    /// Part `i` of the current state, packed: the cached one while the state's fingerprint for that part is
+    /// the one it was encoded from, else encoded again. Blocks (the state's lock, and tens of milliseconds of
+    /// encoding at 10,000 deployments): for a thread of its own.
+    fn packed(&self, i: usize, openmetrics: bool) -> Result<Arc<Packed>, std::fmt::Error> {
+        let (part, registry, encoded) = &self.parts[i];
         let mut packed = self.packed.lock().unwrap_or_else(PoisonError::into_inner);
-        let slot = &mut packed[usize::from(openmetrics)];
-        let now = exposition::fingerprint(&self.shared.lock());
+        let slot = &mut packed[i][usize::from(openmetrics)];
+        let now = part.fingerprint(&self.shared.lock());
         if let Some(p) = slot.as_ref().filter(|p| p.fingerprint == now) {
             return Ok(p.clone());
         }
         // The old one is not needed while the new one is built.
         *slot = None;
         let started = std::time::Instant::now();
-        let out = cache::deflated(|w| write_registry(&self.fleet, openmetrics, w))?;
-        let p = Arc::new(out.sync(self.encoded.load(Ordering::Acquire)).map_err(|_| std::fmt::Error)?);
-        self.encodings.fetch_add(1, Ordering::Relaxed);
+        let out = cache::deflated(|w| write_registry(registry, openmetrics, w))?;
+        let p = Arc::new(out.sync(encoded.load(Ordering::Acquire)).map_err(|_| std::fmt::Error)?);
+        self.encodings[i].fetch_add(1, Ordering::Relaxed);
         tracing::debug!(
+            part = ?part,
             openmetrics,
             text_bytes = p.text_len(),
             packed_bytes = p.size(),
@@ -130,13 +136,15 @@ impl Exporter {
         );
         *slot = Some(p.clone());
         drop(packed);
-        trim_heap();
+        if *part == Part::Fleet {
+            trim_heap();
+        }
         Ok(p)
     }
 
-    /// Encodes the per-deployment families again, in the formats scraped so far, when the state changed
-    /// since and a scrape came within `within`: the next scrape then finds them ready. Blocks, as
-    /// [`Exporter::packed`] does. Returns whether anything was encoded.
+    /// Encodes again the parts that changed, in the formats scraped so far, when a scrape came within
+    /// `within`: the next scrape then finds them ready. Blocks, as a scrape does. Returns whether anything was
+    /// encoded.
     pub fn repack(&self, within: Duration) -> bool {
         let recent = self
             .last_scrape
@@ -146,34 +154,39 @@ impl Exporter {
         if !recent {
             return false;
         }
-        let before = self.encodings();
-        for openmetrics in [false, true] {
-            let cached = self.packed.lock().unwrap_or_else(PoisonError::into_inner)[usize::from(openmetrics)]
+        let before = self.encodings(Part::Fleet) + self.encodings(Part::Runai);
+        for i in 0..self.parts.len() {
+            for openmetrics in [false, true] {
+                let cached = self.packed.lock().unwrap_or_else(PoisonError::into_inner)[i]
+                    [usize::from(openmetrics)]
                 .is_some();
-            if cached {
-                let _ = self.packed(openmetrics);
+                if cached {
+                    let _ = self.packed(i, openmetrics);
+                }
             }
         }
-        self.encodings() != before
+        self.encodings(Part::Fleet) + self.encodings(Part::Runai) != before
     }
 
-    /// How many times the per-deployment families were encoded.
-    pub fn encodings(&self) -> usize {
-        self.encodings.load(Ordering::Relaxed)
+    /// How many times `part` was encoded.
+    pub fn encodings(&self, part: Part) -> usize {
+        let i = Part::ALL.iter().position(|p| *p == part).unwrap_or(0);
+        self.encodings[i].load(Ordering::Relaxed)
     }
 
-    /// A scrape's answer: the packed families and fresh per-account and request ones, gzipped or plain.
+    /// A scrape's answer: the packed parts and fresh per-account and request families, gzipped or plain.
     pub fn scrape(&self, openmetrics: bool, gzip: bool) -> Result<Scrape, std::fmt::Error> {
         *self.last_scrape.lock().unwrap_or_else(PoisonError::into_inner) = Some(std::time::Instant::now());
-        let packed = self.packed(openmetrics)?;
+        let parts =
+            (0..self.parts.len()).map(|i| self.packed(i, openmetrics)).collect::<Result<Vec<_>, _>>()?;
         let mut tail = String::new();
         self.write_live(openmetrics, &mut tail)?;
         if gzip {
-            let pieces = packed.gzip(&tail).map_err(|_| std::fmt::Error)?;
+            let pieces = cache::gzip(&parts, &tail).map_err(|_| std::fmt::Error)?;
             let len = pieces.iter().map(|p| p.len() as u64).sum();
             return Ok(Scrape { len, gzip, pieces: Box::new(pieces.into_iter().map(Ok)) });
         }
-        let (len, pieces) = packed.plain(tail);
+        let (len, pieces) = cache::plain(&parts, tail);
         Ok(Scrape { len, gzip, pieces: Box::new(pieces) })
     }
 }
@@ -635,15 +648,15 @@ mod tests {
         // The cached body is the whole encoding, byte for byte.
         assert_eq!(first, exporter.render(false).unwrap().1);
         assert!(first.contains(r#"id="b""#), "{first}");
-        assert_eq!(exporter.encodings(), 1);
+        assert_eq!(exporter.encodings(Part::Fleet), 1);
         assert_eq!(scraped(&exporter, false), first);
-        assert_eq!(exporter.encodings(), 1, "nothing changed: the cached families");
+        assert_eq!(exporter.encodings(Part::Fleet), 1, "nothing changed: the cached families");
 
         // The same fleet read again: the per-deployment families stay cached, the account ones are fresh.
         std::thread::sleep(Duration::from_millis(5));
         set_fleet(&mut shared.lock(), &[("a", 1), ("b", 2)]);
         let again = scraped(&exporter, false);
-        assert_eq!(exporter.encodings(), 1);
+        assert_eq!(exporter.encodings(Part::Fleet), 1);
         assert_eq!(again, exporter.render(false).unwrap().1);
 
         // A deletion: gone from the very next scrape.
@@ -651,7 +664,7 @@ mod tests {
         let second = scraped(&exporter, false);
         assert!(!second.contains(r#"id="b""#), "{second}");
         assert_eq!(second, exporter.render(false).unwrap().1);
-        assert_eq!(exporter.encodings(), 2);
+        assert_eq!(exporter.encodings(Part::Fleet), 2);
 
         // A value: the same.
         set_fleet(&mut shared.lock(), &[("a", 2)]);
@@ -659,14 +672,14 @@ mod tests {
         assert!(third.contains(
             r#"infertop_replicas_ready{provider="gcore",account="g",id="a",region="Luxembourg-2"} 2"#
         ));
-        assert_eq!(exporter.encodings(), 3);
+        assert_eq!(exporter.encodings(Part::Fleet), 3);
 
         // OpenMetrics is cached apart, and ends the exposition once.
         let om = scraped(&exporter, true);
         assert_eq!(om, exporter.render(true).unwrap().1);
         assert!(om.ends_with("# EOF\n") && om.matches("# EOF").count() == 1, "{om}");
         assert_eq!(scraped(&exporter, true), om);
-        assert_eq!(exporter.encodings(), 4);
+        assert_eq!(exporter.encodings(Part::Fleet), 4);
     }
 
     #[test]
@@ -676,19 +689,65 @@ mod tests {
         let minute = Duration::from_secs(60);
         assert!(!exporter.repack(minute), "never scraped: nothing to prepare");
         scraped(&exporter, true);
-        assert_eq!(exporter.encodings(), 1);
+        assert_eq!(exporter.encodings(Part::Fleet), 1);
         assert!(!exporter.repack(minute), "no change");
         set_fleet(&mut shared.lock(), &[("a", 2)]);
         assert!(exporter.repack(minute));
-        assert_eq!(exporter.encodings(), 2, "OpenMetrics only: text was never asked for");
+        assert_eq!(exporter.encodings(Part::Fleet), 2, "OpenMetrics only: text was never asked for");
         let om = scraped(&exporter, true);
-        assert_eq!(exporter.encodings(), 2, "the scrape found it ready");
+        assert_eq!(exporter.encodings(Part::Fleet), 2, "the scrape found it ready");
         assert!(om.contains(
             r#"infertop_replicas_ready{provider="gcore",account="g",id="a",region="Luxembourg-2"} 2"#
         ));
         assert_eq!(om, exporter.render(true).unwrap().1);
         set_fleet(&mut shared.lock(), &[("a", 3)]);
         assert!(!exporter.repack(Duration::ZERO), "nobody scraped lately");
+    }
+
+    /// Run:ai's metrics come one workload at a time: each one re-encodes their small part, not the fleet's.
+    #[test]
+    fn a_runai_metric_encodes_its_own_part_only() {
+        use crate::model::{Deployment, Point, ProviderKind, Series, Status};
+        let spec = &provider::demo_accounts("http://127.0.0.1:9")[2];
+        let caps = provider::connect(spec, reqwest::Client::new()).capabilities();
+        let account = AccountState::new("r", ProviderKind::Runai, caps);
+        let mut state = State::new(vec![account], Duration::from_secs(5), chrono::Utc::now());
+        let key = DeploymentKey { provider: ProviderKind::Runai, account: "r".into(), id: "w".into() };
+        let d = Deployment::new(key.clone(), "w", Status::Active);
+        update(&mut state, Msg::Fleet { account: 0, at: chrono::Utc::now(), result: Ok(vec![d]) });
+        let shared = Shared::new(state);
+        let exporter = Exporter::new(shared.clone(), &ApiMetrics::default());
+        let metric = |value: f64| {
+            let now = chrono::Utc::now();
+            let series = Series {
+                name: "THROUGHPUT".into(),
+                unit: String::new(),
+                labels: Default::default(),
+                points: vec![Point { time: now, value: Some(value) }],
+            };
+            let result = provider::MetricsResult { series: vec![series], partial: false };
+            update(&mut shared.lock(), Msg::Metrics { key: key.clone(), at: now, result: Ok(result) });
+        };
+        metric(1.5);
+        let first = scraped(&exporter, false);
+        assert!(
+            first.contains(
+                r#"infertop_runai_throughput_requests_per_second{provider="runai",account="r",id="w"} 1.5"#
+            ),
+            "{first}"
+        );
+        let counts = || (exporter.encodings(Part::Fleet), exporter.encodings(Part::Runai));
+        assert_eq!(counts(), (1, 1));
+        metric(2.5);
+        let second = scraped(&exporter, false);
+        assert!(
+            second.contains(
+                r#"infertop_runai_throughput_requests_per_second{provider="runai",account="r",id="w"} 2.5"#
+            ),
+            "{second}"
+        );
+        assert_eq!(second, exporter.render(false).unwrap().1);
+        assert_eq!(counts(), (1, 2));
     }
 
     /// Over loopback HTTP: gzip only when `Accept-Encoding` allows it, one gzip member that decodes to the
@@ -737,7 +796,7 @@ mod tests {
             flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut text).unwrap();
             assert_eq!(text, expected);
         }
-        assert_eq!(exporter.encodings(), 2, "once per format");
+        assert_eq!(exporter.encodings(Part::Fleet), 2, "once per format");
         server.abort();
     }
 }
