@@ -263,6 +263,13 @@ fn prometheus_scrapes_serve_and_sees_the_simulators_values_changes_and_deletions
         (got == expected, got)
     });
     assert_eq!(seen, expected, "infertop_replicas_ready in Prometheus against the simulator");
+    // Each series finds its name on the one info series of its identity.
+    let named = query(
+        &prom,
+        "infertop_replicas_ready * on (provider, account, id) group_left (deployment) infertop_deployment_info",
+    );
+    assert_eq!(named.len(), expected.len(), "{named:?}");
+    assert!(named.iter().all(|(l, _)| l.get("deployment").is_some_and(|n| !n.is_empty())), "{named:?}");
     let up = query(&prom, "infertop_account_up");
     assert_eq!(up.len(), 3, "{up:?}");
     assert!(up.iter().all(|(_, v)| *v == 1.0), "{up:?}");
@@ -294,7 +301,8 @@ fn prometheus_scrapes_serve_and_sees_the_simulators_values_changes_and_deletions
         .send()
         .unwrap();
     assert!(resp.status().is_success(), "{}", resp.status());
-    let sel = r#"{provider="gcore",deployment="bge-m3-embed",region="Luxembourg-2"}"#;
+    // Gcore's id is the deployment's name.
+    let sel = r#"{provider="gcore",id="bge-m3-embed",region="Luxembourg-2"}"#;
     let bounds = poll(60, || {
         let min = query(&prom, &format!("infertop_scale_min{sel}"));
         let max = query(&prom, &format!("infertop_scale_max{sel}"));
@@ -324,11 +332,11 @@ fn prometheus_scrapes_serve_and_sees_the_simulators_values_changes_and_deletions
     assert!(resp.status().is_success(), "{}", resp.status());
     advance(900.0);
     let left = poll(60, || {
-        let v = query(&prom, &format!("{{__name__=~\"infertop_.+\",deployment=\"{victim}\"}}"));
+        let v = query(&prom, &format!("{{__name__=~\"infertop_.+\",id=\"{victim}\"}}"));
         (v.is_empty(), v)
     });
     assert!(left.is_empty(), "series of the deleted deployment still there: {left:?}");
-    assert!(!query(&prom, "infertop_replicas_ready{deployment=\"llama-3-70b-chat\"}").is_empty());
+    assert!(!query(&prom, "infertop_replicas_ready{id=\"llama-3-70b-chat\"}").is_empty());
 }
 
 #[test]
@@ -467,4 +475,31 @@ fn serve_refuses_a_public_address_without_listen_public_and_answers_health_and_o
     assert!(om.1.ends_with("# EOF\n"), "{}", om.1);
     let plain = http.get(format!("{url}/metrics")).send().unwrap();
     assert!(plain.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+
+    // Gzip when asked (as Prometheus asks), plain otherwise; the same families either way.
+    let raw =
+        reqwest::blocking::Client::builder().no_gzip().timeout(Duration::from_secs(10)).build().unwrap();
+    let families = |t: &str| -> Vec<String> {
+        t.lines().filter_map(|l| l.strip_prefix("# TYPE ")).map(|l| l.to_string()).collect()
+    };
+    for openmetrics in [false, true] {
+        let get = |encoding: &str| {
+            let mut req = raw.get(format!("{url}/metrics")).header("Accept-Encoding", encoding);
+            if openmetrics {
+                req = req.header("Accept", "application/openmetrics-text;version=1.0.0");
+            }
+            req.send().unwrap()
+        };
+        let plain = get("identity");
+        assert!(plain.headers().get("content-encoding").is_none());
+        let plain = plain.text().unwrap();
+        let gz = get("gzip");
+        assert_eq!(gz.headers()["content-encoding"], "gzip");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz.bytes().unwrap()[..]), &mut text)
+            .unwrap();
+        assert!(families(&text).len() > 10, "{text}");
+        assert_eq!(families(&text), families(&plain));
+        assert_eq!(text.ends_with("# EOF\n"), openmetrics);
+    }
 }

@@ -5,6 +5,7 @@
 //! is pointed at each Run:ai deployment in turn.
 
 pub mod api;
+pub mod cache;
 pub mod exposition;
 
 use crate::app::{AccountState, Msg, State, Watch, update};
@@ -16,15 +17,18 @@ use crate::sync::Sync;
 use api::{ApiMetrics, Instrumented};
 use axum::body::Body;
 use axum::extract::State as Extract;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::Bytes;
+use cache::Packed;
 use color_eyre::eyre::{Result, eyre};
-use exposition::{FleetCollector, Shared};
+use exposition::{AccountCollector, Part, PartCollector, Shared};
 use prometheus_client::registry::Registry;
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -33,20 +37,55 @@ pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; versio
 /// The shortest time between two walks over the Run:ai deployments for their metrics.
 pub const METRICS_EVERY: Duration = Duration::from_secs(30);
 
-/// What `serve` exposes: the fleet from the shared state and the request metrics.
+/// What `serve` exposes: the per-deployment families, in parts each cached apart (see [`cache`] and
+/// [`exposition::Part`]), then the per-account and request families (fresh at every scrape).
 pub struct Exporter {
-    registry: Registry,
+    shared: Shared,
+    /// Each part's registry, and the fingerprint of the state it last encoded.
+    parts: [(Part, Registry, Arc<AtomicU64>); 2],
+    live: Registry,
+    /// The packed parts, Prometheus text and OpenMetrics (`[part][openmetrics]`). The lock is held while one
+    /// is encoded: a second scrape waits for that encoding rather than doing its own.
+    packed: Mutex<[[Option<Arc<Packed>>; 2]; 2]>,
+    encodings: [AtomicUsize; 2],
+    /// When the last scrape came.
+    last_scrape: Mutex<Option<std::time::Instant>>,
+}
+
+/// A scrape's answer: its length and pieces, compressed or not.
+pub struct Scrape {
+    pub len: u64,
+    pub gzip: bool,
+    pub pieces: Box<dyn Iterator<Item = std::io::Result<Bytes>> + Send>,
 }
 
 impl Exporter {
     pub fn new(shared: Shared, api: &ApiMetrics) -> Exporter {
-        let mut registry = Registry::default();
-        registry.register_collector(Box::new(FleetCollector(shared)));
-        api.register(&mut registry);
-        Exporter { registry }
+        let parts = Part::ALL.map(|part| {
+            let encoded = Arc::new(AtomicU64::new(0));
+            let mut registry = Registry::default();
+            registry.register_collector(Box::new(PartCollector {
+                part,
+                shared: shared.clone(),
+                encoded: encoded.clone(),
+            }));
+            (part, registry, encoded)
+        });
+        let mut live = Registry::default();
+        live.register_collector(Box::new(AccountCollector(shared.clone())));
+        api.register(&mut live);
+        Exporter {
+            shared,
+            parts,
+            live,
+            packed: Mutex::new([[None, None], [None, None]]),
+            encodings: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            last_scrape: Mutex::new(None),
+        }
     }
 
-    /// The exposition as OpenMetrics text, or as Prometheus text (0.0.4); with its content type.
+    /// The exposition as OpenMetrics text, or as Prometheus text (0.0.4); with its content type. Encoded
+    /// whole, without the cache.
     pub fn render(&self, openmetrics: bool) -> Result<(&'static str, String), std::fmt::Error> {
         let mut out = String::new();
         self.write(openmetrics, &mut out)?;
@@ -55,11 +94,112 @@ impl Exporter {
 
     /// Writes the exposition to `out` (see [`Exporter::render`]).
     pub fn write(&self, openmetrics: bool, out: &mut impl std::fmt::Write) -> std::fmt::Result {
-        if openmetrics {
-            prometheus_client::encoding::text::encode(out, &self.registry)
-        } else {
-            prometheus_client::encoding::prometheus_text::encode(out, &self.registry)
+        for (_, registry, _) in &self.parts {
+            write_registry(registry, openmetrics, out)?;
         }
+        self.write_live(openmetrics, out)
+    }
+
+    /// The per-account and request families, and the end of the exposition.
+    fn write_live(&self, openmetrics: bool, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+        write_registry(&self.live, openmetrics, out)?;
+        if openmetrics {
+            prometheus_client::encoding::text::encode_eof(out)?;
+        }
+        Ok(())
+    }
+
+    /// Part `i` of the current state, packed: the cached one while the state's fingerprint for that part is
+    /// the one it was encoded from, else encoded again. Blocks (the state's lock, and tens of milliseconds of
+    /// encoding at 10,000 deployments): for a thread of its own.
+    fn packed(&self, i: usize, openmetrics: bool) -> Result<Arc<Packed>, std::fmt::Error> {
+        let (part, registry, encoded) = &self.parts[i];
+        let mut packed = self.packed.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = &mut packed[i][usize::from(openmetrics)];
+        let now = part.fingerprint(&self.shared.lock());
+        if let Some(p) = slot.as_ref().filter(|p| p.fingerprint == now) {
+            return Ok(p.clone());
+        }
+        // The old one is not needed while the new one is built.
+        *slot = None;
+        let started = std::time::Instant::now();
+        let out = cache::deflated(|w| write_registry(registry, openmetrics, w))?;
+        let p = Arc::new(out.sync(encoded.load(Ordering::Acquire)).map_err(|_| std::fmt::Error)?);
+        self.encodings[i].fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            part = ?part,
+            openmetrics,
+            text_bytes = p.text_len(),
+            packed_bytes = p.size(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "per-deployment metrics encoded"
+        );
+        *slot = Some(p.clone());
+        drop(packed);
+        if *part == Part::Fleet {
+            trim_heap();
+        }
+        Ok(p)
+    }
+
+    /// Encodes again the parts that changed, in the formats scraped so far, when a scrape came within
+    /// `within`: the next scrape then finds them ready. Blocks, as a scrape does. Returns whether anything was
+    /// encoded.
+    pub fn repack(&self, within: Duration) -> bool {
+        let recent = self
+            .last_scrape
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|t| t.elapsed() < within);
+        if !recent {
+            return false;
+        }
+        let before = self.encodings(Part::Fleet) + self.encodings(Part::Runai);
+        for i in 0..self.parts.len() {
+            for openmetrics in [false, true] {
+                let cached = self.packed.lock().unwrap_or_else(PoisonError::into_inner)[i]
+                    [usize::from(openmetrics)]
+                .is_some();
+                if cached {
+                    let _ = self.packed(i, openmetrics);
+                }
+            }
+        }
+        self.encodings(Part::Fleet) + self.encodings(Part::Runai) != before
+    }
+
+    /// How many times `part` was encoded.
+    pub fn encodings(&self, part: Part) -> usize {
+        let i = Part::ALL.iter().position(|p| *p == part).unwrap_or(0);
+        self.encodings[i].load(Ordering::Relaxed)
+    }
+
+    /// A scrape's answer: the packed parts and fresh per-account and request families, gzipped or plain.
+    pub fn scrape(&self, openmetrics: bool, gzip: bool) -> Result<Scrape, std::fmt::Error> {
+        *self.last_scrape.lock().unwrap_or_else(PoisonError::into_inner) = Some(std::time::Instant::now());
+        let parts =
+            (0..self.parts.len()).map(|i| self.packed(i, openmetrics)).collect::<Result<Vec<_>, _>>()?;
+        let mut tail = String::new();
+        self.write_live(openmetrics, &mut tail)?;
+        if gzip {
+            let pieces = cache::gzip(&parts, &tail).map_err(|_| std::fmt::Error)?;
+            let len = pieces.iter().map(|p| p.len() as u64).sum();
+            return Ok(Scrape { len, gzip, pieces: Box::new(pieces.into_iter().map(Ok)) });
+        }
+        let (len, pieces) = cache::plain(&parts, tail);
+        Ok(Scrape { len, gzip, pieces: Box::new(pieces) })
+    }
+}
+
+fn write_registry(
+    registry: &Registry,
+    openmetrics: bool,
+    out: &mut impl std::fmt::Write,
+) -> std::fmt::Result {
+    if openmetrics {
+        prometheus_client::encoding::text::encode_registry(out, registry)
+    } else {
+        prometheus_client::encoding::prometheus_text::encode(out, registry)
     }
 }
 
@@ -68,47 +208,6 @@ pub fn content_type(openmetrics: bool) -> &'static str {
         OPENMETRICS_CONTENT_TYPE
     } else {
         prometheus_client::encoding::prometheus_text::CONTENT_TYPE
-    }
-}
-
-/// Size of the pieces a scrape's body is sent in.
-const CHUNK_BYTES: usize = 64 * 1024;
-/// Pieces encoded ahead of the reader (1 MiB).
-const CHUNKS_AHEAD: usize = 16;
-/// How long the encoder waits for a reader that does not read before it gives the scrape up (it holds the
-/// state meanwhile, so the pollers' messages wait too).
-const READER_PATIENCE: Duration = Duration::from_secs(10);
-
-type Chunk = Result<bytes::Bytes, std::io::Error>;
-
-/// Sends `item`, waiting for room at most [`READER_PATIENCE`]; false when the reader is gone or stalled. Runs
-/// on the encoder's blocking thread.
-fn send_patiently(tx: &mpsc::Sender<Chunk>, item: Chunk) -> bool {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return false };
-    runtime.block_on(tokio::time::timeout(READER_PATIENCE, tx.send(item))).is_ok_and(|sent| sent.is_ok())
-}
-
-/// A writer that sends what it is given in [`CHUNK_BYTES`] pieces: a large fleet's exposition (megabytes) is
-/// never held whole.
-struct ChunkWriter {
-    buf: String,
-    tx: mpsc::Sender<Chunk>,
-}
-
-impl ChunkWriter {
-    fn flush(&mut self) -> std::fmt::Result {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = std::mem::replace(&mut self.buf, String::with_capacity(CHUNK_BYTES));
-        if send_patiently(&self.tx, Ok(bytes::Bytes::from(chunk))) { Ok(()) } else { Err(std::fmt::Error) }
-    }
-}
-
-impl std::fmt::Write for ChunkWriter {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.buf.push_str(s);
-        if self.buf.len() >= CHUNK_BYTES { self.flush() } else { Ok(()) }
     }
 }
 
@@ -131,19 +230,40 @@ pub fn router(exporter: Arc<Exporter>) -> axum::Router {
 
 async fn metrics(Extract(exporter): Extract<Arc<Exporter>>, headers: HeaderMap) -> Response {
     let openmetrics = wants_openmetrics(&headers);
-    let (tx, rx) = mpsc::channel::<Chunk>(CHUNKS_AHEAD);
-    // Encoding a large fleet takes milliseconds of CPU: off the runtime's threads, streamed as it goes.
-    tokio::task::spawn_blocking(move || {
-        let mut out = ChunkWriter { buf: String::with_capacity(CHUNK_BYTES), tx: tx.clone() };
-        if exporter.write(openmetrics, &mut out).and_then(|_| out.flush()).is_err() {
-            // The body ends in an error, never as a shorter exposition that would parse.
-            let _ = send_patiently(&tx, Err(std::io::Error::other("encoding the metrics failed")));
-        }
-        trim_heap();
-    });
-    let body = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
-    ([(header::CONTENT_TYPE, HeaderValue::from_static(content_type(openmetrics)))], Body::from_stream(body))
-        .into_response()
+    let gzip = cache::accepts_gzip(&headers);
+    // The state's lock and, after a change, the encoding: off the runtime's threads.
+    let scrape = tokio::task::spawn_blocking(move || exporter.scrape(openmetrics, gzip)).await;
+    let Ok(Ok(scrape)) = scrape else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "encoding the metrics failed\n").into_response();
+    };
+    let mut response = Body::from_stream(futures::stream::iter(scrape.pieces)).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(openmetrics)));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(scrape.len));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if scrape.gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
+}
+
+/// How often [`keep_packed`] looks for a change of the fleet.
+const REPACK_EVERY: Duration = Duration::from_secs(1);
+/// How long after the last scrape [`keep_packed`] keeps encoding ahead (Prometheus' default interval is a
+/// minute).
+const REPACK_WHILE_SCRAPED_WITHIN: Duration = Duration::from_secs(300);
+
+/// Encodes the per-deployment families soon after the fleet changes, so that a scrape finds them ready
+/// instead of waiting tens of milliseconds at 10,000 deployments. A scrape that comes first encodes them
+/// itself: what it answers is never older than the state. Encoding ahead takes at most half of one core.
+async fn keep_packed(exporter: Arc<Exporter>) {
+    loop {
+        let ex = exporter.clone();
+        let started = tokio::time::Instant::now();
+        let encoded = tokio::task::spawn_blocking(move || ex.repack(REPACK_WHILE_SCRAPED_WITHIN)).await;
+        let spent = if encoded.unwrap_or(false) { started.elapsed() } else { Duration::ZERO };
+        tokio::time::sleep(REPACK_EVERY.max(spent)).await;
+    }
 }
 
 /// Refuses an address that is not loopback unless the user said `--listen-public`.
@@ -211,20 +331,25 @@ pub async fn serve(cli: &Cli, listen: SocketAddr, public: bool, refresh: Option<
     let (tx, rx) = mpsc::channel(1024);
     let sync = Sync::spawn(providers, tx, refresh, None);
     let engine = tokio::spawn(engine(shared, rx, sync, refresh, !addr.ip().is_loopback()));
+    let repacker = tokio::spawn(keep_packed(exporter.clone()));
     let server = axum::serve(listener, router(exporter)).with_graceful_shutdown(shutdown_signal());
     let result = server.await;
     engine.abort();
+    repacker.abort();
     result.map_err(|e| eyre!("serving metrics failed: {e}"))
 }
 
 /// A long-running `serve` allocates on the runtime's thread and on the scrapes' blocking threads; glibc gives
-/// each thread an arena of its own and keeps what they freed. One arena, trimmed after each scrape, keeps the
-/// resident set near what is live.
+/// each thread an arena of its own and keeps what they freed. One arena, trimmed after each encoding, keeps the
+/// resident set near what is live. Blocks from 128 KiB up (response bodies, a list's items, the rows' tables,
+/// the packed metrics) are mapped on their own and go back to the system when freed: left to glibc's sliding
+/// threshold they come from the heap, where a large fleet's short-lived ones leave holes the resident set keeps.
 fn one_malloc_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: a malloc tuning call with a valid parameter; glibc serialises it with allocations.
+    // SAFETY: malloc tuning calls with valid parameters; glibc serialises them with allocations.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 
@@ -473,5 +598,205 @@ mod tests {
             p.list().await.unwrap();
         }
         assert_eq!(render(), text);
+    }
+
+    /// A state with one Gcore account holding `deps` (id, ready).
+    fn gcore_state(deps: &[(&str, u32)]) -> State {
+        use crate::model::ProviderKind;
+        let spec = &provider::demo_accounts("http://127.0.0.1:9")[0];
+        let caps = provider::connect(spec, reqwest::Client::new()).capabilities();
+        let account = AccountState::new("g", ProviderKind::Gcore, caps);
+        let mut state = State::new(vec![account], Duration::from_secs(5), chrono::Utc::now());
+        set_fleet(&mut state, deps);
+        state
+    }
+
+    fn set_fleet(state: &mut State, deps: &[(&str, u32)]) {
+        use crate::model::{Deployment, ProviderKind, RegionReplicas, Scale, Status};
+        let deps = deps
+            .iter()
+            .map(|(id, ready)| {
+                let key =
+                    DeploymentKey { provider: ProviderKind::Gcore, account: "g".into(), id: id.to_string() };
+                let mut d = Deployment::new(key, format!("name-{id}"), Status::Active);
+                d.regions.push(RegionReplicas {
+                    region_id: "7".into(),
+                    region_name: Some("Luxembourg-2".into()),
+                    ready: *ready,
+                    total: 2,
+                    scale: Scale { min: 1, max: 3, ..Default::default() },
+                    error: None,
+                });
+                d
+            })
+            .collect();
+        update(state, Msg::Fleet { account: 0, at: chrono::Utc::now(), result: Ok(deps) });
+    }
+
+    fn scraped(exporter: &Exporter, openmetrics: bool) -> String {
+        let scrape = exporter.scrape(openmetrics, false).unwrap();
+        let body: Vec<u8> = scrape.pieces.map(Result::unwrap).collect::<Vec<_>>().concat();
+        assert_eq!(scrape.len, body.len() as u64);
+        String::from_utf8(body).unwrap()
+    }
+
+    #[test]
+    fn the_fleet_is_encoded_once_per_change_and_a_deleted_deployment_leaves_the_next_scrape() {
+        let shared = Shared::new(gcore_state(&[("a", 1), ("b", 2)]));
+        let exporter = Exporter::new(shared.clone(), &ApiMetrics::default());
+        let first = scraped(&exporter, false);
+        // The cached body is the whole encoding, byte for byte.
+        assert_eq!(first, exporter.render(false).unwrap().1);
+        assert!(first.contains(r#"id="b""#), "{first}");
+        assert_eq!(exporter.encodings(Part::Fleet), 1);
+        assert_eq!(scraped(&exporter, false), first);
+        assert_eq!(exporter.encodings(Part::Fleet), 1, "nothing changed: the cached families");
+
+        // The same fleet read again: the per-deployment families stay cached, the account ones are fresh.
+        std::thread::sleep(Duration::from_millis(5));
+        set_fleet(&mut shared.lock(), &[("a", 1), ("b", 2)]);
+        let again = scraped(&exporter, false);
+        assert_eq!(exporter.encodings(Part::Fleet), 1);
+        assert_eq!(again, exporter.render(false).unwrap().1);
+
+        // A deletion: gone from the very next scrape.
+        set_fleet(&mut shared.lock(), &[("a", 1)]);
+        let second = scraped(&exporter, false);
+        assert!(!second.contains(r#"id="b""#), "{second}");
+        assert_eq!(second, exporter.render(false).unwrap().1);
+        assert_eq!(exporter.encodings(Part::Fleet), 2);
+
+        // A value: the same.
+        set_fleet(&mut shared.lock(), &[("a", 2)]);
+        let third = scraped(&exporter, false);
+        assert!(third.contains(
+            r#"infertop_replicas_ready{provider="gcore",account="g",id="a",region="Luxembourg-2"} 2"#
+        ));
+        assert_eq!(exporter.encodings(Part::Fleet), 3);
+
+        // OpenMetrics is cached apart, and ends the exposition once.
+        let om = scraped(&exporter, true);
+        assert_eq!(om, exporter.render(true).unwrap().1);
+        assert!(om.ends_with("# EOF\n") && om.matches("# EOF").count() == 1, "{om}");
+        assert_eq!(scraped(&exporter, true), om);
+        assert_eq!(exporter.encodings(Part::Fleet), 4);
+    }
+
+    #[test]
+    fn a_change_is_encoded_ahead_for_the_formats_scraped_while_someone_scrapes() {
+        let shared = Shared::new(gcore_state(&[("a", 1)]));
+        let exporter = Exporter::new(shared.clone(), &ApiMetrics::default());
+        let minute = Duration::from_secs(60);
+        assert!(!exporter.repack(minute), "never scraped: nothing to prepare");
+        scraped(&exporter, true);
+        assert_eq!(exporter.encodings(Part::Fleet), 1);
+        assert!(!exporter.repack(minute), "no change");
+        set_fleet(&mut shared.lock(), &[("a", 2)]);
+        assert!(exporter.repack(minute));
+        assert_eq!(exporter.encodings(Part::Fleet), 2, "OpenMetrics only: text was never asked for");
+        let om = scraped(&exporter, true);
+        assert_eq!(exporter.encodings(Part::Fleet), 2, "the scrape found it ready");
+        assert!(om.contains(
+            r#"infertop_replicas_ready{provider="gcore",account="g",id="a",region="Luxembourg-2"} 2"#
+        ));
+        assert_eq!(om, exporter.render(true).unwrap().1);
+        set_fleet(&mut shared.lock(), &[("a", 3)]);
+        assert!(!exporter.repack(Duration::ZERO), "nobody scraped lately");
+    }
+
+    /// Run:ai's metrics come one workload at a time: each one re-encodes their small part, not the fleet's.
+    #[test]
+    fn a_runai_metric_encodes_its_own_part_only() {
+        use crate::model::{Deployment, Point, ProviderKind, Series, Status};
+        let spec = &provider::demo_accounts("http://127.0.0.1:9")[2];
+        let caps = provider::connect(spec, reqwest::Client::new()).capabilities();
+        let account = AccountState::new("r", ProviderKind::Runai, caps);
+        let mut state = State::new(vec![account], Duration::from_secs(5), chrono::Utc::now());
+        let key = DeploymentKey { provider: ProviderKind::Runai, account: "r".into(), id: "w".into() };
+        let d = Deployment::new(key.clone(), "w", Status::Active);
+        update(&mut state, Msg::Fleet { account: 0, at: chrono::Utc::now(), result: Ok(vec![d]) });
+        let shared = Shared::new(state);
+        let exporter = Exporter::new(shared.clone(), &ApiMetrics::default());
+        let metric = |value: f64| {
+            let now = chrono::Utc::now();
+            let series = Series {
+                name: "THROUGHPUT".into(),
+                unit: String::new(),
+                labels: Default::default(),
+                points: vec![Point { time: now, value: Some(value) }],
+            };
+            let result = provider::MetricsResult { series: vec![series], partial: false };
+            update(&mut shared.lock(), Msg::Metrics { key: key.clone(), at: now, result: Ok(result) });
+        };
+        metric(1.5);
+        let first = scraped(&exporter, false);
+        assert!(
+            first.contains(
+                r#"infertop_runai_throughput_requests_per_second{provider="runai",account="r",id="w"} 1.5"#
+            ),
+            "{first}"
+        );
+        let counts = || (exporter.encodings(Part::Fleet), exporter.encodings(Part::Runai));
+        assert_eq!(counts(), (1, 1));
+        metric(2.5);
+        let second = scraped(&exporter, false);
+        assert!(
+            second.contains(
+                r#"infertop_runai_throughput_requests_per_second{provider="runai",account="r",id="w"} 2.5"#
+            ),
+            "{second}"
+        );
+        assert_eq!(second, exporter.render(false).unwrap().1);
+        assert_eq!(counts(), (1, 2));
+    }
+
+    /// Over loopback HTTP: gzip only when `Accept-Encoding` allows it, one gzip member that decodes to the
+    /// plain body, both with their length.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn gzip_is_answered_only_when_accepted_and_decodes_to_the_plain_body() {
+        use std::io::Read;
+        let exporter = Arc::new(Exporter::new(
+            Shared::new(gcore_state(&[("a", 1), ("b", 2), ("c", 0)])),
+            &ApiMetrics::default(),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+        let server = tokio::spawn(axum::serve(listener, router(exporter.clone())).into_future());
+        let http = reqwest::Client::builder().no_gzip().timeout(Duration::from_secs(10)).build().unwrap();
+        for openmetrics in [false, true] {
+            let expected = exporter.render(openmetrics).unwrap().1;
+            let get = |encoding: Option<&'static str>| {
+                let mut req = http.get(&url);
+                if openmetrics {
+                    req = req.header("Accept", "application/openmetrics-text;version=1.0.0");
+                }
+                if let Some(e) = encoding {
+                    req = req.header("Accept-Encoding", e);
+                }
+                async move {
+                    let r = req.send().await.unwrap();
+                    assert!(r.status().is_success());
+                    let encoding =
+                        r.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+                    let length: usize = r.headers()["content-length"].to_str().unwrap().parse().unwrap();
+                    let body = r.bytes().await.unwrap();
+                    assert_eq!(length, body.len());
+                    (encoding, body)
+                }
+            };
+            for plain in [None, Some("identity"), Some("gzip;q=0, identity")] {
+                let (encoding, body) = get(plain).await;
+                assert_eq!(encoding, None, "{plain:?}");
+                assert_eq!(String::from_utf8(body.to_vec()).unwrap(), expected, "{plain:?}");
+            }
+            let (encoding, body) = get(Some("gzip")).await;
+            assert_eq!(encoding.as_deref(), Some("gzip"));
+            let mut text = String::new();
+            // A single-member decoder: the body is one member, its CRC and length checked.
+            flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut text).unwrap();
+            assert_eq!(text, expected);
+        }
+        assert_eq!(exporter.encodings(Part::Fleet), 2, "once per format");
+        server.abort();
     }
 }
