@@ -20,14 +20,17 @@ const SPEC: &str = "runai-inference.openapi.json";
 const SEED: &str = "003_365ee16a0720ec7b.txt";
 
 async fn sim_with_ttl(ttl: u64) -> SimHandle {
+    start(config(ttl), "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+fn config(ttl: u64) -> SimConfig {
     // Both token endpoints and the metrics routes: these tests are about other things; the other readings are
     // tested in tests/ambiguities.rs.
     let ambiguities = infertop::sim::ambiguity::Ambiguities::default()
         .with(infertop::sim::ambiguity::RUNAI_TOKEN, "both")
         .with(infertop::sim::ambiguity::RUNAI_METRICS, "served")
         .with(infertop::sim::ambiguity::RUNAI_TYPE, "Inference");
-    let config = SimConfig { time_scale: 0.0, runai_token_ttl: ttl, ambiguities, ..Default::default() };
-    start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+    SimConfig { time_scale: 0.0, runai_token_ttl: ttl, ambiguities, ..Default::default() }
 }
 
 async fn sim() -> SimHandle {
@@ -823,4 +826,38 @@ async fn simulator_responses_and_client_requests_match_the_spec() {
     let resp = reqwest::Client::new().get(format!("{}/api/v1/workloads", h.base_url())).send().await.unwrap();
     let s = resp.status().as_u16();
     assert_contract(&spec, "GET", "/api/v1/workloads", s, &resp.json().await.unwrap());
+}
+
+/// The living demo (`--demo` without `--static`) moves Run:ai inferences through a wake from zero, pod
+/// restarts and a capacity loss: through all of it, every workload, pods and inference answer matches the
+/// spec, and the phases are the spec's `Phase` values.
+#[tokio::test]
+async fn the_living_demo_keeps_to_the_spec() {
+    let h = start(SimConfig { live: true, ..config(3600) }, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let spec = Spec::load(SPEC);
+    let raw = Raw::new(&h).await;
+    let mut phases = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for _ in 0..30 {
+        h.advance(1.0);
+        let (s, list) = raw.get("/api/v1/workloads").await;
+        assert_contract(&spec, "GET", "/api/v1/workloads", s, &list);
+        for w in list["workloads"].as_array().unwrap().iter().filter(|w| w["type"] == "Inference") {
+            let id = w["id"].as_str().unwrap();
+            let (s, body) = raw.get(&format!("/api/v1/workloads/{id}")).await;
+            assert_contract(&spec, "GET", "/api/v1/workloads/{workloadId}", s, &body);
+            let (s, body) = raw.get(&format!("/api/v1/workloads/{id}/pods")).await;
+            assert_contract(&spec, "GET", "/api/v1/workloads/{workloadId}/pods", s, &body);
+            let (s, body) = raw.get(&format!("/api/v1/workloads/inferences/{id}")).await;
+            assert_contract(&spec, "GET", "/api/v1/workloads/inferences/{workloadId}", s, &body);
+            let name = w["name"].as_str().unwrap().to_string();
+            phases.entry(name).or_default().insert(format!("{} {}", w["phase"], w["runningPods"]));
+        }
+    }
+    // It did live: the scale-to-zero inference woke, and nim-embedqa was short of room for a while.
+    assert!(phases["llm-scale-to-zero"].len() > 1, "{:?}", phases["llm-scale-to-zero"]);
+    assert!(
+        phases["nim-embedqa"].iter().any(|p| p.starts_with("\"Pending\"")),
+        "{:?}",
+        phases["nim-embedqa"]
+    );
 }

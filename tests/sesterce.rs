@@ -1002,3 +1002,59 @@ async fn odd_bodies_are_tolerated() {
     assert_eq!(c.hardware().await.unwrap_err().kind, ErrorKind::Decode);
     task.abort();
 }
+
+/// The living demo (`--demo` without `--static`) moves Sesterce instances through wake-ups, restarts, a
+/// scale-up and a failed launch: through all of it, every list and details answer keeps to the seed's shape,
+/// and the statuses are sesterce-cli's.
+#[tokio::test]
+async fn the_living_demo_keeps_to_the_seeds_shape_and_statuses() {
+    let h = sim::start(
+        SimConfig { live: true, time_scale: 0.0, ..Default::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let get = reqwest::Method::GET;
+    let list_example =
+        seed_examples().into_iter().find(|x| x.is_array() && x[0].get("status").is_some()).unwrap();
+    let details_example = seed_example(&["containers"]);
+    let optional: Vec<&str> = SCALE_OPTIONAL.iter().copied().chain(["containers[].errorMessage"]).collect();
+    let allow = Allow { optional: &optional, nullable: DETAILS_NULLABLE, extra: DETAILS_EXTRA };
+    let documented = [
+        "NEW",
+        "ACTIVE",
+        "PENDING",
+        "ERROR",
+        "DISABLED",
+        "DELETED",
+        "DELETING",
+        "DEPLOYING",
+        "FAILED",
+        "PARTIALLYDEPLOYED",
+    ];
+    let mut seen = BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for t in 0..30 {
+        h.advance(1.0);
+        let (s, list) = raw(&h, get.clone(), "/ai-inference/instances", None).await;
+        assert_eq!(s, 200);
+        assert_shape(&format!("instances list at {t} s"), &list_example, &list, &Allow::default());
+        for item in list.as_array().unwrap() {
+            let (name, status) = (item["name"].as_str().unwrap(), item["status"].as_str().unwrap());
+            assert!(documented.contains(&status), "{name}: {status}");
+            let (s, d) = raw(
+                &h,
+                get.clone(),
+                &format!("/ai-inference/instances/{}", item["_id"].as_str().unwrap()),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200);
+            assert_shape(&format!("details of {name} at {t} s"), &details_example, &d, &allow);
+            seen.entry(name.to_string()).or_default().insert(format!("{} {}", d["status"], d["containers"]));
+        }
+    }
+    // It did live: the scale-to-zero instance woke, and a healthy one showed the seed's own launch error.
+    assert!(seen["e5-large-embed"].len() > 1, "{:?}", seen["e5-large-embed"]);
+    let deepseek = format!("{:?}", seen["deepseek-r1-distill"]);
+    assert!(deepseek.contains("Unexpected error occurred while launching the instance"), "{deepseek}");
+}
