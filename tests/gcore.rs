@@ -848,7 +848,8 @@ async fn v2_start_stop_delete_and_logs() {
     let c = client(&h.base_url(), GcoreApi::V2);
     let all = c.list().await.unwrap();
     let d = all.iter().find(|d| d.name == "whisper-large-v3").unwrap();
-    assert!(d.hardware.as_deref().is_some_and(|f| f.len() == 36), "v2 names flavors by uuid");
+    // v2 names flavors by uuid; the client shows the flavor's name read from the flavor endpoint.
+    assert!(d.hardware.as_deref().is_some_and(|f| f.starts_with("inference-")), "{:?}", d.hardware);
     c.stop(&d.key.id).await.unwrap();
     assert_eq!(c.get(&d.key.id).await.unwrap().status, Status::Disabled);
     c.start(&d.key.id).await.unwrap();
@@ -864,4 +865,49 @@ async fn v2_start_stop_delete_and_logs() {
     assert_eq!(c.get(&d.key.id).await.unwrap_err().kind, ErrorKind::NotFound);
     let caps = c.capabilities();
     assert!(caps.update_scale && caps.update_probes && caps.logs && !caps.metrics && !caps.logging_config);
+}
+
+#[tokio::test]
+async fn v2_hardware_is_named_from_the_flavor_read_once_per_uuid() {
+    let h = sim().await;
+    let rec = Recorder::start(h.base_url()).await;
+    let base = h.base_url();
+    let (_, list) = raw_get(&base, "/cloud/v2/inference/deployments?project_id=1").await;
+    let uuids: std::collections::BTreeSet<String> = list["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["flavor_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!uuids.is_empty());
+    let c = client(&rec.base, GcoreApi::V2);
+    let first = c.list().await.unwrap();
+    for d in &first {
+        let id = list["results"].as_array().unwrap().iter().find(|w| w["id"] == d.key.id.as_str()).unwrap();
+        let (s, flavor) =
+            raw_get(&base, &format!("/cloud/v2/inference/flavors/{}", id["flavor_id"].as_str().unwrap()))
+                .await;
+        assert_eq!(s, 200);
+        // FlavorOutSerializer's required fields, and the name is what the row shows.
+        for k in ["name", "description", "cpu", "ram", "id"] {
+            assert!(!flavor[k].is_null(), "{k} missing in {flavor}");
+        }
+        assert_eq!(d.hardware.as_deref(), flavor["name"].as_str(), "{}", d.name);
+        assert!(!uuids.contains(d.hardware.as_deref().unwrap()), "still a uuid: {:?}", d.hardware);
+    }
+    // A second list and a details read ask for no flavor again.
+    c.list().await.unwrap();
+    let one = c.get(&first[0].key.id).await.unwrap();
+    assert_eq!(one.hardware, first[0].hardware);
+    let mut asked: Vec<String> = rec
+        .take()
+        .into_iter()
+        .filter(|s| s.path_and_query.starts_with("/cloud/v2/inference/flavors/"))
+        .map(|s| s.path_and_query)
+        .collect();
+    let n = asked.len();
+    asked.sort();
+    asked.dedup();
+    assert_eq!(asked.len(), n, "a flavor read twice: {asked:?}");
+    assert_eq!(n, uuids.len(), "each uuid read once: {asked:?}");
 }

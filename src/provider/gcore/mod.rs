@@ -50,6 +50,11 @@ pub struct GcoreClient {
     task_timeout: Duration,
     /// The regions catalog (id -> display name), fetched once.
     region_names: Mutex<Option<RegionNames>>,
+    /// v2 only: flavor uuid -> name from `GET /cloud/v2/inference/flavors/{flavor_id}` (None: no name for it;
+    /// not asked again). Each uuid is asked once per client.
+    flavor_names: Mutex<std::collections::HashMap<String, Option<String>>>,
+    /// Set once a flavor read answered 401 or 403: hardware stays the uuid and nothing more is asked.
+    flavors_forbidden: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for GcoreClient {
@@ -138,6 +143,59 @@ impl GcoreClient {
             task_poll: DEFAULT_TASK_POLL,
             task_timeout: DEFAULT_TASK_TIMEOUT,
             region_names: Mutex::new(None),
+            flavor_names: Mutex::new(Default::default()),
+            flavors_forbidden: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// v2 deployments name their hardware by flavor uuid: each uuid not seen before is read once from the
+    /// flavor endpoint, and the hardware is shown by name where one came back. A failed read keeps the uuid;
+    /// the list never fails for a name.
+    async fn name_flavors(&self, deps: &mut [Deployment]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.api != GcoreApi::V2 {
+            return;
+        }
+        let unknown: Vec<String> = {
+            let known = self.flavor_names.lock().unwrap_or_else(|e| e.into_inner());
+            let mut ids: Vec<String> = deps
+                .iter()
+                .filter_map(|d| d.hardware.as_deref())
+                .filter(|h| !known.contains_key(*h) && !known.values().any(|n| n.as_deref() == Some(*h)))
+                .map(str::to_string)
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        for id in unknown {
+            if self.flavors_forbidden.load(Relaxed) {
+                break;
+            }
+            let req = self.req(Method::GET, &format!("/cloud/v2/inference/flavors/{}", Self::enc(&id)));
+            let name = match self.http.send(&req).await.and_then(|r| r.json::<wire::FlavorV2>(P)) {
+                Ok(f) => Some(f.name).filter(|n| !n.is_empty()),
+                Err(e) if matches!(e.status, Some(401 | 403)) => {
+                    self.flavors_forbidden.store(true, Relaxed);
+                    None
+                }
+                Err(e) => {
+                    tracing::debug!("gcore v2 flavor {id}: {e}");
+                    None
+                }
+            };
+            self.flavor_names.lock().unwrap_or_else(|e| e.into_inner()).insert(id, name);
+        }
+        self.known_flavor_names(deps);
+    }
+
+    /// Names the hardware of v2 deployments from the flavors already read (no request).
+    fn known_flavor_names(&self, deps: &mut [Deployment]) {
+        let known = self.flavor_names.lock().unwrap_or_else(|e| e.into_inner());
+        for d in deps {
+            if let Some(Some(name)) = d.hardware.as_deref().and_then(|h| known.get(h)) {
+                d.hardware = Some(name.clone());
+            }
         }
     }
 
@@ -281,7 +339,11 @@ impl GcoreClient {
     fn convert(&self, raw: Value, names: &RegionNames, detail: bool) -> ApiResult<Deployment> {
         Ok(match self.api {
             GcoreApi::V3 => convert::deployment_v3(&decode(raw)?, &self.account, names, detail),
-            GcoreApi::V2 => convert::deployment_v2(&decode(raw)?, &self.account, names, detail),
+            GcoreApi::V2 => {
+                let mut d = convert::deployment_v2(&decode(raw)?, &self.account, names, detail);
+                self.known_flavor_names(std::slice::from_mut(&mut d));
+                d
+            }
         })
     }
 
@@ -565,12 +627,15 @@ impl Provider for GcoreClient {
                 .await
             }
             GcoreApi::V2 => {
-                self.paged_map(
-                    "/cloud/v2/inference/deployments",
-                    &[("project_id", self.project_id.to_string())],
-                    |w: wire::DeploymentV2| convert::deployment_v2(&w, &self.account, &names, false),
-                )
-                .await
+                let mut deps = self
+                    .paged_map(
+                        "/cloud/v2/inference/deployments",
+                        &[("project_id", self.project_id.to_string())],
+                        |w: wire::DeploymentV2| convert::deployment_v2(&w, &self.account, &names, false),
+                    )
+                    .await?;
+                self.name_flavors(&mut deps).await;
+                Ok(deps)
             }
         }
     }
@@ -578,7 +643,9 @@ impl Provider for GcoreClient {
     async fn get(&self, id: &str) -> ApiResult<Deployment> {
         let raw = self.raw(id).await?;
         let names = self.names().await;
-        self.convert(raw, &names, true)
+        let mut d = self.convert(raw, &names, true)?;
+        self.name_flavors(std::slice::from_mut(&mut d)).await;
+        Ok(d)
     }
 
     async fn update_scale(&self, id: &str, update: &ScaleUpdate) -> ApiResult<Applied> {

@@ -414,6 +414,13 @@ pub struct Flavor {
     pub description: Option<String>,
 }
 
+/// `GET /cloud/v2/inference/flavors/{flavor_id}` (`FlavorOutSerializer`): only the name is used.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct FlavorV2 {
+    #[serde(default)]
+    pub name: String,
+}
+
 /// `GET /cloud/v3/inference/capacity` item.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct RegionCapacity {

@@ -67,6 +67,7 @@ pub fn router(_state: SimState) -> Router<SimState> {
         .route(&format!("{v2}/{{id}}/stop"), post(v2_stop))
         .route(&format!("{v2}/{{id}}/logs"), get(v2_logs))
         .route(&format!("{v2}/{{id}}/regions/{{region_id}}/logs"), get(v2_region_logs))
+        .route("/cloud/v2/inference/flavors/{flavor_id}", get(v2_flavor))
 }
 
 // ---------------------------------------------------------------- errors and auth
@@ -795,6 +796,15 @@ async fn flavor(State(s): State<SimState>, h: HeaderMap, Path(name): Path<String
     guarded(&s, &h, None, |st| match st.flavor(&name) {
         Some(f) => Json(f.json()).into_response(),
         None => not_found(&format!("Flavor '{name}' not found")),
+    })
+}
+
+/// A legacy v2 flavor by its uuid. Only the per-flavor read is served: the v2 list's 200 is typed as one
+/// `FlavorOutSerializer` in the reference, not a list, and a client must not depend on either reading.
+async fn v2_flavor(State(s): State<SimState>, h: HeaderMap, Path(id): Path<String>) -> Response {
+    guarded(&s, &h, None, |st| match st.flavors.iter().find(|f| f.id == id) {
+        Some(f) => Json(f.v2_json()).into_response(),
+        None => not_found(&format!("Flavor '{id}' not found")),
     })
 }
 

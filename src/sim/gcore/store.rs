@@ -69,6 +69,17 @@ impl Flavor {
             "gpu_compute_capability": self.compute_capability, "description": self.description,
         })
     }
+
+    /// The legacy v2 `FlavorOutSerializer` (`GET /cloud/v2/inference/flavors/{flavor_id}`): cpu in
+    /// millicores, ram and GPU memory in MiB, and the uuid v2 deployments refer to.
+    pub fn v2_json(&self) -> Value {
+        json!({
+            "id": self.id, "name": self.name, "description": self.description,
+            "cpu": (self.cpu * 1000.0).round() as i64, "ram": (self.memory * 1024.0).round() as i64,
+            "gpu_count": self.gpu, "gpu_model": self.gpu_model,
+            "gpu_memory": (self.gpu_memory * 1024.0).round() as i64,
+        })
+    }
 }
 
 /// The uuid of a flavor: derived from its name only, so it is the same for every seed and every run.
