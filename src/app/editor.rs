@@ -226,10 +226,8 @@ pub fn on_applied(
             fx.push(Effect::Refresh(Some(account)));
         }
         Err(ApplyFailure::Conflict(latest)) => {
-            let mut changes = review_lines(&review.job.base, &Settings::from_deployment(&latest), true)
-                .into_iter()
-                .map(|l| settings_line_masked(&l))
-                .collect::<Vec<_>>();
+            // Another writer's env values are not shown either.
+            let mut changes = review_lines(&review.job.base, &Settings::from_deployment(&latest), false);
             if changes.is_empty() {
                 changes.push("  (fields outside the settings changed)".into());
             }
@@ -246,16 +244,5 @@ pub fn on_applied(
             ))
         }
         Err(ApplyFailure::Api(e)) => review.stage = ReviewStage::Failed(e.to_string()),
-    }
-}
-
-/// Another writer's change as the conflict lists it: env values never shown.
-fn settings_line_masked(line: &str) -> String {
-    match line.find(" env ") {
-        Some(i) => match line[i + 5..].find(':') {
-            Some(j) => format!("{}: changed", &line[..i + 5 + j]),
-            None => line.to_string(),
-        },
-        None => line.to_string(),
     }
 }

@@ -1046,4 +1046,32 @@ mod tests {
         assert_eq!(s.source, Some(ImageSource::Registry("r1".into())));
         assert!(is_empty("# only\n\n  # comments\n"));
     }
+
+    #[test]
+    fn a_sesterce_file_lists_the_catalog_choices_as_comments() {
+        let d = dep(ProviderKind::Sesterce);
+        let ed = Editable::of(ProviderKind::Sesterce, false);
+        let cat = crate::model::Catalog {
+            models: vec![crate::model::ModelInfo {
+                id: "m-1".into(),
+                name: "llama\n[envs]".into(),
+                port: None,
+                default_hardware_id: None,
+                features: vec![],
+            }],
+            registries: vec![crate::model::RegistryInfo {
+                id: "r-1".into(),
+                name: "mine".into(),
+                url: Some("docker.io/me/app:1".into()),
+                username: None,
+            }],
+            ..Default::default()
+        };
+        let text = render_with(&d, &ed, Some(&cat));
+        assert!(text.contains("#   model = \"m-1\"    # llama\\n[envs]"), "{text}");
+        assert!(text.contains("#   registry = \"r-1\"    # mine (docker.io/me/app:1)"), "{text}");
+        // The listing is comments: the file still reads back as the deployment.
+        assert_eq!(parse(&text, &d, &ed).unwrap(), Settings::from_deployment(&d));
+        assert!(render(&d, &ed).contains("The catalog (C) lists"));
+    }
 }
