@@ -189,6 +189,7 @@ pub fn on_create_key(state: &mut State, mut form: Box<CreateForm>, key: KeyEvent
                         Some(spec) => {
                             let lines = form.review(&spec, catalog);
                             form.stage = CStage::Review(lines);
+                            super::cost::open_create_review(state, form.account, &spec, fx);
                         }
                     }
                 }

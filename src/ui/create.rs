@@ -99,6 +99,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, form: &CreateForm) {
             }
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(price.clone().unwrap_or_default(), t.header)));
+            lines.extend(super::cost::review_lines(state));
             footer.push(Line::from(Span::styled(" y create · n or Esc back to the form", t.header)));
         }
         CStage::Creating => {

@@ -39,6 +39,7 @@ pub(super) fn header(f: &mut Frame, area: Rect, state: &State) {
     if state.read_only {
         spans.push(Span::styled(" · READ-ONLY", t.warning));
     }
+    spans.extend(super::cost::header_spans(state));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

@@ -1,0 +1,555 @@
+//! The cost of the fleet and of a change, from the providers' own prices per replica.
+//!
+//! A price is always one replica of a hardware in a region for one hour, as the provider's pricing preview
+//! answers it when asked for `max: 1` in that one region (Gcore `POST /cloud/v2/pricing/inference/deployments`,
+//! Sesterce `POST /ai-inference/instances/pricing`). Neither document says whether its answer is for `max`
+//! replicas or for one; with `max: 1` both readings give the same figure, so nothing is derived from an
+//! assumption about that. Sesterce's `hourlyPrice` is not used: seed 004 does not say whether it is one
+//! replica's price or the instance's (its example, 2.55 for 2 replicas of min 1 / max 4, fits neither test).
+//! Run:ai has no price at all. Where there is no price, the cost is "unknown", never a guess.
+//!
+//! Prices are cached per (account, hardware, region) and asked again after [`PRICE_TTL_SECONDS`]; a failed or
+//! unanswered ask is retried after [`RETRY_SECONDS`], without a toast. Only the hardware/region pairs of the
+//! fleet are asked for, each once, however many deployments share them.
+
+use super::state::State;
+use super::update::Effect;
+use crate::model::{Deployment, DeploymentKey, Price, ProviderKind, RegionScale};
+use crate::provider::ApiError;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+/// A known price is asked for again after this long (prices change rarely).
+pub const PRICE_TTL_SECONDS: i64 = 600;
+/// A failed ask, or one never answered, is tried again after this long.
+pub const RETRY_SECONDS: i64 = 120;
+
+/// The price of one replica for one hour, or why there is none.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unit {
+    /// Asked for, no answer yet.
+    Asking,
+    Known {
+        currency: String,
+        per_hour: f64,
+    },
+    /// No price: the provider gives none for it, or its pricing failed. Says which.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Entry {
+    unit: Unit,
+    asked: DateTime<Utc>,
+    /// An ask is out (a known price stays shown while it is renewed).
+    in_flight: bool,
+    /// The last ask failed: tried again sooner than a known answer is renewed.
+    failed: bool,
+}
+
+/// The fleet's cost per hour now: replicas running × price per replica, by currency.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FleetCost {
+    pub per_hour: BTreeMap<String, f64>,
+    pub priced: usize,
+    /// Deployments whose price per replica is not known (Run:ai, a failed preview, details not read yet).
+    pub unpriced: usize,
+    /// Of the unpriced, those whose price is being asked for.
+    pub asking: usize,
+}
+
+/// One deployment a review shows the cost of (a new one has no key yet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reviewed {
+    pub account: usize,
+    pub key: Option<DeploymentKey>,
+    pub name: String,
+    pub hardware: Option<String>,
+    pub old: Vec<RegionScale>,
+    pub new: Vec<RegionScale>,
+}
+
+/// Prices per replica, the fleet's cost, and what the open review shows the cost of.
+#[derive(Debug, Clone, Default)]
+pub struct Costs {
+    /// account → hardware → region → price.
+    units: HashMap<usize, HashMap<String, HashMap<String, Entry>>>,
+    pub fleet: FleetCost,
+    pub review: Vec<Reviewed>,
+}
+
+impl Costs {
+    /// The price of one replica of `hardware` in `region` on `account`, as far as it is known.
+    pub fn unit(&self, account: usize, hardware: &str, region: &str) -> Option<&Unit> {
+        self.units.get(&account)?.get(hardware)?.get(region).map(|e| &e.unit)
+    }
+
+    fn entry(&self, account: usize, hardware: &str, region: &str) -> Option<&Entry> {
+        self.units.get(&account)?.get(hardware)?.get(region)
+    }
+
+    fn set(&mut self, account: usize, hardware: &str, region: &str, e: Entry) {
+        self.units
+            .entry(account)
+            .or_default()
+            .entry(hardware.to_string())
+            .or_default()
+            .insert(region.to_string(), e);
+    }
+
+    /// Pairs the cache holds (for tests and the debug view).
+    pub fn len(&self) -> usize {
+        self.units.values().flat_map(|h| h.values()).map(|r| r.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Providers that have a price per replica at all (Run:ai has none: nothing to ask).
+fn has_prices(kind: ProviderKind) -> bool {
+    !matches!(kind, ProviderKind::Runai)
+}
+
+fn no_price(kind: ProviderKind) -> Unit {
+    Unit::Unknown(format!("{kind} gives no price"))
+}
+
+/// The price for a pair, where no ask is needed: Run:ai (none), no hardware known.
+fn unit_for(state: &State, account: usize, hardware: Option<&str>, region: &str) -> Unit {
+    let Some(kind) = state.accounts.get(account).map(|a| a.kind) else {
+        return Unit::Unknown("no such account".into());
+    };
+    if !has_prices(kind) {
+        return no_price(kind);
+    }
+    let Some(hw) = hardware else {
+        return Unit::Unknown("hardware not read yet".into());
+    };
+    state.cost.unit(account, hw, region).cloned().unwrap_or(Unit::Asking)
+}
+
+/// Whether a pair should be asked for now: never asked, a known price grown old, a failure or a silence
+/// grown old. At most one ask is out per pair.
+fn due(e: Option<&Entry>, now: DateTime<Utc>) -> bool {
+    let Some(e) = e else { return true };
+    let age = (now - e.asked).num_seconds();
+    if e.in_flight || e.failed {
+        // A failure, or an answer lost (or still coming): asked again only after a while.
+        age >= RETRY_SECONDS
+    } else {
+        age >= PRICE_TTL_SECONDS
+    }
+}
+
+/// Asks for the pair when it is due; `user`: a review waits for it.
+fn ask(state: &mut State, account: usize, hardware: &str, region: &str, user: bool, fx: &mut Vec<Effect>) {
+    let Some(kind) = state.accounts.get(account).map(|a| a.kind) else { return };
+    if !has_prices(kind) || hardware.is_empty() || region.is_empty() {
+        return;
+    }
+    let now = state.now;
+    let prev = state.cost.entry(account, hardware, region).cloned();
+    if !due(prev.as_ref(), now) {
+        return;
+    }
+    let unit = match prev {
+        // A price already known stays shown while it is renewed.
+        Some(Entry { unit: u @ Unit::Known { .. }, .. }) => u,
+        _ => Unit::Asking,
+    };
+    state.cost.set(account, hardware, region, Entry { unit, asked: now, in_flight: true, failed: false });
+    fx.push(Effect::ReplicaPrice {
+        account,
+        hardware: hardware.to_string(),
+        region: region.to_string(),
+        user,
+    });
+}
+
+/// One deployment's cost now: replicas running (the provider's total per region, ready or starting) × the
+/// price of a replica there. `Err` when a region's price is not known.
+fn running_cost(state: &State, account: usize, dep: &Deployment) -> Result<Option<(String, f64)>, Unit> {
+    if dep.regions.is_empty() {
+        return Err(Unit::Unknown("regions not read yet".into()));
+    }
+    let mut out: Option<(String, f64)> = None;
+    for r in &dep.regions {
+        match unit_for(state, account, dep.hardware.as_deref(), &r.region_id) {
+            Unit::Known { currency, per_hour } => {
+                let add = per_hour * f64::from(r.total);
+                match &mut out {
+                    Some((c, sum)) if *c == currency => *sum += add,
+                    Some(_) => return Err(Unit::Unknown("prices in several currencies".into())),
+                    None => out = Some((currency, add)),
+                }
+            }
+            other => return Err(other),
+        }
+    }
+    Ok(out)
+}
+
+/// The fleet changed (a list, details): asks for the prices of hardware/region pairs it has not got, and
+/// sums the fleet's cost again.
+pub fn on_fleet_changed(state: &mut State, fx: &mut Vec<Effect>) {
+    let mut wanted: Vec<(usize, String, String)> = Vec::new();
+    {
+        let mut seen: std::collections::HashSet<(usize, &str, &str)> = Default::default();
+        for row in &state.rows {
+            let dep = state.snapshot(row);
+            let Some(hw) = dep.hardware.as_deref() else { continue };
+            for r in &dep.regions {
+                if seen.insert((row.account, hw, &r.region_id))
+                    && due(state.cost.entry(row.account, hw, &r.region_id), state.now)
+                {
+                    wanted.push((row.account, hw.to_string(), r.region_id.clone()));
+                }
+            }
+        }
+    }
+    for (account, hw, region) in wanted {
+        ask(state, account, &hw, &region, false, fx);
+    }
+    resum(state);
+}
+
+/// Sums the fleet's cost per hour by currency.
+fn resum(state: &mut State) {
+    let mut fleet = FleetCost::default();
+    for row in &state.rows {
+        match running_cost(state, row.account, state.snapshot(row)) {
+            Ok(Some((currency, sum))) => {
+                *fleet.per_hour.entry(currency).or_default() += sum;
+                fleet.priced += 1;
+            }
+            // Priced, but no region: nothing runs (not reachable: no region is "not read yet").
+            Ok(None) => fleet.priced += 1,
+            Err(u) => {
+                fleet.unpriced += 1;
+                if u == Unit::Asking {
+                    fleet.asking += 1;
+                }
+            }
+        }
+    }
+    if fleet != state.cost.fleet {
+        state.cost.fleet = fleet;
+        state.dirty = true;
+    }
+}
+
+/// A price came back. A failure is kept as "unknown" for the pair (shown where it matters), never toasted:
+/// a pricing endpoint that is down must not bury the screen.
+pub fn on_priced(
+    state: &mut State,
+    account: usize,
+    hardware: String,
+    region: String,
+    result: Result<Option<Price>, ApiError>,
+) {
+    let kind = state.accounts.get(account).map(|a| a.kind);
+    let failed = result.is_err();
+    let unit = match result {
+        Ok(Some(p)) if p.per_hour.is_finite() && p.per_hour >= 0.0 => {
+            Unit::Known { currency: p.currency, per_hour: p.per_hour }
+        }
+        Ok(Some(_)) => Unit::Unknown("the provider gave an unusable price".into()),
+        Ok(None) => match kind {
+            Some(k) => Unit::Unknown(format!("{k} gives no price for this hardware")),
+            None => return,
+        },
+        Err(e) => {
+            tracing::debug!(account, hardware = %hardware, region = %region, error = %e, "price preview failed");
+            match state.cost.unit(account, &hardware, &region) {
+                // A renewal that failed keeps the price it renews.
+                Some(u @ Unit::Known { .. }) => u.clone(),
+                _ => Unit::Unknown(match e.status {
+                    Some(s) => format!("the price preview failed ({s})"),
+                    None => "the price preview failed".into(),
+                }),
+            }
+        }
+    };
+    let asked = state.cost.entry(account, &hardware, &region).map(|e| e.asked).unwrap_or(state.now);
+    state.cost.set(account, &hardware, &region, Entry { unit, asked, in_flight: false, failed });
+    state.dirty = true;
+    resum(state);
+}
+
+/// The cost of a change to one deployment, per region: what a review shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionCost {
+    pub region_id: String,
+    /// `(min, max)` today; None for a region the change adds.
+    pub old: Option<(u32, u32)>,
+    /// `(min, max)` after; None for a region the change removes.
+    pub new: Option<(u32, u32)>,
+    pub unit: Unit,
+}
+
+/// The change in cost per hour of one deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostChange {
+    pub key: Option<DeploymentKey>,
+    pub name: String,
+    pub regions: Vec<RegionCost>,
+}
+
+/// The cost per hour at one bound (every region at its minimum, or at its maximum), today and after.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Figure {
+    Known {
+        currency: String,
+        old: f64,
+        new: f64,
+    },
+    /// No replica runs at this bound, today or after: it costs nothing, whatever the price.
+    Nothing,
+    Asking,
+    Unknown(String),
+}
+
+impl Figure {
+    pub fn delta(&self) -> Option<f64> {
+        match self {
+            Figure::Known { old, new, .. } => Some(new - old),
+            Figure::Nothing => Some(0.0),
+            _ => None,
+        }
+    }
+}
+
+impl CostChange {
+    /// Every region at its minimum.
+    pub fn at_min(&self) -> Figure {
+        self.figure(|(min, _)| min)
+    }
+
+    /// Every region at its maximum.
+    pub fn at_max(&self) -> Figure {
+        self.figure(|(_, max)| max)
+    }
+
+    /// Regions with no replica at the bound, today or after, need no price; every other one does.
+    fn figure(&self, pick: fn((u32, u32)) -> u32) -> Figure {
+        let mut out: Option<(String, f64, f64)> = None;
+        let mut asking = false;
+        for r in &self.regions {
+            let (o, n) = (r.old.map(pick).unwrap_or(0), r.new.map(pick).unwrap_or(0));
+            if o == 0 && n == 0 {
+                continue;
+            }
+            match &r.unit {
+                Unit::Known { currency, per_hour } => {
+                    let (o, n) = (per_hour * f64::from(o), per_hour * f64::from(n));
+                    match &mut out {
+                        Some((c, so, sn)) if c == currency => {
+                            *so += o;
+                            *sn += n;
+                        }
+                        Some(_) => return Figure::Unknown("prices in several currencies".into()),
+                        None => out = Some((currency.clone(), o, n)),
+                    }
+                }
+                Unit::Unknown(why) => return Figure::Unknown(why.clone()),
+                Unit::Asking => asking = true,
+            }
+        }
+        match (asking, out) {
+            (true, _) => Figure::Asking,
+            (false, Some((currency, old, new))) => Figure::Known { currency, old, new },
+            (false, None) => Figure::Nothing,
+        }
+    }
+}
+
+/// The change in cost per hour of several deployments, by currency.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CostTotal {
+    /// currency → (today, after), every region at its minimum.
+    pub at_min: BTreeMap<String, (f64, f64)>,
+    /// currency → (today, after), every region at its maximum.
+    pub at_max: BTreeMap<String, (f64, f64)>,
+    /// Deployments whose change has no price (left out of the sums).
+    pub unpriced: usize,
+    /// Of the unpriced, those whose price is being asked for.
+    pub asking: usize,
+}
+
+/// Sums changes by currency; a deployment with either bound unpriced is counted, not summed.
+pub fn total(changes: &[CostChange]) -> CostTotal {
+    let mut t = CostTotal::default();
+    for c in changes {
+        let (min, max) = (c.at_min(), c.at_max());
+        let unpriced = |f: &Figure| matches!(f, Figure::Asking | Figure::Unknown(_));
+        if unpriced(&min) || unpriced(&max) {
+            t.unpriced += 1;
+            if min == Figure::Asking || max == Figure::Asking {
+                t.asking += 1;
+            }
+            continue;
+        }
+        for (f, into) in [(min, &mut t.at_min), (max, &mut t.at_max)] {
+            if let Figure::Known { currency, old, new } = f {
+                let e = into.entry(currency).or_default();
+                e.0 += old;
+                e.1 += new;
+            }
+        }
+    }
+    t
+}
+
+/// The cost change of a deployment of `account` on `hardware` from `old` to `new` scale per region.
+pub fn change_cost_of(
+    state: &State,
+    account: usize,
+    hardware: Option<&str>,
+    key: Option<DeploymentKey>,
+    name: &str,
+    old: &[RegionScale],
+    new: &[RegionScale],
+) -> CostChange {
+    let mut ids: Vec<&str> = old.iter().map(|r| r.region_id.as_str()).collect();
+    for r in new {
+        if !ids.contains(&r.region_id.as_str()) {
+            ids.push(&r.region_id);
+        }
+    }
+    let bounds = |list: &[RegionScale], id: &str| {
+        list.iter().find(|r| r.region_id == id).map(|r| (r.scale.min, r.scale.max))
+    };
+    let regions = ids
+        .into_iter()
+        .map(|id| RegionCost {
+            region_id: id.to_string(),
+            old: bounds(old, id),
+            new: bounds(new, id),
+            unit: unit_for(state, account, hardware, id),
+        })
+        .collect();
+    CostChange { key, name: name.to_string(), regions }
+}
+
+/// The cost change of the deployment `key` from `old` to `new` scale per region (what the single, bulk and
+/// editor reviews show). A deployment no longer in the table is unpriced.
+pub fn change_cost(
+    state: &State,
+    key: &DeploymentKey,
+    old: &[RegionScale],
+    new: &[RegionScale],
+) -> CostChange {
+    match state.index.get(key).and_then(|&i| state.rows.get(i)) {
+        Some(row) => {
+            let dep = state.snapshot(row);
+            change_cost_of(
+                state,
+                row.account,
+                dep.hardware.as_deref(),
+                Some(key.clone()),
+                &dep.name,
+                old,
+                new,
+            )
+        }
+        None => CostChange {
+            key: Some(key.clone()),
+            name: key.id.clone(),
+            regions: vec![RegionCost {
+                region_id: String::new(),
+                old: None,
+                new: None,
+                unit: Unit::Unknown("the deployment is no longer listed".into()),
+            }],
+        },
+    }
+}
+
+/// Asks (in the user's lane) for the prices a review of `key` going to `new` needs and has not got.
+pub fn ask_change(state: &mut State, key: &DeploymentKey, new: &[RegionScale], fx: &mut Vec<Effect>) {
+    let Some(row) = state.index.get(key).and_then(|&i| state.rows.get(i)) else { return };
+    let account = row.account;
+    let dep = state.snapshot(row);
+    let Some(hw) = dep.hardware.clone() else { return };
+    let mut regions: Vec<String> = dep.regions.iter().map(|r| r.region_id.clone()).collect();
+    regions.extend(new.iter().map(|r| r.region_id.clone()));
+    for region in regions {
+        ask(state, account, &hw, &region, true, fx);
+    }
+}
+
+/// Opens the cost part of a review: what it shows, and the prices it needs asked for.
+pub fn open_review(state: &mut State, items: Vec<Reviewed>, fx: &mut Vec<Effect>) {
+    for it in &items {
+        let Some(hw) = it.hardware.clone() else { continue };
+        for r in it.old.iter().chain(&it.new) {
+            ask(state, it.account, &hw, &r.region_id, true, fx);
+        }
+    }
+    state.cost.review = items;
+    state.dirty = true;
+}
+
+/// The review of an edit in `form`: a scale change shows its cost; other changes cost nothing more.
+pub fn open_edit_review(
+    state: &mut State,
+    form: &super::form::Form,
+    change: &crate::model::edit::Change,
+    fx: &mut Vec<Effect>,
+) {
+    match change {
+        crate::model::edit::Change::Scale(new) => open_scale_review(state, form, new, fx),
+        crate::model::edit::Change::Probes(_) => state.cost.review.clear(),
+    }
+}
+
+/// The review of a scale edit of `form`'s deployment going to `new`.
+pub fn open_scale_review(
+    state: &mut State,
+    form: &super::form::Form,
+    new: &crate::model::ScaleUpdate,
+    fx: &mut Vec<Effect>,
+) {
+    let item = Reviewed {
+        account: form.account,
+        key: Some(form.key.clone()),
+        name: form.base.name.clone(),
+        hardware: form.base.hardware.clone(),
+        old: crate::model::ScaleUpdate::from_deployment(&form.base).regions,
+        new: new.regions.clone(),
+    };
+    open_review(state, vec![item], fx);
+}
+
+/// The review of a new deployment: nothing today, its regions after.
+pub fn open_create_review(
+    state: &mut State,
+    account: usize,
+    spec: &crate::model::CreateSpec,
+    fx: &mut Vec<Effect>,
+) {
+    let hardware = (!spec.hardware_id.is_empty()).then(|| spec.hardware_id.clone());
+    let item = Reviewed {
+        account,
+        key: None,
+        name: spec.name.clone(),
+        hardware,
+        old: Vec::new(),
+        new: spec.regions.clone(),
+    };
+    open_review(state, vec![item], fx);
+}
+
+/// The cost changes the open review shows.
+pub fn review_changes(state: &State) -> Vec<CostChange> {
+    state
+        .cost
+        .review
+        .iter()
+        .map(|r| {
+            change_cost_of(state, r.account, r.hardware.as_deref(), r.key.clone(), &r.name, &r.old, &r.new)
+        })
+        .collect()
+}
