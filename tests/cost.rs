@@ -142,7 +142,7 @@ async fn the_header_total_is_running_replicas_times_the_simulators_price_per_rep
         }
         assert!(want.values().all(|v| *v > 0.0), "the fleet runs priced replicas: {want:?}");
         let header: String =
-            infertop::ui::cost::header_spans(&d.state).iter().map(|s| s.content.to_string()).collect();
+            infertop::ui::cost::header_spans(&d.state, 200).iter().map(|s| s.content.to_string()).collect();
         for (c, w) in &want {
             assert!(header.contains(&format!("{w:.2} {c}/h")), "{header}");
         }

@@ -553,3 +553,25 @@ pub fn review_changes(state: &State) -> Vec<CostChange> {
         })
         .collect()
 }
+
+/// Asks (in the user's lane) for the prices of a configuration being created, per region.
+pub fn ask_spec(state: &mut State, account: usize, spec: &crate::model::CreateSpec, fx: &mut Vec<Effect>) {
+    if spec.hardware_id.is_empty() {
+        return;
+    }
+    for r in &spec.regions {
+        ask(state, account, &spec.hardware_id, &r.region_id, true, fx);
+    }
+}
+
+/// The price of a configuration at its maximum scale, from the prices per replica: right whether a
+/// provider's preview prices `max` replicas or one (the `pricing-preview` ambiguity).
+pub fn spec_price_text(state: &State, account: usize, spec: &crate::model::CreateSpec) -> String {
+    let hw = (!spec.hardware_id.is_empty()).then_some(spec.hardware_id.as_str());
+    match change_cost_of(state, account, hw, None, &spec.name, &[], &spec.regions).at_max() {
+        Figure::Known { currency, new, .. } => Price { currency, per_hour: new, per_month: None }.summary(),
+        Figure::Nothing => "nothing runs at max scale (0.00/h)".into(),
+        Figure::Asking => "asking the provider…".into(),
+        Figure::Unknown(why) => format!("unknown ({why})"),
+    }
+}

@@ -21,25 +21,37 @@ fn plural(n: usize, one: &str) -> String {
     if n == 1 { format!("{n} {one}") } else { format!("{n} {one}s") }
 }
 
-/// The header's cost: ` · 12.34 EUR/h · 3.10 USD/h · 8 deployments unpriced`.
-pub fn header_spans(state: &State) -> Vec<Span<'static>> {
+/// The header's cost in the `room` columns left: ` · 12.34 EUR/h · 3.10 USD/h · 8 deployments unpriced`,
+/// shorter forms where that does not fit (`8 unpriced`, then the sums alone, cut by the edge if need be).
+pub fn header_spans(state: &State, room: usize) -> Vec<Span<'static>> {
     let t = &state.theme;
     let c = &state.cost.fleet;
-    let mut spans = Vec::new();
     if state.rows.is_empty() {
-        return spans;
+        return Vec::new();
     }
+    let mut money_spans = Vec::new();
     if c.per_hour.is_empty() {
-        spans.push(Span::styled(" · cost unknown", t.dim));
+        money_spans.push(Span::styled(" · cost unknown", t.dim));
     }
     for (currency, sum) in &c.per_hour {
-        spans.push(Span::styled(format!(" · {}", money(currency, *sum)), t.text));
+        money_spans.push(Span::styled(format!(" · {}", money(currency, *sum)), t.text));
     }
-    if c.unpriced > 0 {
-        let asking = if c.asking > 0 { format!(" ({} being priced)", c.asking) } else { String::new() };
-        spans.push(Span::styled(format!(" · {} unpriced{asking}", plural(c.unpriced, "deployment")), t.dim));
+    let asking = if c.asking > 0 { format!(" ({} being priced)", c.asking) } else { String::new() };
+    let forms = [
+        format!(" · {} unpriced{asking}", plural(c.unpriced, "deployment")),
+        format!(" · {} unpriced", c.unpriced),
+    ];
+    let width = |v: &[Span]| v.iter().map(|s| s.width()).sum::<usize>();
+    for unpriced in forms {
+        let mut v = money_spans.clone();
+        if c.unpriced > 0 {
+            v.push(Span::styled(unpriced, t.dim));
+        }
+        if width(&v) <= room {
+            return v;
+        }
     }
-    spans
+    money_spans
 }
 
 /// `at min 2.00 → 4.00 EUR/h (+2.00)`, or why it is not known.
