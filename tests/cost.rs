@@ -225,3 +225,66 @@ async fn a_scale_review_shows_new_minus_old_times_the_price_per_replica() {
         assert!(lines.iter().any(|l| l.contains("unknown (runai gives no price)")), "{lines:?}");
     }
 }
+
+/// Pricing previews the simulator has served.
+async fn pricing_requests(http: &reqwest::Client, base: &str) -> usize {
+    let log: Vec<String> =
+        http.get(format!("{base}/_sim/requests")).send().await.unwrap().json().await.unwrap();
+    log.iter().filter(|l| l.starts_with("POST ") && l.contains("/pricing")).count()
+}
+
+#[tokio::test]
+async fn a_price_is_asked_once_per_hardware_and_region_however_often_the_fleet_refreshes() {
+    let (sim, accounts) = sim_under(Ambiguities::default()).await;
+    let http = reqwest::Client::new();
+    let mut d = driver("cost-once", &accounts).await;
+    priced(&mut d).await;
+    // Several more refreshes of every account (every 300 ms) and details reads.
+    d.pump(1500).await;
+    let mut pairs = std::collections::HashSet::new();
+    let mut placements = 0;
+    for r in &d.state.rows {
+        let dep = d.state.snapshot(r);
+        // Gcore v3 and Sesterce ask; Run:ai has no pricing and the v2 client asks nothing (no flavor name).
+        if r.account > 1 {
+            continue;
+        }
+        for g in &dep.regions {
+            placements += 1;
+            pairs.insert((r.account, dep.hardware.clone().unwrap(), g.region_id.clone()));
+        }
+    }
+    assert!(pairs.len() < placements, "deployments share hardware and regions: {} pairs", pairs.len());
+    assert_eq!(pricing_requests(&http, &sim.base_url()).await, pairs.len(), "one ask per pair: {pairs:?}");
+}
+
+#[tokio::test]
+async fn a_missing_pricing_endpoint_leaves_the_cost_unknown_without_a_toast() {
+    use common::proxy::{Proxy, WriteAnswer};
+    let (sim, _) = sim_under(Ambiguities::default()).await;
+    let proxy = Proxy::start_with(
+        sim.base_url(),
+        std::sync::Arc::new(|_: &str, _: &str, _: &mut Value| {}),
+        WriteAnswer::NoPricing,
+    )
+    .await;
+    let accounts = infertop::provider::demo_accounts(&proxy.base);
+    let mut d = driver("cost-missing", &accounts).await;
+    d.wait("details and price answers", |s| {
+        s.rows.iter().all(|r| s.accounts[r.account].kind != ProviderKind::Sesterce || s.snapshot(r).detail)
+            && s.cost.fleet.asking == 0
+    })
+    .await;
+    d.pump(900).await;
+    let fleet = d.state.cost.fleet.clone();
+    assert!(fleet.per_hour.is_empty(), "no figure without a price: {fleet:?}");
+    assert_eq!(fleet.unpriced, d.state.rows.len());
+    assert!(!d.said().to_lowercase().contains("pric"), "no toast about prices: {}", d.said());
+    let header: String =
+        infertop::ui::cost::header_spans(&d.state, 200).iter().map(|s| s.content.to_string()).collect();
+    assert!(header.contains("cost unknown"), "{header}");
+    assert!(header.contains(&format!("{} deployments unpriced", d.state.rows.len())), "{header}");
+    review_raise(&mut d, 0, "sdxl-turbo-images").await;
+    let changes = review_changes(&d.state);
+    assert!(matches!(&changes[0].at_max(), Figure::Unknown(w) if w.contains("failed (404)")), "{changes:?}");
+}

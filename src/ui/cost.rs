@@ -66,13 +66,13 @@ fn figure(label: &str, f: &Figure) -> String {
     }
 }
 
-/// Sums by currency as `+2.00 EUR/h, -1.00 USD/h (4.00 → 6.00 EUR/h, …)`.
+/// The change by currency: `+2.00 EUR/h, -1.00 USD/h`.
 fn sums(m: &BTreeMap<String, (f64, f64)>) -> String {
     if m.is_empty() {
         return "±0.00".into();
     }
     m.iter()
-        .map(|(c, (old, new))| format!("{} ({old:.2} → {})", signed(new - old), money(c, *new)))
+        .map(|(c, (old, new))| format!("{} {}/h", signed(new - old), sanitize(c)))
         .collect::<Vec<_>>()
         .join(", ")
 }
