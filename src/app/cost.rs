@@ -11,6 +11,11 @@
 //! Prices are cached per (account, hardware, region) and asked again after [`PRICE_TTL_SECONDS`]; a failed or
 //! unanswered ask is retried after [`RETRY_SECONDS`], without a toast. Only the hardware/region pairs of the
 //! fleet are asked for, each once, however many deployments share them.
+//!
+//! A review (single scale edit, create, and the bulk and `$EDITOR` reviews) shows the change in cost per hour
+//! at the new minimum and maximum against today's: when it opens, call [`open_review`] with one [`Reviewed`]
+//! per deployment (it asks for missing prices in the user's lane) and draw `ui::cost::review_lines`; or call
+//! [`ask_change`], then draw `ui::cost::lines` of [`change_cost`] per deployment (and [`total`]).
 
 use super::state::State;
 use super::update::Effect;
@@ -573,5 +578,188 @@ pub fn spec_price_text(state: &State, account: usize, spec: &crate::model::Creat
         Figure::Nothing => "nothing runs at max scale (0.00/h)".into(),
         Figure::Asking => "asking the provider…".into(),
         Figure::Unknown(why) => format!("unknown ({why})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eur(per_hour: f64) -> Unit {
+        Unit::Known { currency: "EUR".into(), per_hour }
+    }
+
+    fn region(id: &str, old: Option<(u32, u32)>, new: Option<(u32, u32)>, unit: Unit) -> RegionCost {
+        RegionCost { region_id: id.into(), old, new, unit }
+    }
+
+    fn change(regions: Vec<RegionCost>) -> CostChange {
+        CostChange { key: None, name: "d".into(), regions }
+    }
+
+    #[test]
+    fn a_bound_sums_replicas_times_the_price_per_region_and_added_or_removed_regions_count() {
+        let c = change(vec![
+            region("a", Some((1, 2)), Some((2, 4)), eur(1.5)),
+            region("b", None, Some((1, 1)), eur(2.0)),
+            region("c", Some((1, 3)), None, eur(0.5)),
+        ]);
+        assert_eq!(c.at_min(), Figure::Known { currency: "EUR".into(), old: 2.0, new: 5.0 });
+        assert_eq!(c.at_max(), Figure::Known { currency: "EUR".into(), old: 4.5, new: 8.0 });
+    }
+
+    #[test]
+    fn a_region_with_no_replica_at_the_bound_needs_no_price_and_unknown_wins_over_asking() {
+        let c = change(vec![region("a", Some((0, 2)), Some((0, 3)), Unit::Unknown("none".into()))]);
+        assert_eq!(c.at_min(), Figure::Nothing);
+        assert_eq!(c.at_max(), Figure::Unknown("none".into()));
+        let c = change(vec![
+            region("a", Some((1, 1)), Some((1, 2)), Unit::Asking),
+            region("b", Some((1, 1)), Some((1, 2)), Unit::Unknown("down".into())),
+        ]);
+        assert_eq!(c.at_max(), Figure::Unknown("down".into()));
+        let c = change(vec![region("a", Some((1, 1)), Some((1, 2)), Unit::Asking)]);
+        assert_eq!(c.at_max(), Figure::Asking);
+        assert_eq!(c.at_max().delta(), None, "no figure while asking");
+    }
+
+    #[test]
+    fn several_currencies_in_one_deployment_are_not_summed() {
+        let usd = Unit::Known { currency: "USD".into(), per_hour: 1.0 };
+        let c = change(vec![
+            region("a", Some((1, 1)), Some((1, 1)), eur(1.0)),
+            region("b", Some((1, 1)), None, usd),
+        ]);
+        assert!(matches!(c.at_min(), Figure::Unknown(w) if w.contains("currencies")));
+    }
+
+    #[test]
+    fn the_total_sums_by_currency_and_counts_the_unpriced_apart() {
+        let usd = Unit::Known { currency: "USD".into(), per_hour: 3.0 };
+        let t = total(&[
+            change(vec![region("a", Some((1, 2)), Some((1, 3)), eur(2.0))]),
+            change(vec![region("a", Some((1, 2)), Some((1, 3)), eur(1.0))]),
+            change(vec![region("a", Some((0, 1)), Some((0, 2)), usd)]),
+            change(vec![region("a", Some((1, 1)), Some((1, 2)), Unit::Unknown("runai".into()))]),
+            change(vec![region("a", Some((1, 1)), Some((1, 2)), Unit::Asking)]),
+        ]);
+        assert_eq!(t.at_max["EUR"], (6.0, 9.0));
+        assert_eq!(t.at_max["USD"], (3.0, 6.0));
+        assert_eq!(t.at_min["EUR"], (3.0, 3.0));
+        assert!(!t.at_min.contains_key("USD"), "nothing runs at min: no figure in that currency");
+        assert_eq!((t.unpriced, t.asking), (2, 1));
+    }
+
+    fn caps() -> crate::provider::Capabilities {
+        crate::provider::Capabilities {
+            update_scale: true,
+            update_probes: true,
+            start_stop: true,
+            delete: true,
+            logs: true,
+            metrics: false,
+            logging_config: true,
+            per_region_scale: true,
+            pricing: false,
+        }
+    }
+
+    /// 10,000 deployments on 3 flavors × 3 regions (Gcore) and 2,000 on Run:ai.
+    fn big_fleet(state: &mut State) {
+        use crate::model::{RegionReplicas, Scale, Status};
+        let mut fleets: Vec<Vec<Deployment>> = vec![Vec::new(), Vec::new()];
+        for i in 0..12_000 {
+            let account = usize::from(i >= 10_000);
+            let provider = [ProviderKind::Gcore, ProviderKind::Runai][account];
+            let key = DeploymentKey { provider, account: "a".into(), id: format!("d{i}") };
+            let mut d = Deployment::new(key, format!("d{i}"), Status::Active);
+            d.hardware = Some(format!("flavor-{}", i % 3));
+            d.regions.push(RegionReplicas {
+                region_id: format!("{}", i % 3),
+                region_name: None,
+                ready: 2,
+                total: 2,
+                scale: Scale { min: 1, max: 3, ..Default::default() },
+                error: None,
+            });
+            fleets[account].push(d);
+        }
+        for (account, deps) in fleets.into_iter().enumerate() {
+            let fx = crate::app::update(
+                state,
+                crate::app::Msg::Fleet { account, at: state.now, result: Ok(deps) },
+            );
+            let asks: Vec<_> = fx.iter().filter(|e| matches!(e, Effect::ReplicaPrice { .. })).collect();
+            // Gcore: one ask per flavor and region in the fleet (3 × 3 but `i % 3` pairs them: 3); Run:ai: none.
+            assert_eq!(asks.len(), if account == 0 { 3 } else { 0 }, "{asks:?}");
+        }
+    }
+
+    #[test]
+    fn ten_thousand_deployments_ask_once_per_hardware_and_region() {
+        use crate::app::{AccountState, Msg, update};
+        let now = Utc::now();
+        let accounts = vec![
+            AccountState::new("g", ProviderKind::Gcore, caps()),
+            AccountState::new("r", ProviderKind::Runai, caps()),
+        ];
+        let mut state = State::new(accounts, std::time::Duration::from_secs(5), now);
+        big_fleet(&mut state);
+        assert_eq!(state.cost.fleet.asking, 10_000);
+        // The same fleet again: nothing more is asked while the asks are out.
+        let again = update(&mut state, Msg::Fleet { account: 0, at: now, result: Ok(Vec::new()) });
+        assert!(!again.iter().any(|e| matches!(e, Effect::ReplicaPrice { .. })));
+        big_fleet_answers(&mut state);
+        let f = &state.cost.fleet;
+        assert_eq!(
+            (f.priced, f.unpriced, f.asking),
+            (0, 2_000, 0),
+            "the emptied Gcore list left only Run:ai"
+        );
+    }
+
+    fn big_fleet_answers(state: &mut State) {
+        for i in 0..3 {
+            let price = Price { currency: "EUR".into(), per_hour: 1.0 + i as f64, per_month: None };
+            crate::app::update(
+                state,
+                crate::app::Msg::ReplicaPriced {
+                    account: 0,
+                    hardware: format!("flavor-{i}"),
+                    region: format!("{i}"),
+                    result: Ok(Some(price)),
+                },
+            );
+        }
+    }
+
+    #[test]
+    fn the_fleet_total_is_running_replicas_times_the_price_per_replica() {
+        let now = Utc::now();
+        let accounts = vec![
+            crate::app::AccountState::new("g", ProviderKind::Gcore, caps()),
+            crate::app::AccountState::new("r", ProviderKind::Runai, caps()),
+        ];
+        let mut state = State::new(accounts, std::time::Duration::from_secs(5), now);
+        big_fleet(&mut state);
+        big_fleet_answers(&mut state);
+        let f = &state.cost.fleet;
+        // 10,000 deployments of 2 replicas each, a third of them at 1, 2 and 3 EUR per replica-hour.
+        let want: f64 = (0..10_000).map(|i| 2.0 * (1.0 + (i % 3) as f64)).sum();
+        assert_eq!((f.priced, f.unpriced, f.asking), (10_000, 2_000, 0));
+        assert!((f.per_hour["EUR"] - want).abs() < 1e-6, "{} vs {want}", f.per_hour["EUR"]);
+    }
+
+    #[test]
+    fn a_price_is_asked_again_only_when_it_has_grown_old() {
+        let at = Utc::now();
+        let e = |in_flight, failed| Entry { unit: eur(1.0), asked: at, in_flight, failed };
+        let later = |s| at + chrono::Duration::seconds(s);
+        assert!(due(None, at));
+        assert!(!due(Some(&e(false, false)), later(RETRY_SECONDS)));
+        assert!(due(Some(&e(false, false)), later(PRICE_TTL_SECONDS)));
+        assert!(!due(Some(&e(true, false)), later(RETRY_SECONDS - 1)), "one ask out at a time");
+        assert!(due(Some(&e(true, false)), later(RETRY_SECONDS)), "a lost answer is asked again");
+        assert!(due(Some(&e(false, true)), later(RETRY_SECONDS)), "a failure is retried sooner");
     }
 }
