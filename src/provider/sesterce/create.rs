@@ -99,8 +99,12 @@ impl SesterceClient {
     pub(super) async fn price_of(&self, spec: &CreateSpec) -> ApiResult<Option<Price>> {
         let regions: Vec<(&str, u32)> =
             spec.regions.iter().map(|r| (r.region_id.as_str(), r.scale.max)).collect();
-        let p = self.price_preview(&spec.hardware_id, &regions).await?;
-        Ok(Some(Price { currency: p.currency, per_hour: p.per_hour, per_month: Some(p.per_month) }))
+        // A missing price or currency is no price, never a zero.
+        let r = self.pricing(&spec.hardware_id, &regions).await?;
+        Ok(match (r.price_per_hour, r.currency_code) {
+            (Some(h), Some(c)) => Some(Price { currency: c, per_hour: h, per_month: r.price_per_month }),
+            _ => None,
+        })
     }
 
     /// One replica of `hardware` (a name or an id) in `region` for one hour. Seed 004's preview takes
