@@ -175,7 +175,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             fleet::on_fleet(state, account, at, result);
             cost::on_fleet_changed(state, &mut fx);
         }
-        Msg::Listed { account, at, result } => fleet::on_listed(state, account, at, result),
+        Msg::Listed { account, at, result } => {
+            fleet::on_listed(state, account, at, result);
+            cost::on_fleet_changed(state, &mut fx);
+        }
         Msg::RowDetails { account, at, items } => {
             fleet::on_row_details(state, account, at, items);
             cost::on_fleet_changed(state, &mut fx);
