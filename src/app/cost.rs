@@ -78,7 +78,9 @@ pub struct Reviewed {
 #[derive(Debug, Clone, Default)]
 pub struct Costs {
     /// account → hardware → region → price.
-    units: HashMap<usize, HashMap<String, HashMap<String, Entry>>>,
+    units: HashMap<usize, AccountUnits>,
+    /// Each account's cost; `fleet` is their sum.
+    by_account: HashMap<usize, FleetCost>,
     pub fleet: FleetCost,
     pub review: Vec<Reviewed>,
 }
@@ -173,75 +175,105 @@ fn ask(state: &mut State, account: usize, hardware: &str, region: &str, user: bo
     });
 }
 
-/// One deployment's cost now: replicas running (the provider's total per region, ready or starting) × the
-/// price of a replica there. `Err` when a region's price is not known.
-fn running_cost(state: &State, account: usize, dep: &Deployment) -> Result<Option<(String, f64)>, Unit> {
-    if dep.regions.is_empty() {
-        return Err(Unit::Unknown("regions not read yet".into()));
-    }
-    let mut out: Option<(String, f64)> = None;
+/// What one deployment costs now, as far as the prices go.
+enum Running<'a> {
+    /// Replicas running (the provider's total per region, ready or starting) × the price of a replica there.
+    Priced(&'a str, f64),
+    /// A region's price is not known (`asking`: it is being asked for).
+    Unpriced { asking: bool },
+}
+
+type AccountUnits = HashMap<String, HashMap<String, Entry>>;
+
+/// Borrows everything: this runs for every row at every refresh.
+fn running<'a>(units: Option<&'a AccountUnits>, priced_kind: bool, dep: &Deployment) -> Running<'a> {
+    let hw = match dep.hardware.as_deref() {
+        Some(hw) if priced_kind && !dep.regions.is_empty() => hw,
+        _ => return Running::Unpriced { asking: false },
+    };
+    let by_region = units.and_then(|u| u.get(hw));
+    let mut out: Option<(&str, f64)> = None;
     for r in &dep.regions {
-        match unit_for(state, account, dep.hardware.as_deref(), &r.region_id) {
-            Unit::Known { currency, per_hour } => {
+        match by_region.and_then(|m| m.get(&r.region_id)).map(|e| &e.unit) {
+            Some(Unit::Known { currency, per_hour }) => {
                 let add = per_hour * f64::from(r.total);
                 match &mut out {
-                    Some((c, sum)) if *c == currency => *sum += add,
-                    Some(_) => return Err(Unit::Unknown("prices in several currencies".into())),
-                    None => out = Some((currency, add)),
+                    Some((c, sum)) if *c == currency.as_str() => *sum += add,
+                    // Several currencies in one deployment: not summed.
+                    Some(_) => return Running::Unpriced { asking: false },
+                    None => out = Some((currency.as_str(), add)),
                 }
             }
-            other => return Err(other),
+            Some(Unit::Unknown(_)) => return Running::Unpriced { asking: false },
+            Some(Unit::Asking) | None => return Running::Unpriced { asking: true },
         }
     }
-    Ok(out)
+    out.map_or(Running::Unpriced { asking: false }, |(c, sum)| Running::Priced(c, sum))
 }
 
-/// The fleet changed (a list, details): asks for the prices of hardware/region pairs it has not got, and
-/// sums the fleet's cost again.
-pub fn on_fleet_changed(state: &mut State, fx: &mut Vec<Effect>) {
-    let mut wanted: Vec<(usize, String, String)> = Vec::new();
+/// An account's deployments changed (a list, details) or a price came back: asks for the prices of its
+/// hardware/region pairs that are due, and sums its cost again. One pass over the rows, allocating only for
+/// what it asks.
+pub fn on_account_changed(state: &mut State, account: usize, fx: &mut Vec<Effect>) {
+    let Some(kind) = state.accounts.get(account).map(|a| a.kind) else { return };
+    let priced_kind = has_prices(kind);
+    let mut sum = FleetCost::default();
+    let mut wanted: Vec<(String, String)> = Vec::new();
     {
-        let mut seen: std::collections::HashSet<(usize, &str, &str)> = Default::default();
-        for row in &state.rows {
+        let units = state.cost.units.get(&account);
+        let mut seen: std::collections::HashSet<(&str, &str)> = Default::default();
+        for row in state.rows.iter().filter(|r| r.account == account) {
             let dep = state.snapshot(row);
-            let Some(hw) = dep.hardware.as_deref() else { continue };
-            for r in &dep.regions {
-                if seen.insert((row.account, hw, &r.region_id))
-                    && due(state.cost.entry(row.account, hw, &r.region_id), state.now)
-                {
-                    wanted.push((row.account, hw.to_string(), r.region_id.clone()));
+            if priced_kind && let Some(hw) = dep.hardware.as_deref() {
+                let by_region = units.and_then(|u| u.get(hw));
+                for r in &dep.regions {
+                    if due(by_region.and_then(|m| m.get(&r.region_id)), state.now)
+                        && seen.insert((hw, &r.region_id))
+                    {
+                        wanted.push((hw.to_string(), r.region_id.clone()));
+                    }
+                }
+            }
+            match running(units, priced_kind, dep) {
+                Running::Priced(currency, s) => {
+                    sum.priced += 1;
+                    match sum.per_hour.get_mut(currency) {
+                        Some(v) => *v += s,
+                        None => {
+                            sum.per_hour.insert(currency.to_string(), s);
+                        }
+                    }
+                }
+                Running::Unpriced { asking } => {
+                    sum.unpriced += 1;
+                    sum.asking += usize::from(asking);
                 }
             }
         }
     }
-    for (account, hw, region) in wanted {
+    for (hw, region) in wanted {
         ask(state, account, &hw, &region, false, fx);
     }
-    resum(state);
-}
-
-/// Sums the fleet's cost per hour by currency.
-fn resum(state: &mut State) {
+    state.cost.by_account.insert(account, sum);
     let mut fleet = FleetCost::default();
-    for row in &state.rows {
-        match running_cost(state, row.account, state.snapshot(row)) {
-            Ok(Some((currency, sum))) => {
-                *fleet.per_hour.entry(currency).or_default() += sum;
-                fleet.priced += 1;
-            }
-            // Priced, but no region: nothing runs (not reachable: no region is "not read yet").
-            Ok(None) => fleet.priced += 1,
-            Err(u) => {
-                fleet.unpriced += 1;
-                if u == Unit::Asking {
-                    fleet.asking += 1;
-                }
-            }
+    for a in state.cost.by_account.values() {
+        for (c, v) in &a.per_hour {
+            *fleet.per_hour.entry(c.clone()).or_default() += v;
         }
+        fleet.priced += a.priced;
+        fleet.unpriced += a.unpriced;
+        fleet.asking += a.asking;
     }
     if fleet != state.cost.fleet {
         state.cost.fleet = fleet;
         state.dirty = true;
+    }
+}
+
+/// A deployment's details came in: its account is summed again.
+pub fn on_detail(state: &mut State, key: &DeploymentKey, fx: &mut Vec<Effect>) {
+    if let Some(account) = state.index.get(key).and_then(|&i| state.rows.get(i)).map(|r| r.account) {
+        on_account_changed(state, account, fx);
     }
 }
 
@@ -253,6 +285,7 @@ pub fn on_priced(
     hardware: String,
     region: String,
     result: Result<Option<Price>, ApiError>,
+    fx: &mut Vec<Effect>,
 ) {
     let kind = state.accounts.get(account).map(|a| a.kind);
     let failed = result.is_err();
@@ -280,7 +313,7 @@ pub fn on_priced(
     let asked = state.cost.entry(account, &hardware, &region).map(|e| e.asked).unwrap_or(state.now);
     state.cost.set(account, &hardware, &region, Entry { unit, asked, in_flight: false, failed });
     state.dirty = true;
-    resum(state);
+    on_account_changed(state, account, fx);
 }
 
 /// The cost of a change to one deployment, per region: what a review shows.

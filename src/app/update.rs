@@ -173,20 +173,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Busy { account, busy } => fleet::on_busy(state, account, busy),
         Msg::Fleet { account, at, result } => {
             fleet::on_fleet(state, account, at, result);
-            cost::on_fleet_changed(state, &mut fx);
+            cost::on_account_changed(state, account, &mut fx);
         }
         Msg::Listed { account, at, result } => {
             fleet::on_listed(state, account, at, result);
-            cost::on_fleet_changed(state, &mut fx);
+            cost::on_account_changed(state, account, &mut fx);
         }
         Msg::RowDetails { account, at, items } => {
             fleet::on_row_details(state, account, at, items);
-            cost::on_fleet_changed(state, &mut fx);
+            cost::on_account_changed(state, account, &mut fx);
         }
         Msg::Progress { account, details, rate } => fleet::on_progress(state, account, details, rate),
         Msg::Detail { key, at, result } => {
+            let k = key.clone();
             fleet::on_detail(state, key, at, result);
-            cost::on_fleet_changed(state, &mut fx);
+            cost::on_detail(state, &k, &mut fx);
         }
         Msg::Metrics { key, at, result } => watch::on_metrics(state, key, at, result),
         Msg::Logs { key, at, result } => watch::on_logs(state, key, at, result),
@@ -204,7 +205,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Priced { account, key, result } => super::create_flow::on_priced(state, account, key, result),
         Msg::ReplicaPriced { account, hardware, region, result } => {
-            cost::on_priced(state, account, hardware, region, result)
+            cost::on_priced(state, account, hardware, region, result, &mut fx)
         }
         Msg::Created { account, name, result } => {
             super::create_flow::on_created(state, account, name, result, &mut fx)
