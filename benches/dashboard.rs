@@ -110,6 +110,25 @@ fn filter_keystroke(c: &mut Criterion) {
     });
 }
 
+/// One refresh of every account at 10,000 deployments: what `update` does with the three lists, the fleet's
+/// cost summed again included (the lists' clones are made outside the measurement).
+fn fleet_refresh(c: &mut Criterion) {
+    let mut state = loaded_state(10_000, 200, 50);
+    let now = state.now;
+    let lists = fleet(10_000);
+    c.bench_function("fleet_refresh_10000", |b| {
+        b.iter_batched(
+            || lists.clone(),
+            |lists| {
+                for (i, deps) in lists.into_iter().enumerate() {
+                    update(&mut state, Msg::Fleet { account: i, at: now, result: Ok(deps) });
+                }
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+}
+
 /// A writer that counts bytes.
 #[derive(Clone, Default)]
 struct Counter(Arc<Mutex<usize>>);
@@ -163,7 +182,7 @@ pub fn ssh_weight() -> (usize, usize) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = frame, filter_keystroke
+    targets = frame, filter_keystroke, fleet_refresh
 }
 
 /// Reads criterion's median estimate (ns) for a benchmark id.
@@ -191,6 +210,9 @@ fn main() {
     }
     if let Some(ns) = median_ns("filter_keystroke_10000") {
         summary.row("filter_keystroke_10000_median", ns / 1e6, "ms");
+    }
+    if let Some(ns) = median_ns("fleet_refresh_10000") {
+        summary.row("fleet_refresh_10000_median", ns / 1e6, "ms");
     }
     summary.row("ssh_bytes_one_region_change_200x50", delta as f64, "bytes");
     summary.row("ssh_bytes_full_repaint_200x50", full as f64, "bytes");

@@ -141,6 +141,9 @@ pub fn apply(state: &mut State, sync: &Sync, msg: Msg) -> Option<Box<EditorJob>>
             Effect::Lifecycle(req) => sync.lifecycle(req),
             Effect::LoadCatalog(account) => sync.load_catalog(account),
             Effect::Price { account, spec } => sync.price(account, spec),
+            Effect::ReplicaPrice { account, hardware, region, user } => {
+                sync.replica_price(account, hardware, region, user)
+            }
             Effect::Create { account, spec } => sync.create(account, spec),
             Effect::Quit => state.quit = true,
         }

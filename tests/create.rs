@@ -5,7 +5,7 @@
 
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use infertop::app::catalog::PriceEntry;
+use infertop::app::cost::{Figure, review_changes};
 use infertop::app::create::CStage;
 use infertop::app::state::Mode;
 use infertop::app::{AccountState, Msg, State};
@@ -136,20 +136,18 @@ impl Driver {
             "review: {:?}",
             self.form().fields.iter().filter_map(|f| f.error.clone()).collect::<Vec<_>>()
         );
-        let a = self.form().account;
-        let key = self.form().spec.clone().unwrap().price_key();
-        self.wait("price", |s| {
-            matches!(s.catalogs.price(a, &key), Some(PriceEntry::Known(_) | PriceEntry::Failed(_)))
-        })
-        .await;
+        self.wait("price", |s| review_changes(s).iter().all(|c| c.at_max() != Figure::Asking)).await;
         self.key(KeyCode::Char('y'));
         assert!(matches!(self.form().stage, CStage::Creating));
         self.wait("create outcome", |s| !matches!(&s.mode, Mode::Create(f) if f.stage == CStage::Creating))
             .await;
     }
 
-    fn price(&self, account: usize, key: &infertop::app::catalog::PriceKey) -> PriceEntry {
-        self.state.catalogs.price(account, key).cloned().unwrap()
+    /// The review's price at max scale (from the prices per replica).
+    fn price_at_max(&self) -> Figure {
+        let changes = review_changes(&self.state);
+        assert_eq!(changes.len(), 1, "one deployment reviewed");
+        changes[0].at_max()
     }
 
     fn audit_lines(&self) -> Vec<serde_json::Value> {
@@ -212,8 +210,8 @@ async fn create_on_gcore_in_two_regions() {
         spec.regions.iter().map(|r| (r.region_id.clone(), r.scale.min, r.scale.max)).collect();
     assert_ne!(want[0].0, want[1].0);
     d.review_and_create().await;
-    match d.price(a, &spec.price_key()) {
-        PriceEntry::Known(Some(p)) => assert!(p.per_hour > 0.0, "{p:?}"),
+    match d.price_at_max() {
+        Figure::Known { new, old, .. } => assert!(new > 0.0 && old == 0.0, "{new} {old}"),
         other => panic!("the Gcore simulator prices configurations: {other:?}"),
     }
     d.check_created(a, "created-llm", &want).await;
@@ -235,8 +233,8 @@ async fn create_on_sesterce_from_a_catalog_model() {
     let spec = d.form().spec.clone().expect("valid form");
     let want = vec![(spec.regions[0].region_id.clone(), 1, 2)];
     d.review_and_create().await;
-    match d.price(a, &spec.price_key()) {
-        PriceEntry::Known(Some(p)) => assert!(p.per_hour > 0.0, "{p:?}"),
+    match d.price_at_max() {
+        Figure::Known { new, old, .. } => assert!(new > 0.0 && old == 0.0, "{new} {old}"),
         other => panic!("Sesterce prices configurations: {other:?}"),
     }
     d.check_created(a, "created-chat", &want).await;
@@ -260,7 +258,7 @@ async fn create_on_runai_in_a_project_and_cluster() {
     let spec = d.form().spec.clone().expect("valid form");
     let want = vec![(spec.regions[0].region_id.clone(), 1, 3)];
     d.review_and_create().await;
-    assert_eq!(d.price(a, &spec.price_key()), PriceEntry::Known(None), "Run:ai gives no price");
+    assert!(matches!(d.price_at_max(), Figure::Unknown(_)), "Run:ai gives no price");
     d.check_created(a, "created-qa", &want).await;
 }
 

@@ -89,11 +89,10 @@ fn ask_catalog_price(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+/// The form's price at max scale comes from prices per replica (see `app::cost`).
 fn ask_price(state: &mut State, form: &CreateForm, fx: &mut Vec<Effect>) {
-    if let Some(spec) = &form.spec
-        && state.catalogs.ask_price(form.account, spec)
-    {
-        fx.push(Effect::Price { account: form.account, spec: Box::new(spec.clone()) });
+    if let Some(spec) = &form.spec {
+        super::cost::ask_spec(state, form.account, spec, fx);
     }
 }
 
@@ -189,6 +188,7 @@ pub fn on_create_key(state: &mut State, mut form: Box<CreateForm>, key: KeyEvent
                         Some(spec) => {
                             let lines = form.review(&spec, catalog);
                             form.stage = CStage::Review(lines);
+                            super::cost::open_create_review(state, form.account, &spec, fx);
                         }
                     }
                 }

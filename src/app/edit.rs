@@ -213,6 +213,7 @@ pub(super) fn on_form_key(state: &mut State, form: &mut Form, key: KeyEvent, fx:
                         state.flash = Some("nothing changed".into());
                     } else {
                         form.stage = Stage::Confirm(diff);
+                        super::cost::open_edit_review(state, form, &change, fx);
                     }
                 }
             },
@@ -243,6 +244,7 @@ pub(super) fn on_form_key(state: &mut State, form: &mut Form, key: KeyEvent, fx:
                 if let Some(change) = form.validate() {
                     let diff = form.diff(&change);
                     form.stage = if diff.is_empty() { Stage::Edit } else { Stage::Confirm(diff) };
+                    super::cost::open_edit_review(state, form, &change, fx);
                 }
             }
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod command;
+pub mod cost;
 pub mod create;
 pub mod create_flow;
 pub mod edit;

@@ -306,6 +306,8 @@ pub struct State {
     pub pending: HashMap<DeploymentKey, Pending>,
     /// Provider catalogs and price previews (catalog view, create form).
     pub catalogs: super::catalog::Catalogs,
+    /// Prices per replica, the fleet's cost and the change a review shows.
+    pub cost: super::cost::Costs,
     /// Selected region in the regions pane (its index).
     pub region_sel: usize,
     /// Selected metrics scope: 0 = the workload, n = pod n-1.
@@ -360,6 +362,7 @@ impl State {
             reveal_envs: None,
             clipboard: None,
             catalogs: Default::default(),
+            cost: Default::default(),
             region_sel: 0,
             metrics_sel: 0,
             logs_scroll: 0,

@@ -7,7 +7,7 @@ use super::input::LineInput;
 use super::keymap::Action;
 use super::state::{Filter, LifecycleOp, Mode, Pane, SortKey, State};
 use super::table::{cycle_pane, focus, move_in_pane, refilter, set_sort};
-use super::{command, edit, fleet, lifecycle, mouse, table, watch};
+use super::{command, cost, edit, fleet, lifecycle, mouse, table, watch};
 use crate::model::{Deployment, DeploymentKey, LogLine, RegionInfo};
 use crate::provider::{ApiError, Applied, MetricsResult};
 use chrono::{DateTime, Utc};
@@ -97,6 +97,13 @@ pub enum Msg {
         key: super::catalog::PriceKey,
         result: Result<Option<crate::model::Price>, ApiError>,
     },
+    /// The price of one replica of a hardware in a region (see `app::cost`).
+    ReplicaPriced {
+        account: usize,
+        hardware: String,
+        region: String,
+        result: Result<Option<crate::model::Price>, ApiError>,
+    },
     /// The outcome of a create.
     Created {
         account: usize,
@@ -137,6 +144,14 @@ pub enum Effect {
         account: usize,
         spec: Box<crate::model::CreateSpec>,
     },
+    /// Ask for the price of one replica of `hardware` in `region` (`user`: a review waits for it, else the
+    /// header's total does).
+    ReplicaPrice {
+        account: usize,
+        hardware: String,
+        region: String,
+        user: bool,
+    },
     /// Create a deployment (the user has confirmed).
     Create {
         account: usize,
@@ -163,11 +178,24 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
         }
         Msg::Busy { account, busy } => fleet::on_busy(state, account, busy),
-        Msg::Fleet { account, at, result } => fleet::on_fleet(state, account, at, result),
-        Msg::Listed { account, at, result } => fleet::on_listed(state, account, at, result),
-        Msg::RowDetails { account, at, items } => fleet::on_row_details(state, account, at, items),
+        Msg::Fleet { account, at, result } => {
+            fleet::on_fleet(state, account, at, result);
+            cost::on_account_changed(state, account, &mut fx);
+        }
+        Msg::Listed { account, at, result } => {
+            fleet::on_listed(state, account, at, result);
+            cost::on_account_changed(state, account, &mut fx);
+        }
+        Msg::RowDetails { account, at, items } => {
+            fleet::on_row_details(state, account, at, items);
+            cost::on_account_changed(state, account, &mut fx);
+        }
         Msg::Progress { account, details, rate } => fleet::on_progress(state, account, details, rate),
-        Msg::Detail { key, at, result } => fleet::on_detail(state, key, at, result),
+        Msg::Detail { key, at, result } => {
+            let k = key.clone();
+            fleet::on_detail(state, key, at, result);
+            cost::on_detail(state, &k, &mut fx);
+        }
         Msg::Metrics { key, at, result } => watch::on_metrics(state, key, at, result),
         Msg::Logs { key, at, result } => watch::on_logs(state, key, at, result),
         Msg::Applied { key, result } if matches!(state.mode, Mode::Editor(_)) => {
@@ -187,6 +215,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             super::create_flow::on_catalog_loaded(state, account, at, result, &mut fx)
         }
         Msg::Priced { account, key, result } => super::create_flow::on_priced(state, account, key, result),
+        Msg::ReplicaPriced { account, hardware, region, result } => {
+            cost::on_priced(state, account, hardware, region, result, &mut fx)
+        }
         Msg::Created { account, name, result } => {
             super::create_flow::on_created(state, account, name, result, &mut fx)
         }

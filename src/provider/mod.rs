@@ -385,6 +385,13 @@ pub trait Provider: Send + Sync {
         let _ = spec;
         Ok(None)
     }
+    /// The price of ONE replica of `hardware` (as a deployment names it: Gcore flavor name, Sesterce hardware
+    /// name or id) for one hour in `region`, from the provider's own pricing. `None` where the provider gives
+    /// no price for it: never an estimate.
+    async fn replica_price(&self, hardware: &str, region: &str) -> ApiResult<Option<Price>> {
+        let _ = (hardware, region);
+        Ok(None)
+    }
     /// Creates a deployment and returns it once the provider knows it (Gcore: its task finished; Run:ai: the
     /// workload exists). It may still be deploying.
     async fn create(&self, spec: &CreateSpec) -> ApiResult<Applied> {

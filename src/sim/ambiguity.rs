@@ -27,6 +27,7 @@ pub const RUNAI_TYPE: &str = "runai-workload-type";
 pub const RUNAI_FILTER: &str = "runai-filterby";
 pub const RUNAI_TOKEN: &str = "runai-token";
 pub const RUNAI_METRICS: &str = "runai-inference-metrics";
+pub const PRICING_PREVIEW: &str = "pricing-preview";
 
 pub const SWITCHES: &[Switch] = &[
     Switch {
@@ -119,6 +120,17 @@ pub const SWITCHES: &[Switch] = &[
             "inference metrics are served",
         ],
         source: "seeds/003 (inference metrics need control plane 2.18 or later)",
+    },
+    Switch {
+        name: PRICING_PREVIEW,
+        readings: &["at-max", "per-replica"],
+        meanings: &[
+            "a pricing preview (Gcore and Sesterce) prices `max` replicas in every region: the price × their sum",
+            "a pricing preview prices one replica, whatever `max` says",
+        ],
+        source: "seeds/004 POST /ai-inference/instances/pricing (body scale.max, answer pricePerHour: per what \
+                 unstated); specs/gcore-inference.openapi.yaml pricing (containers[].scale.max, price_per_hour \
+                 \"of the item\")",
     },
 ];
 

@@ -9,7 +9,7 @@
 //! maximum of 300 containers per region is Gcore's, assumed here.
 
 use super::SimState;
-use super::ambiguity::{SESTERCE_NO_MODEL, SESTERCE_NULL};
+use super::ambiguity::{PRICING_PREVIEW, SESTERCE_NO_MODEL, SESTERCE_NULL};
 use super::engine::{self, Replicas};
 use super::fleet::{FleetSpec, RegionPlacement, SeedState};
 use super::rng::Rng;
@@ -1340,9 +1340,10 @@ async fn delete_instance(State(state): State<SimState>, Path(id): Path<String>) 
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// Price = the hardware's hourly rate x the sum of `max` over the regions; a month is 30 x the hour, as in
-/// the seed's example (1.44 -> 43.2).
+/// Price = the hardware's hourly rate x the sum of `max` over the regions (or x 1 under the `pricing-preview`
+/// switch's `per-replica` reading); a month is 30 x the hour, as in the seed's example (1.44 -> 43.2).
 async fn pricing(State(state): State<SimState>, body: Bytes) -> Response {
+    let per_replica = state.reads(PRICING_PREVIEW, "per-replica");
     let b = match parse_json(&body) {
         Ok(b) => b,
         Err(e) => return bad_request(e),
@@ -1381,6 +1382,7 @@ async fn pricing(State(state): State<SimState>, body: Bytes) -> Response {
     if !c.errors.is_empty() {
         return bad_request(c.errors);
     }
+    let containers = if per_replica { 1 } else { containers };
     let per_hour = round2(rate.unwrap_or(0.0) * containers as f64);
     // Sesterce's documented example (1.44 → 43.2) is the hourly price × 30; the client shows × 730 for all.
     let out =

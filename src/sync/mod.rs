@@ -125,6 +125,18 @@ impl Sync {
         });
     }
 
+    /// Asks for the price of one replica of `hardware` in `region`: in the user's lane when a review waits
+    /// for it, else in the dashboard's own (it never waits behind the background sweep, nor delays an edit).
+    pub fn replica_price(&self, account: usize, hardware: String, region: String, user: bool) {
+        let Some(p) = self.providers.get(account).cloned() else { return };
+        let tx = self.tx.clone();
+        let lane = if user { Lane::User } else { Lane::Normal };
+        tokio::spawn(async move {
+            let result = in_lane(lane, p.replica_price(&hardware, &region)).await;
+            let _ = tx.send(Msg::ReplicaPriced { account, hardware, region, result }).await;
+        });
+    }
+
     /// Creates a deployment (the user has confirmed); the outcome goes to the audit log and back to the app.
     pub fn create(&self, account: usize, spec: Box<CreateSpec>) {
         let Some(p) = self.providers.get(account).cloned() else { return };

@@ -3,8 +3,8 @@
 
 use super::block;
 use crate::app::catalog::CatalogEntry;
+use crate::app::cost::spec_price_text;
 use crate::app::create::{CKind, CStage, CreateForm};
-use crate::app::create_flow::price_text;
 use crate::app::state::State;
 use crate::model::text::sanitize;
 use ratatui::Frame;
@@ -26,7 +26,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, form: &CreateForm) {
     let price = form
         .spec
         .as_ref()
-        .map(|s| format!("price at max scale: {}", price_text(state, form.account, &s.price_key())));
+        .map(|s| format!("price at max scale: {}", spec_price_text(state, form.account, s)));
     match &form.stage {
         CStage::Edit | CStage::Failed(_) => {
             match state.catalogs.by_account.get(&form.account) {
@@ -99,6 +99,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, form: &CreateForm) {
             }
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(price.clone().unwrap_or_default(), t.header)));
+            lines.extend(super::cost::review_lines(state));
             footer.push(Line::from(Span::styled(" y create · n or Esc back to the form", t.header)));
         }
         CStage::Creating => {

@@ -96,6 +96,9 @@ pub fn draw_form(f: &mut Frame, area: Rect, state: &State, form: &Form) {
             for d in diff {
                 lines.push(Line::from(Span::styled(sanitize(d).into_owned(), t.accent)));
             }
+            if form.kind == FormKind::Scale {
+                lines.extend(super::cost::review_lines(state));
+            }
             footer = vec![Line::from(Span::styled(" y apply · n or Esc back to the form", t.header))];
         }
         Stage::Applying => {

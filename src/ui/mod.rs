@@ -2,6 +2,7 @@
 //! the network goes through `model::text::sanitize` before it reaches the buffer.
 
 pub mod catalog;
+pub mod cost;
 pub mod create;
 pub mod details;
 pub mod editor;

@@ -39,6 +39,8 @@ pub(super) fn header(f: &mut Frame, area: Rect, state: &State) {
     if state.read_only {
         spans.push(Span::styled(" · READ-ONLY", t.warning));
     }
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    spans.extend(super::cost::header_spans(state, (area.width as usize).saturating_sub(used)));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

@@ -100,6 +100,9 @@ impl Driver {
                 Effect::Lifecycle(req) => self.sync.lifecycle(req),
                 Effect::LoadCatalog(account) => self.sync.load_catalog(account),
                 Effect::Price { account, spec } => self.sync.price(account, spec),
+                Effect::ReplicaPrice { account, hardware, region, user } => {
+                    self.sync.replica_price(account, hardware, region, user)
+                }
                 Effect::Create { account, spec } => self.sync.create(account, spec),
                 Effect::Editor(job) => self.editor_jobs.push(*job),
                 Effect::Quit => self.state.quit = true,

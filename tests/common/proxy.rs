@@ -27,6 +27,9 @@ pub enum WriteAnswer {
     /// The first write reaches the provider and its answer is lost; every later one is answered 503 without
     /// reaching it: a retried write whose last answer is a server error, though an earlier try landed.
     LandThenFail,
+    /// Writes pass; every pricing preview (a POST whose path has `/pricing`) answers 404 without reaching
+    /// the provider: an endpoint the provider does not serve (any more).
+    NoPricing,
 }
 
 /// Half a body, then a reset connection.
@@ -84,6 +87,13 @@ impl Proxy {
                 let headers = req.headers().clone();
                 let mut bytes =
                     axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default().to_vec();
+                if answer == WriteAnswer::NoPricing && method == "POST" && path.contains("/pricing") {
+                    return axum::response::Response::builder()
+                        .status(404)
+                        .header("content-type", "application/json")
+                        .body(axum::body::Body::from(r#"{"message":"test proxy: no such endpoint"}"#))
+                        .unwrap();
+                }
                 let write = matches!(method.as_str(), "PATCH" | "PUT");
                 if write && answer == WriteAnswer::Lose {
                     return broken();

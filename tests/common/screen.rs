@@ -45,11 +45,13 @@ pub async fn fixture(w: u16, h: u16) -> Fixture {
     let accounts = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
     let mut state = State::new(accounts, Duration::from_secs(5), epoch());
     update(&mut state, Msg::Resize(w, h));
-    for (i, p) in providers.iter().enumerate() {
-        let result = p.list().await;
-        update(&mut state, Msg::Fleet { account: i, at: epoch(), result });
+    let mut fx = Fixture { _sim: sim, providers, state };
+    for i in 0..fx.providers.len() {
+        let result = fx.providers[i].list().await;
+        // The prices per replica the header's cost needs are asked for as the sync layer would.
+        fx.apply(Msg::Fleet { account: i, at: epoch(), result }).await;
     }
-    Fixture { _sim: sim, providers, state }
+    fx
 }
 
 /// The screen as text, one trimmed line per row.
@@ -83,6 +85,10 @@ impl Fixture {
                 Effect::Price { account, spec } => {
                     let result = self.providers[account].price(&spec).await;
                     Msg::Priced { account, key: spec.price_key(), result }
+                }
+                Effect::ReplicaPrice { account, hardware, region, .. } => {
+                    let result = self.providers[account].replica_price(&hardware, &region).await;
+                    Msg::ReplicaPriced { account, hardware, region, result }
                 }
                 _ => continue,
             };

@@ -170,6 +170,27 @@ impl GcoreClient {
         }
     }
 
+    /// One replica of `flavor` in `region` for one hour. The preview takes only `containers[].scale.max`, and
+    /// the spec does not say whether its answer is for `max` replicas or for one ("Preview the billing price
+    /// for an inference deployment"): asked with `max: 1` in one region, both readings give one replica's
+    /// price. A hidden price (`price_status: hide`), a null price or a null currency is no price, never a
+    /// guess. Legacy v2 deployments name their flavor by uuid, which the preview (`flavor_name`) does not
+    /// take: they stay unpriced.
+    pub(super) async fn replica_price_of(&self, flavor: &str, region: &str) -> ApiResult<Option<Price>> {
+        if self.api != GcoreApi::V3 {
+            return Ok(None);
+        }
+        let p = self.price_preview(flavor, &[(region_int("region", region)?, 1)]).await?;
+        match p.price_status.as_deref() {
+            Some("hide") => Ok(None),
+            Some("error") => Err(ApiError::new(P, ErrorKind::Other, "the price preview reported an error")),
+            _ => Ok(match (p.price_per_hour, p.currency_code) {
+                (Some(h), Some(c)) => Some(Price { currency: c, per_hour: h, per_month: p.price_per_month }),
+                _ => None,
+            }),
+        }
+    }
+
     pub(super) async fn create_from(&self, spec: &CreateSpec) -> ApiResult<crate::provider::Applied> {
         if self.api != GcoreApi::V3 {
             return Err(ApiError::unsupported(P, "create on the legacy v2 API"));

@@ -869,6 +869,10 @@ impl Provider for GcoreClient {
         self.price_of(spec).await
     }
 
+    async fn replica_price(&self, hardware: &str, region: &str) -> ApiResult<Option<crate::model::Price>> {
+        self.replica_price_of(hardware, region).await
+    }
+
     async fn create(&self, spec: &crate::model::CreateSpec) -> ApiResult<Applied> {
         self.create_from(spec).await
     }

@@ -99,8 +99,32 @@ impl SesterceClient {
     pub(super) async fn price_of(&self, spec: &CreateSpec) -> ApiResult<Option<Price>> {
         let regions: Vec<(&str, u32)> =
             spec.regions.iter().map(|r| (r.region_id.as_str(), r.scale.max)).collect();
-        let p = self.price_preview(&spec.hardware_id, &regions).await?;
-        Ok(Some(Price { currency: p.currency, per_hour: p.per_hour, per_month: Some(p.per_month) }))
+        // A missing price or currency is no price, never a zero.
+        let r = self.pricing(&spec.hardware_id, &regions).await?;
+        Ok(match (r.price_per_hour, r.currency_code) {
+            (Some(h), Some(c)) => Some(Price { currency: c, per_hour: h, per_month: r.price_per_month }),
+            _ => None,
+        })
+    }
+
+    /// One replica of `hardware` (a name or an id) in `region` for one hour. Seed 004's preview takes
+    /// `scale.max` only and answers one `pricePerHour` without saying whether it is for `max` replicas or one:
+    /// asked with `max: 1` in one region, both readings give one replica's price. A missing price or currency
+    /// is no price, never a guess.
+    pub(super) async fn replica_price_of(&self, hardware: &str, region: &str) -> ApiResult<Option<Price>> {
+        let names = self.names().await;
+        // Details give `hardwareId`, shown by its catalog name; an id the catalog did not name is shown as is.
+        let id = names
+            .hardware
+            .iter()
+            .find(|(id, name)| *id == hardware || *name == hardware)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_else(|| hardware.to_string());
+        let r = self.pricing(&id, &[(region, 1)]).await?;
+        Ok(match (r.price_per_hour, r.currency_code) {
+            (Some(h), Some(c)) => Some(Price { currency: c, per_hour: h, per_month: r.price_per_month }),
+            _ => None,
+        })
     }
 
     /// Creates the instance (201), then reads its details so the regions are known at once.

@@ -297,6 +297,20 @@ impl SesterceClient {
         hardware_id: &str,
         regions: &[(R, u32)],
     ) -> ApiResult<PricePreview> {
+        let r = self.pricing(hardware_id, regions).await?;
+        Ok(PricePreview {
+            currency: r.currency_code.unwrap_or_else(|| "USD".into()),
+            per_hour: r.price_per_hour.unwrap_or(0.0),
+            per_month: r.price_per_month.unwrap_or(0.0),
+        })
+    }
+
+    /// `POST /ai-inference/instances/pricing` as the API answers it.
+    pub async fn pricing<R: AsRef<str>>(
+        &self,
+        hardware_id: &str,
+        regions: &[(R, u32)],
+    ) -> ApiResult<PricingResponse> {
         let body = PricingRequest {
             hardware_id: hardware_id.to_string(),
             auto_scaling_configurations: regions
@@ -311,12 +325,7 @@ impl SesterceClient {
             .request(Method::POST, &["ai-inference", "instances", "pricing"])?
             .json(to_json(&body)?)
             .idempotent(true);
-        let r: PricingResponse = self.http.json(&req).await?;
-        Ok(PricePreview {
-            currency: r.currency_code.unwrap_or_else(|| "USD".into()),
-            per_hour: r.price_per_hour.unwrap_or(0.0),
-            per_month: r.price_per_month.unwrap_or(0.0),
-        })
+        self.http.json(&req).await
     }
 
     /// The body `create` sends for `new`.
@@ -668,6 +677,10 @@ impl Provider for SesterceClient {
 
     async fn price(&self, spec: &crate::model::CreateSpec) -> ApiResult<Option<crate::model::Price>> {
         self.price_of(spec).await
+    }
+
+    async fn replica_price(&self, hardware: &str, region: &str) -> ApiResult<Option<crate::model::Price>> {
+        self.replica_price_of(hardware, region).await
     }
 
     async fn create(&self, spec: &crate::model::CreateSpec) -> ApiResult<Applied> {

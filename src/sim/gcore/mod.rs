@@ -28,7 +28,7 @@ pub mod store;
 pub use store::Store;
 
 use super::SimState;
-use super::ambiguity::{GCORE_TRIGGER_NULL, GCORE_V2_PROJECT, GCORE_V3_NULL};
+use super::ambiguity::{GCORE_TRIGGER_NULL, GCORE_V2_PROJECT, GCORE_V3_NULL, PRICING_PREVIEW};
 use axum::{
     Json, Router,
     body::Bytes,
@@ -881,7 +881,10 @@ async fn task(State(s): State<SimState>, h: HeaderMap, Path(id): Path<String>) -
     })
 }
 
+/// Price = the flavor's hourly price x the sum of `max` over the containers (x 1 under the `pricing-preview`
+/// switch's `per-replica` reading).
 async fn pricing(State(s): State<SimState>, h: HeaderMap, body: Bytes) -> Response {
+    let per_replica = s.reads(PRICING_PREVIEW, "per-replica");
     guarded(&s, &h, None, |st| {
         let body = match parse_body(&body) {
             Ok(b) => b,
@@ -940,6 +943,7 @@ async fn pricing(State(s): State<SimState>, h: HeaderMap, body: Bytes) -> Respon
             return invalid(&c);
         }
         let Some(fl) = fl else { return invalid(&c) };
+        let replicas = if per_replica { 1 } else { replicas };
         let hour = ((fl.price_per_hour * replicas as f64) * 10_000.0).round() / 10_000.0;
         let month = ((hour * 730.0) * 100.0).round() / 100.0;
         Json(json!({
