@@ -116,12 +116,25 @@ async fn the_header_total_is_running_replicas_times_the_simulators_price_per_rep
             d.state.rows.iter().map(|r| (r.account, r.dep.key.id.clone())).collect();
         for (account, id) in rows {
             let kind = accounts[account].kind;
-            // Run:ai has no price; the legacy v2 API names its flavor by uuid, which the preview does not take.
-            if kind == ProviderKind::Runai || account == 3 {
+            // Run:ai has no price.
+            if kind == ProviderKind::Runai {
                 want_unpriced += 1;
                 continue;
             }
-            let raw = raw_deployment(&http, &base, &accounts[account], &id).await;
+            let mut raw = raw_deployment(&http, &base, &accounts[account], &id).await;
+            if let Some(flavor_id) = raw["flavor_id"].as_str() {
+                // The legacy v2 API names its flavor by uuid: the preview takes the flavor's name.
+                let flavor: Value = http
+                    .get(format!("{base}/cloud/v2/inference/flavors/{flavor_id}"))
+                    .header("Authorization", "APIKey demo-gcore-key")
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                raw["flavor_name"] = flavor["name"].clone();
+            }
             let (hw, regions) = placement(kind, &raw);
             for (region, running, _, _) in regions {
                 if running == 0 {
@@ -245,8 +258,8 @@ async fn a_price_is_asked_once_per_hardware_and_region_however_often_the_fleet_r
     let mut placements = 0;
     for r in &d.state.rows {
         let dep = d.state.snapshot(r);
-        // Gcore v3 and Sesterce ask; Run:ai has no pricing and the v2 client asks nothing (no flavor name).
-        if r.account > 1 {
+        // Gcore v3, v2 and Sesterce ask; Run:ai has no pricing.
+        if d.state.accounts[r.account].kind == ProviderKind::Runai {
             continue;
         }
         for g in &dep.regions {

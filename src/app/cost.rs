@@ -539,7 +539,9 @@ pub fn open_edit_review(
 ) {
     match change {
         crate::model::edit::Change::Scale(new) => open_scale_review(state, form, new, fx),
-        crate::model::edit::Change::Probes(_) => state.cost.review.clear(),
+        crate::model::edit::Change::Probes(_) | crate::model::edit::Change::Settings(_) => {
+            state.cost.review.clear()
+        }
     }
 }
 

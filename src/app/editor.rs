@@ -113,11 +113,26 @@ pub fn open(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 /// The editor is closed: review what it gave, or say why nothing is sent.
-pub fn on_edited(state: &mut State, job: EditorJob, outcome: Result<EditorOutcome, String>) {
+pub fn on_edited(
+    state: &mut State,
+    job: EditorJob,
+    outcome: Result<EditorOutcome, String>,
+    fx: &mut Vec<Effect>,
+) {
     state.dirty = true;
     let name = crate::model::text::sanitize(&job.base.name).into_owned();
     match outcome {
         Ok(EditorOutcome::Edited { settings, text }) => {
+            // The review shows what the new scale costs against today's.
+            let reviewed = super::cost::Reviewed {
+                account: job.account,
+                key: Some(job.key.clone()),
+                name: job.base.name.clone(),
+                hardware: job.base.hardware.clone(),
+                old: crate::model::ScaleUpdate::from_deployment(&job.base).regions,
+                new: settings.scale.regions.clone(),
+            };
+            super::cost::open_review(state, vec![reviewed], fx);
             state.mode =
                 Mode::Editor(Box::new(EditorReview { job, settings, text, stage: ReviewStage::Confirm }));
         }

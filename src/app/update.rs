@@ -202,7 +202,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             super::editor::on_applied(state, &key, result, &mut fx)
         }
         Msg::Applied { key, result } => edit::on_applied(state, key, result, &mut fx),
-        Msg::Edited { job, outcome } => super::editor::on_edited(state, *job, outcome),
+        Msg::Edited { job, outcome } => super::editor::on_edited(state, *job, outcome, &mut fx),
         Msg::Lifecycle { key, name, op, result } => {
             lifecycle::on_result(state, key, name, op, result, &mut fx)
         }

@@ -31,6 +31,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, review: &EditorReview) {
                     t.dim,
                 )));
             }
+            lines.extend(super::cost::review_lines(state));
             vec![Line::from(Span::styled(" y apply · e back to the editor · n or Esc cancel", t.header))]
         }
         ReviewStage::Applying => {
