@@ -7,7 +7,7 @@ use super::input::LineInput;
 use super::keymap::Action;
 use super::state::{Filter, LifecycleOp, Mode, Pane, SortKey, State};
 use super::table::{cycle_pane, focus, move_in_pane, refilter, set_sort};
-use super::{command, edit, fleet, lifecycle, mouse, table, watch};
+use super::{bulk, command, edit, fleet, lifecycle, mouse, table, watch};
 use crate::model::{Deployment, DeploymentKey, LogLine, RegionInfo};
 use crate::provider::{ApiError, Applied, MetricsResult};
 use chrono::{DateTime, Utc};
@@ -156,14 +156,26 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
         }
         Msg::Busy { account, busy } => fleet::on_busy(state, account, busy),
-        Msg::Fleet { account, at, result } => fleet::on_fleet(state, account, at, result),
-        Msg::Listed { account, at, result } => fleet::on_listed(state, account, at, result),
+        Msg::Fleet { account, at, result } => {
+            fleet::on_fleet(state, account, at, result);
+            bulk::prune_marks(state);
+        }
+        Msg::Listed { account, at, result } => {
+            fleet::on_listed(state, account, at, result);
+            bulk::prune_marks(state);
+        }
         Msg::RowDetails { account, at, items } => fleet::on_row_details(state, account, at, items),
         Msg::Progress { account, details, rate } => fleet::on_progress(state, account, details, rate),
         Msg::Detail { key, at, result } => fleet::on_detail(state, key, at, result),
         Msg::Metrics { key, at, result } => watch::on_metrics(state, key, at, result),
         Msg::Logs { key, at, result } => watch::on_logs(state, key, at, result),
+        Msg::Applied { key, result } if bulk::owns(state, &key) => {
+            bulk::on_applied(state, key, result, &mut fx)
+        }
         Msg::Applied { key, result } => edit::on_applied(state, key, result, &mut fx),
+        Msg::Lifecycle { key, result, .. } if bulk::owns(state, &key) => {
+            bulk::on_lifecycle(state, key, result, &mut fx)
+        }
         Msg::Lifecycle { key, name, op, result } => {
             lifecycle::on_result(state, key, name, op, result, &mut fx)
         }
@@ -208,6 +220,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Mode::Confirm(c) => lifecycle::on_confirm_key(state, c, key, fx),
         Mode::Catalog(view) => super::create_flow::on_catalog_key(state, view, key, fx),
         Mode::Create(form) => super::create_flow::on_create_key(state, form, key, fx),
+        Mode::Bulk => bulk::on_key(state, key, fx),
         Mode::Normal => {
             state.flash = None;
             if let Some(action) = state.keymap.lookup(&key) {
@@ -249,6 +262,8 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             } else if state.filter.is_active() || !state.filter.text.is_empty() {
                 state.filter = Filter::default();
                 refilter(state);
+            } else {
+                bulk::clear_marks(state);
             }
             state.dirty = true;
         }
@@ -276,6 +291,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.mode = Mode::Help(Default::default());
             state.dirty = true;
         }
+        a @ (Action::Scale | Action::StartStop) if !state.marks.is_empty() => bulk::open(state, a),
         a @ (Action::Scale | Action::Probes | Action::StartStop | Action::Delete) => {
             edit::open_mutation(state, a)
         }
@@ -306,6 +322,12 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
             state.dirty = true;
         }
+        Action::Mark | Action::MarkAll if state.read_only => {
+            state.flash = Some("read-only mode: changes are off".into());
+            state.dirty = true;
+        }
+        Action::Mark => bulk::toggle_mark(state),
+        Action::MarkAll => bulk::mark_all_shown(state),
         Action::Catalog => super::create_flow::open_catalog(state, None, fx),
         Action::Create => super::create_flow::open_create(state, None, Default::default(), fx),
     }
