@@ -17,7 +17,7 @@ use super::update::Effect;
 use crate::model::bulk::{BulkScale, ScaleOp};
 use crate::model::edit::{Change, provider_name};
 use crate::model::text::sanitize;
-use crate::model::{Deployment, DeploymentKey, ProviderKind, Scale, ScaleUpdate, validate};
+use crate::model::{Deployment, DeploymentKey, ProviderKind, Scale, ScaleUpdate, Status, validate};
 use crate::provider::{ApiError, Applied};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -329,6 +329,9 @@ fn scale_one(state: &State, i: usize, change: &BulkScale) -> Result<Planned, Str
     let provider = dep.key.provider;
     if !state.accounts[row.account].capabilities.update_scale {
         return Err(format!("{} does not offer scale edits", provider_name(provider)));
+    }
+    if matches!(dep.status, Status::Deleting | Status::Deleted | Status::Terminating) {
+        return Err(format!("it is {}: nothing to scale", dep.status.label()));
     }
     if row.awaiting_details(&state.accounts) || dep.regions.is_empty() {
         return Err("details not read yet: wait for them to load, then try again".into());
@@ -672,5 +675,257 @@ fn finish_if_done(state: &mut State, bulk: &mut Bulk) {
         if state.mode != Mode::Bulk {
             state.flash = Some(format!("bulk change done: {} (s or t shows it)", bulk.tally()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::AccountState;
+    use crate::app::update::{Msg, update};
+    use crate::model::RegionReplicas;
+    use crate::provider::Capabilities;
+    use chrono::TimeZone;
+    use std::time::Duration;
+
+    fn caps(start_stop: bool) -> Capabilities {
+        Capabilities {
+            update_scale: true,
+            update_probes: true,
+            start_stop,
+            delete: true,
+            logs: true,
+            metrics: false,
+            logging_config: true,
+            per_region_scale: true,
+            pricing: false,
+        }
+    }
+
+    fn dep(account: &str, p: ProviderKind, name: &str, status: Status, min: u32, max: u32) -> Deployment {
+        let key = DeploymentKey { provider: p, account: account.into(), id: name.into() };
+        let mut d = Deployment::new(key, name, status);
+        d.regions.push(RegionReplicas {
+            region_id: "7".into(),
+            region_name: Some("Luxembourg-2".into()),
+            ready: min,
+            total: min,
+            scale: Scale { min, max, ..Default::default() },
+            error: None,
+        });
+        d
+    }
+
+    fn state() -> State {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let mut s = State::new(
+            vec![
+                AccountState::new("g", ProviderKind::Gcore, caps(true)),
+                AccountState::new("r", ProviderKind::Runai, caps(false)),
+            ],
+            Duration::from_secs(5),
+            now,
+        );
+        update(&mut s, Msg::Resize(120, 40));
+        let g = vec![
+            dep("g", ProviderKind::Gcore, "alpha-staging", Status::Active, 1, 2),
+            dep("g", ProviderKind::Gcore, "bravo", Status::Disabled, 1, 3),
+            dep("g", ProviderKind::Gcore, "charlie-staging", Status::Deleting, 0, 2),
+        ];
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(g) });
+        let r = vec![dep("r", ProviderKind::Runai, "delta-staging", Status::Running, 1, 1)];
+        update(&mut s, Msg::Fleet { account: 1, at: now, result: Ok(r) });
+        s
+    }
+
+    fn press(s: &mut State, c: KeyCode) -> Vec<Effect> {
+        update(s, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+    }
+
+    fn ctrl(s: &mut State, c: char) -> Vec<Effect> {
+        update(s, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
+    }
+
+    fn marked(s: &State) -> Vec<&str> {
+        s.marks.iter().map(|k| k.id.as_str()).collect()
+    }
+
+    fn filter(s: &mut State, text: &str) {
+        press(s, KeyCode::Char('/'));
+        for c in text.chars() {
+            press(s, KeyCode::Char(c));
+        }
+        press(s, KeyCode::Enter);
+    }
+
+    #[test]
+    fn marks_follow_the_deployment_through_resorts_and_refreshes_and_drop_when_it_is_gone() {
+        let mut s = state();
+        press(&mut s, KeyCode::Char(' '));
+        assert_eq!(marked(&s), ["alpha-staging"]);
+        press(&mut s, KeyCode::Char('N'));
+        press(&mut s, KeyCode::Char('N'));
+        let now = s.now;
+        let g = vec![
+            dep("g", ProviderKind::Gcore, "bravo", Status::Disabled, 1, 3),
+            dep("g", ProviderKind::Gcore, "alpha-staging", Status::Active, 1, 2),
+        ];
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(g.clone()) });
+        assert_eq!(marked(&s), ["alpha-staging"], "kept by key, not by row");
+        // Space again unmarks; a deployment gone from the list drops out.
+        ctrl(&mut s, ' ');
+        assert_eq!(s.marks.len(), 3);
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(vec![g[0].clone()]) });
+        assert_eq!(marked(&s), ["bravo", "delta-staging"]);
+    }
+
+    #[test]
+    fn ctrl_space_and_ctrl_at_mark_what_the_filter_shows_and_esc_clears_last() {
+        let mut s = state();
+        filter(&mut s, "staging");
+        ctrl(&mut s, '@');
+        assert_eq!(marked(&s), ["alpha-staging", "charlie-staging", "delta-staging"]);
+        s.marks.clear();
+        ctrl(&mut s, ' ');
+        assert_eq!(s.marks.len(), 3);
+        // Esc first clears the filter, then the marks.
+        press(&mut s, KeyCode::Esc);
+        assert!(s.filter.text.is_empty());
+        assert_eq!(s.marks.len(), 3);
+        press(&mut s, KeyCode::Esc);
+        assert!(s.marks.is_empty());
+    }
+
+    #[test]
+    fn bulk_scale_lists_what_changes_and_what_is_left_out_and_why() {
+        let mut s = state();
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('s'));
+        assert_eq!(s.mode, Mode::Bulk);
+        for c in "0".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        press(&mut s, KeyCode::Tab);
+        press(&mut s, KeyCode::Tab);
+        press(&mut s, KeyCode::Char('9'));
+        press(&mut s, KeyCode::Enter);
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Review);
+        let names: Vec<&str> = b.items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["alpha-staging", "bravo"]);
+        let Planned::Scale { regions, .. } = &b.items[0].planned else { panic!() };
+        assert_eq!(regions[0].changes(), ["min 1 → 0", "cooldown unset → 9s"]);
+        let why: Vec<(&str, &str)> = b.left_out.iter().map(|l| (l.name.as_str(), l.why.as_str())).collect();
+        assert_eq!(
+            why,
+            [
+                ("charlie-staging", "it is DELETING: nothing to scale"),
+                ("delta-staging", "Run:ai has no cooldown"),
+            ]
+        );
+        // +1 on a field that is unset has nothing to add to; below zero is refused, not clamped.
+        press(&mut s, KeyCode::Esc);
+        press(&mut s, KeyCode::Tab);
+        press(&mut s, KeyCode::Tab);
+        press(&mut s, KeyCode::Backspace);
+        press(&mut s, KeyCode::Char('+'));
+        press(&mut s, KeyCode::Enter);
+        assert!(s.flash.as_deref().unwrap().contains("needs attention"), "a bare + is no op");
+        press(&mut s, KeyCode::Char('1'));
+        press(&mut s, KeyCode::Enter);
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Review, "{:?}", s.flash);
+        assert!(
+            b.left_out.iter().any(|l| l.why.contains("cooldown in Luxembourg-2: is unset")),
+            "{:?}",
+            b.left_out
+        );
+    }
+
+    #[test]
+    fn y_sends_one_apply_per_deployment_and_routes_the_outcomes_to_the_bulk() {
+        let mut s = state();
+        filter(&mut s, "alpha|bravo");
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('s'));
+        press(&mut s, KeyCode::Tab);
+        for c in "+1".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        press(&mut s, KeyCode::Enter);
+        let fx = press(&mut s, KeyCode::Char('y'));
+        let sent: Vec<ApplyRequest> = fx
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Apply(r) => Some(*r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sent.len(), 2);
+        let Change::Scale(u) = &sent[0].change else { panic!() };
+        assert_eq!((u.regions[0].scale.min, u.regions[0].scale.max), (1, 3));
+        // Hidden while it runs, the outcomes still land in it.
+        press(&mut s, KeyCode::Esc);
+        assert_eq!(s.mode, Mode::Normal);
+        let key = sent[1].key.clone();
+        let err =
+            ApiError::new(ProviderKind::Gcore, crate::provider::ErrorKind::Validation, "no").with_status(422);
+        update(&mut s, Msg::Applied { key, result: Err(ApplyFailure::Api(err)) });
+        let mut read_back = (*sent[0].expected).clone();
+        read_back.regions[0].scale.max = 3;
+        let landed = Landed { applied: Applied::Done(Box::new(read_back)), not_taken: vec![] };
+        update(&mut s, Msg::Applied { key: sent[0].key.clone(), result: Ok(landed) });
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Done);
+        assert!(b.tally().starts_with("1 applied · 0 conflict · 1 refused · 0 unknown"), "{}", b.tally());
+        assert!(s.flash.as_deref().unwrap().contains("bulk change done"), "{:?}", s.flash);
+        assert!(s.pending.contains_key(&sent[0].key), "the applied one is followed until it rolls out");
+        // s shows the end state again; closing it forgets it.
+        press(&mut s, KeyCode::Char('s'));
+        assert_eq!(s.mode, Mode::Bulk);
+        press(&mut s, KeyCode::Esc);
+        assert!(s.bulk.is_none());
+    }
+
+    #[test]
+    fn t_with_marks_lists_what_it_would_do_to_each_and_sends_after_one_y() {
+        let mut s = state();
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('t'));
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Review);
+        let what: Vec<String> = b
+            .items
+            .iter()
+            .map(|i| match &i.planned {
+                Planned::Lifecycle { op, .. } => format!("{} {}", op.verb(), i.name),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(what, ["stop alpha-staging", "start bravo"]);
+        assert_eq!(b.left_out.len(), 2, "{:?}", b.left_out);
+        assert!(b.left_out[1].why.contains("does not offer start and stop"));
+        let fx = press(&mut s, KeyCode::Char('y'));
+        assert_eq!(fx.iter().filter(|e| matches!(e, Effect::Lifecycle(_))).count(), 2);
+        // Ctrl-D stays single-row: the delete prompt names the selected deployment only.
+        press(&mut s, KeyCode::Esc);
+        ctrl(&mut s, 'd');
+        assert!(
+            matches!(&s.mode, Mode::Confirm(c) if c.op == LifecycleOp::Delete && c.name == "alpha-staging")
+        );
+    }
+
+    #[test]
+    fn read_only_has_no_marks_and_no_bulk() {
+        let mut s = state();
+        s.read_only = true;
+        press(&mut s, KeyCode::Char(' '));
+        ctrl(&mut s, ' ');
+        assert!(s.marks.is_empty());
+        s.marks.insert(s.rows[0].dep.key.clone());
+        press(&mut s, KeyCode::Char('s'));
+        press(&mut s, KeyCode::Char('t'));
+        assert_eq!(s.mode, Mode::Normal);
+        assert!(s.bulk.is_none());
     }
 }
