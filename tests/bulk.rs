@@ -57,13 +57,19 @@ async fn mark_all_four(d: &mut Driver) {
     }
 }
 
+/// Enter in the bulk form: the marked deployments are read again, then the review.
+async fn review(d: &mut Driver) {
+    d.key(KeyCode::Enter);
+    d.wait("the review", |s: &State| s.bulk.as_ref().is_some_and(|b| b.stage == BulkStage::Review)).await;
+}
+
 /// `s`, then `max +1`, Enter: the review.
-fn bulk_max_plus_one(d: &mut Driver) {
+async fn bulk_max_plus_one(d: &mut Driver) {
     d.key(KeyCode::Char('s'));
     assert!(matches!(d.state.mode, Mode::Bulk), "{:?}", d.state.mode);
     d.key(KeyCode::Tab);
     d.type_str("+1");
-    d.key(KeyCode::Enter);
+    review(d).await;
     let b = d.state.bulk.as_ref().unwrap();
     assert_eq!(b.stage, BulkStage::Review);
     assert!(b.left_out.is_empty(), "{:?}", b.left_out);
@@ -94,7 +100,7 @@ async fn bulk_max_plus_one_lands_on_all_four_provider_paths_and_keeps_the_rest()
         before.push((dep, raw));
     }
     mark_all_four(&mut d).await;
-    bulk_max_plus_one(&mut d);
+    bulk_max_plus_one(&mut d).await;
     apply_and_wait(&mut d).await;
     for ((account, name), (old, raw_before)) in MARKED.into_iter().zip(before) {
         assert!(matches!(outcome(&d, name), Outcome::Applied(_)), "{name}: {:?}", outcome(&d, name));
@@ -133,7 +139,7 @@ async fn another_writer_and_a_refusal_are_listed_and_the_rest_applied() {
     let accounts = accounts_with_v2(&sim.base_url());
     let mut d = driver("bulk-mixed", &accounts).await;
     mark_all_four(&mut d).await;
-    bulk_max_plus_one(&mut d);
+    bulk_max_plus_one(&mut d).await;
     // Another writer changes the Gcore v3 deployment after the review was shown.
     let other = get(&d, 0, "llama-3-70b-chat").await;
     let mut theirs = ScaleUpdate::from_deployment(&other);
@@ -184,7 +190,7 @@ async fn what_a_deployment_cannot_take_is_left_out_with_the_reason_and_nothing_i
     // min −1: bge-m3-embed goes 2 → 1; qwen2-vl-batch is at 0 and cannot go below.
     d.key(KeyCode::Char('s'));
     d.type_str("-1");
-    d.key(KeyCode::Enter);
+    review(&mut d).await;
     let b = d.state.bulk.as_ref().unwrap();
     assert_eq!(b.items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["bge-m3-embed"]);
     assert_eq!(b.left_out.len(), 1, "{:?}", b.left_out);

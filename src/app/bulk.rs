@@ -20,6 +20,7 @@ use crate::model::text::sanitize;
 use crate::model::{Deployment, DeploymentKey, ProviderKind, Scale, ScaleUpdate, Status, validate};
 use crate::provider::{ApiError, Applied};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeSet;
 
 /// The bulk scale form: one line per field, each "" (leave), `N`, `+N` or `−N`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -55,6 +56,11 @@ pub enum BulkWhat {
 #[derive(Debug, Clone, PartialEq)]
 pub enum BulkStage {
     Form(BulkForm),
+    /// The marked deployments are read again, in full: the review is planned from those records.
+    Reading {
+        waiting: BTreeSet<DeploymentKey>,
+        failed: Vec<(DeploymentKey, String)>,
+    },
     /// The list of what will be sent and what is left out; `y` sends.
     Review,
     /// Sent; outcomes arrive one by one.
@@ -270,7 +276,7 @@ fn marked_in_order(state: &State) -> Vec<usize> {
 
 /// `s` or `t` with marks: the bulk form, or straight to the start/stop review. A run still under way is
 /// shown again instead.
-pub(super) fn open(state: &mut State, action: Action) {
+pub(super) fn open(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     state.dirty = true;
     if state.read_only {
         state.flash = Some("read-only mode: changes are off".into());
@@ -283,25 +289,82 @@ pub(super) fn open(state: &mut State, action: Action) {
         state.mode = Mode::Bulk;
         return;
     }
-    let bulk = match action {
-        Action::Scale => Bulk {
-            what: BulkWhat::Scale(BulkScale::default()),
-            stage: BulkStage::Form(BulkForm::default()),
-            items: Vec::new(),
-            left_out: Vec::new(),
-            scroll: 0,
-        },
-        _ => {
-            let (items, left_out) = plan_start_stop(state);
-            Bulk { what: BulkWhat::StartStop, stage: BulkStage::Review, items, left_out, scroll: 0 }
-        }
+    let mut bulk = Bulk {
+        what: BulkWhat::Scale(BulkScale::default()),
+        stage: BulkStage::Form(BulkForm::default()),
+        items: Vec::new(),
+        left_out: Vec::new(),
+        scroll: 0,
     };
+    if action == Action::StartStop {
+        bulk.what = BulkWhat::StartStop;
+        start_reading(state, &mut bulk, fx);
+    }
     state.bulk = Some(Box::new(bulk));
     state.mode = Mode::Bulk;
 }
 
+/// Asks for a fresh full read of every marked deployment; the review follows when all have answered.
+fn start_reading(state: &State, bulk: &mut Bulk, fx: &mut Vec<Effect>) {
+    let keys: Vec<(usize, DeploymentKey)> = marked_in_order(state)
+        .into_iter()
+        .map(|i| (state.rows[i].account, state.rows[i].dep.key.clone()))
+        .collect();
+    bulk.stage =
+        BulkStage::Reading { waiting: keys.iter().map(|(_, k)| k.clone()).collect(), failed: Vec::new() };
+    bulk.scroll = 0;
+    if keys.is_empty() {
+        plan(state, bulk, &[]);
+    } else {
+        fx.push(Effect::ReadDetails(keys));
+    }
+}
+
+/// A details read answered: once every marked deployment has, the review.
+pub(super) fn on_detail(state: &mut State, key: &DeploymentKey, failed: Option<String>) {
+    let Some(mut bulk) = state.bulk.take() else { return };
+    if let BulkStage::Reading { waiting, failed: errors } = &mut bulk.stage
+        && waiting.remove(key)
+    {
+        if let Some(e) = failed {
+            errors.push((key.clone(), e));
+        }
+        if waiting.is_empty() {
+            let errors = std::mem::take(errors);
+            plan(state, &mut bulk, &errors);
+        }
+        state.dirty = true;
+    }
+    state.bulk = Some(bulk);
+}
+
+/// The review: every marked deployment planned from its freshest record.
+fn plan(state: &State, bulk: &mut Bulk, failed: &[(DeploymentKey, String)]) {
+    let (items, left_out) = match &bulk.what {
+        BulkWhat::Scale(c) => plan_scale(state, c, failed),
+        BulkWhat::StartStop => plan_start_stop(state, failed),
+    };
+    bulk.items = items;
+    bulk.left_out = left_out;
+    bulk.scroll = 0;
+    bulk.stage = BulkStage::Review;
+}
+
+/// Why a marked deployment's record cannot be planned from: its read failed, or there is no full one.
+fn unread(state: &State, i: usize, failed: &[(DeploymentKey, String)]) -> Option<String> {
+    let row = &state.rows[i];
+    if let Some((_, e)) = failed.iter().find(|(k, _)| *k == row.dep.key) {
+        return Some(format!("could not read it: {e}"));
+    }
+    (!state.snapshot(row).detail).then(|| "details not read yet: try again".to_string())
+}
+
 /// Every marked deployment, planned for `change` from its freshest snapshot.
-pub fn plan_scale(state: &State, change: &BulkScale) -> (Vec<BulkItem>, Vec<LeftOut>) {
+pub fn plan_scale(
+    state: &State,
+    change: &BulkScale,
+    failed: &[(DeploymentKey, String)],
+) -> (Vec<BulkItem>, Vec<LeftOut>) {
     let mut items = Vec::new();
     let mut left_out = Vec::new();
     for i in marked_in_order(state) {
@@ -309,7 +372,7 @@ pub fn plan_scale(state: &State, change: &BulkScale) -> (Vec<BulkItem>, Vec<Left
         let dep = state.snapshot(row);
         let name = sanitize(&dep.name).into_owned();
         let out = |why: String| LeftOut { key: dep.key.clone(), name: name.clone(), why };
-        match scale_one(state, i, change) {
+        match unread(state, i, failed).map_or_else(|| scale_one(state, i, change), Err) {
             Ok(planned) => items.push(BulkItem {
                 key: dep.key.clone(),
                 account: row.account,
@@ -375,14 +438,16 @@ fn limit_text(provider: ProviderKind, dep: &Deployment, field: &str, message: &s
 }
 
 /// What `t` would do to each marked deployment, from its freshest snapshot.
-fn plan_start_stop(state: &State) -> (Vec<BulkItem>, Vec<LeftOut>) {
+fn plan_start_stop(state: &State, failed: &[(DeploymentKey, String)]) -> (Vec<BulkItem>, Vec<LeftOut>) {
     let mut items = Vec::new();
     let mut left_out = Vec::new();
     for i in marked_in_order(state) {
         let row = &state.rows[i];
         let dep = state.snapshot(row);
         let caps = state.accounts[row.account].capabilities;
-        let planned = if !caps.start_stop {
+        let planned = if let Some(why) = unread(state, i, failed) {
+            Err(why)
+        } else if !caps.start_stop {
             Err(format!("{} does not offer start and stop", provider_name(dep.key.provider)))
         } else {
             toggle_op(dep)
@@ -412,12 +477,19 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     state.mode = Mode::Bulk;
     match bulk.stage.clone() {
         BulkStage::Form(mut form) => {
-            if !on_form_key(state, &mut bulk, &mut form, key) {
+            if !on_form_key(state, &mut bulk, &mut form, key, fx) {
                 state.mode = Mode::Normal;
                 return;
             }
             if let BulkStage::Form(_) = bulk.stage {
                 bulk.stage = BulkStage::Form(form);
+            }
+        }
+        BulkStage::Reading { .. } => {
+            if key.code == KeyCode::Esc {
+                state.mode = Mode::Normal;
+                state.flash = Some("bulk change cancelled: nothing was sent".into());
+                return;
             }
         }
         BulkStage::Review => match key.code {
@@ -464,7 +536,13 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
 }
 
 /// A key in the bulk form; false when the form is closed.
-fn on_form_key(state: &mut State, bulk: &mut Bulk, form: &mut BulkForm, key: KeyEvent) -> bool {
+fn on_form_key(
+    state: &mut State,
+    bulk: &mut Bulk,
+    form: &mut BulkForm,
+    key: KeyEvent,
+    fx: &mut Vec<Effect>,
+) -> bool {
     match key.code {
         KeyCode::Esc => {
             state.flash = Some("bulk change cancelled: nothing was sent".into());
@@ -479,12 +557,8 @@ fn on_form_key(state: &mut State, bulk: &mut Bulk, form: &mut BulkForm, key: Key
             }
             Some(c) if c.is_noop() => state.flash = Some("every field says leave: nothing to change".into()),
             Some(c) => {
-                let (items, left_out) = plan_scale(state, &c);
                 bulk.what = BulkWhat::Scale(c);
-                bulk.items = items;
-                bulk.left_out = left_out;
-                bulk.scroll = 0;
-                bulk.stage = BulkStage::Review;
+                start_reading(state, bulk, fx);
             }
         },
         _ => {
@@ -590,7 +664,11 @@ pub(super) fn on_applied(
                     Applied::NoChange(d) => (d, "the provider reports nothing to change"),
                 };
                 let outcome = if not_taken.is_empty() {
-                    if let Planned::Scale { update, .. } = &item.planned {
+                    // A stopped deployment has nothing to roll out until it is started.
+                    let at_rest = matches!(dep.status, Status::Disabled | Status::Stopped);
+                    if let Planned::Scale { update, .. } = &item.planned
+                        && !at_rest
+                    {
                         // Followed until it has rolled out, as a single edit is (the row shows ⟳).
                         state.pending.insert(
                             key.clone(),
@@ -637,8 +715,7 @@ fn api_outcome(e: &ApiError) -> Outcome {
     if crate::provider::sesterce::wants_source(e) {
         // One prompt per instance would be N prompts: the single edit (s on the row alone) asks for it.
         return Outcome::Refused(
-            "Sesterce wants the instance's model or registry with the edit: unmark the others and press s on \
-             it alone to pick it"
+            "Sesterce wants the instance's model or registry: clear the marks (Esc), then s on it picks one"
                 .into(),
         );
     }
@@ -746,6 +823,20 @@ mod tests {
         update(s, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
     }
 
+    /// Answers the fresh reads a bulk asks for, as the sync layer would: each row's record, read in full.
+    fn answer_reads(s: &mut State, fx: Vec<Effect>) {
+        for e in fx {
+            if let Effect::ReadDetails(keys) = e {
+                for (_, key) in keys {
+                    let mut d = s.rows[s.index[&key]].dep.clone();
+                    d.detail = true;
+                    let at = s.now;
+                    update(s, Msg::Detail { key, at, result: Ok(Box::new(d)) });
+                }
+            }
+        }
+    }
+
     fn marked(s: &State) -> Vec<&str> {
         s.marks.iter().map(|k| k.id.as_str()).collect()
     }
@@ -808,7 +899,9 @@ mod tests {
         press(&mut s, KeyCode::Tab);
         press(&mut s, KeyCode::Tab);
         press(&mut s, KeyCode::Char('9'));
-        press(&mut s, KeyCode::Enter);
+        let fx = press(&mut s, KeyCode::Enter);
+        assert!(matches!(s.bulk.as_ref().unwrap().stage, BulkStage::Reading { .. }));
+        answer_reads(&mut s, fx);
         let b = s.bulk.as_ref().unwrap();
         assert_eq!(b.stage, BulkStage::Review);
         let names: Vec<&str> = b.items.iter().map(|i| i.name.as_str()).collect();
@@ -832,7 +925,8 @@ mod tests {
         press(&mut s, KeyCode::Enter);
         assert!(s.flash.as_deref().unwrap().contains("needs attention"), "a bare + is no op");
         press(&mut s, KeyCode::Char('1'));
-        press(&mut s, KeyCode::Enter);
+        let fx = press(&mut s, KeyCode::Enter);
+        answer_reads(&mut s, fx);
         let b = s.bulk.as_ref().unwrap();
         assert_eq!(b.stage, BulkStage::Review, "{:?}", s.flash);
         assert!(
@@ -852,7 +946,8 @@ mod tests {
         for c in "+1".chars() {
             press(&mut s, KeyCode::Char(c));
         }
-        press(&mut s, KeyCode::Enter);
+        let fx = press(&mut s, KeyCode::Enter);
+        answer_reads(&mut s, fx);
         let fx = press(&mut s, KeyCode::Char('y'));
         let sent: Vec<ApplyRequest> = fx
             .into_iter()
@@ -891,7 +986,8 @@ mod tests {
     fn t_with_marks_lists_what_it_would_do_to_each_and_sends_after_one_y() {
         let mut s = state();
         ctrl(&mut s, ' ');
-        press(&mut s, KeyCode::Char('t'));
+        let fx = press(&mut s, KeyCode::Char('t'));
+        answer_reads(&mut s, fx);
         let b = s.bulk.as_ref().unwrap();
         assert_eq!(b.stage, BulkStage::Review);
         let what: Vec<String> = b
@@ -913,6 +1009,37 @@ mod tests {
         assert!(
             matches!(&s.mode, Mode::Confirm(c) if c.op == LifecycleOp::Delete && c.name == "alpha-staging")
         );
+    }
+
+    #[test]
+    fn the_review_is_planned_from_fresh_full_reads_and_a_failed_read_is_left_out() {
+        let mut s = state();
+        filter(&mut s, "alpha|bravo");
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('s'));
+        press(&mut s, KeyCode::Char('2'));
+        let fx = press(&mut s, KeyCode::Enter);
+        let Some(Effect::ReadDetails(keys)) = fx.into_iter().find(|e| matches!(e, Effect::ReadDetails(_)))
+        else {
+            panic!("no reads asked for")
+        };
+        assert_eq!(keys.len(), 2);
+        // alpha was scaled by someone else since the list: the review shows the fresh record's values.
+        let mut alpha = s.rows[s.index[&keys[0].1]].dep.clone();
+        alpha.detail = true;
+        alpha.regions[0].scale.max = 5;
+        let at = s.now;
+        update(&mut s, Msg::Detail { key: keys[0].1.clone(), at, result: Ok(Box::new(alpha)) });
+        assert!(matches!(s.bulk.as_ref().unwrap().stage, BulkStage::Reading { .. }), "one to go");
+        let err =
+            ApiError::new(ProviderKind::Gcore, crate::provider::ErrorKind::Server, "boom").with_status(503);
+        update(&mut s, Msg::Detail { key: keys[1].1.clone(), at, result: Err(err) });
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Review);
+        let Planned::Scale { regions, expected, .. } = &b.items[0].planned else { panic!() };
+        assert_eq!((regions[0].changes(), expected.regions[0].scale.max), (vec!["min 1 → 2".to_string()], 5));
+        assert_eq!(b.left_out[0].name, "bravo");
+        assert!(b.left_out[0].why.starts_with("could not read it:"), "{}", b.left_out[0].why);
     }
 
     #[test]

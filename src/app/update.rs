@@ -122,6 +122,8 @@ pub enum Effect {
     Watch(Option<Watch>),
     /// The rows in view (visible, selected, with a pending edit): their details are read first.
     Eyes(Vec<DeploymentKey>),
+    /// Read these deployments' details now, once (a bulk change plans from fresh full records).
+    ReadDetails(Vec<(usize, DeploymentKey)>),
     /// Re-read the deployment, and if it is as the form saw it, apply the change.
     Apply(Box<ApplyRequest>),
     Lifecycle(LifecycleRequest),
@@ -166,7 +168,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::RowDetails { account, at, items } => fleet::on_row_details(state, account, at, items),
         Msg::Progress { account, details, rate } => fleet::on_progress(state, account, details, rate),
-        Msg::Detail { key, at, result } => fleet::on_detail(state, key, at, result),
+        Msg::Detail { key, at, result } => {
+            let failed = result.as_ref().err().map(|e| e.to_string());
+            fleet::on_detail(state, key.clone(), at, result);
+            bulk::on_detail(state, &key, failed);
+        }
         Msg::Metrics { key, at, result } => watch::on_metrics(state, key, at, result),
         Msg::Logs { key, at, result } => watch::on_logs(state, key, at, result),
         Msg::Applied { key, result } if bulk::owns(state, &key) => {
@@ -291,7 +297,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.mode = Mode::Help(Default::default());
             state.dirty = true;
         }
-        a @ (Action::Scale | Action::StartStop) if !state.marks.is_empty() => bulk::open(state, a),
+        a @ (Action::Scale | Action::StartStop) if !state.marks.is_empty() => bulk::open(state, a, fx),
         a @ (Action::Scale | Action::Probes | Action::StartStop | Action::Delete) => {
             edit::open_mutation(state, a)
         }

@@ -19,6 +19,18 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State) {
     f.render_widget(Clear, r);
     let (lines, footer) = match &bulk.stage {
         BulkStage::Form(form) => form_lines(state, form),
+        BulkStage::Reading { waiting, .. } => (
+            vec![Line::from(Span::styled(
+                format!(
+                    "Reading the {} marked deployment(s) again, so that the review shows them as they are now: \
+                     {} to go…",
+                    state.marks.len(),
+                    waiting.len()
+                ),
+                state.theme.progressing,
+            ))],
+            "Esc cancel".to_string(),
+        ),
         BulkStage::Review => review_lines(state, bulk),
         BulkStage::Running | BulkStage::Done => outcome_lines(state, bulk),
     };
