@@ -202,3 +202,37 @@ async fn what_a_deployment_cannot_take_is_left_out_with_the_reason_and_nothing_i
     assert_eq!(get(&d, 0, "qwen2-vl-batch").await.regions[0].scale.min, 0);
     assert_eq!(d.audit_lines().len(), 1, "nothing was sent for the one left out");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t_with_marks_stops_and_starts_each_after_one_confirm() {
+    let sim = sim(Ambiguities::default()).await;
+    let accounts = infertop::provider::demo_accounts(&sim.base_url());
+    let mut d = driver("bulk-t", &accounts).await;
+    // A running Gcore deployment and a stopped Sesterce one: `t` means stop for one, start for the other.
+    for (account, name) in [(0, "llama-guard-3"), (1, "flux-schnell")] {
+        d.select(account, name).await;
+        d.key(KeyCode::Char(' '));
+        d.key(KeyCode::Esc);
+    }
+    d.key(KeyCode::Char('t'));
+    d.wait("the confirm", |s: &State| s.bulk.as_ref().is_some_and(|b| b.stage == BulkStage::Review)).await;
+    let b = d.state.bulk.as_ref().unwrap();
+    let what: Vec<String> = b
+        .items
+        .iter()
+        .map(|i| match &i.planned {
+            infertop::app::bulk::Planned::Lifecycle { what, .. } => what.clone(),
+            p => panic!("{p:?}"),
+        })
+        .collect();
+    assert!(what[0].starts_with("Stop llama-guard-3? Gcore stops it"), "{what:?}");
+    assert!(what[1].starts_with("Start flux-schnell? Sesterce starts"), "{what:?}");
+    apply_and_wait(&mut d).await;
+    for name in ["llama-guard-3", "flux-schnell"] {
+        assert!(matches!(outcome(&d, name), Outcome::Applied(_)), "{name}: {:?}", outcome(&d, name));
+    }
+    let lines = d.audit_lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines.iter().any(|l| l["deployment"]["name"] == "llama-guard-3" && l["change"] == "stop"));
+    assert!(lines.iter().any(|l| l["deployment"]["name"] == "flux-schnell" && l["change"] == "start"));
+}

@@ -369,6 +369,18 @@ mod tests {
     }
 
     #[test]
+    fn ctrl_space_reads_as_nul_does_and_parses_by_name() {
+        let km = Keymap::default();
+        for c in [' ', '@'] {
+            let ev = KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+            assert_eq!(km.lookup(&ev), Some(Action::MarkAll), "Ctrl-{c}");
+        }
+        assert_eq!(Key::parse("ctrl-space"), Some(Key::ctrl(' ')));
+        assert_eq!(Key::parse("space"), Some(Key::ch(' ')));
+        assert_eq!(Key::ctrl(' ').to_string(), "Ctrl-Space");
+    }
+
+    #[test]
     fn read_only_help_hides_mutations() {
         let rows = Keymap::default().help_rows(true);
         assert!(!rows.iter().any(|(_, d)| *d == "edit scale"));
