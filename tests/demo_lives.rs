@@ -43,8 +43,9 @@ fn the_demo_moves_within_ten_seconds_and_static_does_not() {
         );
     }
     let first = |t: &Tmux| {
+        // Every account's rows, not only the status line's account names.
         let s = t.wait_for("the first frame", Duration::from_secs(20), |s| {
-            s.contains("runai") && s.contains("READY")
+            ["│gcore", "│sesterce", "│runai"].iter().all(|p| s.contains(p)) && s.contains("READY")
         });
         fleet_view(&s)
     };
