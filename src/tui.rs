@@ -137,6 +137,7 @@ pub fn apply(state: &mut State, sync: &Sync, msg: Msg) -> Option<Box<EditorJob>>
             Effect::Refresh(account) => sync.refresh(account),
             Effect::Watch(w) => sync.watch(w),
             Effect::Eyes(keys) => sync.eyes(keys),
+            Effect::ReadDetails(keys) => sync.read_details(keys),
             Effect::Apply(req) => sync.apply(req),
             Effect::Lifecycle(req) => sync.lifecycle(req),
             Effect::LoadCatalog(account) => sync.load_catalog(account),

@@ -110,7 +110,7 @@ fn snapshot_json_and_fail_on_unhealthy() {
     assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
     let v: serde_json::Value = serde_json::from_slice(&demo.stdout).unwrap();
     let deps = v["deployments"].as_array().unwrap();
-    assert_eq!(deps.len(), 24);
+    assert_eq!(deps.len(), 26);
     for p in ["gcore", "sesterce", "runai"] {
         assert!(deps.iter().any(|d| d["provider"] == p));
     }

@@ -45,7 +45,7 @@ fn the_demo_moves_within_ten_seconds_and_static_does_not() {
     let first = |t: &Tmux| {
         // Every provider's rows: the accounts in the status bar show before their first list arrives.
         let s = t.wait_for("the first frame with every row", Duration::from_secs(20), |s| {
-            fleet_view(s).iter().filter(|l| l.starts_with("row ")).count() >= 24
+            fleet_view(s).iter().filter(|l| l.starts_with("row ")).count() >= 26
         });
         fleet_view(&s)
     };

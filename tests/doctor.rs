@@ -220,7 +220,7 @@ async fn every_reading_of_every_ambiguity_shows_exactly_what_it_should() {
             assert_eq!(v1, token_reading == "v1-only", "{what}: {}", runai.auth);
             let workloads = runai.calls.iter().find(|c| c.endpoint == "GET /api/v1/workloads").unwrap();
             assert!(
-                workloads.note.starts_with("7 of 9 workloads are inference"),
+                workloads.note.starts_with("8 of 10 workloads are inference"),
                 "{what}: {}",
                 workloads.note
             );

@@ -26,7 +26,7 @@ fn help_at_80x24_scrolls_to_its_last_entry_and_only_esc_question_or_q_close_it()
     tmux.keys(&["PageDown"]);
     tmux.keys(&["j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j"]);
     let end = tmux.wait_for("the last entry", Duration::from_secs(5), |s| s.contains(":q "));
-    assert!(end.contains("Ctrl-d") && end.contains("of 38"), "{end}");
+    assert!(end.contains("Ctrl-d") && end.contains("of 40"), "{end}");
     tmux.keys(&["g"]);
     tmux.wait_for("the top again", Duration::from_secs(5), |s| s.contains("move down") && !s.contains(":q "));
     tmux.keys(&["q"]);

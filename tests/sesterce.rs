@@ -498,7 +498,7 @@ async fn list_reads_every_instance_in_full() {
     let p = infertop::provider::connect(&spec(&h.base_url()), http_client());
     assert_eq!(p.kind(), ProviderKind::Sesterce);
     let list = p.list().await.unwrap();
-    assert_eq!(list.len(), 8);
+    assert_eq!(list.len(), 9);
     assert!(list.iter().all(|d| d.detail && d.key.account == "sesterce-demo" && !d.key.id.is_empty()));
     let by = |n: &str| list.iter().find(|d| d.name == n).unwrap().clone();
 
@@ -600,7 +600,7 @@ async fn details_run_concurrently_within_the_account_limit() {
     s.max_in_flight = 3;
     let c = SesterceClient::new(&s, http_client());
     let list = c.list().await.unwrap();
-    assert_eq!(list.len(), 8);
+    assert_eq!(list.len(), 9);
     assert!(list.iter().all(|d| d.detail));
     let peak = peak.load(Ordering::SeqCst);
     assert!(peak <= 3, "{peak} requests in flight with a limit of 3");
@@ -635,12 +635,12 @@ async fn a_failed_detail_keeps_that_instance_as_a_summary() {
     .await;
     let c = client(&base);
     let list = c.list().await.unwrap();
-    assert_eq!(list.len(), 8);
+    assert_eq!(list.len(), 9);
     let g = list.iter().find(|d| d.key.id == victim).unwrap();
     assert!(!g.detail && g.regions.is_empty());
     assert_eq!((g.name.as_str(), g.status.clone()), ("gemma-2-9b", Status::Active));
     assert!(g.price_per_hour.is_some());
-    assert_eq!(list.iter().filter(|d| d.detail).count(), 7);
+    assert_eq!(list.iter().filter(|d| d.detail).count(), 8);
     let e = c.get(&victim).await.unwrap_err();
     assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Server, "Internal server error"));
     task.abort();
@@ -860,7 +860,7 @@ async fn stop_start_and_delete() {
     assert_eq!(c.start(&id).await.unwrap_err().kind, ErrorKind::Conflict);
     h.advance(5.0);
     assert_eq!(c.get(&id).await.unwrap_err().kind, ErrorKind::NotFound);
-    assert_eq!(c.list().await.unwrap().len(), 7);
+    assert_eq!(c.list().await.unwrap().len(), 8);
     assert_eq!(c.delete(&id).await.unwrap_err().status, Some(404));
 }
 
@@ -931,7 +931,7 @@ async fn catalogs_pricing_and_create() {
         (Status::Active, 2, None)
     );
     assert_eq!(d.hardware.as_deref(), Some("1xL40S / 16 vCPU / 232GiB RAM"));
-    assert_eq!(c.list().await.unwrap().len(), 9);
+    assert_eq!(c.list().await.unwrap().len(), 10);
 
     let e = c.create(&NewInstance { name: String::new(), ..new }).await.unwrap_err();
     let fields: Vec<_> = e.fields.iter().map(|f| f.0.as_str()).collect();

@@ -36,11 +36,13 @@ pub enum Action {
     Copy,
     Catalog,
     Create,
+    Mark,
+    MarkAll,
 }
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -61,6 +63,8 @@ impl Action {
         Action::Logs,
         Action::RevealEnvs,
         Action::Copy,
+        Action::Mark,
+        Action::MarkAll,
         Action::Scale,
         Action::Probes,
         Action::Edit,
@@ -104,6 +108,8 @@ impl Action {
             Action::Copy => "copy",
             Action::Catalog => "catalog",
             Action::Create => "create",
+            Action::Mark => "mark",
+            Action::MarkAll => "mark_all",
         }
     }
 
@@ -132,16 +138,18 @@ impl Action {
             Action::Refresh => "refresh now",
             Action::Logs => "show logs",
             Action::Help => "this help",
-            Action::Back => "back / clear the filter",
-            Action::Scale => "edit scale",
+            Action::Back => "back / clear the filter / clear the marks",
+            Action::Scale => "edit scale (with marks: all marked, in bulk)",
             Action::Probes => "edit probes",
-            Action::StartStop => "start or stop (asks first)",
+            Action::StartStop => "start or stop (asks first; with marks: all marked)",
             Action::Delete => "delete (type the name to confirm)",
             Action::Edit => "edit the settings in $EDITOR (image, env, scale, probes...)",
             Action::RevealEnvs => "show or hide env values of the selected deployment",
             Action::Copy => "copy the address (OSC 52, works over SSH)",
             Action::Catalog => "catalog: GPUs, regions, capacity, price",
             Action::Create => "create a deployment",
+            Action::Mark => "mark or unmark the deployment (for s and t in bulk)",
+            Action::MarkAll => "mark every deployment the filter shows",
         }
     }
 
@@ -155,6 +163,8 @@ impl Action {
                 | Action::StartStop
                 | Action::Delete
                 | Action::Create
+                | Action::Mark
+                | Action::MarkAll
         )
     }
 }
@@ -185,6 +195,9 @@ impl Key {
     pub fn parse(s: &str) -> Option<Key> {
         let lower = s.to_ascii_lowercase();
         if let Some(rest) = lower.strip_prefix("ctrl-") {
+            if rest == "space" {
+                return Some(Key::ctrl(' '));
+            }
             let mut chars = rest.chars();
             let c = chars.next()?;
             return if chars.next().is_none() { Some(Key::ctrl(c)) } else { None };
@@ -282,6 +295,10 @@ impl Default for Keymap {
             (Key::ctrl('d'), Delete),
             (Key::ch('v'), RevealEnvs),
             (Key::ch('y'), Copy),
+            (Key::ch(' '), Mark),
+            // Terminals send Ctrl-Space as NUL, which reads as Ctrl-Space or Ctrl-@.
+            (Key::ctrl(' '), MarkAll),
+            (Key::ctrl('@'), MarkAll),
             (Key::ch('C'), Catalog),
             (Key::ch('c'), Create),
             (Key::ch('?'), Help),
@@ -355,6 +372,18 @@ mod tests {
         km.rebind(Action::Quit, &[Key::ch('x')]);
         let ev = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(km.lookup(&ev), Some(Action::Quit));
+    }
+
+    #[test]
+    fn ctrl_space_reads_as_nul_does_and_parses_by_name() {
+        let km = Keymap::default();
+        for c in [' ', '@'] {
+            let ev = KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+            assert_eq!(km.lookup(&ev), Some(Action::MarkAll), "Ctrl-{c}");
+        }
+        assert_eq!(Key::parse("ctrl-space"), Some(Key::ctrl(' ')));
+        assert_eq!(Key::parse("space"), Some(Key::ch(' ')));
+        assert_eq!(Key::ctrl(' ').to_string(), "Ctrl-Space");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! State and update, separate from drawing: `ui::draw` is a pure function of [`State`].
 
+pub mod bulk;
 pub mod catalog;
 pub mod command;
 pub mod cost;

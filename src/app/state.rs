@@ -6,7 +6,7 @@ use crate::model::{Deployment, DeploymentKey, LogLine, ProviderKind};
 use crate::provider::{ApiError, Capabilities, MetricsResult};
 use chrono::{DateTime, Utc};
 use regex::Regex;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 /// Samples of locally recorded readiness kept per region (Gcore and Sesterce have no metrics API).
@@ -94,6 +94,8 @@ pub enum Mode {
     Create(Box<super::create::CreateForm>),
     /// The review of a settings file edited in `$EDITOR`.
     Editor(Box<super::editor::EditorReview>),
+    /// The bulk change in `State::bulk`: its form, review, progress or end state.
+    Bulk,
 }
 
 /// Start, stop or delete.
@@ -304,6 +306,10 @@ pub struct State {
     pub clipboard: Option<String>,
     /// Applied changes still rolling out.
     pub pending: HashMap<DeploymentKey, Pending>,
+    /// Marked deployments (Space, Ctrl-Space), by key: they survive refreshes and resorts.
+    pub marks: BTreeSet<DeploymentKey>,
+    /// The bulk change being prepared, under way, or finished and not closed yet.
+    pub bulk: Option<Box<super::bulk::Bulk>>,
     /// Provider catalogs and price previews (catalog view, create form).
     pub catalogs: super::catalog::Catalogs,
     /// Prices per replica, the fleet's cost and the change a review shows.
@@ -359,6 +365,8 @@ impl State {
             seen_errors: HashSet::new(),
             details: HashMap::new(),
             pending: HashMap::new(),
+            marks: BTreeSet::new(),
+            bulk: None,
             reveal_envs: None,
             clipboard: None,
             catalogs: Default::default(),

@@ -39,6 +39,8 @@ pub struct Theme {
     pub inactive: Style,
     pub accent: Style,
     pub toast: Style,
+    /// Marked rows (with the ● glyph, so they show in every theme).
+    pub marked: Style,
 }
 
 impl Default for Theme {
@@ -73,6 +75,7 @@ impl Theme {
             inactive: Style::new().fg(Color::DarkGray),
             accent: Style::new().fg(Color::Magenta),
             toast: Style::new().fg(Color::White).bg(Color::Red),
+            marked: Style::new().fg(Color::LightMagenta).add_modifier(Modifier::BOLD),
         }
     }
 
@@ -93,6 +96,7 @@ impl Theme {
             inactive: Style::new().fg(Color::Rgb(110, 110, 110)),
             accent: Style::new().fg(Color::Magenta),
             toast: Style::new().fg(Color::White).bg(Color::Rgb(180, 0, 0)),
+            marked: Style::new().fg(Color::Rgb(130, 0, 130)).add_modifier(Modifier::BOLD),
         }
     }
 
@@ -114,6 +118,7 @@ impl Theme {
             inactive: plain.add_modifier(Modifier::DIM),
             accent: plain.add_modifier(Modifier::BOLD),
             toast: plain.add_modifier(Modifier::REVERSED),
+            marked: plain.add_modifier(Modifier::BOLD | Modifier::ITALIC),
         }
     }
 

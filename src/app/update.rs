@@ -7,7 +7,7 @@ use super::input::LineInput;
 use super::keymap::Action;
 use super::state::{Filter, LifecycleOp, Mode, Pane, SortKey, State};
 use super::table::{cycle_pane, focus, move_in_pane, refilter, set_sort};
-use super::{command, cost, edit, fleet, lifecycle, mouse, table, watch};
+use super::{bulk, command, cost, edit, fleet, lifecycle, mouse, table, watch};
 use crate::model::{Deployment, DeploymentKey, LogLine, RegionInfo};
 use crate::provider::{ApiError, Applied, MetricsResult};
 use chrono::{DateTime, Utc};
@@ -134,6 +134,8 @@ pub enum Effect {
     Watch(Option<Watch>),
     /// The rows in view (visible, selected, with a pending edit): their details are read first.
     Eyes(Vec<DeploymentKey>),
+    /// Read these deployments' details now, once (a bulk change plans from fresh full records).
+    ReadDetails(Vec<(usize, DeploymentKey)>),
     /// Re-read the deployment, and if it is as the form saw it, apply the change.
     Apply(Box<ApplyRequest>),
     Lifecycle(LifecycleRequest),
@@ -181,10 +183,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Fleet { account, at, result } => {
             fleet::on_fleet(state, account, at, result);
             cost::on_account_changed(state, account, &mut fx);
+            bulk::prune_marks(state);
         }
         Msg::Listed { account, at, result } => {
             fleet::on_listed(state, account, at, result);
             cost::on_account_changed(state, account, &mut fx);
+            bulk::prune_marks(state);
         }
         Msg::RowDetails { account, at, items } => {
             fleet::on_row_details(state, account, at, items);
@@ -192,17 +196,24 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Progress { account, details, rate } => fleet::on_progress(state, account, details, rate),
         Msg::Detail { key, at, result } => {
-            let k = key.clone();
-            fleet::on_detail(state, key, at, result);
-            cost::on_detail(state, &k, &mut fx);
+            let failed = result.as_ref().err().map(|e| e.to_string());
+            fleet::on_detail(state, key.clone(), at, result);
+            cost::on_detail(state, &key, &mut fx);
+            bulk::on_detail(state, &key, failed, &mut fx);
         }
         Msg::Metrics { key, at, result } => watch::on_metrics(state, key, at, result),
         Msg::Logs { key, at, result } => watch::on_logs(state, key, at, result),
+        Msg::Applied { key, result } if bulk::owns(state, &key) => {
+            bulk::on_applied(state, key, result, &mut fx)
+        }
         Msg::Applied { key, result } if matches!(state.mode, Mode::Editor(_)) => {
             super::editor::on_applied(state, &key, result, &mut fx)
         }
         Msg::Applied { key, result } => edit::on_applied(state, key, result, &mut fx),
         Msg::Edited { job, outcome } => super::editor::on_edited(state, *job, outcome, &mut fx),
+        Msg::Lifecycle { key, result, .. } if bulk::owns(state, &key) => {
+            bulk::on_lifecycle(state, key, result, &mut fx)
+        }
         Msg::Lifecycle { key, name, op, result } => {
             lifecycle::on_result(state, key, name, op, result, &mut fx)
         }
@@ -251,6 +262,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Mode::Editor(review) => super::editor::on_key(state, review, key, fx),
         Mode::Catalog(view) => super::create_flow::on_catalog_key(state, view, key, fx),
         Mode::Create(form) => super::create_flow::on_create_key(state, form, key, fx),
+        Mode::Bulk => bulk::on_key(state, key, fx),
         Mode::Normal => {
             state.flash = None;
             if let Some(action) = state.keymap.lookup(&key) {
@@ -292,6 +304,8 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             } else if state.filter.is_active() || !state.filter.text.is_empty() {
                 state.filter = Filter::default();
                 refilter(state);
+            } else {
+                bulk::clear_marks(state);
             }
             state.dirty = true;
         }
@@ -319,6 +333,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.mode = Mode::Help(Default::default());
             state.dirty = true;
         }
+        a @ (Action::Scale | Action::StartStop) if !state.marks.is_empty() => bulk::open(state, a, fx),
         a @ (Action::Scale | Action::Probes | Action::StartStop | Action::Delete) => {
             edit::open_mutation(state, a)
         }
@@ -350,6 +365,12 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.dirty = true;
         }
         Action::Edit => super::editor::open(state, fx),
+        Action::Mark | Action::MarkAll if state.read_only => {
+            state.flash = Some("read-only mode: changes are off".into());
+            state.dirty = true;
+        }
+        Action::Mark => bulk::toggle_mark(state),
+        Action::MarkAll => bulk::mark_all_shown(state),
         Action::Catalog => super::create_flow::open_catalog(state, None, fx),
         Action::Create => super::create_flow::open_create(state, None, Default::default(), fx),
     }

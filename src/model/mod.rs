@@ -3,6 +3,7 @@
 //! Wire types live in `crate::provider::*`; everything here is clean and shared by the dashboard, the
 //! edit forms and the headless commands. The limits a form must enforce live in [`validate`], once.
 
+pub mod bulk;
 pub mod create;
 pub mod demo;
 pub mod edit;

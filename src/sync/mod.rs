@@ -80,6 +80,19 @@ impl Sync {
         }));
     }
 
+    /// Reads each deployment's details once, in the user's lane (the account's limiter bounds how many at
+    /// once); each answer comes back as a [`Msg::Detail`].
+    pub fn read_details(&self, keys: Vec<(usize, DeploymentKey)>) {
+        for (account, key) in keys {
+            let Some(p) = self.providers.get(account).cloned() else { continue };
+            let tx = self.tx.clone();
+            tokio::spawn(in_lane(Lane::User, async move {
+                let result = p.get(&key.id).await.map(Box::new);
+                let _ = tx.send(Msg::Detail { key, at: Utc::now(), result }).await;
+            }));
+        }
+    }
+
     /// Starts, stops or deletes a deployment (the user has confirmed).
     pub fn lifecycle(&self, req: LifecycleRequest) {
         let Some(p) = self.providers.get(req.account).cloned() else { return };

@@ -1,6 +1,7 @@
 //! Drawing: a pure function of `&State`. Nothing here mutates state or does I/O. Every string that came from
 //! the network goes through `model::text::sanitize` before it reaches the buffer.
 
+pub mod bulk;
 pub mod catalog;
 pub mod cost;
 pub mod create;
@@ -48,6 +49,7 @@ pub fn draw(f: &mut Frame, state: &State) {
         Mode::Catalog(v) => catalog::draw(f, area, state, v),
         Mode::Create(c) => create::draw(f, area, state, c),
         Mode::Editor(r) => editor::draw(f, area, state, r),
+        Mode::Bulk => bulk::draw(f, area, state),
         _ => {}
     }
 }

@@ -26,6 +26,9 @@ pub(super) fn header(f: &mut Frame, area: Rect, state: &State) {
         ),
         Span::styled(format!(" · {} accounts", state.accounts.len()), t.dim),
     ];
+    if !state.marks.is_empty() {
+        spans.push(Span::styled(format!(" · {} marked", state.marks.len()), t.marked));
+    }
     if let Some(p) = state.scope {
         spans.push(Span::styled(format!(" · provider {p}"), t.accent));
     }

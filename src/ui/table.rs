@@ -90,6 +90,11 @@ fn cell<'a>(col: Col, row: &'a DataRow, state: &State) -> Cell<'a> {
     match col {
         Col::Provider => Cell::from(Span::styled(d.key.provider.label(), t.dim)),
         Col::Account => Cell::from(sanitize(&d.key.account).into_owned()),
+        // A marked row carries ● (every theme, mono too); with marks, unmarked names keep their column.
+        Col::Name if state.marks.contains(&d.key) => {
+            Cell::from(Span::styled(format!("● {}", sanitize(&d.name)), t.marked))
+        }
+        Col::Name if !state.marks.is_empty() => Cell::from(format!("  {}", sanitize(&d.name))),
         Col::Name => Cell::from(sanitize(&d.name).into_owned()),
         Col::Status => {
             if state.pending.contains_key(&d.key) {
@@ -163,7 +168,8 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State) {
         .iter()
         .map(|&i| {
             let row = &state.rows[i];
-            Row::new(cols.iter().map(|&c| cell(c, row, state)).collect::<Vec<_>>())
+            let r = Row::new(cols.iter().map(|&c| cell(c, row, state)).collect::<Vec<_>>());
+            if state.marks.contains(&row.dep.key) { r.style(t.marked) } else { r }
         })
         .collect();
     let header = Row::new(cols.iter().map(|c| Cell::from(c.title())).collect::<Vec<_>>()).style(t.header);

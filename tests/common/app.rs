@@ -96,6 +96,7 @@ impl Driver {
                 Effect::Refresh(account) => self.sync.refresh(account),
                 Effect::Watch(w) => self.sync.watch(w),
                 Effect::Eyes(keys) => self.sync.eyes(keys),
+                Effect::ReadDetails(keys) => self.sync.read_details(keys),
                 Effect::Apply(req) => self.sync.apply(req),
                 Effect::Lifecycle(req) => self.sync.lifecycle(req),
                 Effect::LoadCatalog(account) => self.sync.load_catalog(account),

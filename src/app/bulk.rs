@@ -1,0 +1,1086 @@
+//! Marks and bulk changes. `Space` marks the selected row, `Ctrl-Space` every row the filter shows, `Esc`
+//! (when it has nothing else to do) clears them; marks are kept by [`DeploymentKey`], so they survive refreshes
+//! and resorts, and a deployment that is gone drops out.
+//!
+//! With marks, `s` opens a bulk scale form and `t` a bulk start/stop. Each marked deployment is planned from
+//! its freshest snapshot: either a change (every region, old → new) or left out with the reason. `y` sends
+//! each change as its own [`ApplyRequest`], so it takes the single edit's path (conflict check, write,
+//! verify-after-write, audit); the sync layer's per-account limiter bounds how many run at once. A failure on
+//! one never stops or undoes the others; the end state says, per deployment, what happened.
+
+use super::edit::{ApplyFailure, ApplyRequest, Landed};
+use super::input::LineInput;
+use super::keymap::Action;
+use super::lifecycle::{LifecycleRequest, describe, toggle_op};
+use super::state::{LifecycleOp, Mode, Pending, State};
+use super::update::Effect;
+use crate::model::bulk::{BulkScale, ScaleOp};
+use crate::model::edit::{Change, provider_name};
+use crate::model::text::sanitize;
+use crate::model::{Deployment, DeploymentKey, ProviderKind, Scale, ScaleUpdate, Status, validate};
+use crate::provider::{ApiError, Applied};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeSet;
+
+/// The bulk scale form: one line per field, each "" (leave), `N`, `+N` or `−N`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BulkForm {
+    /// min, max, cooldown.
+    pub inputs: [LineInput; 3],
+    pub focus: usize,
+}
+
+impl BulkForm {
+    pub const LABELS: [&'static str; 3] = ["min", "max", "cooldown"];
+
+    /// Each field's op, or its error.
+    pub fn ops(&self) -> [Result<ScaleOp, String>; 3] {
+        self.inputs.clone().map(|i| ScaleOp::parse(i.value()))
+    }
+
+    pub fn change(&self) -> Option<BulkScale> {
+        match self.ops() {
+            [Ok(min), Ok(max), Ok(cooldown)] => Some(BulkScale { min, max, cooldown }),
+            _ => None,
+        }
+    }
+}
+
+/// What a bulk run does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BulkWhat {
+    Scale(BulkScale),
+    StartStop,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BulkStage {
+    Form(BulkForm),
+    /// The marked deployments are read again, in full: the review is planned from those records.
+    Reading {
+        waiting: BTreeSet<DeploymentKey>,
+        failed: Vec<(DeploymentKey, String)>,
+    },
+    /// The list of what will be sent and what is left out; `y` sends.
+    Review,
+    /// Sent; outcomes arrive one by one.
+    Running,
+    /// Every outcome is in.
+    Done,
+}
+
+/// One region of a planned scale change (Run:ai: its one autoscaling block).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionDelta {
+    pub region_id: String,
+    pub name: String,
+    pub old: Scale,
+    pub new: Scale,
+}
+
+impl RegionDelta {
+    /// `min 1 → 0`, `max 3 → 4`: only the fields that change.
+    pub fn changes(&self) -> Vec<String> {
+        let (a, b) = (&self.old, &self.new);
+        let mut out = Vec::new();
+        if a.min != b.min {
+            out.push(format!("min {} → {}", a.min, b.min));
+        }
+        if a.max != b.max {
+            out.push(format!("max {} → {}", a.max, b.max));
+        }
+        if a.cooldown_seconds != b.cooldown_seconds {
+            let s = |v: Option<u32>| v.map(|v| format!("{v}s")).unwrap_or_else(|| "unset".into());
+            out.push(format!("cooldown {} → {}", s(a.cooldown_seconds), s(b.cooldown_seconds)));
+        }
+        out
+    }
+}
+
+/// What one deployment will get.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Planned {
+    /// The scale section to send, checked against `expected` (the snapshot the review showed); `regions` are
+    /// the ones that change, old and new, for the review and for a cost delta.
+    Scale {
+        expected: Box<Deployment>,
+        update: ScaleUpdate,
+        regions: Vec<RegionDelta>,
+    },
+    Lifecycle {
+        op: LifecycleOp,
+        what: String,
+    },
+}
+
+/// Where one deployment's change stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Not sent yet (review).
+    Ready,
+    Sent,
+    Applied(String),
+    /// Written, but the read-back does not hold every field as asked: which.
+    Partial(String),
+    /// Another writer changed it since the review: nothing sent.
+    Conflict(String),
+    Refused(String),
+    /// The write may or may not have landed.
+    Unknown(String),
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Ready => "ready",
+            Outcome::Sent => "sending",
+            Outcome::Applied(_) => "applied",
+            Outcome::Partial(_) => "partial",
+            Outcome::Conflict(_) => "conflict",
+            Outcome::Refused(_) => "refused",
+            Outcome::Unknown(_) => "unknown",
+        }
+    }
+
+    pub fn detail(&self) -> &str {
+        match self {
+            Outcome::Ready | Outcome::Sent => "",
+            Outcome::Applied(s)
+            | Outcome::Partial(s)
+            | Outcome::Conflict(s)
+            | Outcome::Refused(s)
+            | Outcome::Unknown(s) => s,
+        }
+    }
+}
+
+/// One deployment of a bulk run. Carries the key and, for scale, the old and new scale per region, which is
+/// what a cost delta per deployment (and a total) is computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkItem {
+    pub key: DeploymentKey,
+    pub account: usize,
+    pub name: String,
+    pub planned: Planned,
+    pub outcome: Outcome,
+}
+
+/// A marked deployment that gets nothing, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    pub key: DeploymentKey,
+    pub name: String,
+    pub why: String,
+}
+
+/// A bulk change from its form to its end state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bulk {
+    pub what: BulkWhat,
+    pub stage: BulkStage,
+    pub items: Vec<BulkItem>,
+    pub left_out: Vec<LeftOut>,
+    /// First line shown of the review or the end state.
+    pub scroll: usize,
+}
+
+impl Bulk {
+    pub fn count(&self, label: &str) -> usize {
+        self.items.iter().filter(|i| i.outcome.label() == label).count()
+    }
+
+    /// `3 applied · 1 conflict · 1 refused · 0 unknown` (partial only when there is one).
+    pub fn tally(&self) -> String {
+        let mut parts: Vec<String> = ["applied", "conflict", "refused", "unknown"]
+            .iter()
+            .map(|l| format!("{} {l}", self.count(l)))
+            .collect();
+        if self.count("partial") > 0 {
+            parts.insert(1, format!("{} partial", self.count("partial")));
+        }
+        if self.count("sending") > 0 {
+            parts.push(format!("{} waiting", self.count("sending")));
+        }
+        if !self.left_out.is_empty() {
+            parts.push(format!("{} left out", self.left_out.len()));
+        }
+        parts.join(" · ")
+    }
+
+    /// `min set to 0` or `start/stop`.
+    pub fn title(&self) -> String {
+        match &self.what {
+            BulkWhat::Scale(b) => format!("Bulk scale: {}", b.summary()),
+            BulkWhat::StartStop => "Bulk start/stop".into(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------- marks
+
+/// Space: marks or unmarks the selected row.
+pub(super) fn toggle_mark(state: &mut State) {
+    state.dirty = true;
+    let Some(key) = state.selected_row().map(|r| r.dep.key.clone()) else {
+        state.flash = Some("select a deployment first".into());
+        return;
+    };
+    if !state.marks.remove(&key) {
+        state.marks.insert(key);
+    }
+    state.flash = Some(marked_text(state));
+}
+
+/// Ctrl-Space: marks every row the filter (and provider scope) shows.
+pub(super) fn mark_all_shown(state: &mut State) {
+    state.dirty = true;
+    for &i in &state.view {
+        state.marks.insert(state.rows[i].dep.key.clone());
+    }
+    state.flash = Some(marked_text(state));
+}
+
+/// Esc, once nothing else was left to undo: clears the marks. Returns whether there were any.
+pub(super) fn clear_marks(state: &mut State) -> bool {
+    if state.marks.is_empty() {
+        return false;
+    }
+    state.marks.clear();
+    state.flash = Some("marks cleared".into());
+    state.dirty = true;
+    true
+}
+
+fn marked_text(state: &State) -> String {
+    match state.marks.len() {
+        0 => "no marks".into(),
+        n => format!("{n} marked: s scales, t starts/stops them all; Esc clears"),
+    }
+}
+
+/// After a list: deployments that are gone drop out of the marks.
+pub(super) fn prune_marks(state: &mut State) {
+    let before = state.marks.len();
+    state.marks.retain(|k| state.index.contains_key(k));
+    if state.marks.len() != before {
+        state.dirty = true;
+    }
+}
+
+/// The marked rows in table order (sorted, whatever the filter shows).
+fn marked_in_order(state: &State) -> Vec<usize> {
+    state.sorted.iter().copied().filter(|&i| state.marks.contains(&state.rows[i].dep.key)).collect()
+}
+
+// ---------------------------------------------------------------------------------------------- planning
+
+/// `s` or `t` with marks: the bulk form, or straight to the start/stop review. A run still under way is
+/// shown again instead.
+pub(super) fn open(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    state.dirty = true;
+    if state.read_only {
+        state.flash = Some("read-only mode: changes are off".into());
+        return;
+    }
+    // A run under way, or finished but not looked at yet, is shown again.
+    if let Some(b) = &state.bulk
+        && matches!(b.stage, BulkStage::Running | BulkStage::Done)
+    {
+        state.mode = Mode::Bulk;
+        return;
+    }
+    let mut bulk = Bulk {
+        what: BulkWhat::Scale(BulkScale::default()),
+        stage: BulkStage::Form(BulkForm::default()),
+        items: Vec::new(),
+        left_out: Vec::new(),
+        scroll: 0,
+    };
+    if action == Action::StartStop {
+        bulk.what = BulkWhat::StartStop;
+        start_reading(state, &mut bulk, fx);
+    }
+    state.bulk = Some(Box::new(bulk));
+    state.mode = Mode::Bulk;
+}
+
+/// Asks for a fresh full read of every marked deployment; the review follows when all have answered.
+fn start_reading(state: &State, bulk: &mut Bulk, fx: &mut Vec<Effect>) {
+    let keys: Vec<(usize, DeploymentKey)> = marked_in_order(state)
+        .into_iter()
+        .map(|i| (state.rows[i].account, state.rows[i].dep.key.clone()))
+        .collect();
+    bulk.stage =
+        BulkStage::Reading { waiting: keys.iter().map(|(_, k)| k.clone()).collect(), failed: Vec::new() };
+    bulk.scroll = 0;
+    if keys.is_empty() {
+        plan(state, bulk, &[]);
+    } else {
+        fx.push(Effect::ReadDetails(keys));
+    }
+}
+
+/// A details read answered: once every marked deployment has, the review.
+pub(super) fn on_detail(
+    state: &mut State,
+    key: &DeploymentKey,
+    failed: Option<String>,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(mut bulk) = state.bulk.take() else { return };
+    let mut planned = false;
+    if let BulkStage::Reading { waiting, failed: errors } = &mut bulk.stage
+        && waiting.remove(key)
+    {
+        if let Some(e) = failed {
+            errors.push((key.clone(), e));
+        }
+        if waiting.is_empty() {
+            let errors = std::mem::take(errors);
+            plan(state, &mut bulk, &errors);
+            planned = true;
+        }
+        state.dirty = true;
+    }
+    if planned {
+        super::cost::open_review(state, cost_items(&bulk), fx);
+    }
+    state.bulk = Some(bulk);
+}
+
+/// What the review's cost lines are computed from: each scale change's old and new scale, whole.
+fn cost_items(bulk: &Bulk) -> Vec<super::cost::Reviewed> {
+    bulk.items
+        .iter()
+        .filter_map(|item| match &item.planned {
+            Planned::Scale { expected, update, .. } => Some(super::cost::Reviewed {
+                account: item.account,
+                key: Some(item.key.clone()),
+                name: item.name.clone(),
+                hardware: expected.hardware.clone(),
+                old: crate::model::ScaleUpdate::from_deployment(expected).regions,
+                new: update.regions.clone(),
+            }),
+            Planned::Lifecycle { .. } => None,
+        })
+        .collect()
+}
+
+/// The review: every marked deployment planned from its freshest record.
+fn plan(state: &State, bulk: &mut Bulk, failed: &[(DeploymentKey, String)]) {
+    let (items, left_out) = match &bulk.what {
+        BulkWhat::Scale(c) => plan_scale(state, c, failed),
+        BulkWhat::StartStop => plan_start_stop(state, failed),
+    };
+    bulk.items = items;
+    bulk.left_out = left_out;
+    bulk.scroll = 0;
+    bulk.stage = BulkStage::Review;
+}
+
+/// Why a marked deployment's record cannot be planned from: its read failed, or there is no full one.
+fn unread(state: &State, i: usize, failed: &[(DeploymentKey, String)]) -> Option<String> {
+    let row = &state.rows[i];
+    if let Some((_, e)) = failed.iter().find(|(k, _)| *k == row.dep.key) {
+        return Some(format!("could not read it: {e}"));
+    }
+    (!state.snapshot(row).detail).then(|| "details not read yet: try again".to_string())
+}
+
+/// Every marked deployment, planned for `change` from its freshest snapshot.
+pub fn plan_scale(
+    state: &State,
+    change: &BulkScale,
+    failed: &[(DeploymentKey, String)],
+) -> (Vec<BulkItem>, Vec<LeftOut>) {
+    let mut items = Vec::new();
+    let mut left_out = Vec::new();
+    for i in marked_in_order(state) {
+        let row = &state.rows[i];
+        let dep = state.snapshot(row);
+        let name = sanitize(&dep.name).into_owned();
+        let out = |why: String| LeftOut { key: dep.key.clone(), name: name.clone(), why };
+        match unread(state, i, failed).map_or_else(|| scale_one(state, i, change), Err) {
+            Ok(planned) => items.push(BulkItem {
+                key: dep.key.clone(),
+                account: row.account,
+                name: dep.name.clone(),
+                planned,
+                outcome: Outcome::Ready,
+            }),
+            Err(why) => left_out.push(out(why)),
+        }
+    }
+    (items, left_out)
+}
+
+fn scale_one(state: &State, i: usize, change: &BulkScale) -> Result<Planned, String> {
+    let row = &state.rows[i];
+    let dep = state.snapshot(row);
+    let provider = dep.key.provider;
+    if !state.accounts[row.account].capabilities.update_scale {
+        return Err(format!("{} does not offer scale edits", provider_name(provider)));
+    }
+    if matches!(dep.status, Status::Deleting | Status::Deleted | Status::Terminating) {
+        return Err(format!("it is {}: nothing to scale", dep.status.label()));
+    }
+    if row.awaiting_details(&state.accounts) || dep.regions.is_empty() {
+        return Err("details not read yet: wait for them to load, then try again".into());
+    }
+    let update = change.adjust(dep)?;
+    let errors = validate::scale_update(provider, &update);
+    if !errors.is_empty() {
+        let why: Vec<String> =
+            errors.iter().map(|e| limit_text(provider, dep, &e.field, &e.message)).collect();
+        return Err(why.join("; "));
+    }
+    let regions: Vec<RegionDelta> = dep
+        .regions
+        .iter()
+        .zip(&update.regions)
+        .filter(|(r, u)| r.scale != u.scale)
+        .map(|(r, u)| RegionDelta {
+            region_id: r.region_id.clone(),
+            name: if provider == ProviderKind::Runai { "autoscaling".into() } else { r.display_name() },
+            old: r.scale.clone(),
+            new: u.scale.clone(),
+        })
+        .collect();
+    if regions.is_empty() {
+        return Err("already as asked: nothing to change".into());
+    }
+    Ok(Planned::Scale { expected: Box::new(dep.clone()), update, regions })
+}
+
+/// A validation message with the region named (`regions[1].scale.min` → `Amsterdam`).
+fn limit_text(provider: ProviderKind, dep: &Deployment, field: &str, message: &str) -> String {
+    let region = field
+        .strip_prefix("regions[")
+        .and_then(|r| r.split(']').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| dep.regions.get(n));
+    match region {
+        Some(r) if provider != ProviderKind::Runai => format!("{} in {}", message, r.display_name()),
+        _ => message.to_string(),
+    }
+}
+
+/// What `t` would do to each marked deployment, from its freshest snapshot.
+fn plan_start_stop(state: &State, failed: &[(DeploymentKey, String)]) -> (Vec<BulkItem>, Vec<LeftOut>) {
+    let mut items = Vec::new();
+    let mut left_out = Vec::new();
+    for i in marked_in_order(state) {
+        let row = &state.rows[i];
+        let dep = state.snapshot(row);
+        let caps = state.accounts[row.account].capabilities;
+        let planned = if let Some(why) = unread(state, i, failed) {
+            Err(why)
+        } else if !caps.start_stop {
+            Err(format!("{} does not offer start and stop", provider_name(dep.key.provider)))
+        } else {
+            toggle_op(dep)
+        };
+        match planned {
+            Ok(op) => items.push(BulkItem {
+                key: dep.key.clone(),
+                account: row.account,
+                name: dep.name.clone(),
+                planned: Planned::Lifecycle { op, what: describe(op, dep) },
+                outcome: Outcome::Ready,
+            }),
+            Err(why) => {
+                left_out.push(LeftOut { key: dep.key.clone(), name: sanitize(&dep.name).into_owned(), why })
+            }
+        }
+    }
+    (items, left_out)
+}
+
+// ---------------------------------------------------------------------------------------------- keys
+
+/// A key while the bulk view is open.
+pub(super) fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    state.dirty = true;
+    let Some(mut bulk) = state.bulk.take() else { return };
+    state.mode = Mode::Bulk;
+    match bulk.stage.clone() {
+        BulkStage::Form(mut form) => {
+            if !on_form_key(state, &mut bulk, &mut form, key, fx) {
+                state.mode = Mode::Normal;
+                return;
+            }
+            if let BulkStage::Form(_) = bulk.stage {
+                bulk.stage = BulkStage::Form(form);
+            }
+        }
+        BulkStage::Reading { .. } => {
+            if key.code == KeyCode::Esc {
+                state.mode = Mode::Normal;
+                state.flash = Some("bulk change cancelled: nothing was sent".into());
+                return;
+            }
+        }
+        BulkStage::Review => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') if !bulk.items.is_empty() => send(state, &mut bulk, fx),
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                state.flash = Some("nothing to send: every marked deployment is left out".into())
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => match bulk.what {
+                BulkWhat::Scale(c) => {
+                    let mut form = BulkForm::default();
+                    for (input, op) in form.inputs.iter_mut().zip([c.min, c.max, c.cooldown]) {
+                        if !op.is_leave() {
+                            input.set(op_text(op));
+                        }
+                    }
+                    bulk.stage = BulkStage::Form(form);
+                }
+                BulkWhat::StartStop => {
+                    state.mode = Mode::Normal;
+                    state.flash = Some("start/stop cancelled: nothing was sent".into());
+                    return;
+                }
+            },
+            _ => scroll(&mut bulk, key),
+        },
+        BulkStage::Running => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') => {
+                state.mode = Mode::Normal;
+                state.flash = Some("the bulk change goes on: s or t shows it again".into());
+            }
+            _ => scroll(&mut bulk, key),
+        },
+        BulkStage::Done => match key.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => {
+                state.mode = Mode::Normal;
+                state.flash = Some(format!("bulk change: {}", bulk.tally()));
+                // Closed: the next s or t with marks starts a new one.
+                return;
+            }
+            _ => scroll(&mut bulk, key),
+        },
+    }
+    state.bulk = Some(bulk);
+}
+
+/// A key in the bulk form; false when the form is closed.
+fn on_form_key(
+    state: &mut State,
+    bulk: &mut Bulk,
+    form: &mut BulkForm,
+    key: KeyEvent,
+    fx: &mut Vec<Effect>,
+) -> bool {
+    match key.code {
+        KeyCode::Esc => {
+            state.flash = Some("bulk change cancelled: nothing was sent".into());
+            state.bulk = None;
+            return false;
+        }
+        KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 3,
+        KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + 2) % 3,
+        KeyCode::Enter => match form.change() {
+            None => {
+                state.flash = Some("a field needs attention: N sets, +N or −N changes, empty leaves".into())
+            }
+            Some(c) if c.is_noop() => state.flash = Some("every field says leave: nothing to change".into()),
+            Some(c) => {
+                bulk.what = BulkWhat::Scale(c);
+                start_reading(state, bulk, fx);
+            }
+        },
+        _ => {
+            let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+            if let KeyCode::Char(c) = key.code
+                && !ctrl
+                && !(c.is_ascii_digit() || matches!(c, '+' | '-' | '−' | '='))
+            {
+                state.flash = Some("N sets, +N or −N changes, empty leaves as is".into());
+            } else {
+                form.inputs[form.focus].handle(key);
+            }
+            if let Some(c) = form.change() {
+                bulk.what = BulkWhat::Scale(c);
+            }
+        }
+    }
+    true
+}
+
+fn op_text(op: ScaleOp) -> String {
+    match op {
+        ScaleOp::Leave => String::new(),
+        ScaleOp::Set(n) => n.to_string(),
+        ScaleOp::Add(n) => format!("+{n}"),
+        ScaleOp::Sub(n) => format!("-{n}"),
+    }
+}
+
+fn scroll(bulk: &mut Bulk, key: KeyEvent) {
+    match key.code {
+        KeyCode::Char('j') | KeyCode::Down => bulk.scroll += 1,
+        KeyCode::Char('k') | KeyCode::Up => bulk.scroll = bulk.scroll.saturating_sub(1),
+        KeyCode::PageDown => bulk.scroll += 10,
+        KeyCode::PageUp => bulk.scroll = bulk.scroll.saturating_sub(10),
+        KeyCode::Char('g') | KeyCode::Home => bulk.scroll = 0,
+        _ => {}
+    }
+}
+
+/// `y`: every planned change goes out as its own request.
+fn send(state: &mut State, bulk: &mut Bulk, fx: &mut Vec<Effect>) {
+    bulk.stage = BulkStage::Running;
+    bulk.scroll = 0;
+    for item in &mut bulk.items {
+        match &item.planned {
+            Planned::Scale { expected, update, .. } => {
+                fx.push(Effect::Apply(Box::new(ApplyRequest {
+                    account: item.account,
+                    key: item.key.clone(),
+                    name: item.name.clone(),
+                    change: Change::Scale(update.clone()),
+                    expected: expected.clone(),
+                    source: None,
+                })));
+                item.outcome = Outcome::Sent;
+            }
+            Planned::Lifecycle { op, .. } => {
+                // As the single prompt does: if it moved since the review, what was asked no longer fits.
+                let now = state.index.get(&item.key).map(|&i| state.snapshot(&state.rows[i]));
+                match now.map(toggle_op) {
+                    Some(Ok(o)) if o == *op => {
+                        fx.push(Effect::Lifecycle(LifecycleRequest {
+                            account: item.account,
+                            key: item.key.clone(),
+                            name: item.name.clone(),
+                            op: *op,
+                        }));
+                        item.outcome = Outcome::Sent;
+                    }
+                    _ => {
+                        let now = now.map(|d| d.status.label()).unwrap_or_else(|| "gone".into());
+                        item.outcome = Outcome::Refused(format!("it is {now} now: nothing sent"));
+                    }
+                }
+            }
+        }
+    }
+    finish_if_done(state, bulk);
+}
+
+// ---------------------------------------------------------------------------------------------- outcomes
+
+/// Whether an outcome for `key` belongs to the bulk run under way.
+pub(super) fn owns(state: &State, key: &DeploymentKey) -> bool {
+    state.bulk.as_ref().is_some_and(|b| b.items.iter().any(|i| &i.key == key && i.outcome == Outcome::Sent))
+}
+
+/// The outcome of one bulk scale change.
+pub(super) fn on_applied(
+    state: &mut State,
+    key: DeploymentKey,
+    result: Result<Landed, ApplyFailure>,
+    fx: &mut Vec<Effect>,
+) {
+    state.dirty = true;
+    let Some(mut bulk) = state.bulk.take() else { return };
+    if let Some(item) = bulk.items.iter_mut().find(|i| i.key == key && i.outcome == Outcome::Sent) {
+        item.outcome = match result {
+            Ok(Landed { applied, not_taken }) => {
+                let (dep, word) = match applied {
+                    Applied::Done(d) => (d, "applied"),
+                    Applied::NoChange(d) => (d, "the provider reports nothing to change"),
+                };
+                let outcome = if not_taken.is_empty() {
+                    // A stopped deployment has nothing to roll out until it is started.
+                    let at_rest = matches!(dep.status, Status::Disabled | Status::Stopped);
+                    if let Planned::Scale { update, .. } = &item.planned
+                        && !at_rest
+                    {
+                        // Followed until it has rolled out, as a single edit is (the row shows ⟳).
+                        state.pending.insert(
+                            key.clone(),
+                            Pending { change: Change::Scale(update.clone()), since: state.now },
+                        );
+                    }
+                    Outcome::Applied(format!("{word}; read back as asked"))
+                } else {
+                    let missing: Vec<String> = not_taken.iter().map(|n| n.to_string()).collect();
+                    Outcome::Partial(missing.join("; "))
+                };
+                // The read-back is the freshest record there is.
+                state.details.entry(key.clone()).or_default().detail = Some((*dep, state.now));
+                fx.push(Effect::Refresh(Some(item.account)));
+                outcome
+            }
+            Err(ApplyFailure::Conflict(latest)) => {
+                let changed = match &item.planned {
+                    Planned::Scale { expected, .. } => super::form::diff_against(
+                        expected,
+                        &Change::Scale(ScaleUpdate::from_deployment(&latest)),
+                    ),
+                    Planned::Lifecycle { .. } => Vec::new(),
+                };
+                let changed: Vec<String> = changed.iter().map(|l| l.trim().to_string()).collect();
+                Outcome::Conflict(if changed.is_empty() {
+                    "changed by another writer since the review: nothing sent".into()
+                } else {
+                    format!(
+                        "changed by another writer since the review ({}): nothing sent",
+                        changed.join("; ")
+                    )
+                })
+            }
+            Err(ApplyFailure::Api(e)) => api_outcome(&e),
+        };
+    }
+    finish_if_done(state, &mut bulk);
+    state.bulk = Some(bulk);
+}
+
+/// A refusal or a failure, sorted: the write may have landed (unknown), or it did not.
+fn api_outcome(e: &ApiError) -> Outcome {
+    if crate::provider::sesterce::wants_source(e) {
+        // One prompt per instance would be N prompts: the single edit (s on the row alone) asks for it.
+        return Outcome::Refused(
+            "Sesterce wants the instance's model or registry: clear the marks (Esc), then s on it picks one"
+                .into(),
+        );
+    }
+    let text = e.to_string();
+    if text.contains("the outcome is unknown") { Outcome::Unknown(text) } else { Outcome::Refused(text) }
+}
+
+/// The outcome of one bulk start or stop.
+pub(super) fn on_lifecycle(
+    state: &mut State,
+    key: DeploymentKey,
+    result: Result<(), ApiError>,
+    fx: &mut Vec<Effect>,
+) {
+    state.dirty = true;
+    let Some(mut bulk) = state.bulk.take() else { return };
+    if let Some(item) = bulk.items.iter_mut().find(|i| i.key == key && i.outcome == Outcome::Sent) {
+        item.outcome = match result {
+            Ok(()) => {
+                fx.push(Effect::Refresh(Some(item.account)));
+                Outcome::Applied("done".into())
+            }
+            Err(e) => Outcome::Refused(e.to_string()),
+        };
+    }
+    finish_if_done(state, &mut bulk);
+    state.bulk = Some(bulk);
+}
+
+fn finish_if_done(state: &mut State, bulk: &mut Bulk) {
+    if bulk.stage == BulkStage::Running && !bulk.items.iter().any(|i| i.outcome == Outcome::Sent) {
+        bulk.stage = BulkStage::Done;
+        bulk.scroll = 0;
+        if state.mode != Mode::Bulk {
+            state.flash = Some(format!("bulk change done: {} (s or t shows it)", bulk.tally()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::AccountState;
+    use crate::app::update::{Msg, update};
+    use crate::model::RegionReplicas;
+    use crate::provider::Capabilities;
+    use chrono::TimeZone;
+    use std::time::Duration;
+
+    fn caps(start_stop: bool) -> Capabilities {
+        Capabilities {
+            update_scale: true,
+            update_probes: true,
+            start_stop,
+            delete: true,
+            logs: true,
+            metrics: false,
+            logging_config: true,
+            per_region_scale: true,
+            pricing: false,
+        }
+    }
+
+    fn dep(account: &str, p: ProviderKind, name: &str, status: Status, min: u32, max: u32) -> Deployment {
+        let key = DeploymentKey { provider: p, account: account.into(), id: name.into() };
+        let mut d = Deployment::new(key, name, status);
+        d.regions.push(RegionReplicas {
+            region_id: "7".into(),
+            region_name: Some("Luxembourg-2".into()),
+            ready: min,
+            total: min,
+            scale: Scale { min, max, ..Default::default() },
+            error: None,
+        });
+        d
+    }
+
+    fn state() -> State {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let mut s = State::new(
+            vec![
+                AccountState::new("g", ProviderKind::Gcore, caps(true)),
+                AccountState::new("r", ProviderKind::Runai, caps(false)),
+            ],
+            Duration::from_secs(5),
+            now,
+        );
+        update(&mut s, Msg::Resize(120, 40));
+        let g = vec![
+            dep("g", ProviderKind::Gcore, "alpha-staging", Status::Active, 1, 2),
+            dep("g", ProviderKind::Gcore, "bravo", Status::Disabled, 1, 3),
+            dep("g", ProviderKind::Gcore, "charlie-staging", Status::Deleting, 0, 2),
+        ];
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(g) });
+        let r = vec![dep("r", ProviderKind::Runai, "delta-staging", Status::Running, 1, 1)];
+        update(&mut s, Msg::Fleet { account: 1, at: now, result: Ok(r) });
+        s
+    }
+
+    fn press(s: &mut State, c: KeyCode) -> Vec<Effect> {
+        update(s, Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+    }
+
+    fn ctrl(s: &mut State, c: char) -> Vec<Effect> {
+        update(s, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
+    }
+
+    /// Answers the fresh reads a bulk asks for, as the sync layer would: each row's record, read in full.
+    fn answer_reads(s: &mut State, fx: Vec<Effect>) {
+        for e in fx {
+            if let Effect::ReadDetails(keys) = e {
+                for (_, key) in keys {
+                    let mut d = s.rows[s.index[&key]].dep.clone();
+                    d.detail = true;
+                    let at = s.now;
+                    update(s, Msg::Detail { key, at, result: Ok(Box::new(d)) });
+                }
+            }
+        }
+    }
+
+    fn marked(s: &State) -> Vec<&str> {
+        s.marks.iter().map(|k| k.id.as_str()).collect()
+    }
+
+    fn filter(s: &mut State, text: &str) {
+        press(s, KeyCode::Char('/'));
+        for c in text.chars() {
+            press(s, KeyCode::Char(c));
+        }
+        press(s, KeyCode::Enter);
+    }
+
+    #[test]
+    fn marks_follow_the_deployment_through_resorts_and_refreshes_and_drop_when_it_is_gone() {
+        let mut s = state();
+        press(&mut s, KeyCode::Char(' '));
+        assert_eq!(marked(&s), ["alpha-staging"]);
+        press(&mut s, KeyCode::Char('N'));
+        press(&mut s, KeyCode::Char('N'));
+        let now = s.now;
+        let g = vec![
+            dep("g", ProviderKind::Gcore, "bravo", Status::Disabled, 1, 3),
+            dep("g", ProviderKind::Gcore, "alpha-staging", Status::Active, 1, 2),
+        ];
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(g.clone()) });
+        assert_eq!(marked(&s), ["alpha-staging"], "kept by key, not by row");
+        // Space again unmarks; a deployment gone from the list drops out.
+        ctrl(&mut s, ' ');
+        assert_eq!(s.marks.len(), 3);
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(vec![g[0].clone()]) });
+        assert_eq!(marked(&s), ["bravo", "delta-staging"]);
+    }
+
+    #[test]
+    fn ctrl_space_and_ctrl_at_mark_what_the_filter_shows_and_esc_clears_last() {
+        let mut s = state();
+        filter(&mut s, "staging");
+        ctrl(&mut s, '@');
+        assert_eq!(marked(&s), ["alpha-staging", "charlie-staging", "delta-staging"]);
+        s.marks.clear();
+        ctrl(&mut s, ' ');
+        assert_eq!(s.marks.len(), 3);
+        // Esc first clears the filter, then the marks.
+        press(&mut s, KeyCode::Esc);
+        assert!(s.filter.text.is_empty());
+        assert_eq!(s.marks.len(), 3);
+        press(&mut s, KeyCode::Esc);
+        assert!(s.marks.is_empty());
+    }
+
+    #[test]
+    fn bulk_scale_lists_what_changes_and_what_is_left_out_and_why() {
+        let mut s = state();
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('s'));
+        assert_eq!(s.mode, Mode::Bulk);
+        for c in "0".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        press(&mut s, KeyCode::Tab);
+        press(&mut s, KeyCode::Tab);
+        press(&mut s, KeyCode::Char('9'));
+        let fx = press(&mut s, KeyCode::Enter);
+        assert!(matches!(s.bulk.as_ref().unwrap().stage, BulkStage::Reading { .. }));
+        answer_reads(&mut s, fx);
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Review);
+        let names: Vec<&str> = b.items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["alpha-staging", "bravo"]);
+        let Planned::Scale { regions, .. } = &b.items[0].planned else { panic!() };
+        assert_eq!(regions[0].changes(), ["min 1 → 0", "cooldown unset → 9s"]);
+        let why: Vec<(&str, &str)> = b.left_out.iter().map(|l| (l.name.as_str(), l.why.as_str())).collect();
+        assert_eq!(
+            why,
+            [
+                ("charlie-staging", "it is DELETING: nothing to scale"),
+                ("delta-staging", "Run:ai has no cooldown"),
+            ]
+        );
+        // +1 on a field that is unset has nothing to add to; below zero is refused, not clamped.
+        press(&mut s, KeyCode::Esc);
+        press(&mut s, KeyCode::Tab);
+        press(&mut s, KeyCode::Tab);
+        press(&mut s, KeyCode::Backspace);
+        press(&mut s, KeyCode::Char('+'));
+        press(&mut s, KeyCode::Enter);
+        assert!(s.flash.as_deref().unwrap().contains("needs attention"), "a bare + is no op");
+        press(&mut s, KeyCode::Char('1'));
+        let fx = press(&mut s, KeyCode::Enter);
+        answer_reads(&mut s, fx);
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Review, "{:?}", s.flash);
+        assert!(
+            b.left_out.iter().any(|l| l.why.contains("cooldown in Luxembourg-2: is unset")),
+            "{:?}",
+            b.left_out
+        );
+    }
+
+    #[test]
+    fn y_sends_one_apply_per_deployment_and_routes_the_outcomes_to_the_bulk() {
+        let mut s = state();
+        filter(&mut s, "alpha|bravo");
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('s'));
+        press(&mut s, KeyCode::Tab);
+        for c in "+1".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        let fx = press(&mut s, KeyCode::Enter);
+        answer_reads(&mut s, fx);
+        let fx = press(&mut s, KeyCode::Char('y'));
+        let sent: Vec<ApplyRequest> = fx
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Apply(r) => Some(*r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sent.len(), 2);
+        let Change::Scale(u) = &sent[0].change else { panic!() };
+        assert_eq!((u.regions[0].scale.min, u.regions[0].scale.max), (1, 3));
+        // Hidden while it runs, the outcomes still land in it.
+        press(&mut s, KeyCode::Esc);
+        assert_eq!(s.mode, Mode::Normal);
+        let key = sent[1].key.clone();
+        let err =
+            ApiError::new(ProviderKind::Gcore, crate::provider::ErrorKind::Validation, "no").with_status(422);
+        update(&mut s, Msg::Applied { key, result: Err(ApplyFailure::Api(err)) });
+        let mut read_back = (*sent[0].expected).clone();
+        read_back.regions[0].scale.max = 3;
+        let landed = Landed { applied: Applied::Done(Box::new(read_back)), not_taken: vec![] };
+        update(&mut s, Msg::Applied { key: sent[0].key.clone(), result: Ok(landed) });
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Done);
+        assert!(b.tally().starts_with("1 applied · 0 conflict · 1 refused · 0 unknown"), "{}", b.tally());
+        assert!(s.flash.as_deref().unwrap().contains("bulk change done"), "{:?}", s.flash);
+        assert!(s.pending.contains_key(&sent[0].key), "the applied one is followed until it rolls out");
+        // s shows the end state again; closing it forgets it.
+        press(&mut s, KeyCode::Char('s'));
+        assert_eq!(s.mode, Mode::Bulk);
+        press(&mut s, KeyCode::Esc);
+        assert!(s.bulk.is_none());
+    }
+
+    #[test]
+    fn t_with_marks_lists_what_it_would_do_to_each_and_sends_after_one_y() {
+        let mut s = state();
+        ctrl(&mut s, ' ');
+        let fx = press(&mut s, KeyCode::Char('t'));
+        answer_reads(&mut s, fx);
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Review);
+        let what: Vec<String> = b
+            .items
+            .iter()
+            .map(|i| match &i.planned {
+                Planned::Lifecycle { op, .. } => format!("{} {}", op.verb(), i.name),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(what, ["stop alpha-staging", "start bravo"]);
+        assert_eq!(b.left_out.len(), 2, "{:?}", b.left_out);
+        assert!(b.left_out[1].why.contains("does not offer start and stop"));
+        let fx = press(&mut s, KeyCode::Char('y'));
+        assert_eq!(fx.iter().filter(|e| matches!(e, Effect::Lifecycle(_))).count(), 2);
+        // Ctrl-D stays single-row: the delete prompt names the selected deployment only.
+        press(&mut s, KeyCode::Esc);
+        ctrl(&mut s, 'd');
+        assert!(
+            matches!(&s.mode, Mode::Confirm(c) if c.op == LifecycleOp::Delete && c.name == "alpha-staging")
+        );
+    }
+
+    #[test]
+    fn the_review_is_planned_from_fresh_full_reads_and_a_failed_read_is_left_out() {
+        let mut s = state();
+        filter(&mut s, "alpha|bravo");
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('s'));
+        press(&mut s, KeyCode::Char('2'));
+        let fx = press(&mut s, KeyCode::Enter);
+        let Some(Effect::ReadDetails(keys)) = fx.into_iter().find(|e| matches!(e, Effect::ReadDetails(_)))
+        else {
+            panic!("no reads asked for")
+        };
+        assert_eq!(keys.len(), 2);
+        // alpha was scaled by someone else since the list: the review shows the fresh record's values.
+        let mut alpha = s.rows[s.index[&keys[0].1]].dep.clone();
+        alpha.detail = true;
+        alpha.regions[0].scale.max = 5;
+        let at = s.now;
+        update(&mut s, Msg::Detail { key: keys[0].1.clone(), at, result: Ok(Box::new(alpha)) });
+        assert!(matches!(s.bulk.as_ref().unwrap().stage, BulkStage::Reading { .. }), "one to go");
+        let err =
+            ApiError::new(ProviderKind::Gcore, crate::provider::ErrorKind::Server, "boom").with_status(503);
+        update(&mut s, Msg::Detail { key: keys[1].1.clone(), at, result: Err(err) });
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Review);
+        let Planned::Scale { regions, expected, .. } = &b.items[0].planned else { panic!() };
+        assert_eq!((regions[0].changes(), expected.regions[0].scale.max), (vec!["min 1 → 2".to_string()], 5));
+        assert_eq!(b.left_out[0].name, "bravo");
+        assert!(b.left_out[0].why.starts_with("could not read it:"), "{}", b.left_out[0].why);
+    }
+
+    #[test]
+    fn read_only_has_no_marks_and_no_bulk() {
+        let mut s = state();
+        s.read_only = true;
+        press(&mut s, KeyCode::Char(' '));
+        ctrl(&mut s, ' ');
+        assert!(s.marks.is_empty());
+        s.marks.insert(s.rows[0].dep.key.clone());
+        press(&mut s, KeyCode::Char('s'));
+        press(&mut s, KeyCode::Char('t'));
+        assert_eq!(s.mode, Mode::Normal);
+        assert!(s.bulk.is_none());
+    }
+}

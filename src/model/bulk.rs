@@ -1,0 +1,165 @@
+//! A bulk scale change: per field "leave", "set to N", "+N" or "−N", applied to every region of a deployment.
+//! Turning it into one deployment's [`ScaleUpdate`] is domain logic (it can fail: below zero, a field the
+//! provider does not have); the documented limits are then checked by [`super::validate`], once.
+
+use super::{Deployment, ProviderKind, RegionScale, Scale, ScaleUpdate};
+use std::fmt;
+
+/// What to do with one field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScaleOp {
+    #[default]
+    Leave,
+    Set(u32),
+    Add(u32),
+    Sub(u32),
+}
+
+impl ScaleOp {
+    /// `""` leaves, `N` (or `=N`) sets, `+N` adds, `-N` or `−N` subtracts.
+    pub fn parse(s: &str) -> Result<ScaleOp, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(ScaleOp::Leave);
+        }
+        let (make, digits): (fn(u32) -> ScaleOp, &str) = if let Some(r) = s.strip_prefix('+') {
+            (ScaleOp::Add, r)
+        } else if let Some(r) = s.strip_prefix('-').or_else(|| s.strip_prefix('−')) {
+            (ScaleOp::Sub, r)
+        } else if let Some(r) = s.strip_prefix('=') {
+            (ScaleOp::Set, r)
+        } else {
+            (ScaleOp::Set, s)
+        };
+        match digits.trim().parse::<u32>() {
+            Ok(n) => Ok(make(n)),
+            Err(_) => Err("write N to set, +N or −N to change, or leave it empty".into()),
+        }
+    }
+
+    pub fn is_leave(self) -> bool {
+        self == ScaleOp::Leave
+    }
+
+    /// The new value, or why there is none.
+    fn apply(self, old: Option<u32>) -> Result<Option<u32>, String> {
+        match (self, old) {
+            (ScaleOp::Leave, v) => Ok(v),
+            (ScaleOp::Set(n), _) => Ok(Some(n)),
+            (ScaleOp::Add(n), Some(v)) => v.checked_add(n).map(Some).ok_or_else(|| "too large".into()),
+            (ScaleOp::Sub(n), Some(v)) => {
+                v.checked_sub(n).map(Some).ok_or_else(|| format!("{v} − {n} is below 0"))
+            }
+            (_, None) => Err("is unset: only \"set to N\" can give it a value".into()),
+        }
+    }
+}
+
+impl fmt::Display for ScaleOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScaleOp::Leave => f.write_str("leave"),
+            ScaleOp::Set(n) => write!(f, "set to {n}"),
+            ScaleOp::Add(n) => write!(f, "+{n}"),
+            ScaleOp::Sub(n) => write!(f, "−{n}"),
+        }
+    }
+}
+
+/// The fields a bulk scale change touches; every other setting of every region is sent back as read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BulkScale {
+    pub min: ScaleOp,
+    pub max: ScaleOp,
+    /// Gcore and Sesterce only (Run:ai has no cooldown).
+    pub cooldown: ScaleOp,
+}
+
+impl BulkScale {
+    pub fn is_noop(&self) -> bool {
+        self.min.is_leave() && self.max.is_leave() && self.cooldown.is_leave()
+    }
+
+    /// `min set to 0, max +1`.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = [("min", self.min), ("max", self.max), ("cooldown", self.cooldown)]
+            .into_iter()
+            .filter(|(_, op)| !op.is_leave())
+            .map(|(name, op)| format!("{name} {op}"))
+            .collect();
+        if parts.is_empty() { "nothing".into() } else { parts.join(", ") }
+    }
+
+    /// The deployment's scale section with the change applied in every region, or why it cannot take it
+    /// (before the provider's limits, which [`super::validate::scale_update`] checks).
+    pub fn adjust(&self, d: &Deployment) -> Result<ScaleUpdate, String> {
+        if !self.cooldown.is_leave() && d.key.provider == ProviderKind::Runai {
+            return Err("Run:ai has no cooldown".into());
+        }
+        let mut regions = Vec::with_capacity(d.regions.len());
+        for r in &d.regions {
+            let at = |field: &str, e: String| format!("{field} in {}: {e}", r.display_name());
+            let mut s: Scale = r.scale.clone();
+            s.min = self.min.apply(Some(s.min)).map_err(|e| at("min", e))?.unwrap_or(s.min);
+            s.max = self.max.apply(Some(s.max)).map_err(|e| at("max", e))?.unwrap_or(s.max);
+            s.cooldown_seconds = self.cooldown.apply(s.cooldown_seconds).map_err(|e| at("cooldown", e))?;
+            regions.push(RegionScale { region_id: r.region_id.clone(), scale: s });
+        }
+        Ok(ScaleUpdate { regions })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DeploymentKey, RegionReplicas, Status};
+
+    fn dep(p: ProviderKind, scales: &[(u32, u32, Option<u32>)]) -> Deployment {
+        let key = DeploymentKey { provider: p, account: "a".into(), id: "1".into() };
+        let mut d = Deployment::new(key, "x", Status::Active);
+        for (i, &(min, max, cooldown)) in scales.iter().enumerate() {
+            d.regions.push(RegionReplicas {
+                region_id: i.to_string(),
+                region_name: Some(format!("r{i}")),
+                ready: 1,
+                total: 1,
+                scale: Scale { min, max, cooldown_seconds: cooldown, ..Default::default() },
+                error: None,
+            });
+        }
+        d
+    }
+
+    #[test]
+    fn ops_parse_as_written() {
+        assert_eq!(ScaleOp::parse(""), Ok(ScaleOp::Leave));
+        assert_eq!(ScaleOp::parse("0"), Ok(ScaleOp::Set(0)));
+        assert_eq!(ScaleOp::parse("=3"), Ok(ScaleOp::Set(3)));
+        assert_eq!(ScaleOp::parse("+1"), Ok(ScaleOp::Add(1)));
+        assert_eq!(ScaleOp::parse("-2"), Ok(ScaleOp::Sub(2)));
+        assert_eq!(ScaleOp::parse("−2"), Ok(ScaleOp::Sub(2)));
+        assert!(ScaleOp::parse("+x").is_err());
+    }
+
+    #[test]
+    fn every_region_moves_and_the_rest_stays() {
+        let d = dep(ProviderKind::Gcore, &[(1, 3, Some(60)), (2, 4, None)]);
+        let b = BulkScale { max: ScaleOp::Add(1), ..Default::default() };
+        let u = b.adjust(&d).unwrap();
+        assert_eq!((u.regions[0].scale.min, u.regions[0].scale.max), (1, 4));
+        assert_eq!((u.regions[1].scale.min, u.regions[1].scale.max), (2, 5));
+        assert_eq!(u.regions[0].scale.cooldown_seconds, Some(60));
+    }
+
+    #[test]
+    fn what_cannot_be_done_says_why() {
+        let d = dep(ProviderKind::Gcore, &[(0, 3, None)]);
+        let e = BulkScale { min: ScaleOp::Sub(1), ..Default::default() }.adjust(&d).unwrap_err();
+        assert!(e.contains("min in r0") && e.contains("below 0"), "{e}");
+        let e = BulkScale { cooldown: ScaleOp::Add(5), ..Default::default() }.adjust(&d).unwrap_err();
+        assert!(e.contains("cooldown in r0: is unset"), "{e}");
+        let r = dep(ProviderKind::Runai, &[(1, 2, None)]);
+        let e = BulkScale { cooldown: ScaleOp::Set(5), ..Default::default() }.adjust(&r).unwrap_err();
+        assert_eq!(e, "Run:ai has no cooldown");
+    }
+}
