@@ -296,7 +296,7 @@ impl RunaiClient {
         match self.get_json::<wire::WorkloadsCount>(req).await {
             Ok(c) => c.count.filter(|n| *n >= 0),
             Err(e) => {
-                if matches!(e.status, Some(403 | 404 | 405)) {
+                if matches!(e.status, Some(403..=405)) {
                     self.count_unavailable.store(true, Relaxed);
                 }
                 tracing::debug!(account = %self.account, error = %e, "run:ai workloads count unavailable");

@@ -304,7 +304,7 @@ async fn list_workloads(
     };
     let mut all = match matching_workloads(&state, &headers, &q) {
         Ok(all) => all,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(by) = param(&q, "sortBy") {
         let key = |w: &Value| w.get(by).map(|v| v.to_string()).unwrap_or_default();
@@ -331,19 +331,25 @@ async fn count_workloads(
 ) -> Response {
     match matching_workloads(&state, &headers, &q) {
         Ok(all) => Json(json!({ "count": all.len() })).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
 /// The workloads a list or count selects (`deleted`, `filterBy`, `search`), as list items.
-fn matching_workloads(state: &SimState, headers: &HeaderMap, q: &Params) -> Result<Vec<Value>, Response> {
-    let store = authorize(state, headers).map_err(IntoResponse::into_response)?;
+fn matching_workloads(
+    state: &SimState,
+    headers: &HeaderMap,
+    q: &Params,
+) -> Result<Vec<Value>, Box<Response>> {
+    let store = authorize(state, headers).map_err(|r| Box::new(r.into_response()))?;
     let deleted = param(q, "deleted") == Some("true");
     let mut filters = Vec::new();
     for f in list_param(q, "filterBy") {
         match parse_filter(&f) {
             Some(p) => filters.push((p.0.to_string(), p.1.to_string(), p.2.to_string())),
-            None => return Err(error(400, format!("filterBy: invalid filter {f:?}")).into_response()),
+            None => {
+                return Err(Box::new(error(400, format!("filterBy: invalid filter {f:?}")).into_response()));
+            }
         }
     }
     let search = param(q, "search").map(str::to_ascii_lowercase);
