@@ -5,9 +5,12 @@ use super::catalog::{
     CatalogEntry, CatalogTab, CatalogView, PriceEntry, PriceKey, one_replica_spec, rows_in,
 };
 use super::create::{AccountChoice, CStage, CreateForm, Outcome, Prefill};
+use super::edit::settle_pending;
+use super::fleet::record_history;
 use super::form::Change;
 use super::state::{Filter, Mode, Pane, Pending, Row, State, haystack};
-use super::update::{Effect, record_history, refilter, resort, settle_pending};
+use super::table::{refilter, resort};
+use super::update::Effect;
 use crate::model::{Catalog, Price, ScaleUpdate};
 use crate::provider::{ApiError, Applied};
 use chrono::{DateTime, Utc};
@@ -274,7 +277,7 @@ pub fn on_created(
                     form.stage = CStage::Failed(e.to_string());
                     form.apply_refusal(&e.fields);
                 }
-                _ => super::update::toast(state, format!("create {name} failed: {e}")),
+                _ => super::state::toast(state, format!("create {name} failed: {e}")),
             }
             return;
         }

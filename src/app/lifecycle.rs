@@ -2,9 +2,96 @@
 //! freshest record of the deployment (the newer of the list row and the detail fetch), in the provider's
 //! own terms.
 
-use super::state::LifecycleOp;
+use super::input::LineInput;
+use super::state::{Confirm, LifecycleOp, Mode, State, toast};
+use super::update::Effect;
 use crate::model::text::sanitize;
-use crate::model::{Deployment, ProviderKind, Status};
+use crate::model::{Deployment, DeploymentKey, ProviderKind, Status};
+use crate::provider::ApiError;
+use crossterm::event::{KeyCode, KeyEvent};
+
+/// A start, stop or delete the user confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleRequest {
+    pub account: usize,
+    pub key: DeploymentKey,
+    pub name: String,
+    pub op: LifecycleOp,
+}
+
+pub(super) fn open_confirm(state: &mut State, op: LifecycleOp, dep: &Deployment, account: usize) {
+    state.mode = Mode::Confirm(Confirm {
+        op,
+        key: dep.key.clone(),
+        account,
+        name: dep.name.clone(),
+        what: describe(op, dep),
+        input: LineInput::default(),
+    });
+}
+
+/// A key while the confirm prompt is open. `y` checks the deployment again: if it moved while the prompt
+/// was open, nothing is sent.
+pub(super) fn on_confirm_key(state: &mut State, mut c: Confirm, key: KeyEvent, fx: &mut Vec<Effect>) {
+    state.dirty = true;
+    match (c.op, key.code) {
+        (_, KeyCode::Esc) | (LifecycleOp::Start | LifecycleOp::Stop, KeyCode::Char('n')) => {
+            state.flash = Some(format!("{} cancelled", c.op.verb()));
+        }
+        (LifecycleOp::Start | LifecycleOp::Stop, KeyCode::Char('y'))
+            if let Some(now) = state.index.get(&c.key).map(|&i| state.snapshot(&state.rows[i]))
+                && toggle_op(now) != Ok(c.op) =>
+        {
+            // The deployment moved while the prompt was open: what was asked no longer fits.
+            state.flash =
+                Some(format!("{} is {} now: nothing sent (press t again)", c.name, now.status.label()));
+        }
+        (LifecycleOp::Start | LifecycleOp::Stop, KeyCode::Char('y')) => {
+            fx.push(Effect::Lifecycle(LifecycleRequest {
+                account: c.account,
+                key: c.key,
+                name: c.name,
+                op: c.op,
+            }));
+        }
+        (LifecycleOp::Delete, KeyCode::Enter) => {
+            if c.input.value() == c.name {
+                fx.push(Effect::Lifecycle(LifecycleRequest {
+                    account: c.account,
+                    key: c.key,
+                    name: c.name,
+                    op: c.op,
+                }));
+            } else {
+                state.flash = Some("the name does not match: nothing deleted".into());
+            }
+        }
+        (LifecycleOp::Delete, _) => {
+            c.input.handle(key);
+            state.mode = Mode::Confirm(c);
+        }
+        _ => state.mode = Mode::Confirm(c),
+    }
+}
+
+/// The outcome of a start, stop or delete: the account is refreshed to show it.
+pub(super) fn on_result(
+    state: &mut State,
+    key: DeploymentKey,
+    name: String,
+    op: LifecycleOp,
+    result: Result<(), ApiError>,
+    fx: &mut Vec<Effect>,
+) {
+    match result {
+        Ok(()) => {
+            state.flash = Some(format!("{} {}: done", op.verb(), name));
+            fx.push(Effect::Refresh(state.index.get(&key).map(|&i| state.rows[i].account)));
+        }
+        Err(e) => toast(state, format!("{} {name} failed: {e}", op.verb())),
+    }
+    state.dirty = true;
+}
 
 /// What `t` does for a deployment in this state: start, stop, or nothing (and why).
 pub fn toggle_op(dep: &Deployment) -> Result<LifecycleOp, String> {

@@ -5,9 +5,10 @@
 //! it, through the same conflict check, write, verify and audit.
 
 use super::catalog::{CatalogEntry, Catalogs};
+use super::edit::apply_request;
 use super::form::{Form, FormKind, Stage};
 use super::state::State;
-use super::update::{Effect, apply_request};
+use super::update::Effect;
 use crate::model::{Catalog, ImageSource};
 use crate::provider::ApiError;
 use crossterm::event::{KeyCode, KeyEvent};

@@ -319,10 +319,10 @@ pub struct State {
     /// A one-line message in the command bar (result of a command).
     pub flash: Option<String>,
     /// The watch last sent to the sync layer (None: nothing sent yet).
-    pub watching: Option<Option<super::update::Watch>>,
+    pub watching: Option<Option<super::watch::Watch>>,
     /// The rows in view last told to the sync layer.
     pub eyes: Vec<DeploymentKey>,
-    pub theme: crate::ui::theme::Theme,
+    pub theme: super::theme::Theme,
     pub quit: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
@@ -370,7 +370,7 @@ impl State {
             flash: None,
             watching: None,
             eyes: Vec::new(),
-            theme: crate::ui::theme::Theme::default(),
+            theme: super::theme::Theme::default(),
             quit: false,
             dirty: true,
         }
@@ -474,4 +474,14 @@ pub fn haystack(dep: &Deployment, account: &str) -> String {
         s.push_str(r.region_name.as_deref().unwrap_or(&r.region_id));
     }
     s.to_lowercase()
+}
+
+/// Adds a toast for an error not shown before.
+pub(crate) fn toast(state: &mut State, message: String) {
+    if state.seen_errors.insert(message.clone()) {
+        state.toasts.push(Toast { message, at: state.now });
+        if state.toasts.len() > 20 {
+            state.toasts.remove(0);
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! edit forms and the headless commands. The limits a form must enforce live in [`validate`], once.
 
 pub mod create;
+pub mod demo;
 pub mod edit;
 pub mod text;
 pub mod validate;

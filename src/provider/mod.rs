@@ -99,21 +99,21 @@ pub fn demo_accounts(base_url: &str) -> Vec<AccountSpec> {
             "gcore-demo",
             ProviderKind::Gcore,
             Credentials::Gcore {
-                api_key: Secret::new(crate::sim::DEMO_GCORE_KEY),
-                project_id: crate::sim::DEMO_GCORE_PROJECT,
+                api_key: Secret::new(crate::model::demo::DEMO_GCORE_KEY),
+                project_id: crate::model::demo::DEMO_GCORE_PROJECT,
             },
         ),
         mk(
             "sesterce-demo",
             ProviderKind::Sesterce,
-            Credentials::Sesterce { api_key: Secret::new(crate::sim::DEMO_SESTERCE_KEY) },
+            Credentials::Sesterce { api_key: Secret::new(crate::model::demo::DEMO_SESTERCE_KEY) },
         ),
         mk(
             "runai-demo",
             ProviderKind::Runai,
             Credentials::Runai {
-                client_id: crate::sim::DEMO_RUNAI_CLIENT_ID.to_string(),
-                client_secret: Secret::new(crate::sim::DEMO_RUNAI_SECRET),
+                client_id: crate::model::demo::DEMO_RUNAI_CLIENT_ID.to_string(),
+                client_secret: Secret::new(crate::model::demo::DEMO_RUNAI_SECRET),
             },
         ),
     ]

@@ -28,11 +28,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
-pub const DEMO_GCORE_KEY: &str = "demo-gcore-key";
-pub const DEMO_GCORE_PROJECT: i64 = 1;
-pub const DEMO_SESTERCE_KEY: &str = "demo-sesterce-key";
-pub const DEMO_RUNAI_CLIENT_ID: &str = "demo";
-pub const DEMO_RUNAI_SECRET: &str = "demo-secret";
+pub use crate::model::demo::{
+    DEMO_GCORE_KEY, DEMO_GCORE_PROJECT, DEMO_RUNAI_CLIENT_ID, DEMO_RUNAI_SECRET, DEMO_SESTERCE_KEY,
+};
 
 /// How the simulator behaves.
 #[derive(Debug, Clone)]

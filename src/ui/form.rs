@@ -2,14 +2,14 @@
 
 use super::block;
 use crate::app::form::{FieldKind, Form, FormKind, Stage};
-use crate::app::state::{Confirm, LifecycleOp, State};
+use crate::app::state::State;
 use crate::model::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
@@ -148,39 +148,4 @@ pub fn draw_form(f: &mut Frame, area: Rect, state: &State, form: &Form) {
         Paragraph::new(footer).wrap(Wrap { trim: true }),
         Rect::new(inner.x, fy, inner.width, inner.bottom().saturating_sub(fy)),
     );
-}
-
-pub fn draw_confirm(f: &mut Frame, area: Rect, state: &State, c: &Confirm) {
-    let t = &state.theme;
-    let r = centered(area, 74, 9);
-    f.render_widget(Clear, r);
-    let what = sanitize(&c.what).into_owned();
-    let lines = match c.op {
-        LifecycleOp::Start | LifecycleOp::Stop => vec![
-            Line::from(Span::styled(what, t.title)),
-            Line::from(""),
-            Line::from(Span::styled("y yes · n or Esc no", t.header)),
-        ],
-        LifecycleOp::Delete => vec![
-            Line::from(Span::styled(format!("{what} This cannot be undone."), t.failed)),
-            Line::from(Span::styled("Type the deployment's name and press Enter (Esc cancels):", t.text)),
-            Line::from(vec![Span::styled("> ", t.accent), Span::raw(sanitize(c.input.value()).into_owned())]),
-        ],
-    };
-    f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block(
-            capital(c.op.verb()).as_str(),
-            true,
-            state,
-        )),
-        r,
-    );
-}
-
-fn capital(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
 }

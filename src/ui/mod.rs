@@ -3,78 +3,46 @@
 
 pub mod catalog;
 pub mod create;
+pub mod details;
 pub mod form;
 pub mod help;
+pub mod lifecycle;
+pub mod logs;
+pub mod metrics;
 pub mod model_pick;
-pub mod panes;
+pub mod regions;
+pub mod status;
 pub mod table;
-pub mod theme;
+pub use crate::app::layout::{Areas, WIDE, layout};
+pub use crate::app::theme;
 
 use crate::app::state::{Mode, Pane, State};
-use crate::model::text::sanitize;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Modifier;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
-
-/// Where each part of the screen goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
-    pub header: Rect,
-    pub table: Rect,
-    /// Regions pane; empty when the bottom shows only one pane (narrow terminals).
-    pub regions: Rect,
-    /// The tabbed pane (details, logging, metrics, logs).
-    pub tabs: Rect,
-    pub status: Rect,
-    pub bar: Rect,
-}
-
-/// Terminals narrower than this show one bottom pane at a time.
-pub const WIDE: u16 = 100;
-
-pub fn layout(area: Rect) -> Areas {
-    let [header, body, status, bar] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(6),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let [table, bottom] =
-        Layout::vertical([Constraint::Percentage(52), Constraint::Percentage(48)]).areas(body);
-    let (regions, tabs) = if area.width >= WIDE {
-        let [r, t] =
-            Layout::horizontal([Constraint::Percentage(48), Constraint::Percentage(52)]).areas(bottom);
-        (r, t)
-    } else {
-        (bottom, bottom)
-    };
-    Areas { header, table, regions, tabs, status, bar }
-}
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 /// Draws the whole dashboard.
 pub fn draw(f: &mut Frame, state: &State) {
     let area = f.area();
     let a = layout(area);
-    header(f, a.header, state);
+    status::header(f, a.header, state);
     table::draw(f, a.table, state);
     if area.width >= WIDE {
-        panes::regions(f, a.regions, state);
-        panes::tabbed(f, a.tabs, state);
+        regions::regions(f, a.regions, state);
+        details::tabbed(f, a.tabs, state);
     } else if matches!(state.focus, Pane::Deployments | Pane::Regions) {
-        panes::regions(f, a.regions, state);
+        regions::regions(f, a.regions, state);
     } else {
-        panes::tabbed(f, a.tabs, state);
+        details::tabbed(f, a.tabs, state);
     }
-    status_line(f, a.status, state);
-    bar(f, a.bar, state);
-    toasts(f, area, state);
+    status::status_line(f, a.status, state);
+    status::bar(f, a.bar, state);
+    status::toasts(f, area, state);
     match &state.mode {
         Mode::Help(view) => help::draw(f, area, state, view),
         Mode::Form(form) => form::draw_form(f, area, state, form),
-        Mode::Confirm(c) => form::draw_confirm(f, area, state, c),
+        Mode::Confirm(c) => lifecycle::draw_confirm(f, area, state, c),
         Mode::Catalog(v) => catalog::draw(f, area, state, v),
         Mode::Create(c) => create::draw(f, area, state, c),
         _ => {}
@@ -104,167 +72,10 @@ pub fn block<'a>(title: &'a str, focused: bool, state: &State) -> Block<'a> {
         .title(Span::styled(format!(" {title} "), if focused { t.title } else { t.text }))
 }
 
-fn header(f: &mut Frame, area: Rect, state: &State) {
-    let t = &state.theme;
-    let total = state.rows.len();
-    let shown = state.view.len();
-    let mut spans = vec![
-        Span::styled(" infertop ", t.title.add_modifier(Modifier::REVERSED)),
-        Span::raw(" "),
-        Span::styled(
-            if shown == total {
-                format!("{total} deployments")
-            } else {
-                format!("{shown}/{total} deployments")
-            },
-            t.text,
-        ),
-        Span::styled(format!(" · {} accounts", state.accounts.len()), t.dim),
-    ];
-    if let Some(p) = state.scope {
-        spans.push(Span::styled(format!(" · provider {p}"), t.accent));
-    }
-    if !state.filter.text.is_empty() {
-        spans.push(Span::styled(format!(" · filter /{}/", sanitize(&state.filter.text)), t.accent));
-    }
-    spans.push(Span::styled(
-        format!(" · sort {}{}", state.sort.label(), if state.sort_desc { " ↓" } else { " ↑" }),
-        t.dim,
-    ));
-    if state.read_only {
-        spans.push(Span::styled(" · READ-ONLY", t.warning));
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-fn status_line(f: &mut Frame, area: Rect, state: &State) {
-    let t = &state.theme;
-    let mut spans = Vec::new();
-    if !state.plain_http.is_empty() {
-        let names: Vec<_> = state.plain_http.iter().map(|n| sanitize(n).into_owned()).collect();
-        spans.push(Span::styled(format!(" ⚠ plain http (not encrypted): {} ", names.join(", ")), t.failed));
-        spans.push(Span::styled("│", t.border));
-    }
-    for a in &state.accounts {
-        let failing = match (a.last_error_at, a.last_ok) {
-            (Some(e), Some(ok)) => e > ok,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        let (mark, style) = if failing {
-            ("✗", t.failed)
-        } else if a.last_ok.is_some() {
-            ("✓", t.ok)
-        } else {
-            ("…", t.dim)
-        };
-        spans.push(Span::styled(format!(" {mark} "), style));
-        spans.push(Span::styled(sanitize(&a.name).into_owned(), t.text));
-        let age = match a.last_ok {
-            Some(ok) => format!(" {}", fmt_age((state.now - ok).num_seconds())),
-            None => " never".into(),
-        };
-        spans.push(Span::styled(age, t.dim));
-        if a.errors > 0 {
-            spans.push(Span::styled(format!(" err {}", a.errors), if failing { t.failed } else { t.dim }));
-        }
-        if a.in_flight > 0 {
-            spans.push(Span::styled(format!(" ⟳{}", a.in_flight), t.progressing));
-        }
-        // Details still being read for the first time (a summary list): how far along.
-        if let Some((read, total)) = a.details.filter(|(r, n)| r < n) {
-            spans.push(Span::styled(format!(" details {read}/{total}"), t.progressing));
-        }
-        // Slowed down by the provider (429): the rate it is sent now.
-        if let Some((now, configured)) = a.rate.filter(|(now, configured)| now < configured) {
-            spans.push(Span::styled(format!(" {now:.1}/{configured:.0} req/s"), t.warning));
-        }
-        spans.push(Span::styled(" │", t.border));
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-fn bar(f: &mut Frame, area: Rect, state: &State) {
-    let t = &state.theme;
-    let line = match &state.mode {
-        Mode::Filter(input) => {
-            let mut spans =
-                vec![Span::styled("/", t.accent), Span::raw(sanitize(input.value()).into_owned())];
-            if let Some(e) = &state.filter.error {
-                spans.push(Span::styled(format!("   {e}"), t.warning));
-            }
-            spans.push(Span::styled("   Enter keep · Esc clear · ! inverts", t.dim));
-            f.set_cursor_position((area.x + 1 + input.cursor() as u16, area.y));
-            Line::from(spans)
-        }
-        Mode::Command(input) => {
-            f.set_cursor_position((area.x + 1 + input.cursor() as u16, area.y));
-            Line::from(vec![
-                Span::styled(":", t.accent),
-                Span::raw(sanitize(input.value()).into_owned()),
-                Span::styled(
-                    "   provider gcore|sesterce|runai|all · sort name|status|ready|provider|age|price · q",
-                    t.dim,
-                ),
-            ])
-        }
-        _ => match &state.flash {
-            // A flash can quote the network (names, a value a provider kept): drawn inert, like the toasts.
-            Some(msg) => Line::from(Span::styled(format!(" {}", sanitize(msg)), t.accent)),
-            None => {
-                let hint = |a| state.keymap.keys_for(a).first().map(|k| k.to_string()).unwrap_or_default();
-                use crate::app::keymap::Action as A;
-                let narrow = area.width < WIDE;
-                let mut items = vec![
-                    (hint(A::Help), "help"),
-                    (hint(A::Filter), "filter"),
-                    (hint(A::Command), "command"),
-                    (hint(A::NextPane), "pane"),
-                ];
-                if !narrow {
-                    items.push((hint(A::Refresh), "refresh"));
-                    items.push((hint(A::Logs), "logs"));
-                }
-                if !state.read_only {
-                    items.push((hint(A::Scale), "scale"));
-                    if !narrow {
-                        items.push((hint(A::Probes), "probes"));
-                    }
-                }
-                items.push((hint(A::Quit), "quit"));
-                let mut spans = Vec::new();
-                for (k, d) in items {
-                    spans.push(Span::styled(format!(" {k}"), t.header));
-                    spans.push(Span::styled(format!(" {d} "), t.dim));
-                }
-                Line::from(spans)
-            }
-        },
-    };
-    f.render_widget(Paragraph::new(line), area);
-}
-
-fn toasts(f: &mut Frame, area: Rect, state: &State) {
-    let live: Vec<_> = state.live_toasts().collect();
-    let width = (area.width / 2).max(30).min(area.width);
-    let mut y = area.y + 1;
-    for toast in live.iter().rev().take(3) {
-        let text = sanitize(&toast.message).into_owned();
-        let inner = width.saturating_sub(2).max(1) as usize;
-        let lines = (text.chars().count() / inner + 1).min(3) as u16;
-        let h = lines + 2;
-        if y + h > area.bottom() {
-            break;
-        }
-        let r = Rect::new(area.right().saturating_sub(width), y, width, h);
-        f.render_widget(Clear, r);
-        f.render_widget(
-            Paragraph::new(text)
-                .wrap(Wrap { trim: true })
-                .style(state.theme.toast)
-                .block(Block::default().borders(Borders::ALL).title(" error ")),
-            r,
-        );
-        y += h;
-    }
+/// A pane with a message in place of its content.
+pub(super) fn empty(f: &mut Frame, area: Rect, title: &str, focused: bool, state: &State, msg: &str) {
+    f.render_widget(
+        Paragraph::new(Span::styled(msg.to_string(), state.theme.dim)).block(block(title, focused, state)),
+        area,
+    );
 }
