@@ -8,6 +8,7 @@ pub mod edit;
 pub mod fleet;
 pub mod form;
 pub mod help;
+pub mod history;
 pub mod input;
 pub mod keymap;
 pub mod layout;
