@@ -518,7 +518,7 @@ async fn update_probes_changes_only_the_edited_keys() {
     let mut expected = after.clone();
     expected["spec"]["probes"] = json!({});
     assert_eq!(gone, expected);
-    assert_eq!(p.get(&id).await.unwrap().probes, Some(Probes::default()));
+    assert_eq!(p.get(&id).await.unwrap().probes, Some(Box::default()));
 
     // And from nothing back to a probe.
     let on = Probes {
@@ -539,7 +539,7 @@ async fn update_probes_changes_only_the_edited_keys() {
         ..Default::default()
     };
     let d = p.update_probes(&id, &on).await.unwrap();
-    assert_eq!(d.deployment().probes.as_ref(), Some(&on));
+    assert_eq!(d.deployment().probes.as_deref(), Some(&on));
 }
 
 // ---------------------------------------------------------------- lifecycle

@@ -298,7 +298,7 @@ pub fn on_created(
     match state.index.get(&key) {
         Some(&i) => {
             let row = &mut state.rows[i];
-            row.dep = dep.clone();
+            *row.dep = dep.clone();
             row.fetched_at = state.now;
             row.haystack = hay;
         }
@@ -307,7 +307,7 @@ pub fn on_created(
             history.record(&dep, sample);
             state.index.insert(key.clone(), state.rows.len());
             state.rows.push(Row {
-                dep: dep.clone(),
+                dep: Box::new(dep.clone()),
                 account,
                 fetched_at: state.now,
                 haystack: hay,

@@ -153,7 +153,7 @@ pub(super) fn on_applied(
                     .chain(match form.kind {
                         super::form::FormKind::Probes => diff_against(
                             &form.base,
-                            &Change::Probes(Box::new(latest.probes.clone().unwrap_or_default())),
+                            &Change::Probes(latest.probes.clone().unwrap_or_default()),
                         ),
                         super::form::FormKind::Scale => Vec::new(),
                     })
@@ -267,7 +267,7 @@ pub(super) fn open_mutation(state: &mut State, action: Action) {
     let account = row.account;
     let caps = state.accounts[account].capabilities;
     let provider = row.dep.key.provider;
-    let dep = state.selected_deployment().cloned().unwrap_or_else(|| row.dep.clone());
+    let dep = state.selected_deployment().cloned().unwrap_or_else(|| (*row.dep).clone());
     let refuse = |what: &str| format!("{provider} does not offer {what}");
     match action {
         Action::Scale if !caps.update_scale => state.flash = Some(refuse("scale edits")),
@@ -286,7 +286,7 @@ pub(super) fn open_mutation(state: &mut State, action: Action) {
                 .map(|r| RegionChoice {
                     id: r.id.clone(),
                     name: r.name.clone(),
-                    capacity: r.capacity.get(&hw).copied(),
+                    capacity: r.capacity.get(&*hw).copied(),
                 })
                 .collect();
             state.mode = Mode::Form(Box::new(Form::scale(&dep, account, caps.per_region_scale, choices)));

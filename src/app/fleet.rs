@@ -25,7 +25,9 @@ pub(super) fn on_progress(
     details: Option<(usize, usize)>,
     rate: Option<(f64, f64)>,
 ) {
-    if let Some(a) = state.accounts.get_mut(account) {
+    if let Some(a) = state.accounts.get_mut(account)
+        && (a.details != details || a.rate != rate)
+    {
         a.details = details;
         a.rate = rate;
         state.dirty = true;
@@ -84,16 +86,19 @@ pub(super) fn on_listed(
     // sample is what its details last said (a details read after this list replaces it).
     let record = !state.accounts[account].capabilities.metrics;
     let name = state.accounts[account].name.clone();
-    let mut seen = std::collections::HashSet::with_capacity(listed.len());
     let new = listed.iter().filter(|l| !state.index.contains_key(&l.dep.key)).count();
     state.rows.reserve_exact(new);
+    let mut seen = vec![false; state.rows.len() + new];
+    // Whether anything the table sorts, filters or shows besides the data's age changed: an unchanged list
+    // costs no new filter text and no new sort.
+    let mut changed = new > 0;
     for l in listed {
-        seen.insert(l.dep.key.clone());
         let Some(&i) = state.index.get(&l.dep.key) else {
             let hay = haystack(&l.dep, &name);
+            seen[state.rows.len()] = true;
             state.index.insert(l.dep.key.clone(), state.rows.len());
             state.rows.push(Row {
-                dep: l.dep,
+                dep: Box::new(l.dep),
                 account,
                 fetched_at: at,
                 haystack: hay,
@@ -102,39 +107,68 @@ pub(super) fn on_listed(
             });
             continue;
         };
+        seen[i] = true;
         let row = &mut state.rows[i];
         if !row.dep.detail {
-            row.haystack = haystack(&l.dep, &name);
-            row.dep = l.dep;
+            if *row.dep != l.dep {
+                row.haystack = haystack(&l.dep, &name);
+                *row.dep = l.dep;
+                changed = true;
+            }
             row.fetched_at = at;
             continue;
         }
         let unchanged = row.detail_version.as_deref() == Some(l.version.as_str());
         let d = l.dep;
         let moved = row.dep.status != d.status;
-        row.dep.status = d.status;
-        row.dep.name = d.name;
-        row.dep.address = d.address;
-        row.dep.price_per_hour = d.price_per_hour;
-        row.dep.created_at = row.dep.created_at.or(d.created_at);
+        let created_at = row.dep.created_at.or(d.created_at);
+        if moved
+            || row.dep.name != d.name
+            || row.dep.address != d.address
+            || row.dep.price_per_hour != d.price_per_hour
+            || row.dep.created_at != created_at
+        {
+            row.dep.status = d.status;
+            row.dep.name = d.name;
+            row.dep.address = d.address;
+            row.dep.price_per_hour = d.price_per_hour;
+            row.dep.created_at = created_at;
+            row.haystack = haystack(&row.dep, &name);
+            changed = true;
+        }
         if unchanged && !moved && crate::provider::settled(&row.dep) {
             row.fetched_at = at;
         }
         if record {
             row.history.record(&row.dep, sample);
         }
-        row.haystack = haystack(&row.dep, &name);
     }
     // Deployments gone from this account disappear.
-    let before = state.rows.len();
-    state.rows.retain(|r| r.account != account || seen.contains(&r.dep.key));
-    if state.rows.len() != before {
-        state.index = state.rows.iter().enumerate().map(|(i, r)| (r.dep.key.clone(), i)).collect();
-        state.details.retain(|k, _| state.index.contains_key(k));
+    if remove_unseen(state, account, &seen) {
+        changed = true;
     }
     state.dirty = true;
     super::edit::settle_pending(state, None);
-    super::table::resort(state);
+    if changed {
+        super::table::resort(state);
+    }
+}
+
+/// Removes the rows of `account` not `seen` in its list (by row position); whether any was.
+fn remove_unseen(state: &mut State, account: usize, seen: &[bool]) -> bool {
+    let before = state.rows.len();
+    let mut k = 0;
+    state.rows.retain(|r| {
+        let keep = r.account != account || seen.get(k).copied().unwrap_or(true);
+        k += 1;
+        keep
+    });
+    if state.rows.len() == before {
+        return false;
+    }
+    state.index = state.rows.iter().enumerate().map(|(i, r)| (r.dep.key.clone(), i)).collect();
+    state.details.retain(|k, _| state.index.contains_key(k));
+    true
 }
 
 /// Details read for rows of a summary list: the row takes them (a failed read keeps what the row had).
@@ -149,14 +183,16 @@ pub(super) fn on_row_details(state: &mut State, account: usize, at: DateTime<Utc
         match item.result {
             Ok(d) => {
                 let row = &mut state.rows[i];
-                row.haystack = haystack(&d, &name);
-                row.dep = *d;
+                if row.dep != d {
+                    row.haystack = haystack(&d, &name);
+                    row.dep = d;
+                    changed = true;
+                }
                 row.fetched_at = at;
                 row.detail_version = Some(item.version);
                 if record {
                     row.history.record(&row.dep, sample);
                 }
-                changed = true;
                 super::edit::settle_pending(state, Some(&item.key));
             }
             Err(e) => {
@@ -181,6 +217,8 @@ pub(super) fn on_fleet(
     }
     state.dirty = true;
     let sample = push_sample_time(&mut state.accounts[account], at);
+    // Whether anything the table sorts or filters on changed (see `on_listed`).
+    let mut changed = false;
     match result {
         Err(e) => {
             let msg = format!("{}: {}", state.accounts[account].name, e);
@@ -205,35 +243,39 @@ pub(super) fn on_fleet(
             let name = state.accounts[account].name.clone();
             // Readiness is recorded locally only where the provider has no metrics API to draw instead.
             let record = !state.accounts[account].capabilities.metrics;
-            let mut seen = std::collections::HashSet::with_capacity(deps.len());
             // Exactly the room the new rows need: a doubled table of a large fleet is megabytes for nothing.
             let new = deps.iter().filter(|d| !state.index.contains_key(&d.key)).count();
             state.rows.reserve_exact(new);
+            let mut seen = vec![false; state.rows.len() + new];
+            changed |= new > 0;
             for dep in deps {
-                seen.insert(dep.key.clone());
-                let hay = haystack(&dep, &name);
                 match state.index.get(&dep.key) {
                     Some(&i) => {
+                        seen[i] = true;
                         let row = &mut state.rows[i];
                         if record {
                             row.history.record(&dep, sample);
                         }
                         // A list record does not replace a fuller one fetched later for the same data.
-                        row.dep = dep;
+                        if *row.dep != dep {
+                            row.haystack = haystack(&dep, &name);
+                            *row.dep = dep;
+                            changed = true;
+                        }
                         row.fetched_at = at;
-                        row.haystack = hay;
                     }
                     None => {
                         let mut history = History::default();
                         if record {
                             history.record(&dep, sample);
                         }
+                        seen[state.rows.len()] = true;
                         state.index.insert(dep.key.clone(), state.rows.len());
                         state.rows.push(Row {
-                            dep,
+                            haystack: haystack(&dep, &name),
+                            dep: Box::new(dep),
                             account,
                             fetched_at: at,
-                            haystack: hay,
                             history,
                             detail_version: None,
                         });
@@ -241,12 +283,7 @@ pub(super) fn on_fleet(
                 }
             }
             // Deployments gone from this account disappear.
-            let before = state.rows.len();
-            state.rows.retain(|r| r.account != account || seen.contains(&r.dep.key));
-            if state.rows.len() != before {
-                state.index = state.rows.iter().enumerate().map(|(i, r)| (r.dep.key.clone(), i)).collect();
-                state.details.retain(|k, _| state.index.contains_key(k));
-            }
+            changed |= remove_unseen(state, account, &seen);
         }
     }
     let cached: Vec<DeploymentKey> = state.details.keys().cloned().collect();
@@ -254,7 +291,9 @@ pub(super) fn on_fleet(
         absorb_newer_summary(state, key);
     }
     super::edit::settle_pending(state, None);
-    super::table::resort(state);
+    if changed {
+        super::table::resort(state);
+    }
 }
 
 /// Keeps one snapshot per deployment: when the list's summary is newer than the cached detail, its live

@@ -652,7 +652,7 @@ impl Form {
     }
 
     fn build_probes(&self, errors: &mut Vec<FieldError>) -> Option<Probes> {
-        let mut probes = self.base.probes.clone().unwrap_or_default();
+        let mut probes = *self.base.probes.clone().unwrap_or_default();
         let mut ok = true;
         for s in &self.sections {
             let Some(slot) = s.slot else { continue };
@@ -954,7 +954,7 @@ mod tests {
                 error: None,
             });
         }
-        d.probes = Some(Probes {
+        d.probes = Some(Box::new(Probes {
             liveness: Some(ProbeConfig {
                 enabled: true,
                 probe: Probe {
@@ -966,7 +966,7 @@ mod tests {
             }),
             readiness: None,
             startup: None,
-        });
+        }));
         d
     }
 

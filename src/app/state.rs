@@ -185,7 +185,7 @@ impl AccountState {
 /// A row of the deployments table.
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub dep: Deployment,
+    pub dep: Box<Deployment>,
     pub account: usize,
     pub fetched_at: DateTime<Utc>,
     /// Lower-cased text the filter matches against.

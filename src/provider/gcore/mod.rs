@@ -34,7 +34,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 1000;
 const MAX_PAGES: usize = 1000;
 /// Pages of a list read at once once its first page gives the total: enough to hide each round trip behind
 /// the others, few enough that the pages decoded ahead of their turn stay a small part of memory.
-const PAGES_AT_ONCE: usize = 4;
+const PAGES_AT_ONCE: usize = 2;
 /// Default interval between two polls of a task.
 pub const DEFAULT_TASK_POLL: Duration = Duration::from_secs(1);
 /// How long a task may take before the client gives up waiting.

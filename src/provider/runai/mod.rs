@@ -31,7 +31,7 @@ const PAGE: u32 = 200;
 /// A guard against a server whose `next` never ends.
 const MAX_PAGES: usize = 1000;
 /// Pages of the workloads list read at once when the count is known (see the Gcore client's).
-const PAGES_AT_ONCE: usize = 4;
+const PAGES_AT_ONCE: usize = 2;
 /// The longest a token is kept, whatever the server says (seconds).
 const MAX_TOKEN_LIFETIME: i64 = 86_400;
 
@@ -344,7 +344,7 @@ impl RunaiClient {
         let names = self.cluster_names.lock().unwrap_or_else(|e| e.into_inner());
         for r in &mut d.regions {
             if r.region_name.is_none() {
-                r.region_name = names.get(&r.region_id).cloned().flatten();
+                r.region_name = names.get(&r.region_id).and_then(|n| n.as_deref()).map(crate::model::intern);
             }
         }
     }
