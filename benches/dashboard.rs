@@ -35,14 +35,22 @@ pub fn fleet(n: usize) -> Vec<Vec<Deployment>> {
     for i in 0..n {
         let a = i % 3;
         let provider = ProviderKind::ALL[a];
-        let key = DeploymentKey { provider, account: format!("{provider}-bench"), id: format!("dep-{i:05}") };
+        let key = DeploymentKey {
+            provider,
+            account: format!("{provider}-bench").into(),
+            id: format!("dep-{i:05}"),
+        };
         let status = if i % 7 == 0 { Status::PartiallyDeployed } else { Status::Active };
         let mut d = Deployment::new(
             key,
             format!("model-{}-{i:05}", ["llama", "mistral", "bge", "whisper"][i % 4]),
             status,
         );
-        d.image = Some(format!("registry.example.com/inference/image-{}:1.{}", i % 50, i % 9));
+        d.image = Some(infertop::model::intern(&format!(
+            "registry.example.com/inference/image-{}:1.{}",
+            i % 50,
+            i % 9
+        )));
         d.hardware = Some("inference-16vcpu-232gib-1xh100-80gb".into());
         d.created_at = Some(created);
         d.price_per_hour = Some(1.5);
@@ -168,7 +176,7 @@ pub fn ssh_weight() -> (usize, usize) {
     // One region of the selected deployment gains a ready replica.
     let now = state.now;
     let mut deps: Vec<Deployment> =
-        state.rows.iter().filter(|r| r.account == 0).map(|r| r.dep.clone()).collect();
+        state.rows.iter().filter(|r| r.account == 0).map(|r| (*r.dep).clone()).collect();
     let sel = state.selected_row().unwrap().dep.key.clone();
     let d = deps.iter_mut().find(|d| d.key == sel).unwrap();
     d.regions[0].ready = (d.regions[0].ready + 1) % 4;

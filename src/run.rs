@@ -188,7 +188,7 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
         }
         out_deps.push(serde_json::json!({
             "provider": d.key.provider.label(),
-            "account": d.key.account,
+            "account": &*d.key.account,
             "id": d.key.id,
             "name": d.name,
             "status": d.status.label(),
@@ -197,7 +197,7 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
             "total": d.total(),
             "price_per_hour": d.price_per_hour,
             "regions": d.regions.iter().map(|r| serde_json::json!({
-                "region": r.region_id, "name": r.region_name, "ready": r.ready, "total": r.total,
+                "region": r.region_id, "name": r.region_name.as_deref(), "ready": r.ready, "total": r.total,
                 "min": r.scale.min, "max": r.scale.max, "error": r.error,
             })).collect::<Vec<_>>(),
         }));

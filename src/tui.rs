@@ -46,6 +46,9 @@ pub enum Exit {
     InputClosed,
 }
 
+/// The shortest time between two frames that only the network asked for.
+const NETWORK_FRAME_GAP: Duration = Duration::from_millis(250);
+
 /// Runs the dashboard until the user quits or a signal arrives.
 pub async fn run_loop(
     terminal: &mut DefaultTerminal,
@@ -67,6 +70,10 @@ pub async fn run_loop(
     let panic_after_load = std::env::var_os("INFERTOP_PANIC_AFTER_LOAD").is_some();
     let mut complete_logged = false;
     let mut editor: Option<Box<EditorJob>> = None;
+    // Input redraws at once; what the network changes is drawn at most every `NETWORK_FRAME_GAP`, so a busy
+    // refresh (its start, its lists, details batches) costs one frame rather than one per message.
+    let mut last_draw = tokio::time::Instant::now();
+    let mut input = true;
     loop {
         if let Some(job) = editor.take() {
             // crossterm's reader would take keys meant for the editor: it stops with the stream.
@@ -77,7 +84,12 @@ pub async fn run_loop(
         if panic_after_load && state.accounts.iter().all(|a| a.last_ok.is_some()) {
             panic!("INFERTOP_PANIC_AFTER_LOAD is set: panicking on purpose");
         }
-        if state.dirty {
+        let redraw_at = last_draw + NETWORK_FRAME_GAP;
+        // The first frame with every account loaded is not held back either.
+        let first_complete = !complete_logged && state.accounts.iter().all(|a| a.last_ok.is_some());
+        if state.dirty && (input || first_complete || tokio::time::Instant::now() >= redraw_at) {
+            input = false;
+            last_draw = tokio::time::Instant::now();
             draw(terminal, state)?;
             // A frame was just drawn: the next tick is a second from now, not from the last tick, so ages still
             // move every second but a tick never redraws right after an event did.
@@ -92,11 +104,12 @@ pub async fn run_loop(
                 complete_logged = true;
             }
         }
+        let waiting = state.dirty;
         let exit = tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) => { editor = apply(state, sync, Msg::Key(k)); None }
-                Some(Ok(Event::Mouse(m))) => { apply(state, sync, Msg::Mouse(m)); None }
-                Some(Ok(Event::Resize(w, h))) => { apply(state, sync, Msg::Resize(w, h)); None }
+                Some(Ok(Event::Key(k))) => { input = true; editor = apply(state, sync, Msg::Key(k)); None }
+                Some(Ok(Event::Mouse(m))) => { input = true; apply(state, sync, Msg::Mouse(m)); None }
+                Some(Ok(Event::Resize(w, h))) => { input = true; apply(state, sync, Msg::Resize(w, h)); None }
                 Some(Ok(_)) => None,
                 Some(Err(_)) | None => Some(Exit::InputClosed),
             },
@@ -112,6 +125,7 @@ pub async fn run_loop(
                 None => Some(Exit::InputClosed),
             },
             _ = tick.tick() => { apply(state, sync, Msg::Tick); None }
+            _ = tokio::time::sleep_until(redraw_at), if waiting => None,
             _ = sigterm.recv() => Some(Exit::Signal("SIGTERM")),
             _ = sighup.recv() => Some(Exit::Signal("SIGHUP")),
             _ = sigint.recv() => Some(Exit::Signal("SIGINT")),

@@ -417,12 +417,15 @@ async fn list_pages_through_every_deployment() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), 9, "no page read twice: {names:?}");
-    let pages: Vec<String> = rec
+    let mut pages: Vec<String> = rec
         .take()
         .into_iter()
         .filter(|s| s.path_and_query.starts_with("/cloud/v3/inference/1/deployments"))
         .map(|s| s.path_and_query)
         .collect();
+    // The first page gives the total; the others go out together, so only the first is in a known place.
+    assert_eq!(pages[0], "/cloud/v3/inference/1/deployments?limit=2");
+    pages[1..].sort();
     assert_eq!(
         pages,
         [
@@ -448,6 +451,52 @@ async fn list_pages_through_every_deployment() {
     assert!(
         broken.regions.iter().any(|r| r.error.as_deref().is_some_and(|e| e.contains("Failed to pull image")))
     );
+}
+
+/// Pages read several at once (the first gives the total) arrive once each, and the list keeps the
+/// server's order, on v3 and v2.
+#[tokio::test]
+async fn concurrent_pages_arrive_once_each_and_in_order() {
+    let h = infertop::sim::start(
+        SimConfig { fleet: Some(2_000), time_scale: 0.0, ..Default::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let rec = Recorder::start(h.base_url()).await;
+    for (api, path, one_page) in [
+        (GcoreApi::V3, "/cloud/v3/inference/1/deployments", "/cloud/v3/inference/1/deployments?limit=1000"),
+        (
+            GcoreApi::V2,
+            "/cloud/v2/inference/deployments",
+            "/cloud/v2/inference/deployments?project_id=1&limit=1000",
+        ),
+    ] {
+        let (_, whole) = raw_get(&h.base_url(), one_page).await;
+        let want: Vec<&str> =
+            whole["results"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+        assert!(want.len() > 600, "a fleet of many pages: {}", want.len());
+        let c = GcoreClient::new(&gcore_spec(&rec.base, api), http()).with_page_size(50);
+        let got = c.list().await.unwrap();
+        let got: Vec<&str> = got.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(got, want, "{api:?}: every deployment once, in the server's order");
+        let offsets: Vec<u64> = rec
+            .take()
+            .into_iter()
+            .filter(|s| s.path_and_query.starts_with(path))
+            .map(|s| {
+                s.path_and_query
+                    .split(['?', '&'])
+                    .find_map(|q| q.strip_prefix("offset="))
+                    .map_or(0, |o| o.parse().unwrap())
+            })
+            .collect();
+        assert_eq!(offsets[0], 0, "{api:?}: the first page first");
+        let mut sorted = offsets.clone();
+        sorted.sort_unstable();
+        let pages = want.len().div_ceil(50) as u64;
+        assert_eq!(sorted, (0..pages).map(|k| k * 50).collect::<Vec<_>>(), "{api:?}: each page read once");
+    }
 }
 
 #[tokio::test]

@@ -395,15 +395,18 @@ fn hostile_label_values_keep_the_exposition_valid() {
     let account = AccountState::new(hostile.clone(), ProviderKind::Sesterce, caps);
     let now = chrono::Utc::now();
     let mut state = State::new(vec![account], Duration::from_secs(5), now);
-    let key =
-        DeploymentKey { provider: ProviderKind::Sesterce, account: hostile.clone(), id: hostile.clone() };
+    let key = DeploymentKey {
+        provider: ProviderKind::Sesterce,
+        account: hostile.as_str().into(),
+        id: hostile.clone(),
+    };
     let mut d = Deployment::new(key, hostile.clone(), Status::Unknown(hostile.clone()));
-    d.image = Some(hostile.clone());
-    d.hardware = Some(hostile.clone());
+    d.image = Some(hostile.as_str().into());
+    d.hardware = Some(hostile.as_str().into());
     d.price_per_hour = Some(1.5);
     d.regions.push(RegionReplicas {
         region_id: hostile.clone(),
-        region_name: Some(hostile.clone()),
+        region_name: Some(hostile.as_str().into()),
         ready: 1,
         total: 2,
         scale: Scale { min: 1, max: 3, ..Default::default() },

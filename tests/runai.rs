@@ -210,6 +210,45 @@ async fn list_keeps_only_inferences() {
     assert!(!llama.detail);
 }
 
+/// With the count known, the list's pages are read several at once: every page arrives once, and the
+/// deployments keep the server's order.
+#[tokio::test]
+async fn concurrent_pages_arrive_once_each_and_in_order() {
+    let ambiguities =
+        infertop::sim::ambiguity::Ambiguities::default().with(infertop::sim::ambiguity::RUNAI_TOKEN, "both");
+    let config = SimConfig { fleet: Some(2_000), time_scale: 0.0, ambiguities, ..Default::default() };
+    let h = start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let raw = Raw::new(&h).await;
+    let mut want = Vec::new();
+    let mut workloads = 0;
+    for offset in (0..).step_by(500) {
+        let (_, page) = raw.get(&format!("/api/v1/workloads?offset={offset}&limit=500")).await;
+        let items = page["workloads"].as_array().unwrap();
+        workloads += items.len();
+        want.extend(
+            items
+                .iter()
+                .filter(|w| w["type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case("inference")))
+                .map(|w| w["name"].as_str().unwrap().to_string()),
+        );
+        if page.get("next").is_none() {
+            break;
+        }
+    }
+    assert!(workloads > 600, "a list of many pages: {workloads}");
+    let (_, count) = raw.get("/api/v1/workloads/count").await;
+    assert_eq!(count["count"], json!(workloads), "the count is the list's length");
+    let log_len = h.state.traffic.log().len();
+    let c = RunaiClient::new(&account(&h), http()).with_page_size(50);
+    let got: Vec<String> = c.list().await.unwrap().into_iter().map(|d| d.name).collect();
+    assert_eq!(got, want, "every inference once, in the server's order");
+    let log = h.state.traffic.log();
+    let new = &log[log_len..];
+    let pages = new.iter().filter(|l| l.ends_with(" /api/v1/workloads")).count();
+    assert_eq!(pages, workloads.div_ceil(50), "each page read once: {new:?}");
+    assert!(new.iter().any(|l| l.ends_with(" /api/v1/workloads/count")), "the count was asked: {new:?}");
+}
+
 /// A stand-in server that ignores `filterBy` and pages with `next`: the client must follow every page and
 /// keep only the inferences itself.
 #[tokio::test]
@@ -482,7 +521,7 @@ async fn update_probes_changes_only_the_edited_keys() {
     let mut expected = after.clone();
     expected["spec"]["probes"] = json!({});
     assert_eq!(gone, expected);
-    assert_eq!(p.get(&id).await.unwrap().probes, Some(Probes::default()));
+    assert_eq!(p.get(&id).await.unwrap().probes, Some(Box::default()));
 
     // And from nothing back to a probe.
     let on = Probes {
@@ -503,7 +542,7 @@ async fn update_probes_changes_only_the_edited_keys() {
         ..Default::default()
     };
     let d = p.update_probes(&id, &on).await.unwrap();
-    assert_eq!(d.deployment().probes.as_ref(), Some(&on));
+    assert_eq!(d.deployment().probes.as_deref(), Some(&on));
 }
 
 // ---------------------------------------------------------------- lifecycle

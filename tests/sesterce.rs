@@ -499,7 +499,7 @@ async fn list_reads_every_instance_in_full() {
     assert_eq!(p.kind(), ProviderKind::Sesterce);
     let list = p.list().await.unwrap();
     assert_eq!(list.len(), 9);
-    assert!(list.iter().all(|d| d.detail && d.key.account == "sesterce-demo" && !d.key.id.is_empty()));
+    assert!(list.iter().all(|d| d.detail && &*d.key.account == "sesterce-demo" && !d.key.id.is_empty()));
     let by = |n: &str| list.iter().find(|d| d.name == n).unwrap().clone();
 
     let d = by("deepseek-r1-distill");
@@ -510,7 +510,7 @@ async fn list_reads_every_instance_in_full() {
     assert_eq!(d.port, Some(8000));
     assert_eq!(d.command.as_deref(), Some("vllm serve deepseek-ai/DeepSeek-R1-Distill-Llama-8B"));
     assert_eq!(d.envs.get("PORT").map(String::as_str), Some("8000"));
-    let names: Vec<_> = d.regions.iter().map(|r| r.region_name.clone().unwrap()).collect();
+    let names: Vec<_> = d.regions.iter().map(|r| r.region_name.as_deref().unwrap()).collect();
     assert_eq!(names, ["Singapore", "Frankfurt"]);
     assert_eq!((d.ready(), d.total()), (6, 6));
     assert_eq!(d.regions[0].scale.triggers.gpu_utilization, Some(80));

@@ -357,7 +357,7 @@ fn cost_items(bulk: &Bulk) -> Vec<super::cost::Reviewed> {
                 account: item.account,
                 key: Some(item.key.clone()),
                 name: item.name.clone(),
-                hardware: expected.hardware.clone(),
+                hardware: expected.hardware.as_deref().map(String::from),
                 old: crate::model::ScaleUpdate::from_deployment(expected).regions,
                 new: update.regions.clone(),
             }),
@@ -859,7 +859,7 @@ mod tests {
                     let mut d = s.rows[s.index[&key]].dep.clone();
                     d.detail = true;
                     let at = s.now;
-                    update(s, Msg::Detail { key, at, result: Ok(Box::new(d)) });
+                    update(s, Msg::Detail { key, at, result: Ok(d) });
                 }
             }
         }
@@ -1057,7 +1057,7 @@ mod tests {
         alpha.detail = true;
         alpha.regions[0].scale.max = 5;
         let at = s.now;
-        update(&mut s, Msg::Detail { key: keys[0].1.clone(), at, result: Ok(Box::new(alpha)) });
+        update(&mut s, Msg::Detail { key: keys[0].1.clone(), at, result: Ok(alpha) });
         assert!(matches!(s.bulk.as_ref().unwrap().stage, BulkStage::Reading { .. }), "one to go");
         let err =
             ApiError::new(ProviderKind::Gcore, crate::provider::ErrorKind::Server, "boom").with_status(503);

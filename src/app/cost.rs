@@ -556,7 +556,7 @@ pub fn open_scale_review(
         account: form.account,
         key: Some(form.key.clone()),
         name: form.base.name.clone(),
-        hardware: form.base.hardware.clone(),
+        hardware: form.base.hardware.as_deref().map(String::from),
         old: crate::model::ScaleUpdate::from_deployment(&form.base).regions,
         new: new.regions.clone(),
     };
@@ -708,7 +708,7 @@ mod tests {
             let provider = [ProviderKind::Gcore, ProviderKind::Runai][account];
             let key = DeploymentKey { provider, account: "a".into(), id: format!("d{i}") };
             let mut d = Deployment::new(key, format!("d{i}"), Status::Active);
-            d.hardware = Some(format!("flavor-{}", i % 3));
+            d.hardware = Some(format!("flavor-{}", i % 3).into());
             d.regions.push(RegionReplicas {
                 region_id: format!("{}", i % 3),
                 region_name: None,

@@ -6,7 +6,6 @@ use super::catalog::{
 };
 use super::create::{AccountChoice, CStage, CreateForm, Outcome, Prefill};
 use super::edit::settle_pending;
-use super::fleet::record_history;
 use super::form::Change;
 use super::state::{Filter, Mode, Pane, Pending, Row, State, haystack};
 use super::table::{refilter, resort};
@@ -295,20 +294,20 @@ pub fn on_created(
     }
     let key = dep.key.clone();
     let hay = haystack(&dep, &state.accounts[account].name);
-    let samples = state.accounts[account].sample_times.len();
+    let sample = state.accounts[account].samples;
     match state.index.get(&key) {
         Some(&i) => {
             let row = &mut state.rows[i];
-            row.dep = dep.clone();
+            *row.dep = dep.clone();
             row.fetched_at = state.now;
             row.haystack = hay;
         }
         None => {
-            let mut history = Vec::new();
-            record_history(&mut history, &dep, samples);
+            let mut history = super::history::History::default();
+            history.record(&dep, sample);
             state.index.insert(key.clone(), state.rows.len());
             state.rows.push(Row {
-                dep: dep.clone(),
+                dep: Box::new(dep.clone()),
                 account,
                 fetched_at: state.now,
                 haystack: hay,

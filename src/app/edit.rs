@@ -90,7 +90,9 @@ pub(super) fn settle_pending(state: &mut State, only: Option<&DeploymentKey>) {
                     dep.regions.iter().map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max)).collect();
                 want.sort();
                 have.sort();
-                want == have && (s.image.is_none() || s.image == dep.image) && rolled_out(dep)
+                want == have
+                    && (s.image.is_none() || s.image.as_deref() == dep.image.as_deref())
+                    && rolled_out(dep)
             }
         };
         let name = dep.name.clone();
@@ -167,7 +169,7 @@ pub(super) fn on_applied(
                     .chain(match form.kind {
                         super::form::FormKind::Probes => diff_against(
                             &form.base,
-                            &Change::Probes(Box::new(latest.probes.clone().unwrap_or_default())),
+                            &Change::Probes(latest.probes.clone().unwrap_or_default()),
                         ),
                         super::form::FormKind::Scale => Vec::new(),
                     })
@@ -283,7 +285,7 @@ pub(super) fn open_mutation(state: &mut State, action: Action) {
     let account = row.account;
     let caps = state.accounts[account].capabilities;
     let provider = row.dep.key.provider;
-    let dep = state.selected_deployment().cloned().unwrap_or_else(|| row.dep.clone());
+    let dep = state.selected_deployment().cloned().unwrap_or_else(|| (*row.dep).clone());
     let refuse = |what: &str| format!("{provider} does not offer {what}");
     match action {
         Action::Scale if !caps.update_scale => state.flash = Some(refuse("scale edits")),
@@ -302,7 +304,7 @@ pub(super) fn open_mutation(state: &mut State, action: Action) {
                 .map(|r| RegionChoice {
                     id: r.id.clone(),
                     name: r.name.clone(),
-                    capacity: r.capacity.get(&hw).copied(),
+                    capacity: r.capacity.get(&*hw).copied(),
                 })
                 .collect();
             state.mode = Mode::Form(Box::new(Form::scale(&dep, account, caps.per_region_scale, choices)));

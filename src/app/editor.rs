@@ -128,7 +128,7 @@ pub fn on_edited(
                 account: job.account,
                 key: Some(job.key.clone()),
                 name: job.base.name.clone(),
-                hardware: job.base.hardware.clone(),
+                hardware: job.base.hardware.as_deref().map(String::from),
                 old: crate::model::ScaleUpdate::from_deployment(&job.base).regions,
                 new: settings.scale.regions.clone(),
             };

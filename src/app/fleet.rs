@@ -1,12 +1,12 @@
 //! The fleet: rows from each account's lists (full or summary) and details reads, history of readiness,
 //! one snapshot per deployment.
 
+use super::history::History;
 use super::state::{AccountState, HISTORY_LEN, Row, State, haystack, toast};
 use super::update::RowDetail;
 use crate::model::{Deployment, DeploymentKey};
 use crate::provider::ApiError;
 use chrono::{DateTime, Utc};
-use std::collections::VecDeque;
 
 pub(super) fn on_busy(state: &mut State, account: usize, busy: bool) {
     if let Some(a) = state.accounts.get_mut(account) {
@@ -25,7 +25,9 @@ pub(super) fn on_progress(
     details: Option<(usize, usize)>,
     rate: Option<(f64, f64)>,
 ) {
-    if let Some(a) = state.accounts.get_mut(account) {
+    if let Some(a) = state.accounts.get_mut(account)
+        && (a.details != details || a.rate != rate)
+    {
         a.details = details;
         a.rate = rate;
         state.dirty = true;
@@ -82,61 +84,100 @@ pub(super) fn on_listed(
         Ok(l) => l,
     };
     list_answered(state, account, at);
+    let sample = push_sample_time(&mut state.accounts[account], at);
+    // Readiness is recorded locally only where the provider has no metrics API to draw instead; a row's
+    // sample is what its details last said (a details read after this list replaces it).
+    let record = !state.accounts[account].capabilities.metrics;
     let name = state.accounts[account].name.clone();
-    let mut seen = std::collections::HashSet::with_capacity(listed.len());
     let new = listed.iter().filter(|l| !state.index.contains_key(&l.dep.key)).count();
     state.rows.reserve_exact(new);
+    let mut seen = vec![false; state.rows.len() + new];
+    // Whether anything the table sorts, filters or shows besides the data's age changed: an unchanged list
+    // costs no new filter text and no new sort.
+    let mut changed = new > 0;
     for l in listed {
-        seen.insert(l.dep.key.clone());
         let Some(&i) = state.index.get(&l.dep.key) else {
             let hay = haystack(&l.dep, &name);
+            seen[state.rows.len()] = true;
             state.index.insert(l.dep.key.clone(), state.rows.len());
             state.rows.push(Row {
-                dep: l.dep,
+                dep: Box::new(l.dep),
                 account,
                 fetched_at: at,
                 haystack: hay,
-                history: Vec::new(),
+                history: History::default(),
                 detail_version: None,
             });
             continue;
         };
+        seen[i] = true;
         let row = &mut state.rows[i];
         if !row.dep.detail {
-            row.haystack = haystack(&l.dep, &name);
-            row.dep = l.dep;
+            if *row.dep != l.dep {
+                row.haystack = haystack(&l.dep, &name);
+                *row.dep = l.dep;
+                changed = true;
+            }
             row.fetched_at = at;
             continue;
         }
         let unchanged = row.detail_version.as_deref() == Some(l.version.as_str());
         let d = l.dep;
         let moved = row.dep.status != d.status;
-        row.dep.status = d.status;
-        row.dep.name = d.name;
-        row.dep.address = d.address;
-        row.dep.price_per_hour = d.price_per_hour;
-        row.dep.created_at = row.dep.created_at.or(d.created_at);
+        let created_at = row.dep.created_at.or(d.created_at);
+        if moved
+            || row.dep.name != d.name
+            || row.dep.address != d.address
+            || row.dep.price_per_hour != d.price_per_hour
+            || row.dep.created_at != created_at
+        {
+            row.dep.status = d.status;
+            row.dep.name = d.name;
+            row.dep.address = d.address;
+            row.dep.price_per_hour = d.price_per_hour;
+            row.dep.created_at = created_at;
+            row.haystack = haystack(&row.dep, &name);
+            changed = true;
+        }
         if unchanged && !moved && crate::provider::settled(&row.dep) {
             row.fetched_at = at;
         }
-        row.haystack = haystack(&row.dep, &name);
+        if record {
+            row.history.record(&row.dep, sample);
+        }
     }
     // Deployments gone from this account disappear.
-    let before = state.rows.len();
-    state.rows.retain(|r| r.account != account || seen.contains(&r.dep.key));
-    if state.rows.len() != before {
-        state.index = state.rows.iter().enumerate().map(|(i, r)| (r.dep.key.clone(), i)).collect();
-        state.details.retain(|k, _| state.index.contains_key(k));
+    if remove_unseen(state, account, &seen) {
+        changed = true;
     }
     state.dirty = true;
     super::edit::settle_pending(state, None);
-    super::table::resort(state);
+    if changed {
+        super::table::resort(state);
+    }
+}
+
+/// Removes the rows of `account` not `seen` in its list (by row position); whether any was.
+fn remove_unseen(state: &mut State, account: usize, seen: &[bool]) -> bool {
+    let before = state.rows.len();
+    let mut k = 0;
+    state.rows.retain(|r| {
+        let keep = r.account != account || seen.get(k).copied().unwrap_or(true);
+        k += 1;
+        keep
+    });
+    if state.rows.len() == before {
+        return false;
+    }
+    state.index = state.rows.iter().enumerate().map(|(i, r)| (r.dep.key.clone(), i)).collect();
+    state.details.retain(|k, _| state.index.contains_key(k));
+    true
 }
 
 /// Details read for rows of a summary list: the row takes them (a failed read keeps what the row had).
 pub(super) fn on_row_details(state: &mut State, account: usize, at: DateTime<Utc>, items: Vec<RowDetail>) {
-    let name = match state.accounts.get(account) {
-        Some(a) => a.name.clone(),
+    let (name, sample, record) = match state.accounts.get(account) {
+        Some(a) => (a.name.clone(), a.samples, !a.capabilities.metrics),
         None => return,
     };
     let mut changed = false;
@@ -145,11 +186,16 @@ pub(super) fn on_row_details(state: &mut State, account: usize, at: DateTime<Utc
         match item.result {
             Ok(d) => {
                 let row = &mut state.rows[i];
-                row.haystack = haystack(&d, &name);
-                row.dep = *d;
+                if row.dep != d {
+                    row.haystack = haystack(&d, &name);
+                    row.dep = d;
+                    changed = true;
+                }
                 row.fetched_at = at;
                 row.detail_version = Some(item.version);
-                changed = true;
+                if record {
+                    row.history.record(&row.dep, sample);
+                }
                 super::edit::settle_pending(state, Some(&item.key));
             }
             Err(e) => {
@@ -173,7 +219,9 @@ pub(super) fn on_fleet(
         return;
     }
     state.dirty = true;
-    push_sample_time(&mut state.accounts[account], at);
+    let sample = push_sample_time(&mut state.accounts[account], at);
+    // Whether anything the table sorts or filters on changed (see `on_listed`).
+    let mut changed = false;
     match result {
         Err(e) => {
             let msg = format!("{}: {}", state.accounts[account].name, e);
@@ -184,46 +232,47 @@ pub(super) fn on_fleet(
             toast(state, msg);
             // A gap in every recorded series of this account.
             for row in state.rows.iter_mut().filter(|r| r.account == account) {
-                for (_, h) in row.history.iter_mut() {
-                    push_bounded(h, None);
-                }
+                row.history.gap(sample);
             }
         }
         Ok(deps) => {
             list_answered(state, account, at);
             let name = state.accounts[account].name.clone();
-            let samples = state.accounts[account].sample_times.len();
             // Readiness is recorded locally only where the provider has no metrics API to draw instead.
             let record = !state.accounts[account].capabilities.metrics;
-            let mut seen = std::collections::HashSet::with_capacity(deps.len());
             // Exactly the room the new rows need: a doubled table of a large fleet is megabytes for nothing.
             let new = deps.iter().filter(|d| !state.index.contains_key(&d.key)).count();
             state.rows.reserve_exact(new);
+            let mut seen = vec![false; state.rows.len() + new];
+            changed |= new > 0;
             for dep in deps {
-                seen.insert(dep.key.clone());
-                let hay = haystack(&dep, &name);
                 match state.index.get(&dep.key) {
                     Some(&i) => {
+                        seen[i] = true;
                         let row = &mut state.rows[i];
                         if record {
-                            record_history(&mut row.history, &dep, samples);
+                            row.history.record(&dep, sample);
                         }
                         // A list record does not replace a fuller one fetched later for the same data.
-                        row.dep = dep;
+                        if *row.dep != dep {
+                            row.haystack = haystack(&dep, &name);
+                            *row.dep = dep;
+                            changed = true;
+                        }
                         row.fetched_at = at;
-                        row.haystack = hay;
                     }
                     None => {
-                        let mut history = Vec::new();
+                        let mut history = History::default();
                         if record {
-                            record_history(&mut history, &dep, samples);
+                            history.record(&dep, sample);
                         }
+                        seen[state.rows.len()] = true;
                         state.index.insert(dep.key.clone(), state.rows.len());
                         state.rows.push(Row {
-                            dep,
+                            haystack: haystack(&dep, &name),
+                            dep: Box::new(dep),
                             account,
                             fetched_at: at,
-                            haystack: hay,
                             history,
                             detail_version: None,
                         });
@@ -231,12 +280,7 @@ pub(super) fn on_fleet(
                 }
             }
             // Deployments gone from this account disappear.
-            let before = state.rows.len();
-            state.rows.retain(|r| r.account != account || seen.contains(&r.dep.key));
-            if state.rows.len() != before {
-                state.index = state.rows.iter().enumerate().map(|(i, r)| (r.dep.key.clone(), i)).collect();
-                state.details.retain(|k, _| state.index.contains_key(k));
-            }
+            changed |= remove_unseen(state, account, &seen);
         }
     }
     let cached: Vec<DeploymentKey> = state.details.keys().cloned().collect();
@@ -244,7 +288,9 @@ pub(super) fn on_fleet(
         absorb_newer_summary(state, key);
     }
     super::edit::settle_pending(state, None);
-    super::table::resort(state);
+    if changed {
+        super::table::resort(state);
+    }
 }
 
 /// Keeps one snapshot per deployment: when the list's summary is newer than the cached detail, its live
@@ -261,40 +307,101 @@ pub(super) fn absorb_newer_summary(state: &mut State, key: &DeploymentKey) {
     }
 }
 
-pub(super) fn push_sample_time(a: &mut AccountState, at: DateTime<Utc>) {
+/// A new readiness sample of the account (one per list); returns its number.
+pub(super) fn push_sample_time(a: &mut AccountState, at: DateTime<Utc>) -> u64 {
     a.sample_times.push_back(at);
     while a.sample_times.len() > HISTORY_LEN {
         a.sample_times.pop_front();
     }
+    a.samples += 1;
+    a.samples
 }
 
-pub(super) fn push_bounded(h: &mut VecDeque<Option<u32>>, v: Option<u32>) {
-    h.push_back(v);
-    while h.len() > HISTORY_LEN {
-        h.pop_front();
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::update::{Msg, update};
+    use crate::model::{ProviderKind, RegionReplicas, Scale, Status};
+    use crate::provider::{Capabilities, Listed};
+    use chrono::TimeZone;
+    use std::time::Duration;
 
-/// Appends this sample's ready count per region, keeping every series aligned with the account's sample times.
-pub(crate) fn record_history(
-    history: &mut Vec<(String, VecDeque<Option<u32>>)>,
-    dep: &Deployment,
-    samples: usize,
-) {
-    let target = samples.min(HISTORY_LEN);
-    let mut next: Vec<(String, VecDeque<Option<u32>>)> = Vec::with_capacity(dep.regions.len());
-    for r in &dep.regions {
-        let mut h = match history.iter().position(|(id, _)| *id == r.region_id) {
-            Some(i) => std::mem::take(&mut history[i].1),
-            // Its full length at once: a series fills in two minutes anyway, and growing it by doubling would
-            // end at 64 slots and leave the freed smaller buffers behind.
-            None => VecDeque::with_capacity(HISTORY_LEN),
-        };
-        while h.len() + 1 < target {
-            h.push_front(None);
+    fn caps() -> Capabilities {
+        Capabilities {
+            update_scale: true,
+            update_probes: false,
+            start_stop: true,
+            delete: false,
+            logs: false,
+            metrics: false,
+            logging_config: false,
+            per_region_scale: true,
+            pricing: true,
         }
-        push_bounded(&mut h, Some(r.ready));
-        next.push((r.region_id.clone(), h));
     }
-    *history = next;
+
+    fn key(id: &str) -> DeploymentKey {
+        DeploymentKey { provider: ProviderKind::Sesterce, account: "s".into(), id: id.into() }
+    }
+
+    fn listed(id: &str, version: &str) -> Listed {
+        Listed { dep: Deployment::new(key(id), id, Status::Active), version: version.into() }
+    }
+
+    fn details(id: &str, ready: u32) -> RowDetail {
+        let mut d = Deployment::new(key(id), id, Status::Active);
+        d.detail = true;
+        d.regions.push(RegionReplicas {
+            region_id: "18".into(),
+            region_name: Some("Singapore".into()),
+            ready,
+            total: 2,
+            scale: Scale { min: 1, max: 2, ..Default::default() },
+            error: None,
+        });
+        RowDetail { key: key(id), version: "v1".into(), result: Ok(Box::new(d)) }
+    }
+
+    fn series(s: &State, id: &str) -> Vec<Option<u32>> {
+        let row = &s.rows[s.index[&key(id)]];
+        row.history.series().find(|(r, _)| *r == "18").map(|(_, h)| h.iter().collect()).unwrap_or_default()
+    }
+
+    /// A summary list (Sesterce) and its details batches record readiness like a full list does: one sample per
+    /// list, the details read after a list filling in that list's sample.
+    #[test]
+    fn summary_lists_and_detail_batches_record_readiness_history() {
+        let t0 = chrono::Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let mut s = State::new(
+            vec![AccountState::new("s", ProviderKind::Sesterce, caps())],
+            Duration::from_secs(2),
+            t0,
+        );
+        let at = |k: i64| t0 + chrono::Duration::seconds(2 * k);
+        update(
+            &mut s,
+            Msg::Listed { account: 0, at: at(0), result: Ok(vec![listed("a", "v1"), listed("b", "v1")]) },
+        );
+        update(&mut s, Msg::RowDetails { account: 0, at: at(0), items: vec![details("a", 1)] });
+        assert_eq!(series(&s, "a"), [Some(1)]);
+        assert!(series(&s, "b").is_empty(), "nothing known of b's regions yet");
+        // The next list: a's last known count is its sample; a details read after it replaces that.
+        update(
+            &mut s,
+            Msg::Listed { account: 0, at: at(1), result: Ok(vec![listed("a", "v1"), listed("b", "v1")]) },
+        );
+        assert_eq!(series(&s, "a"), [Some(1), Some(1)]);
+        update(
+            &mut s,
+            Msg::RowDetails { account: 0, at: at(1), items: vec![details("a", 2), details("b", 0)] },
+        );
+        assert_eq!(series(&s, "a"), [Some(1), Some(2)]);
+        assert_eq!(series(&s, "b"), [None, Some(0)], "b's earlier sample is a gap");
+        update(
+            &mut s,
+            Msg::Listed { account: 0, at: at(2), result: Ok(vec![listed("a", "v1"), listed("b", "v1")]) },
+        );
+        assert_eq!(series(&s, "b"), [None, Some(0), Some(0)]);
+        assert_eq!(s.accounts[0].sample_times.len(), 3);
+    }
 }

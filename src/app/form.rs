@@ -653,7 +653,7 @@ impl Form {
     }
 
     fn build_probes(&self, errors: &mut Vec<FieldError>) -> Option<Probes> {
-        let mut probes = self.base.probes.clone().unwrap_or_default();
+        let mut probes = *self.base.probes.clone().unwrap_or_default();
         let mut ok = true;
         for s in &self.sections {
             let Some(slot) = s.slot else { continue };
@@ -924,7 +924,7 @@ fn diff_with_names(base: &Deployment, change: &Change, names: &[(String, String)
         Change::Settings(s) => {
             out.extend(diff_with_names(base, &Change::Scale(s.scale.clone()), names));
             let probes = s.probes.clone().unwrap_or_default();
-            if probes != base.probes.clone().unwrap_or_default() {
+            if probes != base.probes.as_deref().cloned().unwrap_or_default() {
                 out.extend(diff_with_names(base, &Change::Probes(Box::new(probes)), names));
             }
         }
@@ -963,7 +963,7 @@ mod tests {
                 error: None,
             });
         }
-        d.probes = Some(Probes {
+        d.probes = Some(Box::new(Probes {
             liveness: Some(ProbeConfig {
                 enabled: true,
                 probe: Probe {
@@ -975,7 +975,7 @@ mod tests {
             }),
             readiness: None,
             startup: None,
-        });
+        }));
         d
     }
 

@@ -11,6 +11,7 @@ pub mod editor;
 pub mod fleet;
 pub mod form;
 pub mod help;
+pub mod history;
 pub mod input;
 pub mod keymap;
 pub mod layout;

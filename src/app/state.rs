@@ -148,6 +148,8 @@ pub struct AccountState {
     pub errors: u64,
     /// Times of the readiness samples recorded for this account, oldest first.
     pub sample_times: VecDeque<DateTime<Utc>>,
+    /// Samples taken so far (one per list, failed or not): the newest is sample number `samples`.
+    pub samples: u64,
     /// The provider's regions catalog (for adding regions), when it has one.
     pub regions: Vec<crate::model::RegionInfo>,
     /// The list is a summary and details are read row by row (Sesterce): rows not read yet say so.
@@ -170,6 +172,7 @@ impl AccountState {
             in_flight: 0,
             errors: 0,
             sample_times: VecDeque::new(),
+            samples: 0,
             regions: Vec::new(),
             lists_summaries: false,
             details: None,
@@ -186,13 +189,13 @@ impl AccountState {
 /// A row of the deployments table.
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub dep: Deployment,
+    pub dep: Box<Deployment>,
     pub account: usize,
     pub fetched_at: DateTime<Utc>,
     /// Lower-cased text the filter matches against.
     pub haystack: String,
-    /// Ready replicas per region over time (aligned with the account's `sample_times`); None is a gap.
-    pub history: Vec<(String, VecDeque<Option<u32>>)>,
+    /// Ready replicas per region over time (aligned with the account's `sample_times`).
+    pub history: super::history::History,
     /// Where the list is a summary: the list entry's version (status and `updatedAt`) the details were read
     /// under; None until they are.
     pub detail_version: Option<String>,

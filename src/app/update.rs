@@ -575,7 +575,7 @@ mod tests {
         assert_eq!(s.rows.len(), 3, "last good data stays");
         assert!(s.rows.iter().all(|r| s.row_is_stale(r)));
         assert_eq!(s.live_toasts().count(), 1);
-        assert_eq!(s.rows[0].history[0].1.back(), Some(&None));
+        assert_eq!(s.rows[0].history.series().next().unwrap().1.last(), Some(None));
         // The same error again is not toasted twice; a recovery clears the marks.
         update(
             &mut s,

@@ -120,7 +120,7 @@ mod tests {
         for (i, &(min, max, cooldown)) in scales.iter().enumerate() {
             d.regions.push(RegionReplicas {
                 region_id: i.to_string(),
-                region_name: Some(format!("r{i}")),
+                region_name: Some(format!("r{i}").into()),
                 ready: 1,
                 total: 1,
                 scale: Scale { min, max, cooldown_seconds: cooldown, ..Default::default() },

@@ -22,7 +22,7 @@ impl Change {
     pub fn current_of(&self, d: &Deployment) -> Change {
         match self {
             Change::Scale(_) => Change::Scale(ScaleUpdate::from_deployment(d)),
-            Change::Probes(_) => Change::Probes(Box::new(d.probes.clone().unwrap_or_default())),
+            Change::Probes(_) => Change::Probes(d.probes.clone().unwrap_or_default()),
             Change::Settings(_) => Change::Settings(Box::new(Settings::from_deployment(d))),
         }
     }
@@ -548,7 +548,7 @@ mod tests {
                 error: None,
             });
         }
-        d.probes = Some(Probes {
+        d.probes = Some(Box::new(Probes {
             readiness: Some(ProbeConfig {
                 enabled: true,
                 probe: Probe {
@@ -564,7 +564,7 @@ mod tests {
                 },
             }),
             ..Default::default()
-        });
+        }));
         d
     }
 
@@ -726,7 +726,7 @@ mod tests {
                 ..Default::default()
             },
         });
-        let edit = Edit::new(&d, Change::Probes(Box::new(p.clone())));
+        let edit = Edit::new(&d, Change::Probes(p.clone()));
         let fields: Vec<(Place, Field)> = edit.meant.iter().map(|m| (m.place.clone(), m.field)).collect();
         assert_eq!(
             fields,
@@ -754,10 +754,10 @@ mod tests {
         // A probe turned off that the provider reports as absent is off.
         let mut off = d.probes.clone().unwrap();
         off.readiness.as_mut().unwrap().enabled = false;
-        let edit = Edit::new(&d, Change::Probes(Box::new(off)));
+        let edit = Edit::new(&d, Change::Probes(off));
         assert_eq!(edit.meant.len(), 1);
         let mut gone = d.clone();
-        gone.probes = Some(Probes::default());
+        gone.probes = Some(Box::default());
         assert!(edit.landed_in(&gone));
     }
 
@@ -771,7 +771,7 @@ mod tests {
         r.timeout_seconds = Some(2);
         r.success_threshold = Some(3);
         r.failure_threshold = Some(4);
-        let edit = Edit::new(&d, Change::Probes(Box::new(p.clone())));
+        let edit = Edit::new(&d, Change::Probes(p.clone()));
         let fields: Vec<Field> = edit.meant.iter().map(|m| m.field).collect();
         assert_eq!(
             fields,
@@ -804,7 +804,7 @@ mod tests {
         assert_eq!(scale.current_of(&d), Change::Scale(scale_of(&d)));
         assert_eq!(scale.kind(), "scale");
         let probes = Change::Probes(Box::default());
-        assert_eq!(probes.current_of(&d), Change::Probes(Box::new(d.probes.clone().unwrap())));
+        assert_eq!(probes.current_of(&d), Change::Probes(d.probes.clone().unwrap()));
         assert_eq!(probes.kind(), "probes");
         let mut other = d.clone();
         other.probes.as_mut().unwrap().readiness.as_mut().unwrap().probe.timeout_seconds = Some(9);

@@ -8,10 +8,12 @@ pub mod create;
 pub mod demo;
 pub mod edit;
 pub mod settings;
+pub mod shared;
 pub mod text;
 pub mod validate;
 
 pub use create::{Catalog, CreateSpec, ImageSource, ModelInfo, Price, ProjectInfo, RegistryInfo};
+pub use shared::{Shared, intern};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -59,7 +61,9 @@ impl fmt::Display for ProviderKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DeploymentKey {
     pub provider: ProviderKind,
-    pub account: String,
+    /// Shared by every deployment of the account.
+    #[serde(with = "shared::serde_one")]
+    pub account: Shared,
     pub id: String,
 }
 
@@ -286,7 +290,8 @@ pub struct RegionReplicas {
     /// The provider's region id (Gcore/Sesterce numeric id as text; Run:ai cluster id).
     pub region_id: String,
     /// Human name when the provider gives one (Sesterce/Gcore regions catalog), else None.
-    pub region_name: Option<String>,
+    #[serde(default, with = "shared::serde_opt")]
+    pub region_name: Option<Shared>,
     pub ready: u32,
     pub total: u32,
     pub scale: Scale,
@@ -465,15 +470,17 @@ pub struct Deployment {
     pub key: DeploymentKey,
     pub name: String,
     pub status: Status,
-    pub image: Option<String>,
+    #[serde(default, with = "shared::serde_opt")]
+    pub image: Option<Shared>,
     pub port: Option<u32>,
     /// Gcore flavor name, Sesterce hardware name/id, Run:ai compute summary.
-    pub hardware: Option<String>,
+    #[serde(default, with = "shared::serde_opt")]
+    pub hardware: Option<Shared>,
     pub address: Option<String>,
     pub description: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
     pub regions: Vec<RegionReplicas>,
-    pub probes: Option<Probes>,
+    pub probes: Option<Box<Probes>>,
     pub logging: Option<LoggingConfig>,
     pub envs: BTreeMap<String, String>,
     pub command: Option<String>,

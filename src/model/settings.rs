@@ -117,7 +117,7 @@ impl Settings {
     pub fn from_deployment(d: &Deployment) -> Settings {
         let provider = d.key.provider;
         Settings {
-            image: d.image.clone(),
+            image: d.image.as_deref().map(String::from),
             source: None,
             port: d.port,
             command: d.command.clone(),
@@ -129,7 +129,7 @@ impl Settings {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             scale: ScaleUpdate::from_deployment(d),
-            probes: d.probes.clone(),
+            probes: d.probes.as_deref().cloned(),
             logging: d.logging.clone(),
         }
     }
@@ -950,7 +950,7 @@ mod tests {
             error: None,
         });
         if provider == ProviderKind::Gcore {
-            d.probes = Some(Probes {
+            d.probes = Some(Box::new(Probes {
                 readiness: Some(ProbeConfig {
                     enabled: true,
                     probe: Probe {
@@ -966,7 +966,7 @@ mod tests {
                     },
                 }),
                 ..Default::default()
-            });
+            }));
             d.logging = Some(LoggingConfig {
                 enabled: true,
                 destination_region_id: Some(1),

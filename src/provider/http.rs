@@ -513,6 +513,11 @@ impl Http {
         self.limits
     }
 
+    /// The most items a list read from this account may hold.
+    pub fn max_list_items(&self) -> usize {
+        self.limits.max_list_items
+    }
+
     /// An error once a list read from `endpoint` holds more than `max_list_items`: a server whose pages
     /// never end, or a list too large to keep.
     pub fn check_items(&self, endpoint: &str, items: usize) -> ApiResult<()> {

@@ -117,15 +117,15 @@ pub fn metrics(f: &mut Frame, area: Rect, state: &State, focused: bool) {
         );
         let series: Vec<(String, Vec<Option<f64>>, String)> = row
             .history
-            .iter()
+            .series()
             .map(|(region, h)| {
                 let name = row
                     .dep
                     .regions
                     .iter()
-                    .find(|r| r.region_id == *region)
+                    .find(|r| r.region_id == region)
                     .map(|r| r.display_name())
-                    .unwrap_or_else(|| region.clone());
+                    .unwrap_or_else(|| region.to_string());
                 let pts: Vec<Option<f64>> = h.iter().map(|v| v.map(|x| x as f64)).collect();
                 let last =
                     h.iter().rev().flatten().next().map(|v| format!("{v} ready")).unwrap_or("-".into());

@@ -115,7 +115,7 @@ pub fn region(c: &wire::Container, names: &RegionNames) -> RegionReplicas {
     let region_id = c.region_id.map(|r| r.to_string()).unwrap_or_default();
     let ds = c.deploy_status.unwrap_or_default();
     RegionReplicas {
-        region_name: names.get(&region_id).cloned(),
+        region_name: names.get(&region_id).map(|n| crate::model::intern(n)),
         region_id,
         ready: ds.ready.map(u32_of).unwrap_or(0),
         total: ds.total.map(u32_of).unwrap_or(0),
@@ -182,18 +182,21 @@ pub fn deployment_v3(
     names: &RegionNames,
     detail: bool,
 ) -> model::Deployment {
-    let key =
-        DeploymentKey { provider: ProviderKind::Gcore, account: account.to_string(), id: w.name.clone() };
+    let key = DeploymentKey {
+        provider: ProviderKind::Gcore,
+        account: crate::model::intern(account),
+        id: w.name.clone(),
+    };
     let status = Status::from_gcore(w.status.as_deref().unwrap_or(""));
     let mut d = model::Deployment::new(key, w.name.clone(), status);
-    d.image = non_empty(&w.image);
+    d.image = non_empty(&w.image).map(|s| crate::model::intern(&s));
     d.port = opt_u32(w.listening_port);
-    d.hardware = non_empty(&w.flavor_name);
+    d.hardware = non_empty(&w.flavor_name).map(|s| crate::model::intern(&s));
     d.address = non_empty(&w.address);
     d.description = non_empty(&w.description);
     d.created_at = w.created_at.as_deref().and_then(parse_time);
     d.regions = w.containers.iter().map(|c| region(c, names)).collect();
-    d.probes = w.probes.as_ref().map(probes);
+    d.probes = w.probes.as_ref().map(|p| Box::new(probes(p)));
     d.logging = w.logging.as_ref().map(logging);
     d.envs = w.envs.clone().unwrap_or_default();
     d.command = w.command.as_ref().map(command_text).filter(|c| !c.is_empty());
@@ -208,17 +211,21 @@ pub fn deployment_v2(
     names: &RegionNames,
     detail: bool,
 ) -> model::Deployment {
-    let key = DeploymentKey { provider: ProviderKind::Gcore, account: account.to_string(), id: w.id.clone() };
+    let key = DeploymentKey {
+        provider: ProviderKind::Gcore,
+        account: crate::model::intern(account),
+        id: w.id.clone(),
+    };
     let status = Status::from_gcore(w.status.as_deref().unwrap_or(""));
     let mut d = model::Deployment::new(key, w.name.clone(), status);
-    d.image = non_empty(&w.image);
+    d.image = non_empty(&w.image).map(|s| crate::model::intern(&s));
     d.port = opt_u32(w.listening_port);
-    d.hardware = non_empty(&w.flavor_id);
+    d.hardware = non_empty(&w.flavor_id).map(|s| crate::model::intern(&s));
     d.address = non_empty(&w.address);
     d.description = non_empty(&w.description);
     d.created_at = w.created_at.as_deref().and_then(parse_time);
     d.regions = w.containers.iter().map(|c| region(c, names)).collect();
-    d.probes = w.probes.as_ref().map(probes);
+    d.probes = w.probes.as_ref().map(|p| Box::new(probes(p)));
     d.envs = w.envs.clone().unwrap_or_default();
     d.command = w.command.as_ref().map(command_text).filter(|c| !c.is_empty());
     d.detail = detail;

@@ -33,6 +33,9 @@ const P: ProviderKind = ProviderKind::Gcore;
 pub const DEFAULT_PAGE_SIZE: u32 = 1000;
 /// The most pages a list call reads.
 const MAX_PAGES: usize = 1000;
+/// Pages of a list read at once once its first page gives the total: enough to hide each round trip behind
+/// the others, few enough that the pages decoded ahead of their turn stay a small part of memory.
+const PAGES_AT_ONCE: usize = 2;
 /// Default interval between two polls of a task.
 pub const DEFAULT_TASK_POLL: Duration = Duration::from_secs(1);
 /// How long a task may take before the client gives up waiting.
@@ -194,7 +197,7 @@ impl GcoreClient {
         let known = self.flavor_names.lock().unwrap_or_else(|e| e.into_inner());
         for d in deps {
             if let Some(Some(name)) = d.hardware.as_deref().and_then(|h| known.get(h)) {
-                d.hardware = Some(name.clone());
+                d.hardware = Some(crate::model::shared::intern(name));
             }
         }
     }
@@ -256,7 +259,7 @@ impl GcoreClient {
     }
 
     /// Every page of a `{count, results}` list.
-    async fn paged<T: serde::de::DeserializeOwned>(
+    async fn paged<T: serde::de::DeserializeOwned + Send>(
         &self,
         path: &str,
         extra: &[(&str, String)],
@@ -265,17 +268,17 @@ impl GcoreClient {
     }
 
     /// Every page of a `{count, results}` list, each item mapped as its page arrives (so that a large list
-    /// never holds every wire record at once).
-    async fn paged_map<T: serde::de::DeserializeOwned, U>(
+    /// never holds every wire record at once). The first page gives the total: the pages it announces are
+    /// then read [`PAGES_AT_ONCE`] at a time (the account's limiter still decides when each goes) and taken in
+    /// order, up to the item cap; pages the list grew by meanwhile follow one by one.
+    async fn paged_map<T: serde::de::DeserializeOwned + Send, U>(
         &self,
         path: &str,
         extra: &[(&str, String)],
         mut f: impl FnMut(T) -> U,
     ) -> ApiResult<Vec<U>> {
-        let mut out: Vec<U> = Vec::new();
-        let mut offset: u64 = 0;
-        // A guard against a server whose pages never end (a `count` that is never reached).
-        for _ in 0..MAX_PAGES {
+        use futures::StreamExt;
+        let page_at = |offset: u64| {
             let mut r = self.req(Method::GET, path);
             for (k, v) in extra {
                 r = r.query(k, v);
@@ -284,16 +287,48 @@ impl GcoreClient {
             if offset > 0 {
                 r = r.query("offset", offset);
             }
-            let page: wire::Page<T> = self.http.json(&r).await?;
+            async move { self.http.json::<wire::Page<T>>(&r).await }
+        };
+        let first = page_at(0).await?;
+        let step = first.results.len() as u64;
+        let mut total = first.count.unwrap_or(0);
+        let mut out: Vec<U> = Vec::with_capacity((total as usize).min(self.http.max_list_items()));
+        out.extend(first.results.into_iter().map(&mut f));
+        self.http.check_items(path, out.len())?;
+        let mut offset = step;
+        if step == 0 || offset >= total {
+            return Ok(out);
+        }
+        // The pages the first one announces, but none past the item cap: one item over it is enough to say so.
+        let end = total.min(self.http.max_list_items() as u64 + 1);
+        let planned: Vec<u64> = (1..MAX_PAGES as u64).map(|k| k * step).take_while(|o| *o < end).collect();
+        let read = planned.len() + 1;
+        let mut pages = futures::stream::iter(planned).map(page_at).buffered(PAGES_AT_ONCE);
+        while let Some(page) = pages.next().await {
+            let page = page?;
             let n = page.results.len() as u64;
-            if let Some(total) = page.count {
-                out.reserve_exact((total as usize).saturating_sub(out.len()).min(100_000));
+            out.extend(page.results.into_iter().map(&mut f));
+            self.http.check_items(path, out.len())?;
+            total = page.count.unwrap_or(total);
+            if n == 0 {
+                // The list shrank while it was read: nothing after an empty page.
+                return Ok(out);
             }
+            offset += n;
+        }
+        drop(pages);
+        // A guard against a server whose pages never end (a `count` that is never reached).
+        for _ in read..MAX_PAGES {
+            if offset >= total {
+                return Ok(out);
+            }
+            let page = page_at(offset).await?;
+            let n = page.results.len() as u64;
             out.extend(page.results.into_iter().map(&mut f));
             self.http.check_items(path, out.len())?;
             offset += n;
-            let total = page.count.unwrap_or(0);
-            if n == 0 || offset >= total {
+            total = page.count.unwrap_or(0);
+            if n == 0 {
                 return Ok(out);
             }
         }

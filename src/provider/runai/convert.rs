@@ -9,7 +9,11 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 fn key(account: &str, id: &str) -> DeploymentKey {
-    DeploymentKey { provider: ProviderKind::Runai, account: account.to_string(), id: id.to_string() }
+    DeploymentKey {
+        provider: ProviderKind::Runai,
+        account: crate::model::intern(account),
+        id: id.to_string(),
+    }
 }
 
 fn to_u32(v: Option<i64>) -> Option<u32> {
@@ -140,7 +144,7 @@ pub fn from_workload(account: &str, w: &wire::Workload) -> Option<Deployment> {
     let id = w.id.as_ref().filter(|s| !s.is_empty())?;
     let status = Status::from_runai(w.phase.as_deref().unwrap_or("Unknown"));
     let mut d = Deployment::new(key(account, id), w.name.clone().unwrap_or_default(), status);
-    d.image = w.images.as_ref().and_then(|i| i.first().cloned());
+    d.image = w.images.as_ref().and_then(|i| i.first()).map(|s| crate::model::intern(s));
     d.address = w.urls.as_ref().and_then(|u| u.first().cloned());
     d.created_at = w.created_at.as_deref().and_then(wire::parse_time);
     d.command = join_command(w.command.as_deref(), w.arguments.as_deref());
@@ -153,14 +157,15 @@ pub fn from_workload(account: &str, w: &wire::Workload) -> Option<Deployment> {
     let max = to_u32(rp.max).unwrap_or(min.max(1));
     let total = to_u32(rp.number).unwrap_or(ready).max(ready);
     let error = if shows_error(&d.status) { nonempty(w.phase_message.as_ref()) } else { None };
-    d.regions.push(RegionReplicas {
+    // Exactly one: a pushed first element would reserve room for four.
+    d.regions = vec![RegionReplicas {
         region_id: w.cluster_id.clone().unwrap_or_default(),
         region_name: None,
         ready,
         total,
         scale: Scale { min, max, ..Default::default() },
         error,
-    });
+    }];
     Some(d)
 }
 
@@ -187,9 +192,13 @@ pub fn deployment(
     let name = inf.name.clone().or_else(|| workload.and_then(|w| w.name.clone())).unwrap_or_default();
     let mut d = Deployment::new(key(account, &id), name, status);
     let spec = inf.spec.clone().unwrap_or_default();
-    d.image = spec.image.clone().or_else(|| workload.and_then(|w| w.images.as_ref()?.first().cloned()));
+    d.image = spec
+        .image
+        .as_deref()
+        .or_else(|| workload.and_then(|w| w.images.as_ref()?.first().map(String::as_str)))
+        .map(crate::model::intern);
     d.port = spec.serving_port.as_ref().and_then(|p| to_u32(p.container));
-    d.hardware = spec.compute.as_ref().and_then(hardware);
+    d.hardware = spec.compute.as_ref().and_then(hardware).map(|s| crate::model::intern(&s));
     d.address = workload.and_then(|w| w.urls.as_ref()?.first().cloned());
     d.created_at = inf
         .created_at
@@ -198,7 +207,7 @@ pub fn deployment(
         .or_else(|| workload.and_then(|w| w.created_at.as_deref()).and_then(wire::parse_time));
     d.envs = envs(spec.environment_variables.as_deref().unwrap_or(&[]));
     d.command = join_command(spec.command.as_deref(), spec.args.as_deref());
-    d.probes = Some(probes(spec.probes.as_ref()));
+    d.probes = Some(Box::new(probes(spec.probes.as_ref())));
     let ready = workload.and_then(|w| to_u32(w.running_pods)).unwrap_or(0);
     let scheduled =
         pods.map(|p| p.iter().filter(|p| p.node_name.as_ref().is_some_and(|n| !n.is_empty())).count() as u32);

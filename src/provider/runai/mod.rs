@@ -31,6 +31,8 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 const PAGE: u32 = 200;
 /// A guard against a server whose `next` never ends.
 const MAX_PAGES: usize = 1000;
+/// Pages of the workloads list read at once when the count is known (see the Gcore client's).
+const PAGES_AT_ONCE: usize = 2;
 /// The longest a token is kept, whatever the server says (seconds).
 const MAX_TOKEN_LIFETIME: i64 = 86_400;
 
@@ -58,6 +60,8 @@ pub struct RunaiClient {
     cluster_names: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
     /// Set once the clusters call answered 403 or 404: names stay ids, and the call is not repeated.
     clusters_unavailable: std::sync::atomic::AtomicBool,
+    /// Set once the workloads count answered 403, 404 or 405: lists are read page by page.
+    count_unavailable: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for RunaiClient {
@@ -158,6 +162,7 @@ impl RunaiClient {
             v1_only: std::sync::atomic::AtomicBool::new(false),
             cluster_names: Default::default(),
             clusters_unavailable: std::sync::atomic::AtomicBool::new(false),
+            count_unavailable: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -281,6 +286,26 @@ impl RunaiClient {
         self.call(req).await?.json(P)
     }
 
+    /// `GET /api/v1/workloads/count`, for reading a long list's pages at once. None when it cannot be had
+    /// (an older control plane answers 404 or 403: not asked again), and the list is read page by page.
+    async fn count_workloads(&self) -> Option<i64> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.count_unavailable.load(Relaxed) {
+            return None;
+        }
+        let req = Request::new(Method::GET, self.url("/api/v1/workloads/count"));
+        match self.get_json::<wire::WorkloadsCount>(req).await {
+            Ok(c) => c.count.filter(|n| *n >= 0),
+            Err(e) => {
+                if matches!(e.status, Some(403..=405)) {
+                    self.count_unavailable.store(true, Relaxed);
+                }
+                tracing::debug!(account = %self.account, error = %e, "run:ai workloads count unavailable");
+                None
+            }
+        }
+    }
+
     /// Re-reads the cluster names. A failure keeps the last names (or the ids): names are a nicety, the
     /// list must not fail for them.
     async fn refresh_cluster_names(&self, wanted: &[&Deployment]) {
@@ -320,7 +345,7 @@ impl RunaiClient {
         let names = self.cluster_names.lock().unwrap_or_else(|e| e.into_inner());
         for r in &mut d.regions {
             if r.region_name.is_none() {
-                r.region_name = names.get(&r.region_id).cloned().flatten();
+                r.region_name = names.get(&r.region_id).and_then(|n| n.as_deref()).map(crate::model::intern);
             }
         }
     }
@@ -590,18 +615,20 @@ impl Provider for RunaiClient {
     }
 
     async fn list(&self) -> ApiResult<Vec<Deployment>> {
-        let mut out = Vec::new();
-        let mut offset: i64 = 0;
-        let mut seen = 0usize;
-        for _ in 0..MAX_PAGES {
-            // No `filterBy=type==...`: the type's casing and how the filter matches it are not documented,
-            // so every workload is read and the inference ones are kept here, whatever their casing.
+        use futures::StreamExt;
+        // No `filterBy=type==...`: the type's casing and how the filter matches it are not documented,
+        // so every workload is read and the inference ones are kept here, whatever their casing.
+        let page_at = |offset: i64| {
             let req = Request::new(Method::GET, self.url("/api/v1/workloads"))
                 .query("offset", offset)
                 .query("limit", self.page);
-            let page: wire::WorkloadsPage = self.get_json(req).await?;
+            async move { (offset, self.get_json::<wire::WorkloadsPage>(req).await) }
+        };
+        let mut out = Vec::new();
+        // Counted before the type filter: an endless list of other workloads must end too.
+        let mut seen = 0usize;
+        let mut keep = |page: wire::WorkloadsPage, out: &mut Vec<Deployment>| -> ApiResult<usize> {
             let n = page.workloads.len();
-            // Counted before the type filter: an endless list of other workloads must end too.
             seen += n;
             self.http.check_items("/api/v1/workloads", seen)?;
             out.extend(
@@ -610,9 +637,45 @@ impl Provider for RunaiClient {
                     .filter(|w| w.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("inference")))
                     .filter_map(|w| convert::from_workload(&self.account, w)),
             );
-            match page.next {
-                Some(next) if next > offset && n > 0 => offset = next,
+            Ok(n)
+        };
+        let first = page_at(0).await.1?;
+        let step = first.workloads.len() as i64;
+        // The offset of the last page read and the `next` it gave.
+        let (mut offset, mut next) = (0, first.next);
+        keep(first, &mut out)?;
+        let mut read = 1;
+        // `next` reads as the next offset when the first page says so; then the pages the count announces are
+        // read several at once and taken in order.
+        if step > 0
+            && next == Some(step)
+            && let Some(total) = self.count_workloads().await
+        {
+            let end = total.min(self.http.max_list_items() as i64 + 1);
+            let planned: Vec<i64> =
+                (1..MAX_PAGES as i64).map(|k| k * step).take_while(|o| *o < end).collect();
+            read += planned.len();
+            let mut pages = futures::stream::iter(planned).map(page_at).buffered(PAGES_AT_ONCE);
+            while let Some((o, page)) = pages.next().await {
+                let page = page?;
+                (offset, next) = (o, page.next);
+                if keep(page, &mut out)? == 0 {
+                    // The list shrank while it was read: nothing after an empty page.
+                    next = None;
+                    break;
+                }
+            }
+        }
+        // One by one from there: the pages the list grew by meanwhile, or all of them without a count.
+        for _ in read..MAX_PAGES {
+            match next {
+                Some(n) if n > offset => offset = n,
                 _ => break,
+            }
+            let page = page_at(offset).await.1?;
+            next = page.next;
+            if keep(page, &mut out)? == 0 {
+                break;
             }
         }
         self.refresh_cluster_names(&out.iter().collect::<Vec<_>>()).await;

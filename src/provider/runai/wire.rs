@@ -284,6 +284,13 @@ pub struct WorkloadsPage {
     pub workloads: Vec<Workload>,
 }
 
+/// `GET /api/v1/workloads/count` 200.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WorkloadsCount {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub count: Option<i64>,
+}
+
 /// `Workload` / `WorkloadDetailed` (generic, any workload type).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]

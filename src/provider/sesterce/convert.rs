@@ -56,7 +56,7 @@ pub fn region_id_json(id: &str) -> Value {
 fn key(account: &str, id: Option<&String>) -> DeploymentKey {
     DeploymentKey {
         provider: ProviderKind::Sesterce,
-        account: account.to_string(),
+        account: crate::model::intern(account),
         id: id.cloned().unwrap_or_default(),
     }
 }
@@ -108,7 +108,7 @@ fn region(c: &Container, names: &Names) -> RegionReplicas {
     let id = region_id_text(&c.region_id);
     let ds = c.deploy_status.clone().unwrap_or_default();
     RegionReplicas {
-        region_name: names.regions.get(&id).cloned(),
+        region_name: names.regions.get(&id).map(|n| crate::model::intern(n)),
         region_id: id,
         ready: ds.ready.unwrap_or(0),
         total: ds.total.unwrap_or(0),
@@ -139,10 +139,12 @@ pub fn details(account: &str, w: &InstanceDetails, names: &Names) -> Deployment 
         .as_ref()
         .and_then(|id| names.hardware.get(id).cloned())
         .or_else(|| w.hardware_name.clone())
-        .or(hardware_id);
+        .or(hardware_id)
+        .map(|s| crate::model::intern(&s));
     d.image = opt_text(&w.model_id)
         .map(|id| names.models.get(&id).cloned().unwrap_or(id))
-        .or_else(|| opt_text(&w.registry_id).and_then(|id| names.registries.get(&id).cloned()));
+        .or_else(|| opt_text(&w.registry_id).and_then(|id| names.registries.get(&id).cloned()))
+        .map(|s| crate::model::intern(&s));
     if let Some(Value::Object(m)) = &w.envs {
         d.envs = m.iter().filter_map(|(k, v)| wire::value_to_string(v).map(|v| (k.clone(), v))).collect();
     }

@@ -143,6 +143,7 @@ pub fn router(_state: SimState) -> Router<SimState> {
         .route("/api/v1/token", post(token_v1))
         .route("/api/v1/clusters", get(list_clusters))
         .route("/api/v1/workloads", get(list_workloads))
+        .route("/api/v1/workloads/count", get(count_workloads))
         .route("/api/v1/workloads/{workload_id}", get(get_workload))
         .route("/api/v1/workloads/{workload_id}/pods", get(workload_pods))
         .route("/api/v1/workloads/{workload_id}/metrics", get(workload_metrics))
@@ -293,10 +294,6 @@ async fn list_workloads(
     headers: HeaderMap,
     Query(q): Query<Params>,
 ) -> Response {
-    let store = match authorize(&state, &headers) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
     let offset = match int_param(&q, "offset", 0, 0, i32::MAX as i64) {
         Ok(v) => v as usize,
         Err(r) => return r.into_response(),
@@ -305,21 +302,63 @@ async fn list_workloads(
         Ok(v) => v as usize,
         Err(r) => return r.into_response(),
     };
-    let deleted = param(&q, "deleted") == Some("true");
+    let mut all = match matching_workloads(&state, &headers, &q) {
+        Ok(all) => all,
+        Err(r) => return *r,
+    };
+    if let Some(by) = param(&q, "sortBy") {
+        let key = |w: &Value| w.get(by).map(|v| v.to_string()).unwrap_or_default();
+        all.sort_by_key(key);
+    }
+    if param(&q, "sortOrder") == Some("desc") {
+        all.reverse();
+    }
+    let total = all.len();
+    let page: Vec<Value> = all.into_iter().skip(offset).take(limit).collect();
+    let mut body = json!({ "workloads": page });
+    if offset + limit < total {
+        body["next"] = json!(offset + limit);
+    }
+    Json(body).into_response()
+}
+
+/// `GET /api/v1/workloads/count`: `{count}` of the workloads the list would give with the same `filterBy`,
+/// `search` and `deleted`.
+async fn count_workloads(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Response {
+    match matching_workloads(&state, &headers, &q) {
+        Ok(all) => Json(json!({ "count": all.len() })).into_response(),
+        Err(r) => *r,
+    }
+}
+
+/// The workloads a list or count selects (`deleted`, `filterBy`, `search`), as list items.
+fn matching_workloads(
+    state: &SimState,
+    headers: &HeaderMap,
+    q: &Params,
+) -> Result<Vec<Value>, Box<Response>> {
+    let store = authorize(state, headers).map_err(|r| Box::new(r.into_response()))?;
+    let deleted = param(q, "deleted") == Some("true");
     let mut filters = Vec::new();
-    for f in list_param(&q, "filterBy") {
+    for f in list_param(q, "filterBy") {
         match parse_filter(&f) {
             Some(p) => filters.push((p.0.to_string(), p.1.to_string(), p.2.to_string())),
-            None => return error(400, format!("filterBy: invalid filter {f:?}")),
+            None => {
+                return Err(Box::new(error(400, format!("filterBy: invalid filter {f:?}")).into_response()));
+            }
         }
     }
-    let search = param(&q, "search").map(str::to_ascii_lowercase);
-    let mut all: Vec<Value> = store
+    let search = param(q, "search").map(str::to_ascii_lowercase);
+    let all: Vec<Value> = store
         .workloads
         .iter()
         .filter(|w| w.deleted_at.is_some() == deleted)
         .map(|w| {
-            let mut w = cased_type(&state, w.workload_json());
+            let mut w = cased_type(state, w.workload_json());
             // The list's items are `Workload`; only the single GET (`WorkloadDetailed`) has this.
             if let Some(m) = w.as_object_mut() {
                 m.remove("pendingSchedulingMessages");
@@ -337,21 +376,7 @@ async fn list_workloads(
             })
         })
         .collect();
-    drop(store);
-    if let Some(by) = param(&q, "sortBy") {
-        let key = |w: &Value| w.get(by).map(|v| v.to_string()).unwrap_or_default();
-        all.sort_by_key(key);
-    }
-    if param(&q, "sortOrder") == Some("desc") {
-        all.reverse();
-    }
-    let total = all.len();
-    let page: Vec<Value> = all.into_iter().skip(offset).take(limit).collect();
-    let mut body = json!({ "workloads": page });
-    if offset + limit < total {
-        body["next"] = json!(offset + limit);
-    }
-    Json(body).into_response()
+    Ok(all)
 }
 
 /// `GET /api/v1/clusters`: the clusters as Run:ai's organizations API lists them (`uuid`, `tenantId`,
