@@ -18,7 +18,7 @@ use crate::model::bulk::{BulkScale, ScaleOp};
 use crate::model::edit::{Change, provider_name};
 use crate::model::text::sanitize;
 use crate::model::{Deployment, DeploymentKey, ProviderKind, Scale, ScaleUpdate, Status, validate};
-use crate::provider::{ApiError, Applied};
+use crate::provider::ApiError;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeSet;
 
@@ -687,9 +687,15 @@ pub(super) fn on_applied(
     if let Some(item) = bulk.items.iter_mut().find(|i| i.key == key && i.outcome == Outcome::Sent) {
         item.outcome = match result {
             Ok(Landed { applied, not_taken }) => {
-                let (dep, word) = match applied {
-                    Applied::Done(d) => (d, "applied"),
-                    Applied::NoChange(d) => (d, "the provider reports nothing to change"),
+                let (expected, change) = match &item.planned {
+                    Planned::Scale { expected, update, .. } => {
+                        (Some(expected), Some(Change::Scale(update.clone())))
+                    }
+                    Planned::Lifecycle { .. } => (None, None),
+                };
+                let (dep, word) = match expected {
+                    Some(base) => super::edit::landed(applied, base, change.as_ref()),
+                    None => super::edit::landed_as_reported(applied),
                 };
                 let outcome = if not_taken.is_empty() {
                     // A stopped deployment has nothing to roll out until it is started.
@@ -996,7 +1002,8 @@ mod tests {
         update(&mut s, Msg::Applied { key, result: Err(ApplyFailure::Api(err)) });
         let mut read_back = (*sent[0].expected).clone();
         read_back.regions[0].scale.max = 3;
-        let landed = Landed { applied: Applied::Done(Box::new(read_back)), not_taken: vec![] };
+        let landed =
+            Landed { applied: crate::provider::Applied::Done(Box::new(read_back)), not_taken: vec![] };
         update(&mut s, Msg::Applied { key: sent[0].key.clone(), result: Ok(landed) });
         let b = s.bulk.as_ref().unwrap();
         assert_eq!(b.stage, BulkStage::Done);

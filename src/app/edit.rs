@@ -134,10 +134,8 @@ pub(super) fn on_applied(
             let change = form.validate();
             let name = form.base.name.clone();
             let account = form.account;
-            let (dep, mut what) = match applied {
-                Applied::Done(d) => (d, "applied".to_string()),
-                Applied::NoChange(d) => (d, "the provider reports nothing to change".to_string()),
-            };
+            let (dep, what) = landed(applied, &form.base, change.as_ref());
+            let mut what = what.to_string();
             if let Some(s) = &form.source {
                 what.push_str(&format!(
                     " (sent with {})",
@@ -325,5 +323,29 @@ pub(super) fn on_form_mode_key(state: &mut State, mut form: Box<Form>, key: KeyE
     on_form_key(state, &mut form, key, fx);
     if !state.quit && state.mode == Mode::Normal && !form_closed(&form) {
         state.mode = Mode::Form(form);
+    }
+}
+
+/// The read-back of a write and the word for it. "Nothing to change" from the provider after a retried write
+/// whose first try landed is still "applied": the section differs from the one the review started from.
+pub(crate) fn landed(
+    applied: Applied,
+    base: &Deployment,
+    change: Option<&Change>,
+) -> (Box<Deployment>, &'static str) {
+    match applied {
+        Applied::Done(d) => (d, "applied"),
+        Applied::NoChange(d) if change.is_some_and(|c| c.current_of(&d) != c.current_of(base)) => {
+            (d, "applied")
+        }
+        Applied::NoChange(d) => (d, "the provider reports nothing to change"),
+    }
+}
+
+/// The read-back of a write, worded as the provider reported it.
+pub(crate) fn landed_as_reported(applied: Applied) -> (Box<Deployment>, &'static str) {
+    match applied {
+        Applied::Done(d) => (d, "applied"),
+        Applied::NoChange(d) => (d, "the provider reports nothing to change"),
     }
 }

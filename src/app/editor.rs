@@ -8,7 +8,6 @@ use super::update::{ApplyFailure, ApplyRequest, Effect, Landed};
 use crate::model::edit::{Change, provider_name};
 use crate::model::settings::{self, Editable, Settings};
 use crate::model::{Deployment, DeploymentKey};
-use crate::provider::Applied;
 use crossterm::event::{KeyCode, KeyEvent};
 
 /// What the terminal loop runs in the editor: the document, and what it is checked against.
@@ -214,10 +213,11 @@ pub fn on_applied(
             let account = review.job.account;
             let settings = review.settings.clone();
             let provider = provider_name(review.job.key.provider);
-            let (dep, what) = match applied {
-                Applied::Done(d) => (d, "applied"),
-                Applied::NoChange(d) => (d, "the provider reports nothing to change"),
-            };
+            let (dep, what) = super::edit::landed(
+                applied,
+                &review.job.base,
+                Some(&crate::model::edit::Change::Settings(settings.clone())),
+            );
             state.mode = Mode::Normal;
             let (unverified, missing): (Vec<_>, Vec<_>) = not_taken.iter().partition(|n| !n.verifiable());
             if missing.is_empty() {

@@ -628,4 +628,23 @@ mod tests {
         d.regions[0].scale.min = 3;
         assert!(!rolled_out(&d), "fewer replicas than the minimum asks");
     }
+
+    #[test]
+    fn nothing_to_change_after_a_landed_retry_is_applied_and_only_then() {
+        use crate::app::edit::landed;
+        use crate::model::ScaleUpdate;
+        use crate::model::edit::Change;
+        let base = dep(1, "a", 2);
+        let mut asked = ScaleUpdate::from_deployment(&base);
+        asked.regions[0].scale.max = 7;
+        let mut after = base.clone();
+        after.regions[0].scale.max = 7;
+        let change = Change::Scale(asked);
+        // A retried write whose first try landed: the provider finds nothing left to change.
+        let (_, word) = landed(Applied::NoChange(Box::new(after)), &base, Some(&change));
+        assert_eq!(word, "applied");
+        // Nothing changed at all: said as the provider said it.
+        let (_, word) = landed(Applied::NoChange(Box::new(base.clone())), &base, Some(&change));
+        assert_eq!(word, "the provider reports nothing to change");
+    }
 }

@@ -6,7 +6,7 @@ use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest};
 use crate::model::edit::Change;
 use crate::model::settings::Settings;
 use crate::model::{CreateSpec, Deployment, ImageSource, Probes, ScaleUpdate};
-use crate::provider::{ApiError, Applied, ErrorKind, Provider};
+use crate::provider::{ApiError, ErrorKind, Provider};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::PathBuf;
@@ -174,13 +174,18 @@ impl AuditLog {
                 "not_taken": not_taken.iter().map(|n| n.to_json()).collect::<Vec<_>>(),
                 "after": section_of(applied.deployment()),
             }),
-            Ok(Landed { applied, .. }) => json!({
-                "result": match applied {
-                    Applied::Done(_) => "applied",
-                    Applied::NoChange(_) => "no change",
-                },
-                "after": section_of(applied.deployment()),
-            }),
+            Ok(Landed { applied, .. }) => {
+                // The screen's word: "nothing to change" after a retried write whose first try landed is
+                // "applied", since the section differs from the one the edit started from.
+                let word = match before {
+                    Some(b) => crate::app::edit::landed(applied.clone(), b, Some(&req.change)).1,
+                    None => crate::app::edit::landed_as_reported(applied.clone()).1,
+                };
+                json!({
+                    "result": if word == "applied" { "applied" } else { "no change" },
+                    "after": section_of(applied.deployment()),
+                })
+            }
             Err(ApplyFailure::Conflict(latest)) => {
                 json!({ "result": "conflict: not sent", "latest": section_of(latest) })
             }
