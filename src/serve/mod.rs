@@ -1,8 +1,9 @@
 //! `infertop serve`: the dashboard's accounts and polling, headless, as Prometheus metrics.
 //!
 //! The same engine as the dashboard: [`Sync`]'s pollers send [`Msg`]s, [`update`] applies them to a [`State`];
-//! instead of drawing it, `GET /metrics` encodes it. Run:ai's latest metrics come from the detail poller, which
-//! is pointed at each Run:ai deployment in turn.
+//! instead of drawing it, `GET /metrics` answers it: the per-deployment families encoded once per change and
+//! kept deflated ([`cache`]), the small per-account and request ones fresh. Run:ai's latest metrics come from
+//! the detail poller, which is pointed at each Run:ai deployment in turn.
 
 pub mod api;
 pub mod cache;
