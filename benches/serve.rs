@@ -167,12 +167,17 @@ fn main() {
     let started = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = watch_rss(pid, started, stop.clone());
+    // Every deployment listed, and the per-region series no longer growing: Sesterce's rows get theirs from
+    // the details reads that follow its list (one per instance at the account's rate, a few minutes).
+    let mut regions_before = 0;
     let loaded = loop {
         let (_, _, body) = scrape(&http, &url, false, true);
         let n = body.lines().filter(|l| l.starts_with("infertop_deployment_info{")).count();
-        if n >= FLEET {
+        let regions = body.lines().filter(|l| l.starts_with("infertop_replicas_ready{")).count();
+        let settled = regions > 0 && regions == std::mem::replace(&mut regions_before, regions);
+        if n >= FLEET && settled {
             let at = started.elapsed().as_secs_f64();
-            println!("all {n} deployments exposed after {at:.0} s");
+            println!("all {n} deployments exposed, {regions} per-region series, after {at:.0} s");
             break at;
         }
         assert!(started.elapsed() < LOAD_LIMIT, "only {n} of {FLEET} deployments after {LOAD_LIMIT:?}");

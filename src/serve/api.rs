@@ -146,6 +146,22 @@ impl Provider for Instrumented {
     async fn list(&self) -> ApiResult<Vec<Deployment>> {
         PROBE.scope(self.probe.clone(), self.inner.list()).await
     }
+    // Every method is forwarded, those with a default body too: left to the default, `serve` would lose what
+    // the provider does there (Sesterce's list first, then details; its rate; the model with an edit).
+    async fn list_summaries(&self) -> Option<ApiResult<Vec<crate::provider::Listed>>> {
+        PROBE.scope(self.probe.clone(), self.inner.list_summaries()).await
+    }
+    fn effective_rate(&self) -> Option<(f64, f64)> {
+        self.inner.effective_rate()
+    }
+    async fn update_scale_with_source(
+        &self,
+        id: &str,
+        update: &ScaleUpdate,
+        source: Option<&crate::model::ImageSource>,
+    ) -> ApiResult<Applied> {
+        PROBE.scope(self.probe.clone(), self.inner.update_scale_with_source(id, update, source)).await
+    }
     async fn get(&self, id: &str) -> ApiResult<Deployment> {
         PROBE.scope(self.probe.clone(), self.inner.get(id)).await
     }

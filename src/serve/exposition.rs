@@ -202,12 +202,28 @@ fn region_label(r: &crate::model::RegionReplicas) -> &str {
     r.region_name.as_deref().unwrap_or(&r.region_id)
 }
 
-/// The latest value of a Run:ai metric type for `d`, in base units.
-fn runai_latest(state: &State, d: &Deployment, kind: &str, factor: f64) -> Option<f64> {
-    let (metrics, _) = state.details.get(&d.key)?.metrics.as_ref()?;
-    let series = metrics.series.iter().find(|s| s.name == kind)?;
-    let latest = series.points.iter().rev().find_map(|p| p.value)?;
-    Some(latest * factor)
+/// The latest value of each of [`RUNAI_LATEST`] for the deployment of `detail`, in base units.
+fn runai_latest(detail: &crate::app::state::DetailCache) -> Option<[Option<f64>; 3]> {
+    let (metrics, _) = detail.metrics.as_ref()?;
+    let value = |(kind, _, _, _, factor): &(&str, &str, &str, Option<Unit>, f64)| {
+        let series = metrics.series.iter().find(|s| s.name == *kind)?;
+        let latest = series.points.iter().rev().find_map(|p| p.value)?;
+        Some(latest * factor)
+    };
+    let values = [value(&RUNAI_LATEST[0]), value(&RUNAI_LATEST[1]), value(&RUNAI_LATEST[2])];
+    values.iter().any(Option::is_some).then_some(values)
+}
+
+/// The deployments (of the rows, in row order) with a latest Run:ai metric, and their values. From the
+/// details (the few with metrics) to the rows, not the other way: one lookup for each, not three for each row.
+fn runai_rows(state: &State) -> Vec<(&Deployment, [Option<f64>; 3])> {
+    let mut found: Vec<(usize, [Option<f64>; 3])> = state
+        .details
+        .iter()
+        .filter_map(|(key, detail)| Some((*state.index.get(key)?, runai_latest(detail)?)))
+        .collect();
+    found.sort_unstable_by_key(|(row, _)| *row);
+    found.into_iter().filter_map(|(row, values)| Some((&state.rows.get(row)?.dep, values))).collect()
 }
 
 /// A hash of everything [`encode_fleet`] reads from `state`, in the order it reads it: equal fingerprints,
@@ -236,14 +252,9 @@ pub fn fingerprint(state: &State) -> u64 {
 /// A hash of everything [`encode_runai`] reads from `state`, in the order it reads it.
 pub fn fingerprint_runai(state: &State) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
-    for d in state.rows.iter().map(|r| &r.dep) {
-        for (kind, _, _, _, factor) in &RUNAI_LATEST {
-            if let Some(v) = runai_latest(state, d, kind, *factor) {
-                d.key.hash(&mut h);
-                kind.hash(&mut h);
-                v.to_bits().hash(&mut h);
-            }
-        }
+    for (d, values) in runai_rows(state) {
+        d.key.hash(&mut h);
+        values.map(|v| v.map(f64::to_bits)).hash(&mut h);
     }
     h.finish()
 }
@@ -309,16 +320,14 @@ pub fn encode_fleet(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
 
 /// Run:ai's latest metrics, per deployment. What they read is hashed by [`fingerprint_runai`].
 pub fn encode_runai(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Result {
-    let deps = || state.rows.iter().map(|r| &r.dep);
-    for (kind, name, help, unit, factor) in &RUNAI_LATEST {
+    let rows = runai_rows(state);
+    for (i, (_, name, help, unit, _)) in RUNAI_LATEST.iter().enumerate() {
         gauges(
             encoder,
             name,
             help,
             unit.as_ref(),
-            deps().filter_map(|d| {
-                Some((deployment_labels(d, [EMPTY; 3]), runai_latest(state, d, kind, *factor)?))
-            }),
+            rows.iter().filter_map(|(d, values)| Some((deployment_labels(d, [EMPTY; 3]), values[i]?))),
         )?;
     }
     Ok(())

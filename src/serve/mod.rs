@@ -1,8 +1,9 @@
 //! `infertop serve`: the dashboard's accounts and polling, headless, as Prometheus metrics.
 //!
 //! The same engine as the dashboard: [`Sync`]'s pollers send [`Msg`]s, [`update`] applies them to a [`State`];
-//! instead of drawing it, `GET /metrics` encodes it. Run:ai's latest metrics come from the detail poller, which
-//! is pointed at each Run:ai deployment in turn.
+//! instead of drawing it, `GET /metrics` answers it: the per-deployment families encoded once per change and
+//! kept deflated ([`cache`]), the small per-account and request ones fresh. Run:ai's latest metrics come from
+//! the detail poller, which is pointed at each Run:ai deployment in turn.
 
 pub mod api;
 pub mod cache;
@@ -702,6 +703,32 @@ mod tests {
         assert_eq!(om, exporter.render(true).unwrap().1);
         set_fleet(&mut shared.lock(), &[("a", 3)]);
         assert!(!exporter.repack(Duration::ZERO), "nobody scraped lately");
+    }
+
+    /// The wrapper that counts requests keeps what the providers do in the trait's methods with a default
+    /// body: Sesterce's summary list (list first, details after) and its request rate.
+    #[tokio::test]
+    async fn the_counting_wrapper_keeps_the_sesterce_summary_list_and_rate() {
+        let sim = crate::sim::start(crate::sim::SimConfig::default(), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        api::install_observer();
+        let metrics = ApiMetrics::default();
+        let spec = &provider::demo_accounts(&sim.base_url())[1];
+        let bare = provider::connect(spec, reqwest::Client::new());
+        let counted = Instrumented::wrap(bare.clone(), &metrics);
+        let listed = counted.list_summaries().await.expect("Sesterce lists summaries").unwrap();
+        assert!(!listed.is_empty());
+        assert_eq!(counted.effective_rate(), bare.effective_rate());
+        assert!(counted.effective_rate().is_some());
+        let state = State::new(vec![], Duration::from_secs(5), chrono::Utc::now());
+        let text = Exporter::new(Shared::new(state), &metrics).render(false).unwrap().1;
+        assert!(
+            text.contains(
+                r#"infertop_api_requests_total{provider="sesterce",account="sesterce-demo",code="200"}"#
+            ),
+            "{text}"
+        );
     }
 
     /// Run:ai's metrics come one workload at a time: each one re-encodes their small part, not the fleet's.
