@@ -223,7 +223,7 @@ fn runai_rows(state: &State) -> Vec<(&Deployment, [Option<f64>; 3])> {
         .filter_map(|(key, detail)| Some((*state.index.get(key)?, runai_latest(detail)?)))
         .collect();
     found.sort_unstable_by_key(|(row, _)| *row);
-    found.into_iter().filter_map(|(row, values)| Some((&state.rows.get(row)?.dep, values))).collect()
+    found.into_iter().filter_map(|(row, values)| Some((&*state.rows.get(row)?.dep, values))).collect()
 }
 
 /// A hash of everything [`encode_fleet`] reads from `state`, in the order it reads it: equal fingerprints,
