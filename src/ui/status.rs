@@ -139,6 +139,8 @@ pub(super) fn bar(f: &mut Frame, area: Rect, state: &State) {
                     items.push((hint(A::Scale), "scale"));
                     if !narrow {
                         items.push((hint(A::Probes), "probes"));
+                        items.push((hint(A::Edit), "edit"));
+                        items.push((hint(A::Mark), "mark"));
                     }
                 }
                 items.push((hint(A::Quit), "quit"));
