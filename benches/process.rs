@@ -110,37 +110,6 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A config for the three demo accounts of a simulator at `url`; credentials come from the environment.
-fn config_for(dir: &Path, url: &str) -> PathBuf {
-    let text = format!(
-        r#"[[account]]
-name = "gcore-demo"
-provider = "gcore"
-base_url = "{url}"
-project_id = {project}
-api_key_env = "BENCH_GCORE_KEY"
-
-[[account]]
-name = "sesterce-demo"
-provider = "sesterce"
-base_url = "{url}"
-api_key_env = "BENCH_SESTERCE_KEY"
-
-[[account]]
-name = "runai-demo"
-provider = "runai"
-base_url = "{url}"
-client_id = "{client}"
-client_secret_env = "BENCH_RUNAI_SECRET"
-"#,
-        project = infertop::sim::DEMO_GCORE_PROJECT,
-        client = infertop::sim::DEMO_RUNAI_CLIENT_ID,
-    );
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 /// The dashboard's command line, with its state (log) directory set.
 fn dashboard(state_dir: &Path, args: &str) -> String {
     format!(
@@ -209,7 +178,7 @@ fn idle(tmux: &Tmux, summary: &mut common::Summary) {
     let sim = Sim::start(1_000);
     let dir_sep = scratch("idle-sep");
     let dir_demo = scratch("idle-demo");
-    let cfg = config_for(&dir_sep, &sim.url);
+    let cfg = common::config_for(&dir_sep, &sim.url);
     let sep =
         tmux.spawn("idle-sep", &dashboard(&dir_sep, &format!("--config {} --refresh 2", cfg.display())));
     let demo = tmux.spawn("idle-demo", &dashboard(&dir_demo, "--demo --fleet 1000 --refresh 2"));
@@ -243,7 +212,7 @@ fn memory(tmux: &Tmux, summary: &mut common::Summary) {
     let sim = Sim::start(10_000);
     let dir_sep = scratch("mem-sep");
     let dir_demo = scratch("mem-demo");
-    let cfg = config_for(&dir_sep, &sim.url);
+    let cfg = common::config_for(&dir_sep, &sim.url);
     let sep = tmux.spawn("mem-sep", &dashboard(&dir_sep, &format!("--config {} --refresh 2", cfg.display())));
     let demo = tmux.spawn("mem-demo", &dashboard(&dir_demo, "--demo --fleet 10000 --refresh 2"));
     for d in [&dir_sep, &dir_demo] {

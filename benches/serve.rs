@@ -9,7 +9,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,36 +43,6 @@ fn start(mut cmd: Command, stderr: Stdio) -> (Proc, String) {
         .unwrap_or_else(|| panic!("first line: {line:?}"))
         .to_string();
     (Proc(child), url)
-}
-
-fn config_for(dir: &Path, url: &str) -> PathBuf {
-    let text = format!(
-        r#"[[account]]
-name = "gcore-demo"
-provider = "gcore"
-base_url = "{url}"
-project_id = {project}
-api_key_env = "BENCH_GCORE_KEY"
-
-[[account]]
-name = "sesterce-demo"
-provider = "sesterce"
-base_url = "{url}"
-api_key_env = "BENCH_SESTERCE_KEY"
-
-[[account]]
-name = "runai-demo"
-provider = "runai"
-base_url = "{url}"
-client_id = "{client}"
-client_secret_env = "BENCH_RUNAI_SECRET"
-"#,
-        project = infertop::sim::DEMO_GCORE_PROJECT,
-        client = infertop::sim::DEMO_RUNAI_CLIENT_ID,
-    );
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 fn status_mb(pid: u32, field: &str) -> f64 {
@@ -145,7 +114,7 @@ fn main() {
     let mut sim = Command::new(BIN);
     sim.args(["sim", "--fleet", &FLEET.to_string(), "--listen", "127.0.0.1:0"]);
     let (_sim, sim_url) = start(sim, Stdio::null());
-    let cfg = config_for(&dir, &sim_url);
+    let cfg = common::config_for(&dir, &sim_url);
     let mut serve = Command::new(BIN);
     serve
         .args(["serve", "--listen", "127.0.0.1:0"])

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The parts, in the order they appear in the combined summary.
 const PARTS: [&str; 5] = ["dashboard", "fleet", "list_first", "process", "serve"];
@@ -46,4 +46,35 @@ impl Summary {
         std::fs::write(&path, serde_json::to_string_pretty(&all).unwrap()).unwrap();
         println!("wrote {} ({} figures)", path.display(), all.len());
     }
+}
+
+/// A config for the three demo accounts of a simulator at `url`; credentials come from the environment.
+pub fn config_for(dir: &Path, url: &str) -> PathBuf {
+    let text = format!(
+        r#"[[account]]
+name = "gcore-demo"
+provider = "gcore"
+base_url = "{url}"
+project_id = {project}
+api_key_env = "BENCH_GCORE_KEY"
+
+[[account]]
+name = "sesterce-demo"
+provider = "sesterce"
+base_url = "{url}"
+api_key_env = "BENCH_SESTERCE_KEY"
+
+[[account]]
+name = "runai-demo"
+provider = "runai"
+base_url = "{url}"
+client_id = "{client}"
+client_secret_env = "BENCH_RUNAI_SECRET"
+"#,
+        project = infertop::sim::DEMO_GCORE_PROJECT,
+        client = infertop::sim::DEMO_RUNAI_CLIENT_ID,
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
 }

@@ -689,14 +689,11 @@ pub(super) fn on_applied(
             Ok(Landed { applied, not_taken }) => {
                 let (expected, change) = match &item.planned {
                     Planned::Scale { expected, update, .. } => {
-                        (Some(expected), Some(Change::Scale(update.clone())))
+                        (Some(&**expected), Some(Change::Scale(update.clone())))
                     }
                     Planned::Lifecycle { .. } => (None, None),
                 };
-                let (dep, word) = match expected {
-                    Some(base) => super::edit::landed(applied, base, change.as_ref()),
-                    None => super::edit::landed_as_reported(applied),
-                };
+                let (dep, word) = super::edit::landed(applied, expected, change.as_ref());
                 let outcome = if not_taken.is_empty() {
                     // A stopped deployment has nothing to roll out until it is started.
                     let at_rest = matches!(dep.status, Status::Disabled | Status::Stopped);

@@ -134,7 +134,7 @@ pub(super) fn on_applied(
             let change = form.validate();
             let name = form.base.name.clone();
             let account = form.account;
-            let (dep, what) = landed(applied, &form.base, change.as_ref());
+            let (dep, what) = landed(applied, Some(&form.base), change.as_ref());
             let mut what = what.to_string();
             if let Some(s) = &form.source {
                 what.push_str(&format!(
@@ -269,17 +269,25 @@ pub(super) fn apply_request(form: &Form, change: Change) -> ApplyRequest {
     }
 }
 
-/// Opens a form or a confirmation for the selected deployment, if the provider and mode allow it.
-pub(super) fn open_mutation(state: &mut State, action: Action) {
+/// The selected row (its index in `state.rows`) when changes are on and a row is selected; otherwise the status
+/// line says why.
+pub(super) fn row_to_change(state: &mut State) -> Option<usize> {
     state.dirty = true;
     if state.read_only {
         state.flash = Some("read-only mode: changes are off".into());
-        return;
+        return None;
     }
-    let Some(row) = state.selected_row() else {
+    let row = state.view.get(state.selected).copied().filter(|&i| i < state.rows.len());
+    if row.is_none() {
         state.flash = Some("select a deployment first".into());
-        return;
-    };
+    }
+    row
+}
+
+/// Opens a form or a confirmation for the selected deployment, if the provider and mode allow it.
+pub(super) fn open_mutation(state: &mut State, action: Action) {
+    let Some(row) = row_to_change(state) else { return };
+    let row = &state.rows[row];
     let account = row.account;
     let caps = state.accounts[account].capabilities;
     let provider = row.dep.key.provider;
@@ -326,26 +334,29 @@ pub(super) fn on_form_mode_key(state: &mut State, mut form: Box<Form>, key: KeyE
     }
 }
 
-/// The read-back of a write and the word for it. "Nothing to change" from the provider after a retried write
-/// whose first try landed is still "applied": the section differs from the one the review started from.
-pub(crate) fn landed(
-    applied: Applied,
-    base: &Deployment,
-    change: Option<&Change>,
-) -> (Box<Deployment>, &'static str) {
+/// Whether a write took: done, or "nothing to change" from the provider after a retried write whose first try
+/// landed (the section then differs from the one the edit started from).
+pub(crate) fn was_applied(applied: &Applied, base: Option<&Deployment>, change: Option<&Change>) -> bool {
     match applied {
-        Applied::Done(d) => (d, "applied"),
-        Applied::NoChange(d) if change.is_some_and(|c| c.current_of(&d) != c.current_of(base)) => {
-            (d, "applied")
+        Applied::Done(_) => true,
+        Applied::NoChange(d) => {
+            matches!((base, change), (Some(b), Some(c)) if c.current_of(d) != c.current_of(b))
         }
-        Applied::NoChange(d) => (d, "the provider reports nothing to change"),
     }
 }
 
-/// The read-back of a write, worded as the provider reported it.
-pub(crate) fn landed_as_reported(applied: Applied) -> (Box<Deployment>, &'static str) {
+/// The read-back of a write and the word for it (see [`was_applied`]).
+pub(crate) fn landed(
+    applied: Applied,
+    base: Option<&Deployment>,
+    change: Option<&Change>,
+) -> (Box<Deployment>, &'static str) {
+    let word = if was_applied(&applied, base, change) {
+        "applied"
+    } else {
+        "the provider reports nothing to change"
+    };
     match applied {
-        Applied::Done(d) => (d, "applied"),
-        Applied::NoChange(d) => (d, "the provider reports nothing to change"),
+        Applied::Done(d) | Applied::NoChange(d) => (d, word),
     }
 }

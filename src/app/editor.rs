@@ -74,15 +74,8 @@ pub fn review_lines(base: &Deployment, s: &Settings, reveal: bool) -> Vec<String
 
 /// `e` on the selected deployment: the editor job, or a message saying why not.
 pub fn open(state: &mut State, fx: &mut Vec<Effect>) {
-    state.dirty = true;
-    if state.read_only {
-        state.flash = Some("read-only mode: changes are off".into());
-        return;
-    }
-    let Some(row) = state.selected_row() else {
-        state.flash = Some("select a deployment first".into());
-        return;
-    };
+    let Some(row) = super::edit::row_to_change(state) else { return };
+    let row = &state.rows[row];
     let account = row.account;
     let dep = state.snapshot(row).clone();
     // The file holds every setting: it is written from a full read only, never from a list summary.
@@ -215,7 +208,7 @@ pub fn on_applied(
             let provider = provider_name(review.job.key.provider);
             let (dep, what) = super::edit::landed(
                 applied,
-                &review.job.base,
+                Some(&review.job.base),
                 Some(&crate::model::edit::Change::Settings(settings.clone())),
             );
             state.mode = Mode::Normal;

@@ -641,10 +641,10 @@ mod tests {
         after.regions[0].scale.max = 7;
         let change = Change::Scale(asked);
         // A retried write whose first try landed: the provider finds nothing left to change.
-        let (_, word) = landed(Applied::NoChange(Box::new(after)), &base, Some(&change));
+        let (_, word) = landed(Applied::NoChange(Box::new(after)), Some(&base), Some(&change));
         assert_eq!(word, "applied");
         // Nothing changed at all: said as the provider said it.
-        let (_, word) = landed(Applied::NoChange(Box::new(base.clone())), &base, Some(&change));
+        let (_, word) = landed(Applied::NoChange(Box::new(base.clone())), Some(&base), Some(&change));
         assert_eq!(word, "the provider reports nothing to change");
     }
 }

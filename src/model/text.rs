@@ -3,6 +3,14 @@
 
 use std::borrow::Cow;
 
+/// `8-4-4-4-12` hex digits, as the providers write ids.
+pub fn looks_like_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.chars()
+            .enumerate()
+            .all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { c == '-' } else { c.is_ascii_hexdigit() })
+}
+
 /// Returns `s` with every control character (C0, DEL, C1) replaced by a visible escape:
 /// `\e` for ESC, `\n`, `\r`, `\t`, `\a` for BEL, and `\u{XX}` for the rest.
 pub fn sanitize(s: &str) -> Cow<'_, str> {

@@ -175,14 +175,10 @@ impl AuditLog {
                 "after": section_of(applied.deployment()),
             }),
             Ok(Landed { applied, .. }) => {
-                // The screen's word: "nothing to change" after a retried write whose first try landed is
-                // "applied", since the section differs from the one the edit started from.
-                let word = match before {
-                    Some(b) => crate::app::edit::landed(applied.clone(), b, Some(&req.change)).1,
-                    None => crate::app::edit::landed_as_reported(applied.clone()).1,
-                };
+                // As on screen: "nothing to change" after a retried write whose first try landed is "applied".
+                let took = crate::app::edit::was_applied(applied, before, Some(&req.change));
                 json!({
-                    "result": if word == "applied" { "applied" } else { "no change" },
+                    "result": if took { "applied" } else { "no change" },
                     "after": section_of(applied.deployment()),
                 })
             }

@@ -179,7 +179,7 @@ impl GcoreClient {
     pub(super) async fn replica_price_of(&self, flavor: &str, region: &str) -> ApiResult<Option<Price>> {
         // The preview takes a flavor name. A v2 deployment's hardware is its flavor's name once the flavor was
         // read; while it is still the uuid there is nothing to ask with.
-        if self.api == GcoreApi::V2 && looks_like_uuid(flavor) {
+        if self.api == GcoreApi::V2 && crate::model::text::looks_like_uuid(flavor) {
             return Ok(None);
         }
         let p = self.price_preview(flavor, &[(region_int("region", region)?, 1)]).await?;
@@ -200,13 +200,6 @@ impl GcoreClient {
         // Not repeated on a transient failure (a create is not idempotent): the error goes back to the form.
         self.create(&create_body(spec)?).await
     }
-}
-
-/// `8-4-4-4-12` hex digits.
-fn looks_like_uuid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
-        && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]

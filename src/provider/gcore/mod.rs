@@ -164,7 +164,7 @@ impl GcoreClient {
             let mut ids: Vec<String> = deps
                 .iter()
                 .filter_map(|d| d.hardware.as_deref())
-                .filter(|h| !known.contains_key(*h) && !known.values().any(|n| n.as_deref() == Some(*h)))
+                .filter(|h| crate::model::text::looks_like_uuid(h) && !known.contains_key(*h))
                 .map(str::to_string)
                 .collect();
             ids.sort();

@@ -308,12 +308,7 @@ pub fn registry_uuid(name: &str) -> String {
     }
 }
 
-pub fn looks_like_uuid(s: &str) -> bool {
-    s.len() == 36
-        && s.chars()
-            .enumerate()
-            .all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { c == '-' } else { c.is_ascii_hexdigit() })
-}
+pub use crate::model::text::looks_like_uuid;
 
 /// Which mutation a task carries out.
 #[derive(Debug, Clone, PartialEq, Eq)]
