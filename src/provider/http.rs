@@ -456,6 +456,154 @@ impl Response {
     }
 }
 
+impl Response {
+    /// Decodes a page of a list: an object whose `key` holds the items (`null`: none; absent: none, or an
+    /// error when `required`). Each item is
+    /// mapped by `keep` as soon as it is decoded, so a page's wire records never exist all at once; the
+    /// object's other fields are decoded as `M` (the page's `count`, `next`…). A bad item is an error for the
+    /// whole page, as it would be for a plain `Vec<T>`.
+    pub fn json_page<T: DeserializeOwned, U, M: DeserializeOwned>(
+        &self,
+        provider: ProviderKind,
+        key: &str,
+        required: bool,
+        keep: &dyn Fn(T) -> Option<U>,
+    ) -> ApiResult<MappedPage<U, M>> {
+        let decode = |track: Option<&mut serde_path_to_error::Track>| {
+            let seed = PageSeed { key, required, keep, item: std::marker::PhantomData::<T> };
+            let mut de = serde_json::Deserializer::from_slice(&self.body);
+            let page = match track {
+                None => serde::de::DeserializeSeed::deserialize(seed, &mut de),
+                Some(t) => serde::de::DeserializeSeed::deserialize(
+                    seed,
+                    serde_path_to_error::Deserializer::new(&mut de, t),
+                ),
+            };
+            page.and_then(|p| de.end().map(|_| p))
+        };
+        let (items, seen, rest) = match decode(None) {
+            Ok(p) => p,
+            Err(_) => {
+                // Again, tracking the path this time, only to say where the body went wrong.
+                let mut track = serde_path_to_error::Track::new();
+                let e = decode(Some(&mut track)).err();
+                let at = track.path();
+                let what = e.map_or_else(|| "could not read the response".to_string(), |e| e.to_string());
+                return Err(ApiError::new(
+                    provider,
+                    ErrorKind::Decode,
+                    format!("could not read the response ({what} at {at})"),
+                )
+                .with_status(self.status.as_u16()));
+            }
+        };
+        let meta = serde_json::from_value(serde_json::Value::Object(rest)).map_err(|e| {
+            ApiError::new(provider, ErrorKind::Decode, format!("could not read the response ({e})"))
+                .with_status(self.status.as_u16())
+        })?;
+        Ok(MappedPage { items, seen, meta })
+    }
+}
+
+/// A page of a list decoded by [`Response::json_page`].
+#[derive(Debug)]
+pub struct MappedPage<U, M> {
+    /// The items `keep` kept, in the page's order.
+    pub items: Vec<U>,
+    /// How many items the page held, kept or not.
+    pub seen: usize,
+    /// The page's other fields.
+    pub meta: M,
+}
+
+/// The object of a page: the list under `key`, mapped item by item, and the other fields as JSON.
+struct PageSeed<'a, T, U> {
+    key: &'a str,
+    required: bool,
+    keep: &'a dyn Fn(T) -> Option<U>,
+    item: std::marker::PhantomData<T>,
+}
+
+type PageParts<U> = (Vec<U>, usize, serde_json::Map<String, serde_json::Value>);
+
+impl<'de, T: DeserializeOwned, U> serde::de::DeserializeSeed<'de> for PageSeed<'_, T, U> {
+    type Value = PageParts<U>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned, U> serde::de::Visitor<'de> for PageSeed<'_, T, U> {
+    type Value = PageParts<U>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an object with `{}`", self.key)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut items, mut seen, mut rest) = (Vec::new(), 0, serde_json::Map::new());
+        let mut found = false;
+        while let Some(k) = map.next_key::<String>()? {
+            if k == self.key && !found {
+                found = true;
+                (items, seen) = map.next_value_seed(ItemsSeed { keep: self.keep, item: self.item })?;
+            } else {
+                let v = map.next_value::<serde_json::Value>()?;
+                rest.insert(k, v);
+            }
+        }
+        if self.required && !found {
+            return Err(serde::de::Error::custom(format_args!("missing field `{}`", self.key)));
+        }
+        Ok((items, seen, rest))
+    }
+}
+
+/// A list (or `null`) whose items are mapped as each is decoded.
+struct ItemsSeed<'a, T, U> {
+    keep: &'a dyn Fn(T) -> Option<U>,
+    item: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned, U> serde::de::DeserializeSeed<'de> for ItemsSeed<'_, T, U> {
+    type Value = (Vec<U>, usize);
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned, U> serde::de::Visitor<'de> for ItemsSeed<'_, T, U> {
+    type Value = (Vec<U>, usize);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok((Vec::new(), 0))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok((Vec::new(), 0))
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        let mut seen = 0;
+        while let Some(t) = seq.next_element::<T>()? {
+            seen += 1;
+            out.extend((self.keep)(t));
+        }
+        Ok((out, seen))
+    }
+}
+
 /// Parses a provider's error body into an [`ApiError`].
 pub type ErrorParser = fn(ProviderKind, u16, &[u8]) -> ApiError;
 
@@ -539,10 +687,24 @@ impl Http {
     /// whole list, and the list stops with an error past `max_list_items` without holding every item as
     /// generic JSON first.
     pub async fn json_list<T: DeserializeOwned>(&self, req: &Request) -> ApiResult<Vec<T>> {
+        self.json_list_map(req, &|t| Some(t)).await
+    }
+
+    /// [`Http::json_list`], each item mapped by `keep` as soon as it is decoded (so the list's wire records
+    /// never exist all at once).
+    pub async fn json_list_map<T: DeserializeOwned, U>(
+        &self,
+        req: &Request,
+        keep: &(dyn Fn(T) -> Option<U> + Sync),
+    ) -> ApiResult<Vec<U>> {
         let resp = self.send(req).await?;
         let over = std::cell::Cell::new(false);
-        let seed =
-            ListSeed::<T> { max: self.limits.max_list_items, over: &over, item: std::marker::PhantomData };
+        let seed = ListSeed::<T, U> {
+            max: self.limits.max_list_items,
+            over: &over,
+            keep,
+            item: std::marker::PhantomData,
+        };
         let mut de = serde_json::Deserializer::from_slice(&resp.body);
         let items = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|v| de.end().map(|_| v));
         if over.get() {
@@ -997,38 +1159,41 @@ fn json_unit_len(s: &[u8]) -> usize {
 }
 
 /// Deserializes a JSON array into the items that decode as `T`, stopping (and setting `over`) past `max`.
-struct ListSeed<'a, T> {
+struct ListSeed<'a, T, U> {
     max: usize,
     over: &'a std::cell::Cell<bool>,
+    keep: &'a (dyn Fn(T) -> Option<U> + Sync),
     item: std::marker::PhantomData<T>,
 }
 
-impl<'de, T: DeserializeOwned> serde::de::DeserializeSeed<'de> for ListSeed<'_, T> {
-    type Value = Vec<T>;
+impl<'de, T: DeserializeOwned, U> serde::de::DeserializeSeed<'de> for ListSeed<'_, T, U> {
+    type Value = Vec<U>;
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<U>, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for ListSeed<'_, T> {
-    type Value = Vec<T>;
+impl<'de, T: DeserializeOwned, U> serde::de::Visitor<'de> for ListSeed<'_, T, U> {
+    type Value = Vec<U>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a list")
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<U>, A::Error> {
         let mut out = Vec::new();
         let mut seen = 0usize;
-        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+        // Each item as its raw text (borrowed from the body, no copy), then decoded on its own: a bad one is
+        // dropped without failing the list.
+        while let Some(raw) = seq.next_element::<&serde_json::value::RawValue>()? {
             seen += 1;
             if seen > self.max {
                 self.over.set(true);
                 return Err(serde::de::Error::custom("too many items"));
             }
-            if let Ok(t) = serde_json::from_value(v) {
-                out.push(t);
+            if let Ok(t) = serde_json::from_str(raw.get()) {
+                out.extend((self.keep)(t));
             }
         }
         Ok(out)
@@ -1072,6 +1237,64 @@ pub fn fallback_message(status: u16, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ok(body: &str) -> Response {
+        Response {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: bytes::Bytes::from(body.to_string()),
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Item {
+        a: u32,
+    }
+
+    #[derive(Debug, Default, serde::Deserialize)]
+    struct Count {
+        #[serde(default)]
+        count: Option<u64>,
+    }
+
+    fn page(body: &str, required: bool) -> ApiResult<MappedPage<u32, Count>> {
+        // Keeps the even ones, doubled: what is kept and what is counted differ.
+        let keep = |i: Item| (i.a % 2 == 0).then_some(i.a * 2);
+        ok(body).json_page::<Item, u32, Count>(ProviderKind::Gcore, "results", required, &keep)
+    }
+
+    #[test]
+    fn a_page_maps_its_items_counts_them_all_and_reads_its_other_fields() {
+        let p =
+            page(r#"{"results": [{"a": 1}, {"a": 2}, {"a": 4}], "count": 9, "next": "x"}"#, true).unwrap();
+        assert_eq!((p.items, p.seen, p.meta.count), (vec![4, 8], 3, Some(9)));
+        // The list first or last, it is the same page.
+        let p = page(r#"{"count": 9, "results": [{"a": 2}]}"#, true).unwrap();
+        assert_eq!((p.items, p.seen, p.meta.count), (vec![4], 1, Some(9)));
+    }
+
+    #[test]
+    fn a_page_without_its_list_is_an_error_only_where_the_list_is_required() {
+        let e = page(r#"{"count": 1}"#, true).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Decode);
+        assert!(e.message.contains("missing field `results`"), "{e}");
+        let p = page(r#"{"count": 1}"#, false).unwrap();
+        assert_eq!((p.items.len(), p.seen), (0, 0));
+        let p = page(r#"{"results": null}"#, true).unwrap();
+        assert_eq!((p.items.len(), p.seen), (0, 0));
+    }
+
+    #[test]
+    fn a_bad_item_or_field_fails_the_page_and_says_where() {
+        let e = page(r#"{"results": [{"a": 2}, {"a": "two"}]}"#, true).unwrap_err();
+        assert_eq!((e.kind, e.status), (ErrorKind::Decode, Some(200)));
+        assert!(e.message.contains("results[1].a"), "{e}");
+        let e = page(r#"{"results": [], "count": "many"}"#, true).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Decode);
+        for junk in [r#"[{"a": 2}]"#, r#"{"results": [{"a": 2}]} trailing"#, "<html>"] {
+            assert_eq!(page(junk, true).unwrap_err().kind, ErrorKind::Decode, "{junk}");
+        }
+    }
 
     #[test]
     fn backoff_honours_retry_after_within_bounds() {

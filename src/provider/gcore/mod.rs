@@ -36,6 +36,12 @@ const MAX_PAGES: usize = 1000;
 /// Pages of a list read at once once its first page gives the total: enough to hide each round trip behind
 /// the others, few enough that the pages decoded ahead of their turn stay a small part of memory.
 const PAGES_AT_ONCE: usize = 2;
+
+/// A page's items, mapped, and the total it announces.
+struct MappedItems<U> {
+    results: Vec<U>,
+    count: Option<u64>,
+}
 /// Default interval between two polls of a task.
 pub const DEFAULT_TASK_POLL: Duration = Duration::from_secs(1);
 /// How long a task may take before the client gives up waiting.
@@ -267,17 +273,18 @@ impl GcoreClient {
         self.paged_map(path, extra, |t| t).await
     }
 
-    /// Every page of a `{count, results}` list, each item mapped as its page arrives (so that a large list
-    /// never holds every wire record at once). The first page gives the total: the pages it announces are
+    /// Every page of a `{count, results}` list, each item mapped as soon as it is decoded (so that not even one
+    /// page's wire records are held at once). The first page gives the total: the pages it announces are
     /// then read [`PAGES_AT_ONCE`] at a time (the account's limiter still decides when each goes) and taken in
     /// order, up to the item cap; pages the list grew by meanwhile follow one by one.
     async fn paged_map<T: serde::de::DeserializeOwned + Send, U>(
         &self,
         path: &str,
         extra: &[(&str, String)],
-        mut f: impl FnMut(T) -> U,
+        f: impl Fn(T) -> U + Sync,
     ) -> ApiResult<Vec<U>> {
         use futures::StreamExt;
+        let keep = |t: T| Some(f(t));
         let page_at = |offset: u64| {
             let mut r = self.req(Method::GET, path);
             for (k, v) in extra {
@@ -287,13 +294,18 @@ impl GcoreClient {
             if offset > 0 {
                 r = r.query("offset", offset);
             }
-            async move { self.http.json::<wire::Page<T>>(&r).await }
+            let keep = &keep;
+            async move {
+                let page =
+                    self.http.send(&r).await?.json_page::<T, U, wire::PageCount>(P, "results", true, keep)?;
+                Ok::<_, ApiError>(MappedItems { results: page.items, count: page.meta.count })
+            }
         };
         let first = page_at(0).await?;
         let step = first.results.len() as u64;
         let mut total = first.count.unwrap_or(0);
         let mut out: Vec<U> = Vec::with_capacity((total as usize).min(self.http.max_list_items()));
-        out.extend(first.results.into_iter().map(&mut f));
+        out.extend(first.results);
         self.http.check_items(path, out.len())?;
         let mut offset = step;
         if step == 0 || offset >= total {
@@ -307,7 +319,7 @@ impl GcoreClient {
         while let Some(page) = pages.next().await {
             let page = page?;
             let n = page.results.len() as u64;
-            out.extend(page.results.into_iter().map(&mut f));
+            out.extend(page.results);
             self.http.check_items(path, out.len())?;
             total = page.count.unwrap_or(total);
             if n == 0 {
@@ -324,7 +336,7 @@ impl GcoreClient {
             }
             let page = page_at(offset).await?;
             let n = page.results.len() as u64;
-            out.extend(page.results.into_iter().map(&mut f));
+            out.extend(page.results);
             self.http.check_items(path, out.len())?;
             offset += n;
             total = page.count.unwrap_or(0);

@@ -36,6 +36,13 @@ pub struct Page<T> {
     pub results: Vec<T>,
 }
 
+/// The fields of a `{count, results}` page besides its items (which are mapped as they are decoded).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PageCount {
+    #[serde(default)]
+    pub count: Option<u64>,
+}
+
 /// The error body of the Cloud API: `{exception_class, message, request_id, info?, invalid_fields?}`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ErrorBody {

@@ -13,7 +13,7 @@ pub mod convert;
 pub mod create;
 pub mod wire;
 
-use super::http::{ErrorParser, Http, Request, Response, fallback_message};
+use super::http::{ErrorParser, Http, MappedPage, Request, Response, fallback_message};
 use super::{
     AccountSpec, ApiError, ApiResult, Applied, Capabilities, Credentials, ErrorKind, MetricsQuery,
     MetricsResult, Provider, Secret,
@@ -618,31 +618,43 @@ impl Provider for RunaiClient {
         use futures::StreamExt;
         // No `filterBy=type==...`: the type's casing and how the filter matches it are not documented,
         // so every workload is read and the inference ones are kept here, whatever their casing.
+        // Each workload is converted as soon as it is decoded, and only the inference ones are kept.
+        let convert = |w: wire::Workload| {
+            let inference = w.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("inference"));
+            if inference { convert::from_workload(&self.account, &w) } else { None }
+        };
         let page_at = |offset: i64| {
             let req = Request::new(Method::GET, self.url("/api/v1/workloads"))
                 .query("offset", offset)
                 .query("limit", self.page);
-            async move { (offset, self.get_json::<wire::WorkloadsPage>(req).await) }
+            let convert = &convert;
+            async move {
+                let page = async {
+                    self.call(req).await?.json_page::<wire::Workload, Deployment, wire::PageNext>(
+                        P,
+                        "workloads",
+                        false,
+                        convert,
+                    )
+                };
+                (offset, page.await)
+            }
         };
         let mut out = Vec::new();
         // Counted before the type filter: an endless list of other workloads must end too.
         let mut seen = 0usize;
-        let mut keep = |page: wire::WorkloadsPage, out: &mut Vec<Deployment>| -> ApiResult<usize> {
-            let n = page.workloads.len();
-            seen += n;
-            self.http.check_items("/api/v1/workloads", seen)?;
-            out.extend(
-                page.workloads
-                    .iter()
-                    .filter(|w| w.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("inference")))
-                    .filter_map(|w| convert::from_workload(&self.account, w)),
-            );
-            Ok(n)
-        };
+        let mut keep =
+            |page: MappedPage<Deployment, wire::PageNext>, out: &mut Vec<Deployment>| -> ApiResult<usize> {
+                let n = page.seen;
+                seen += n;
+                self.http.check_items("/api/v1/workloads", seen)?;
+                out.extend(page.items);
+                Ok(n)
+            };
         let first = page_at(0).await.1?;
-        let step = first.workloads.len() as i64;
+        let step = first.seen as i64;
         // The offset of the last page read and the `next` it gave.
-        let (mut offset, mut next) = (0, first.next);
+        let (mut offset, mut next) = (0, first.meta.next);
         keep(first, &mut out)?;
         let mut read = 1;
         // `next` reads as the next offset when the first page says so; then the pages the count announces are
@@ -658,7 +670,7 @@ impl Provider for RunaiClient {
             let mut pages = futures::stream::iter(planned).map(page_at).buffered(PAGES_AT_ONCE);
             while let Some((o, page)) = pages.next().await {
                 let page = page?;
-                (offset, next) = (o, page.next);
+                (offset, next) = (o, page.meta.next);
                 if keep(page, &mut out)? == 0 {
                     // The list shrank while it was read: nothing after an empty page.
                     next = None;
@@ -673,7 +685,7 @@ impl Provider for RunaiClient {
                 _ => break,
             }
             let page = page_at(offset).await.1?;
-            next = page.next;
+            next = page.meta.next;
             if keep(page, &mut out)? == 0 {
                 break;
             }

@@ -284,6 +284,13 @@ pub struct WorkloadsPage {
     pub workloads: Vec<Workload>,
 }
 
+/// The fields of a workloads page besides its items (which are converted as they are decoded).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PageNext {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub next: Option<i64>,
+}
+
 /// `GET /api/v1/workloads/count` 200.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct WorkloadsCount {

@@ -597,21 +597,22 @@ impl Provider for SesterceClient {
     }
 
     async fn list_summaries(&self) -> Option<ApiResult<Vec<super::Listed>>> {
-        let summaries = match SesterceClient::list_summaries(self).await {
-            Ok(s) => s,
+        // Each summary is converted as soon as it is decoded: the list's wire records never exist at once.
+        let req = match self.request(Method::GET, &["ai-inference", "instances"]) {
+            Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };
-        Some(Ok(summaries
-            .iter()
-            .map(|s| super::Listed {
-                dep: convert::summary(&self.account, s),
+        let listed = |s: InstanceSummary| {
+            Some(super::Listed {
+                dep: convert::summary(&self.account, &s),
                 version: format!(
                     "{}@{}",
                     s.status.as_deref().unwrap_or(""),
                     s.updated_at.as_deref().unwrap_or("")
                 ),
             })
-            .collect()))
+        };
+        Some(self.http.json_list_map(&req, &listed).await)
     }
 
     fn effective_rate(&self) -> Option<(f64, f64)> {
