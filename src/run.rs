@@ -137,14 +137,15 @@ async fn start_demo_sim(config: SimConfig) -> Result<sim::SimHandle> {
     Ok(rx.await.map_err(|_| eyre!("the demo simulator's thread ended"))??)
 }
 
-/// The one HTTP client, trusting the config's `ca_file` besides the system's roots.
-pub fn client(cli: &Cli, cfg: &Config) -> Result<reqwest::Client> {
+/// The HTTP clients (one pool for lists, one for the rest), trusting the config's `ca_file` besides the
+/// system's roots.
+pub fn client(cli: &Cli, cfg: &Config) -> Result<http::Clients> {
     let roots = match &cfg.ca_file {
         Some(p) => http::load_ca_file(p).map_err(user_error)?,
         None => Vec::new(),
     };
     let timeout = Duration::from_secs_f64(cli.timeout.clamp(0.2, 600.0));
-    http::build_client_with_roots(Duration::from_secs(5), timeout, roots).map_err(|e| eyre!(e))
+    http::build_clients(Duration::from_secs(5), timeout, roots).map_err(|e| eyre!(e))
 }
 
 /// `infertop snapshot`: the fleet once, as a table or JSON. Returns the process exit code.

@@ -45,6 +45,36 @@ pub fn build_client_with_roots(
     b.build().map_err(|e| format!("could not set up the HTTP client: {e}"))
 }
 
+/// The connection pools an account's requests go through. hyper grows a connection's read buffer to fit the
+/// largest body it has read (up to about 400 KB) and keeps it while the connection is pooled, so lists (large
+/// bodies) go through a pool of their own: the many connections of the details reads keep small buffers.
+/// From one `reqwest::Client`, both are the same pool.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// Every request but lists.
+    pub small: reqwest::Client,
+    /// Lists and their pages ([`Request::large_body`]).
+    pub lists: reqwest::Client,
+}
+
+impl From<reqwest::Client> for Clients {
+    fn from(c: reqwest::Client) -> Self {
+        Clients { small: c.clone(), lists: c }
+    }
+}
+
+/// [`build_client_with_roots`] twice: one pool for lists, one for everything else (see [`Clients`]).
+pub fn build_clients(
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    extra_roots: Vec<reqwest::Certificate>,
+) -> Result<Clients, String> {
+    Ok(Clients {
+        small: build_client_with_roots(connect_timeout, request_timeout, extra_roots.clone())?,
+        lists: build_client_with_roots(connect_timeout, request_timeout, extra_roots)?,
+    })
+}
+
 /// The certificates of a PEM file (one or more `BEGIN CERTIFICATE` blocks).
 pub fn load_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
     let pem = std::fs::read(path).map_err(|e| format!("ca_file {}: {e}", path.display()))?;
@@ -381,6 +411,8 @@ pub struct Request {
     pub body: Body,
     /// Safe to repeat: GETs, and writes whose repetition cannot do harm.
     pub idempotent: bool,
+    /// A list or a page of one: sent through the lists' pool (see [`Clients`]).
+    pub large_body: bool,
 }
 
 impl Request {
@@ -393,7 +425,14 @@ impl Request {
             headers: HeaderMap::new(),
             body: Body::None,
             idempotent,
+            large_body: false,
         }
+    }
+
+    /// Marks a list (or a page of one), whose answer is large: see [`Clients`].
+    pub fn large_body(mut self) -> Self {
+        self.large_body = true;
+        self
     }
 
     pub fn query(mut self, k: &str, v: impl ToString) -> Self {
@@ -616,7 +655,7 @@ pub static REQUEST_OBSERVER: std::sync::OnceLock<fn(&ApiResult<Response>, Durati
 /// retry policy.
 #[derive(Clone)]
 pub struct Http {
-    client: reqwest::Client,
+    clients: Clients,
     provider: ProviderKind,
     limiter: Arc<Semaphore>,
     /// Background reads hold one of these too: one slot in flight is always left to the higher lanes.
@@ -631,14 +670,14 @@ pub struct Http {
 
 impl Http {
     pub fn new(
-        client: reqwest::Client,
+        clients: impl Into<Clients>,
         provider: ProviderKind,
         max_in_flight: usize,
         policy: RetryPolicy,
         parse_error: ErrorParser,
     ) -> Self {
         Http {
-            client,
+            clients: clients.into(),
             provider,
             limiter: Arc::new(Semaphore::new(max_in_flight.max(1))),
             background: Arc::new(Semaphore::new(max_in_flight.saturating_sub(1).max(1))),
@@ -851,7 +890,8 @@ impl Http {
 
     /// One request and its answer, on the slot that `send_once` holds.
     async fn exchange(&self, req: &Request) -> ApiResult<Response> {
-        let mut rb = self.client.request(req.method.clone(), &req.url).headers(req.headers.clone());
+        let client = if req.large_body { &self.clients.lists } else { &self.clients.small };
+        let mut rb = client.request(req.method.clone(), &req.url).headers(req.headers.clone());
         if !req.query.is_empty() {
             rb = rb.query(&req.query);
         }
@@ -1259,7 +1299,7 @@ mod tests {
 
     fn page(body: &str, required: bool) -> ApiResult<MappedPage<u32, Count>> {
         // Keeps the even ones, doubled: what is kept and what is counted differ.
-        let keep = |i: Item| (i.a % 2 == 0).then_some(i.a * 2);
+        let keep = |i: Item| i.a.is_multiple_of(2).then_some(i.a * 2);
         ok(body).json_page::<Item, u32, Count>(ProviderKind::Gcore, "results", required, &keep)
     }
 

@@ -71,8 +71,9 @@ impl AccountSpec {
     }
 }
 
-/// Builds the client for an account. `client` is the process's one shared `reqwest::Client`.
-pub fn connect(spec: &AccountSpec, client: reqwest::Client) -> Arc<dyn Provider> {
+/// Builds the client for an account. `client` is the process's shared connection pools (or one
+/// `reqwest::Client` for both).
+pub fn connect(spec: &AccountSpec, client: impl Into<http::Clients>) -> Arc<dyn Provider> {
     match spec.kind {
         ProviderKind::Gcore => Arc::new(gcore::GcoreClient::new(spec, client)),
         ProviderKind::Sesterce => Arc::new(sesterce::SesterceClient::new(spec, client)),

@@ -133,7 +133,7 @@ fn region_int(field: &str, id: &str) -> ApiResult<i64> {
 }
 
 impl GcoreClient {
-    pub fn new(spec: &AccountSpec, client: reqwest::Client) -> Self {
+    pub fn new(spec: &AccountSpec, client: impl Into<super::http::Clients>) -> Self {
         let (api_key, project_id) = match &spec.credentials {
             Credentials::Gcore { api_key, project_id } => (api_key.clone(), *project_id),
             // A mismatched account spec: every call then fails with 401 from the server.
@@ -290,7 +290,7 @@ impl GcoreClient {
             for (k, v) in extra {
                 r = r.query(k, v);
             }
-            r = r.query("limit", self.page_size);
+            r = r.query("limit", self.page_size).large_body();
             if offset > 0 {
                 r = r.query("offset", offset);
             }

@@ -141,7 +141,7 @@ fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 impl RunaiClient {
-    pub fn new(spec: &AccountSpec, client: reqwest::Client) -> Self {
+    pub fn new(spec: &AccountSpec, client: impl Into<super::http::Clients>) -> Self {
         let (client_id, client_secret) = match &spec.credentials {
             Credentials::Runai { client_id, client_secret } => {
                 (client_id.clone(), Some(client_secret.clone()))
@@ -626,7 +626,8 @@ impl Provider for RunaiClient {
         let page_at = |offset: i64| {
             let req = Request::new(Method::GET, self.url("/api/v1/workloads"))
                 .query("offset", offset)
-                .query("limit", self.page);
+                .query("limit", self.page)
+                .large_body();
             let convert = &convert;
             async move {
                 let page = async {

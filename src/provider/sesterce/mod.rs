@@ -172,7 +172,7 @@ impl SesterceClient {
         }
     }
 
-    pub fn new(spec: &AccountSpec, client: reqwest::Client) -> Self {
+    pub fn new(spec: &AccountSpec, client: impl Into<super::http::Clients>) -> Self {
         let api_key = match &spec.credentials {
             Credentials::Sesterce { api_key } => Some(api_key.clone()),
             _ => None,
@@ -208,7 +208,7 @@ impl SesterceClient {
 
     /// A JSON array whose items are read one by one (a bad item is dropped, not the whole list).
     async fn get_list<T: serde::de::DeserializeOwned>(&self, segments: &[&str]) -> ApiResult<Vec<T>> {
-        let req = self.request(Method::GET, segments)?;
+        let req = self.request(Method::GET, segments)?.large_body();
         self.http.json_list(&req).await
     }
 
@@ -599,7 +599,7 @@ impl Provider for SesterceClient {
     async fn list_summaries(&self) -> Option<ApiResult<Vec<super::Listed>>> {
         // Each summary is converted as soon as it is decoded: the list's wire records never exist at once.
         let req = match self.request(Method::GET, &["ai-inference", "instances"]) {
-            Ok(r) => r,
+            Ok(r) => r.large_body(),
             Err(e) => return Some(Err(e)),
         };
         let listed = |s: InstanceSummary| {
