@@ -185,13 +185,13 @@ async fn gcore_v3_probe_edit_under_every_reading() {
             .await;
         let p = &e.providers[GCORE_V3];
         let before = e.raw(GCORE_V3, &d).await;
-        let mut want = d.probes.clone().unwrap();
+        let mut want = d.probes.as_deref().cloned().unwrap();
         let live = want.readiness.as_mut().unwrap();
         live.probe.period_seconds = Some(live.probe.period_seconds.unwrap_or(10) + 5);
         live.probe.http_get.as_mut().unwrap().path = "/healthz-2".into();
         p.update_probes(&d.key.id, &want).await.unwrap();
         let got = p.get(&d.key.id).await.unwrap().probes.unwrap();
-        assert_eq!(got, want, "{readings}");
+        assert_eq!(*got, want, "{readings}");
         let after = e.raw(GCORE_V3, &d).await;
         assert_eq!(
             changed_outside(&before, &after, &["/probes/readiness_probe"]),
@@ -209,7 +209,11 @@ async fn gcore_v3_probe_edit_under_every_reading() {
         assert_eq!(handler["tcp_socket"]["port"], json!(8080), "{readings}");
         if readings.is(ambiguity::GCORE_V3_NULL, "clears") {
             assert_eq!(handler["http_get"], Value::Null, "{readings}");
-            assert_eq!(p.get(&d.key.id).await.unwrap().probes.unwrap(), switch, "{readings}");
+            assert_eq!(
+                p.get(&d.key.id).await.unwrap().probes.as_deref().cloned().unwrap(),
+                switch,
+                "{readings}"
+            );
         } else {
             // Exactly the handler sent as null did not take.
             assert!(handler["http_get"].is_object(), "{readings}");
@@ -254,11 +258,11 @@ async fn gcore_v2_scale_and_probe_edits_under_every_reading() {
         let after = e.raw(GCORE_V2, &d).await;
         assert_eq!(changed_outside(&before, &after, &["/containers"]), Vec::<String>::new(), "{readings}");
 
-        let mut probes = d.probes.clone().unwrap();
+        let mut probes = d.probes.as_deref().cloned().unwrap();
         let live = probes.liveness.as_mut().unwrap();
         live.probe.failure_threshold = Some(live.probe.failure_threshold.unwrap_or(3) + 2);
         p.update_probes(&d.key.id, &probes).await.unwrap_or_else(|e| panic!("{readings}: {e}"));
-        assert_eq!(p.get(&d.key.id).await.unwrap().probes.unwrap(), probes, "{readings}");
+        assert_eq!(p.get(&d.key.id).await.unwrap().probes.as_deref().cloned().unwrap(), probes, "{readings}");
     }
 }
 
@@ -404,7 +408,7 @@ async fn runai_scale_and_probe_edits_under_every_reading() {
         let got = ScaleUpdate::from_deployment(&p.get(&d.key.id).await.unwrap());
         assert_eq!(scale_mismatch(&want, &got), Vec::<String>::new(), "{readings}");
 
-        let mut probes = d.probes.clone().unwrap_or_default();
+        let mut probes = d.probes.as_deref().cloned().unwrap_or_default();
         probes.readiness = Some(ProbeConfig {
             enabled: true,
             probe: infertop::model::Probe {

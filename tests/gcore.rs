@@ -309,7 +309,7 @@ async fn client_requests_and_task_answers_match_the_v3_spec() {
     let mut u = ScaleUpdate::from_deployment(&d);
     u.regions[0].scale.max = 4;
     c.update_scale("mistral-7b-support", &u).await.unwrap();
-    let mut p = d.probes.clone().unwrap();
+    let mut p = d.probes.as_deref().cloned().unwrap();
     p.readiness.as_mut().unwrap().probe.period_seconds = Some(7);
     p.startup = Some(ProbeConfig {
         enabled: true,
@@ -392,7 +392,7 @@ async fn simulator_and_client_match_the_v2_spec() {
     let mut u = ScaleUpdate::from_deployment(d);
     u.regions[0].scale.max = 5;
     c.update_scale(&d.key.id, &u).await.unwrap();
-    let mut p = d.probes.clone().unwrap();
+    let mut p = d.probes.as_deref().cloned().unwrap();
     p.liveness = None;
     c.update_probes(&d.key.id, &p).await.unwrap();
     let puts: Vec<Seen> = rec.take().into_iter().filter(|s| s.method == "PUT").collect();
@@ -603,7 +603,7 @@ async fn update_probes_changes_only_the_probes() {
     let name = "bge-m3-embed";
     let before = c.raw(name).await.unwrap();
     let d = c.get(name).await.unwrap();
-    let mut p = d.probes.clone().unwrap();
+    let mut p = d.probes.as_deref().cloned().unwrap();
     let r = p.readiness.as_mut().unwrap();
     r.probe.period_seconds = Some(5);
     r.probe.http_get = Some(HttpGetAction {
@@ -627,7 +627,7 @@ async fn update_probes_changes_only_the_probes() {
     assert_eq!(ap["readiness_probe"], expected);
     assert_eq!(ap["liveness_probe"]["enabled"], false);
     assert_eq!(ap["liveness_probe"]["probe"], bp["liveness_probe"]["probe"]);
-    let got = applied.deployment().probes.clone().unwrap();
+    let got = applied.deployment().probes.as_deref().cloned().unwrap();
     assert_eq!(got.readiness, p.readiness);
 
     // Sending the probes as they are changes nothing.
@@ -882,7 +882,7 @@ async fn v2_put_really_replaces_and_the_client_keeps_everything() {
 
     // Probes through v2, with the same guarantee.
     let before = c.raw(&id).await.unwrap();
-    let mut p = c.get(&id).await.unwrap().probes.unwrap();
+    let mut p = c.get(&id).await.unwrap().probes.as_deref().cloned().unwrap();
     p.liveness.as_mut().unwrap().probe.failure_threshold = Some(9);
     c.update_probes(&id, &p).await.unwrap();
     let after = c.raw(&id).await.unwrap();

@@ -205,7 +205,8 @@ async fn gcore_probe_writes_are_retried_until_they_land() {
         gcore_client(&proxy.base, api).update_probes(&d.key.id, &probes).await.unwrap();
         assert_eq!(proxy.attempts(method, path), 3, "{api:?}");
         let after = direct(&h, ProviderKind::Gcore, api).get(&d.key.id).await.unwrap();
-        let period = after.probes.and_then(|p| p.readiness).map(|r| r.probe.period_seconds);
+        let period =
+            after.probes.as_deref().and_then(|p| p.readiness.as_ref()).map(|r| r.probe.period_seconds);
         assert_eq!(period, Some(Some(11)), "{api:?}");
     }
 }

@@ -480,13 +480,13 @@ async fn update_probes_changes_only_the_edited_keys() {
     let path = format!("/api/v1/workloads/inferences/{id}");
     let (_, before) = raw.get(&path).await;
     let d = p.get(&id).await.unwrap();
-    let mut probes = d.probes.clone().unwrap();
+    let mut probes = d.probes.as_deref().cloned().unwrap();
     let r = probes.readiness.as_mut().unwrap();
     r.probe.period_seconds = Some(5);
     r.probe.http_get.as_mut().unwrap().path = "/v2/health/live".into();
     let applied = p.update_probes(&id, &probes).await.unwrap();
     assert!(matches!(applied, Applied::Done(_)));
-    assert_eq!(applied.deployment().probes.as_ref(), Some(&probes));
+    assert_eq!(applied.deployment().probes.as_deref(), Some(&probes));
     let (_, after) = raw.get(&path).await;
     let mut expected = before.clone();
     expected["spec"]["probes"]["readiness"]["periodSeconds"] = json!(5);
@@ -521,7 +521,7 @@ async fn update_probes_changes_only_the_edited_keys() {
     let mut expected = after.clone();
     expected["spec"]["probes"] = json!({});
     assert_eq!(gone, expected);
-    assert_eq!(p.get(&id).await.unwrap().probes, Some(Box::default()));
+    assert_eq!(p.get(&id).await.unwrap().probes, Some(Default::default()));
 
     // And from nothing back to a probe.
     let on = Probes {
@@ -793,7 +793,7 @@ async fn simulator_responses_and_client_requests_match_the_spec() {
     let mut u = ScaleUpdate::from_deployment(&d);
     u.regions[0].scale.max = 4;
     p.update_scale(&id, &u).await.unwrap();
-    let mut probes = d.probes.clone().unwrap();
+    let mut probes = d.probes.as_deref().cloned().unwrap();
     probes.readiness.as_mut().unwrap().probe.timeout_seconds = Some(4);
     p.update_probes(&id, &probes).await.unwrap();
     let c = RunaiClient::new(&account(&h), http.clone());

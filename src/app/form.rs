@@ -487,7 +487,9 @@ impl Form {
         let mut errors: Vec<FieldError> = Vec::new();
         let change = match self.kind {
             FormKind::Scale => self.build_scale(&mut errors).map(Change::Scale),
-            FormKind::Probes => self.build_probes(&mut errors).map(|p| Change::Probes(Box::new(p))),
+            FormKind::Probes => {
+                self.build_probes(&mut errors).map(|p| Change::Probes(std::sync::Arc::new(p)))
+            }
         };
         if let Some(c) = &change {
             errors.extend(match c {
@@ -653,7 +655,7 @@ impl Form {
     }
 
     fn build_probes(&self, errors: &mut Vec<FieldError>) -> Option<Probes> {
-        let mut probes = *self.base.probes.clone().unwrap_or_default();
+        let mut probes = self.base.probes.as_deref().cloned().unwrap_or_default();
         let mut ok = true;
         for s in &self.sections {
             let Some(slot) = s.slot else { continue };
@@ -925,7 +927,7 @@ fn diff_with_names(base: &Deployment, change: &Change, names: &[(String, String)
             out.extend(diff_with_names(base, &Change::Scale(s.scale.clone()), names));
             let probes = s.probes.clone().unwrap_or_default();
             if probes != base.probes.as_deref().cloned().unwrap_or_default() {
-                out.extend(diff_with_names(base, &Change::Probes(Box::new(probes)), names));
+                out.extend(diff_with_names(base, &Change::Probes(std::sync::Arc::new(probes)), names));
             }
         }
     }
@@ -963,7 +965,7 @@ mod tests {
                 error: None,
             });
         }
-        d.probes = Some(Box::new(Probes {
+        d.probes = Some(std::sync::Arc::new(Probes {
             liveness: Some(ProbeConfig {
                 enabled: true,
                 probe: Probe {
@@ -1067,7 +1069,7 @@ mod tests {
         assert!(form.validate().is_none());
         set_field(&mut form, s, "http port", "8080");
         let Some(Change::Probes(p)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
-        let r = p.readiness.unwrap();
+        let r = p.readiness.clone().unwrap();
         assert!(r.enabled);
         assert_eq!(r.probe.http_get.unwrap().port, 8080);
     }
@@ -1205,7 +1207,8 @@ mod tests {
 
     fn with_liveness(probe: Probe) -> Deployment {
         let mut d = dep();
-        d.probes.as_mut().unwrap().liveness = Some(ProbeConfig { enabled: true, probe });
+        std::sync::Arc::make_mut(d.probes.as_mut().unwrap()).liveness =
+            Some(ProbeConfig { enabled: true, probe });
         d
     }
 
@@ -1231,9 +1234,11 @@ mod tests {
             exec: Some(ExecAction { command: vec!["sh".into(), "-c".into(), "echo a  b".into()] }),
             ..Default::default()
         };
-        d.probes.as_mut().unwrap().readiness = Some(ProbeConfig { enabled: true, probe: exec });
+        std::sync::Arc::make_mut(d.probes.as_mut().unwrap()).readiness =
+            Some(ProbeConfig { enabled: true, probe: exec });
         let tcp = Probe { tcp_socket: Some(TcpSocketAction { port: 81 }), ..Default::default() };
-        d.probes.as_mut().unwrap().startup = Some(ProbeConfig { enabled: true, probe: tcp });
+        std::sync::Arc::make_mut(d.probes.as_mut().unwrap()).startup =
+            Some(ProbeConfig { enabled: true, probe: tcp });
         let mut form = Form::probes(&d, 0);
         for s in 0..3 {
             set_field(&mut form, s, "period s", "9");
@@ -1257,7 +1262,7 @@ mod tests {
         let mut form = Form::probes(&d, 0);
         set_field(&mut form, 0, "http port", "8081");
         let Some(Change::Probes(p)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
-        let h = p.liveness.unwrap().probe.http_get.unwrap();
+        let h = p.liveness.clone().unwrap().probe.http_get.unwrap();
         assert_eq!(
             (h.port, h.path.as_str(), h.headers.get("X-A").map(String::as_str)),
             (8081, "/", Some("1"))
@@ -1266,7 +1271,7 @@ mod tests {
         let mut form = Form::probes(&d, 0);
         set_field(&mut form, 0, "tcp port", "81");
         let Some(Change::Probes(p)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
-        assert_eq!(p.liveness.unwrap().probe.tcp_socket, Some(TcpSocketAction { port: 81 }));
+        assert_eq!(p.liveness.clone().unwrap().probe.tcp_socket, Some(TcpSocketAction { port: 81 }));
         let d = with_liveness(Probe {
             exec: Some(ExecAction { command: vec!["ls".into()] }),
             ..Default::default()
@@ -1274,7 +1279,7 @@ mod tests {
         let mut form = Form::probes(&d, 0);
         set_field(&mut form, 0, "exec command", "cat /tmp/ready");
         let Some(Change::Probes(p)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
-        assert_eq!(p.liveness.unwrap().probe.exec.unwrap().command, ["cat", "/tmp/ready"]);
+        assert_eq!(p.liveness.clone().unwrap().probe.exec.unwrap().command, ["cat", "/tmp/ready"]);
     }
 
     #[test]
@@ -1341,7 +1346,7 @@ mod tests {
         form.handle_edit_key(key(KeyCode::Char(' ')));
         assert_eq!(form.sections[0].fields[fi].input.value(), "tcp");
         let Some(Change::Probes(p)) = form.validate() else { panic!("valid: {:?}", form.general_errors) };
-        let live = p.liveness.unwrap();
+        let live = p.liveness.clone().unwrap();
         assert!(!live.enabled);
         assert_eq!(live.probe.tcp_socket, Some(TcpSocketAction { port: 0 }));
     }

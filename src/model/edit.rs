@@ -12,7 +12,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     Scale(ScaleUpdate),
-    Probes(Box<Probes>),
+    Probes(std::sync::Arc<Probes>),
     /// Everything `e` edits at once (image, port, command, description, envs, scale, probes, logging).
     Settings(Box<Settings>),
 }
@@ -432,7 +432,7 @@ impl Edit {
                 meant.extend(Edit::new(base, Change::Scale(s.scale.clone())).meant);
                 let probes = s.probes.clone().unwrap_or_default();
                 if probes != old.probes.clone().unwrap_or_default() {
-                    meant.extend(Edit::new(base, Change::Probes(Box::new(probes))).meant);
+                    meant.extend(Edit::new(base, Change::Probes(std::sync::Arc::new(probes))).meant);
                 }
             }
         }
@@ -548,7 +548,7 @@ mod tests {
                 error: None,
             });
         }
-        d.probes = Some(Box::new(Probes {
+        d.probes = Some(std::sync::Arc::new(Probes {
             readiness: Some(ProbeConfig {
                 enabled: true,
                 probe: Probe {
@@ -716,10 +716,10 @@ mod tests {
     fn probe_fields_are_compared_per_slot_without_header_values() {
         let d = dep(ProviderKind::Gcore);
         let mut p = d.probes.clone().unwrap();
-        let r = p.readiness.as_mut().unwrap();
+        let r = std::sync::Arc::make_mut(&mut p).readiness.as_mut().unwrap();
         r.probe.period_seconds = Some(17);
         r.probe.http_get.as_mut().unwrap().port = 9090;
-        p.liveness = Some(ProbeConfig {
+        std::sync::Arc::make_mut(&mut p).liveness = Some(ProbeConfig {
             enabled: true,
             probe: Probe {
                 tcp_socket: Some(crate::model::TcpSocketAction { port: 80 }),
@@ -753,11 +753,11 @@ mod tests {
         assert!(edit.landed_in(&back));
         // A probe turned off that the provider reports as absent is off.
         let mut off = d.probes.clone().unwrap();
-        off.readiness.as_mut().unwrap().enabled = false;
+        std::sync::Arc::make_mut(&mut off).readiness.as_mut().unwrap().enabled = false;
         let edit = Edit::new(&d, Change::Probes(off));
         assert_eq!(edit.meant.len(), 1);
         let mut gone = d.clone();
-        gone.probes = Some(Box::default());
+        gone.probes = Some(Default::default());
         assert!(edit.landed_in(&gone));
     }
 
@@ -765,7 +765,7 @@ mod tests {
     fn every_probe_field_is_compared() {
         let d = dep(ProviderKind::Gcore);
         let mut p = d.probes.clone().unwrap();
-        let r = &mut p.readiness.as_mut().unwrap().probe;
+        let r = &mut std::sync::Arc::make_mut(&mut p).readiness.as_mut().unwrap().probe;
         r.exec = Some(crate::model::ExecAction { command: vec!["true".into()] });
         r.initial_delay_seconds = Some(1);
         r.timeout_seconds = Some(2);
@@ -803,11 +803,16 @@ mod tests {
         let scale = Change::Scale(ScaleUpdate { regions: Vec::new() });
         assert_eq!(scale.current_of(&d), Change::Scale(scale_of(&d)));
         assert_eq!(scale.kind(), "scale");
-        let probes = Change::Probes(Box::default());
+        let probes = Change::Probes(Default::default());
         assert_eq!(probes.current_of(&d), Change::Probes(d.probes.clone().unwrap()));
         assert_eq!(probes.kind(), "probes");
         let mut other = d.clone();
-        other.probes.as_mut().unwrap().readiness.as_mut().unwrap().probe.timeout_seconds = Some(9);
+        std::sync::Arc::make_mut(other.probes.as_mut().unwrap())
+            .readiness
+            .as_mut()
+            .unwrap()
+            .probe
+            .timeout_seconds = Some(9);
         assert_ne!(probes.current_of(&other), probes.current_of(&d));
     }
 }

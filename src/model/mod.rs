@@ -13,7 +13,7 @@ pub mod text;
 pub mod validate;
 
 pub use create::{Catalog, CreateSpec, ImageSource, ModelInfo, Price, ProjectInfo, RegistryInfo};
-pub use shared::{Shared, intern};
+pub use shared::{Shared, intern, intern_probes};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -308,12 +308,12 @@ impl RegionReplicas {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ExecAction {
     pub command: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HttpGetAction {
     pub path: String,
     pub port: u32,
@@ -323,13 +323,13 @@ pub struct HttpGetAction {
     pub headers: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TcpSocketAction {
     pub port: u32,
 }
 
 /// One probe. Gcore may carry several handlers at once; all are kept.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Probe {
     pub exec: Option<ExecAction>,
     pub http_get: Option<HttpGetAction>,
@@ -383,13 +383,13 @@ impl Probe {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ProbeConfig {
     pub enabled: bool,
     pub probe: Probe,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Probes {
     pub liveness: Option<ProbeConfig>,
     pub readiness: Option<ProbeConfig>,
@@ -480,7 +480,10 @@ pub struct Deployment {
     pub description: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
     pub regions: Vec<RegionReplicas>,
-    pub probes: Option<Box<Probes>>,
+    /// Shared by every deployment with the same probes (see [`shared::intern_probes`]); an edit changes its
+    /// own copy (`Arc::make_mut`).
+    #[serde(default, with = "shared::serde_probes")]
+    pub probes: Option<std::sync::Arc<Probes>>,
     pub logging: Option<LoggingConfig>,
     pub envs: BTreeMap<String, String>,
     pub command: Option<String>,

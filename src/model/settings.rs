@@ -950,7 +950,7 @@ mod tests {
             error: None,
         });
         if provider == ProviderKind::Gcore {
-            d.probes = Some(Box::new(Probes {
+            d.probes = Some(std::sync::Arc::new(Probes {
                 readiness: Some(ProbeConfig {
                     enabled: true,
                     probe: Probe {

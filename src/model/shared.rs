@@ -1,7 +1,8 @@
 //! Strings that repeat across a fleet (images, hardware names, region names) are kept once: [`intern`] gives
 //! the same `Arc<str>` for equal text, so ten thousand deployments on a handful of images hold a handful of
-//! strings. The table forgets a string once nothing else holds it.
+//! strings. The table forgets a string once nothing else holds it. Probes are shared the same way.
 
+use super::Probes;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -30,6 +31,46 @@ pub fn intern(s: &str) -> Shared {
     let a = Shared::from(s);
     t.set.insert(a.clone());
     a
+}
+
+/// Probes repeat across a fleet as strings do (the same health checks on every deployment of an image):
+/// [`intern_probes`] gives the same `Arc` for equal probes, and forgets them once nothing else holds them.
+struct ProbeTable {
+    set: HashSet<Arc<Probes>>,
+    prune_at: usize,
+}
+
+static PROBES: Mutex<Option<ProbeTable>> = Mutex::new(None);
+
+/// The shared copy of `p`.
+pub fn intern_probes(p: Probes) -> Arc<Probes> {
+    let Ok(mut guard) = PROBES.lock() else { return Arc::new(p) };
+    let t = guard.get_or_insert_with(|| ProbeTable { set: HashSet::new(), prune_at: 256 });
+    if let Some(a) = t.set.get(&p) {
+        return a.clone();
+    }
+    if t.set.len() >= t.prune_at {
+        t.set.retain(|a| Arc::strong_count(a) > 1);
+        t.prune_at = (t.set.len() * 2).max(256);
+    }
+    let a = Arc::new(p);
+    t.set.insert(a.clone());
+    a
+}
+
+/// Serde for a deployment's `Option<Arc<Probes>>` (as optional probes), without serde's `rc` feature.
+pub mod serde_probes {
+    use super::{Probes, intern_probes};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(v: &Option<Arc<Probes>>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_deref().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Arc<Probes>>, D::Error> {
+        Ok(Option::<Probes>::deserialize(d)?.map(intern_probes))
+    }
 }
 
 /// [`intern`] for an optional string.
@@ -84,5 +125,45 @@ mod tests {
         let len = TABLE.lock().unwrap().as_ref().unwrap().set.len();
         assert!(len < 3000, "{len} strings kept");
         assert!(Arc::ptr_eq(&a, &intern("registry.example.com/shared-test:1")), "a held string stays shared");
+    }
+
+    fn probes_with_period(period: u32) -> Probes {
+        let probe = super::super::Probe { period_seconds: Some(period), ..Default::default() };
+        Probes { readiness: Some(super::super::ProbeConfig { enabled: true, probe }), ..Default::default() }
+    }
+
+    #[test]
+    fn equal_probes_are_one_copy_an_edit_makes_its_own_and_unheld_probes_are_forgotten() {
+        let a = intern_probes(probes_with_period(987_654));
+        let b = intern_probes(probes_with_period(987_654));
+        assert!(Arc::ptr_eq(&a, &b));
+        // An edit of one deployment's probes never reaches the others that shared them.
+        let mut edited = b.clone();
+        Arc::make_mut(&mut edited).readiness.as_mut().unwrap().probe.period_seconds = Some(5);
+        assert_eq!(a.readiness.as_ref().unwrap().probe.period_seconds, Some(987_654));
+        assert!(!Arc::ptr_eq(&a, &edited));
+        for i in 0..2000 {
+            intern_probes(probes_with_period(i));
+        }
+        let len = PROBES.lock().unwrap().as_ref().unwrap().set.len();
+        assert!(len < 1200, "{len} probes kept");
+        assert!(Arc::ptr_eq(&a, &intern_probes(probes_with_period(987_654))), "held probes stay shared");
+    }
+
+    #[test]
+    fn probes_read_and_write_as_plain_optional_probes() {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct D {
+            #[serde(default, with = "serde_probes")]
+            probes: Option<Arc<Probes>>,
+        }
+        let d = D { probes: Some(intern_probes(probes_with_period(33))) };
+        let text = serde_json::to_string(&d).unwrap();
+        let plain = serde_json::json!({"probes": probes_with_period(33)});
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), plain);
+        let back: D = serde_json::from_str(&text).unwrap();
+        assert!(Arc::ptr_eq(back.probes.as_ref().unwrap(), d.probes.as_ref().unwrap()));
+        let none: D = serde_json::from_str("{}").unwrap();
+        assert!(none.probes.is_none());
     }
 }

@@ -196,7 +196,7 @@ pub fn deployment_v3(
     d.description = non_empty(&w.description);
     d.created_at = w.created_at.as_deref().and_then(parse_time);
     d.regions = w.containers.iter().map(|c| region(c, names)).collect();
-    d.probes = w.probes.as_ref().map(|p| Box::new(probes(p)));
+    d.probes = w.probes.as_ref().map(|p| crate::model::intern_probes(probes(p)));
     d.logging = w.logging.as_ref().map(logging);
     d.envs = w.envs.clone().unwrap_or_default();
     d.command = w.command.as_ref().map(command_text).filter(|c| !c.is_empty());
@@ -225,7 +225,7 @@ pub fn deployment_v2(
     d.description = non_empty(&w.description);
     d.created_at = w.created_at.as_deref().and_then(parse_time);
     d.regions = w.containers.iter().map(|c| region(c, names)).collect();
-    d.probes = w.probes.as_ref().map(|p| Box::new(probes(p)));
+    d.probes = w.probes.as_ref().map(|p| crate::model::intern_probes(probes(p)));
     d.envs = w.envs.clone().unwrap_or_default();
     d.command = w.command.as_ref().map(command_text).filter(|c| !c.is_empty());
     d.detail = detail;

@@ -207,7 +207,7 @@ pub fn deployment(
         .or_else(|| workload.and_then(|w| w.created_at.as_deref()).and_then(wire::parse_time));
     d.envs = envs(spec.environment_variables.as_deref().unwrap_or(&[]));
     d.command = join_command(spec.command.as_deref(), spec.args.as_deref());
-    d.probes = Some(Box::new(probes(spec.probes.as_ref())));
+    d.probes = Some(crate::model::intern_probes(probes(spec.probes.as_ref())));
     let ready = workload.and_then(|w| to_u32(w.running_pods)).unwrap_or(0);
     let scheduled =
         pods.map(|p| p.iter().filter(|p| p.node_name.as_ref().is_some_and(|n| !n.is_empty())).count() as u32);
