@@ -1464,6 +1464,24 @@ mod tests {
         assert_eq!((l40s.cpu, l40s.ram, l40s.gpu_memory), (16000, 237568, 48));
     }
 
+    /// The list and GET write their structs straight; a `Value` object writes its keys sorted: both must give
+    /// the same bytes.
+    #[test]
+    fn summaries_and_details_write_the_bytes_of_their_json_values() {
+        fn same(v: impl Serialize, name: &str) {
+            let direct = serde_json::to_string(&v).unwrap();
+            assert_eq!(direct, serde_json::to_value(&v).unwrap().to_string(), "{name}");
+        }
+        let mut s = store();
+        for now in [0.0, 2.5, 600.0] {
+            s.advance(now);
+            for i in &s.instances {
+                same(s.summary(i), &i.name);
+                same(s.details(i), &i.name);
+            }
+        }
+    }
+
     #[test]
     fn fleet_statuses_cover_the_vocabulary() {
         let s = store();

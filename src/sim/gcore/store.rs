@@ -860,6 +860,21 @@ mod tests {
         assert!(la.windows(2).all(|w| w[0].0 >= w[1].0));
     }
 
+    /// A list writes the view straight; a `Value` object writes its keys sorted: both must give the same bytes.
+    #[test]
+    fn the_v3_view_writes_the_bytes_of_its_json_value() {
+        let mut f = FleetSpec::demo();
+        f.deployments.push(crate::sim::fleet::hostile_deployment());
+        let mut st = Store::new(&f, 5, Utc::now());
+        for now in [0.0, 2.5, 600.0] {
+            st.advance(now);
+            for d in &st.deployments {
+                let direct = serde_json::to_string(&d.v3_view()).unwrap();
+                assert_eq!(direct, serde_json::to_string(&d.v3_json()).unwrap(), "{}", d.name);
+            }
+        }
+    }
+
     #[test]
     fn generated_fleets_build_and_render() {
         let f = FleetSpec::generated(60, 9);

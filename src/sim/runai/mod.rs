@@ -726,6 +726,25 @@ mod tests {
     use super::*;
     use crate::sim::fleet::FleetSpec;
 
+    /// Lists write the view straight; a `Value` object writes its keys sorted: both must give the same bytes,
+    /// in the list's form and the GET's, under both casings of `type`.
+    #[test]
+    fn the_workload_view_writes_the_bytes_of_its_json_value() {
+        let epoch = Utc::now();
+        let mut st = Store::new(&FleetSpec::demo(), 3, epoch);
+        for now in [0.0, 2.5, 600.0] {
+            st.advance(now, epoch + chrono::Duration::milliseconds((now * 1000.0) as i64));
+            for w in &st.workloads {
+                for (detailed, lower) in [(true, false), (false, false), (false, true)] {
+                    let view = w.view(detailed, lower);
+                    let direct = serde_json::to_string(&view).unwrap();
+                    assert_eq!(direct, serde_json::to_value(&view).unwrap().to_string(), "{}", w.name);
+                }
+            }
+        }
+        assert!(st.workloads.iter().any(|w| w.phase == "Pending"), "the GET's extra field is covered");
+    }
+
     #[test]
     fn form_decoding() {
         let f =
