@@ -206,10 +206,20 @@ fn paging(q: &BTreeMap<String, String>, default: usize, max: usize) -> Result<(u
     if c.ok() { Ok((limit, offset)) } else { Err(invalid(&c)) }
 }
 
-fn page(items: Vec<Value>, limit: usize, offset: usize) -> Response {
-    let count = items.len();
-    let results: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
-    Json(json!({ "count": count, "results": results })).into_response()
+/// `{count, results}`: the window `offset..offset + limit` of `items`, each rendered by `render` (only those).
+fn page<'a, T, R: serde::Serialize>(
+    items: &'a [T],
+    limit: usize,
+    offset: usize,
+    render: impl Fn(&'a T) -> R,
+) -> Response {
+    #[derive(serde::Serialize)]
+    struct Page<R> {
+        count: usize,
+        results: Vec<R>,
+    }
+    let results = items.iter().skip(offset).take(limit).map(render).collect();
+    Json(Page { count: items.len(), results }).into_response()
 }
 
 fn tasks(ids: &[String]) -> Response {
@@ -588,7 +598,7 @@ fn v2_apply(st: &mut Store, body: &Value, base: Option<&Deployment>) -> Result<D
 
 async fn v3_list(State(s): State<SimState>, h: HeaderMap, Path(p): Path<String>, Query(q): Q) -> Response {
     guarded(&s, &h, Some(&p), |st| match paging(&q, 1000, 1000) {
-        Ok((limit, offset)) => page(st.deployments.iter().map(Deployment::v3_json).collect(), limit, offset),
+        Ok((limit, offset)) => page(&st.deployments, limit, offset, Deployment::v3_view),
         Err(r) => r,
     })
 }
@@ -599,7 +609,7 @@ async fn v3_get(
     Path((p, name)): Path<(String, String)>,
 ) -> Response {
     guarded(&s, &h, Some(&p), |st| match st.find(&name) {
-        Some(i) => Json(st.deployments[i].v3_json()).into_response(),
+        Some(i) => Json(st.deployments[i].v3_view()).into_response(),
         None => v3_missing(&name),
     })
 }
@@ -767,8 +777,8 @@ fn logs_answer(
                 json!({ "time": store::log_time(t), "pod": pod, "message": message })
             }
         })
-        .collect();
-    page(items, limit, offset)
+        .collect::<Vec<Value>>();
+    page(&items, limit, offset, |v| v)
 }
 
 async fn v3_logs(
@@ -787,7 +797,7 @@ async fn v3_logs(
 
 async fn flavors(State(s): State<SimState>, h: HeaderMap, Query(q): Q) -> Response {
     guarded(&s, &h, None, |st| match paging(&q, 1000, 1000) {
-        Ok((limit, offset)) => page(st.flavors.iter().map(store::Flavor::json).collect(), limit, offset),
+        Ok((limit, offset)) => page(&st.flavors, limit, offset, store::Flavor::json),
         Err(r) => r,
     })
 }
@@ -826,8 +836,8 @@ async fn registry_credentials(
             .map(
                 |(n, u, user)| json!({"name": n, "project_id": project, "registry_url": u, "username": user}),
             )
-            .collect();
-            page(items, limit, offset)
+            .collect::<Vec<Value>>();
+            page(&items, limit, offset, |v| v)
         }
         Err(r) => r,
     })
@@ -864,7 +874,7 @@ async fn regions(State(s): State<SimState>, h: HeaderMap, Query(q): Q) -> Respon
                 );
             }
         }
-        page(list.into_iter().map(|r| st.region_json(r)).collect(), limit, offset)
+        page(&list, limit, offset, |r| st.region_json(r))
     })
 }
 
@@ -979,7 +989,7 @@ async fn v2_list(State(s): State<SimState>, h: HeaderMap, Query(q): Q) -> Respon
             Some("name.desc") => list.sort_by(|a, b| b.name.cmp(&a.name)),
             _ => {}
         }
-        page(list.into_iter().map(Deployment::v2_json).collect(), limit, offset)
+        page(&list, limit, offset, |d| d.v2_json())
     })
 }
 

@@ -6,6 +6,7 @@ use crate::sim::engine::{self, Replicas};
 use crate::sim::fleet::{FleetSpec, SeedState};
 use crate::sim::rng::Rng;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -115,6 +116,56 @@ pub struct Container {
     pub replicas: Replicas,
 }
 
+/// A deployment as the v3 API serializes it. Fields are declared in the byte order of their keys, the order a
+/// `serde_json::Value` object writes them in, so both renderings give the same bytes.
+#[derive(Serialize)]
+pub struct V3View<'a> {
+    address: Option<String>,
+    api_keys: &'a [String],
+    auth_enabled: bool,
+    command: Option<String>,
+    containers: Vec<V3Container<'a>>,
+    created_at: String,
+    credentials_name: &'a str,
+    description: &'a str,
+    envs: Option<&'a BTreeMap<String, String>>,
+    flavor_name: &'a str,
+    image: &'a str,
+    ingress_opts: Option<&'a Value>,
+    listening_port: i64,
+    logging: Option<&'a Value>,
+    name: &'a str,
+    object_references: &'a [Value],
+    probes: Option<&'a Value>,
+    project_id: i64,
+    status: &'static str,
+    timeout: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct V3Container<'a> {
+    address: Option<String>,
+    deploy_status: DeployStatus,
+    error_message: Option<String>,
+    region_id: i64,
+    scale: V3Scale<'a>,
+}
+
+#[derive(Serialize)]
+struct DeployStatus {
+    ready: u32,
+    total: u32,
+}
+
+#[derive(Serialize)]
+struct V3Scale<'a> {
+    cooldown_period: Option<i64>,
+    max: u32,
+    min: u32,
+    polling_interval: Option<i64>,
+    triggers: &'a Value,
+}
+
 /// A deployment, stored once and rendered by both APIs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deployment {
@@ -209,46 +260,50 @@ impl Deployment {
     /// `InferenceInstanceOutSerializerV3`: every required key present, null where the spec allows it.
     /// `command` is a space-joined string here, as the spec types it (the seed's example shows an array).
     pub fn v3_json(&self) -> Value {
+        serde_json::to_value(self.v3_view()).unwrap_or(Value::Null)
+    }
+
+    /// [`Self::v3_json`] without an intermediate `Value`, for the lists and GETs.
+    pub fn v3_view(&self) -> V3View<'_> {
         let status = self.status();
-        let address = if status == "DEPLOYING" { Value::Null } else { json!(self.address(None)) };
-        let containers: Vec<Value> = self
-            .containers
-            .iter()
-            .map(|c| {
-                json!({
-                    "region_id": c.region_id,
-                    "address": if c.replicas.total > 0 { json!(self.address(Some(c.region_id))) } else { Value::Null },
-                    "deploy_status": { "ready": c.replicas.ready, "total": c.replicas.total },
-                    "error_message": c.replicas.error_message(),
-                    "scale": {
-                        "min": c.min, "max": c.max, "cooldown_period": c.cooldown,
-                        "polling_interval": c.polling, "triggers": c.triggers,
+        V3View {
+            address: (status != "DEPLOYING").then(|| self.address(None)),
+            api_keys: &self.api_keys,
+            auth_enabled: self.auth_enabled || !self.api_keys.is_empty(),
+            command: self.command.as_ref().map(|c| c.join(" ")),
+            containers: self
+                .containers
+                .iter()
+                .map(|c| V3Container {
+                    address: (c.replicas.total > 0).then(|| self.address(Some(c.region_id))),
+                    deploy_status: DeployStatus { ready: c.replicas.ready, total: c.replicas.total },
+                    error_message: c.replicas.error_message(),
+                    region_id: c.region_id,
+                    scale: V3Scale {
+                        cooldown_period: c.cooldown,
+                        max: c.max,
+                        min: c.min,
+                        polling_interval: c.polling,
+                        triggers: &c.triggers,
                     },
                 })
-            })
-            .collect();
-        json!({
-            "name": self.name,
-            "project_id": self.project_id,
-            "status": status,
-            "address": address,
-            "image": self.image,
-            "listening_port": self.port,
-            "flavor_name": self.flavor,
-            "description": self.description,
-            "credentials_name": self.credentials_name,
-            "command": self.command.as_ref().map(|c| c.join(" ")),
-            "envs": self.envs,
-            "timeout": self.timeout,
-            "auth_enabled": self.auth_enabled || !self.api_keys.is_empty(),
-            "api_keys": self.api_keys,
-            "created_at": self.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            "containers": containers,
-            "ingress_opts": self.ingress_opts,
-            "logging": self.logging,
-            "probes": self.probes,
-            "object_references": self.object_references,
-        })
+                .collect(),
+            created_at: self.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            credentials_name: &self.credentials_name,
+            description: &self.description,
+            envs: self.envs.as_ref(),
+            flavor_name: &self.flavor,
+            image: &self.image,
+            ingress_opts: self.ingress_opts.as_ref(),
+            listening_port: self.port,
+            logging: self.logging.as_ref(),
+            name: &self.name,
+            object_references: &self.object_references,
+            probes: self.probes.as_ref(),
+            project_id: self.project_id,
+            status,
+            timeout: self.timeout,
+        }
     }
 
     /// `InferenceInstanceOutSerializer` of the legacy v2 API (seed 001's response): uuids for the instance,
@@ -803,6 +858,21 @@ mod tests {
         assert!(!la.is_empty());
         assert_eq!(la, b.logs(&b.deployments[0], None));
         assert!(la.windows(2).all(|w| w[0].0 >= w[1].0));
+    }
+
+    /// A list writes the view straight; a `Value` object writes its keys sorted: both must give the same bytes.
+    #[test]
+    fn the_v3_view_writes_the_bytes_of_its_json_value() {
+        let mut f = FleetSpec::demo();
+        f.deployments.push(crate::sim::fleet::hostile_deployment());
+        let mut st = Store::new(&f, 5, Utc::now());
+        for now in [0.0, 2.5, 600.0] {
+            st.advance(now);
+            for d in &st.deployments {
+                let direct = serde_json::to_string(&d.v3_view()).unwrap();
+                assert_eq!(direct, serde_json::to_string(&d.v3_json()).unwrap(), "{}", d.name);
+            }
+        }
     }
 
     #[test]

@@ -219,16 +219,6 @@ async fn token_v1(State(state): State<SimState>, body: Bytes) -> Response {
     Json(json!({ "accessToken": token })).into_response()
 }
 
-/// The workload's `type` in the casing the current reading gives it.
-fn cased_type(state: &SimState, mut w: Value) -> Value {
-    if state.reads(RUNAI_TYPE, "inference")
-        && let Some(t) = w.get("type").and_then(Value::as_str)
-    {
-        w["type"] = Value::from(t.to_ascii_lowercase());
-    }
-    w
-}
-
 /// One `filterBy` item: `field` `op` `value`.
 fn parse_filter(f: &str) -> Option<(&str, &str, &str)> {
     const OPS: [&str; 8] = ["==", "!=", "<=", ">=", "=@", "!@", "=^", "=$"];
@@ -302,24 +292,61 @@ async fn list_workloads(
         Ok(v) => v as usize,
         Err(r) => return r.into_response(),
     };
-    let mut all = match matching_workloads(&state, &headers, &q) {
+    let store = match authorize(&state, &headers) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let mut all = match matching_workloads(&state, &store, &q) {
         Ok(all) => all,
         Err(r) => return *r,
     };
     if let Some(by) = param(&q, "sortBy") {
-        let key = |w: &Value| w.get(by).map(|v| v.to_string()).unwrap_or_default();
+        // A sort makes `matching_workloads` build every item's JSON.
+        let key = |w: &Listed| match w {
+            Listed::Json(v) => v.get(by).map(|v| v.to_string()).unwrap_or_default(),
+            Listed::Raw(_) => String::new(),
+        };
         all.sort_by_key(key);
     }
     if param(&q, "sortOrder") == Some("desc") {
         all.reverse();
     }
     let total = all.len();
-    let page: Vec<Value> = all.into_iter().skip(offset).take(limit).collect();
-    let mut body = json!({ "workloads": page });
-    if offset + limit < total {
-        body["next"] = json!(offset + limit);
-    }
-    Json(body).into_response()
+    let lower = state.reads(RUNAI_TYPE, "inference");
+    let workloads: Vec<ListItem> = all
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|w| match w {
+            Listed::Json(v) => ListItem::Json(v),
+            Listed::Raw(w) => ListItem::View(Box::new(w.view(false, lower))),
+        })
+        .collect();
+    let next = (offset + limit < total).then_some(offset + limit);
+    Json(WorkloadsPage { next, workloads }).into_response()
+}
+
+/// `{next?, workloads}`, keys in the order a JSON object writes them.
+#[derive(serde::Serialize)]
+struct WorkloadsPage<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<usize>,
+    workloads: Vec<ListItem<'a>>,
+}
+
+/// A list item as sent: the JSON a filter or sort already needed, or the record rendered straight from the
+/// store (only for the page's items).
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum ListItem<'a> {
+    Json(Value),
+    View(Box<store::WorkloadView<'a>>),
+}
+
+/// A workload a list or count selected: its list JSON when a filter or sort had to read it, else the record.
+enum Listed<'a> {
+    Json(Value),
+    Raw(&'a store::Workload),
 }
 
 /// `GET /api/v1/workloads/count`: `{count}` of the workloads the list would give with the same `filterBy`,
@@ -329,19 +356,29 @@ async fn count_workloads(
     headers: HeaderMap,
     Query(q): Query<Params>,
 ) -> Response {
-    match matching_workloads(&state, &headers, &q) {
+    let store = match authorize(&state, &headers) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    match matching_workloads(&state, &store, &q) {
         Ok(all) => Json(json!({ "count": all.len() })).into_response(),
         Err(r) => *r,
     }
 }
 
-/// The workloads a list or count selects (`deleted`, `filterBy`, `search`), as list items.
-fn matching_workloads(
+/// The list item of a workload: the `Workload` record (without what only the single GET has), `type` cased
+/// as the current reading says.
+fn list_json(state: &SimState, w: &store::Workload) -> Value {
+    serde_json::to_value(w.view(false, state.reads(RUNAI_TYPE, "inference"))).unwrap_or(Value::Null)
+}
+
+/// The workloads a list or count selects (`deleted`, `filterBy`, `search`). Their JSON is built only when a
+/// filter or a sort must read it; otherwise the list renders just its page.
+fn matching_workloads<'a>(
     state: &SimState,
-    headers: &HeaderMap,
+    store: &'a Store,
     q: &Params,
-) -> Result<Vec<Value>, Box<Response>> {
-    let store = authorize(state, headers).map_err(|r| Box::new(r.into_response()))?;
+) -> Result<Vec<Listed<'a>>, Box<Response>> {
     let deleted = param(q, "deleted") == Some("true");
     let mut filters = Vec::new();
     for f in list_param(q, "filterBy") {
@@ -353,27 +390,21 @@ fn matching_workloads(
         }
     }
     let search = param(q, "search").map(str::to_ascii_lowercase);
-    let all: Vec<Value> = store
+    let needs_json = !filters.is_empty() || param(q, "sortBy").is_some();
+    let all: Vec<Listed> = store
         .workloads
         .iter()
         .filter(|w| w.deleted_at.is_some() == deleted)
-        .map(|w| {
-            let mut w = cased_type(state, w.workload_json());
-            // The list's items are `Workload`; only the single GET (`WorkloadDetailed`) has this.
-            if let Some(m) = w.as_object_mut() {
-                m.remove("pendingSchedulingMessages");
+        .filter(|w| search.as_ref().is_none_or(|s| w.name.to_ascii_lowercase().contains(s.as_str())))
+        .filter_map(|w| {
+            if !needs_json {
+                return Some(Listed::Raw(w));
             }
-            w
-        })
-        .filter(|w| {
-            filters.iter().all(|(f, o, v)| {
-                (f == "type" && state.reads(RUNAI_FILTER, "ignored")) || filter_matches(w, (f, o, v))
-            })
-        })
-        .filter(|w| {
-            search.as_ref().is_none_or(|s| {
-                w["name"].as_str().is_some_and(|n| n.to_ascii_lowercase().contains(s.as_str()))
-            })
+            let v = list_json(state, w);
+            let keep = filters.iter().all(|(f, o, v2)| {
+                (f == "type" && state.reads(RUNAI_FILTER, "ignored")) || filter_matches(&v, (f, o, v2))
+            });
+            keep.then_some(Listed::Json(v))
         })
         .collect();
     Ok(all)
@@ -400,7 +431,7 @@ async fn get_workload(State(state): State<SimState>, headers: HeaderMap, Path(id
         Err(r) => return r.into_response(),
     };
     match store.find(&id) {
-        Some(w) => Json(cased_type(&state, w.workload_json())).into_response(),
+        Some(w) => Json(w.view(true, state.reads(RUNAI_TYPE, "inference"))).into_response(),
         None => not_found(),
     }
 }
@@ -694,6 +725,25 @@ async fn delete_inference(
 mod tests {
     use super::*;
     use crate::sim::fleet::FleetSpec;
+
+    /// Lists write the view straight; a `Value` object writes its keys sorted: both must give the same bytes,
+    /// in the list's form and the GET's, under both casings of `type`.
+    #[test]
+    fn the_workload_view_writes_the_bytes_of_its_json_value() {
+        let epoch = Utc::now();
+        let mut st = Store::new(&FleetSpec::demo(), 3, epoch);
+        for now in [0.0, 2.5, 600.0] {
+            st.advance(now, epoch + chrono::Duration::milliseconds((now * 1000.0) as i64));
+            for w in &st.workloads {
+                for (detailed, lower) in [(true, false), (false, false), (false, true)] {
+                    let view = w.view(detailed, lower);
+                    let direct = serde_json::to_string(&view).unwrap();
+                    assert_eq!(direct, serde_json::to_value(&view).unwrap().to_string(), "{}", w.name);
+                }
+            }
+        }
+        assert!(st.workloads.iter().any(|w| w.phase == "Pending"), "the GET's extra field is covered");
+    }
 
     #[test]
     fn form_decoding() {

@@ -6,8 +6,10 @@ use crate::sim::engine::Replicas;
 use crate::sim::fleet::{FleetSpec, SeedState};
 use crate::sim::rng::Rng;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Map, Value, json};
-use std::collections::HashMap;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 pub const PROJECT_ID: &str = "1";
 pub const PROJECT_NAME: &str = "demo";
@@ -132,73 +134,89 @@ impl Workload {
 
     /// The generic `Workload` record (`WorkloadDetailed`).
     pub fn workload_json(&self) -> Value {
+        serde_json::to_value(self.view(true, false)).unwrap_or(Value::Null)
+    }
+
+    /// The `Workload` record, serialized without an intermediate `Value` (lists render hundreds of them per
+    /// refresh): `detailed` adds what only the single GET has; `lower_type` gives `type` in lower case.
+    pub fn view(&self, detailed: bool, lower_type: bool) -> WorkloadView<'_> {
         let r = &self.replicas;
         let (min, max) = self.bounds();
-        let env: Map<String, Value> = self.spec["environmentVariables"]
+        let env: BTreeMap<&str, &str> = self.spec["environmentVariables"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|e| Some((e.get("name")?.as_str()?.to_string(), json!(e.get("value")?.as_str()?))))
+            .filter_map(|e| Some((e.get("name")?.as_str()?, e.get("value")?.as_str()?)))
             .collect();
         let gpu = self.gpu_per_pod();
         let running = self.phase == "Running";
-        let mut cond = json!({
-            "type": "Ready",
-            "status": if running { "True" } else { "False" },
-            "lastTransitionTime": ts(self.phase_updated),
-        });
-        if let Some(m) = self.phase_message() {
-            cond["message"] = json!(m);
-            cond["reason"] = json!(if self.phase == "Pending" { "Unschedulable" } else { "PodsNotReady" });
+        let message = self.phase_message();
+        let phase_updated = ts(self.phase_updated);
+        let cond = Condition {
+            last_transition_time: phase_updated.clone(),
+            message: message.clone(),
+            reason: message
+                .as_ref()
+                .map(|_| if self.phase == "Pending" { "Unschedulable" } else { "PodsNotReady" }),
+            status: if running { "True" } else { "False" },
+            kind: "Ready",
+        };
+        let inference = self.is_inference();
+        WorkloadView {
+            actions_support: ActionsSupport { delete: true, suspend: false },
+            allocated_resources: Gpu { gpu: gpu * r.total as f64 },
+            category: match self.kind.as_str() {
+                "Inference" => "Deploy",
+                "Training" => "Train",
+                _ => "Build",
+            },
+            cluster_id: &self.cluster_id,
+            conditions: [cond],
+            created_at: ts(self.created_at),
+            current_node_pools: if r.total > 0 { &["default"] } else { &[] },
+            deleted_at: self.deleted_at.map(ts),
+            department_id: DEPARTMENT_ID,
+            department_name: DEPARTMENT_NAME,
+            environment_variables: env,
+            id: &self.id,
+            images: self.spec.get("image").and_then(Value::as_str).into_iter().collect(),
+            k8s_phase: if r.ready > 0 || (running && r.desired == 0) { "Running" } else { "Pending" },
+            k8s_phase_updated_at: phase_updated.clone(),
+            name: &self.name,
+            namespace: NAMESPACE,
+            pending_scheduling_messages: (detailed && self.phase == "Pending").then_some([PendingMessage {
+                node_pool: "default",
+                phase_reason: "OverLimit",
+                reason: "Not enough resources in the requested nodepool",
+            }]),
+            phase: &self.phase,
+            phase_message: message,
+            phase_updated_at: phase_updated,
+            pods_requested_resources: PodsRequested {
+                gpu: GpuRequest { request: gpu },
+                gpu_request_type: "portion",
+            },
+            priority: if inference { 125 } else { 50 },
+            priority_class_name: if inference { "inference" } else { "train" },
+            project_id: PROJECT_ID,
+            project_name: PROJECT_NAME,
+            requested_node_pools: ["default"],
+            requested_pods: RequestedPods { max, min, number: r.desired },
+            running_pods: r.ready,
+            source: "Control-plane",
+            source_api: "WorkloadsV2",
+            submitted_by: &self.created_by,
+            tenant_id: TENANT_ID,
+            total_pending_time_seconds: 0,
+            total_running_time_seconds: 0,
+            kind: if lower_type {
+                Cow::Owned(self.kind.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(&self.kind)
+            },
+            updated_at: ts(self.updated_at),
+            urls: if inference { vec![self.url()] } else { Vec::new() },
         }
-        let mut w = json!({
-            "tenantId": TENANT_ID,
-            "type": self.kind,
-            "name": self.name,
-            "id": self.id,
-            "source": "Control-plane",
-            "sourceApi": "WorkloadsV2",
-            "priority": if self.is_inference() { 125 } else { 50 },
-            "priorityClassName": if self.is_inference() { "inference" } else { "train" },
-            "submittedBy": self.created_by,
-            "clusterId": self.cluster_id,
-            "projectName": PROJECT_NAME,
-            "projectId": PROJECT_ID,
-            "departmentName": DEPARTMENT_NAME,
-            "departmentId": DEPARTMENT_ID,
-            "namespace": NAMESPACE,
-            "createdAt": ts(self.created_at),
-            "updatedAt": ts(self.updated_at),
-            "deletedAt": self.deleted_at.map(ts),
-            "phase": self.phase,
-            "phaseUpdatedAt": ts(self.phase_updated),
-            "k8sPhase": if r.ready > 0 || (running && r.desired == 0) { "Running" } else { "Pending" },
-            "k8sPhaseUpdatedAt": ts(self.phase_updated),
-            "conditions": [cond],
-            "runningPods": r.ready,
-            "requestedPods": { "number": r.desired, "min": min, "max": max },
-            "requestedNodePools": ["default"],
-            "currentNodePools": if r.total > 0 { json!(["default"]) } else { json!([]) },
-            "images": self.image().into_iter().collect::<Vec<_>>(),
-            "category": match self.kind.as_str() { "Inference" => "Deploy", "Training" => "Train", _ => "Build" },
-            "actionsSupport": { "delete": true, "suspend": false },
-            "allocatedResources": { "gpu": gpu * r.total as f64 },
-            "podsRequestedResources": { "gpuRequestType": "portion", "gpu": { "request": gpu } },
-            "environmentVariables": env,
-            "urls": if self.is_inference() { json!([self.url()]) } else { json!([]) },
-            "totalRunningTimeSeconds": 0,
-            "totalPendingTimeSeconds": 0,
-        });
-        if let Some(m) = self.phase_message() {
-            w["phaseMessage"] = json!(m);
-        }
-        if self.phase == "Pending" {
-            w["pendingSchedulingMessages"] = json!([{
-                "nodePool": "default", "phaseReason": "OverLimit",
-                "reason": "Not enough resources in the requested nodepool"
-            }]);
-        }
-        w
     }
 
     /// `Inference1`.
@@ -249,6 +267,105 @@ impl Workload {
             })
             .collect()
     }
+}
+
+/// The `Workload` record as Run:ai serializes it. Fields are declared in the byte order of their keys, the
+/// order a `serde_json::Value` object writes them in, so both renderings give the same bytes.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadView<'a> {
+    actions_support: ActionsSupport,
+    allocated_resources: Gpu,
+    category: &'static str,
+    cluster_id: &'a str,
+    conditions: [Condition; 1],
+    created_at: String,
+    current_node_pools: &'static [&'static str],
+    deleted_at: Option<String>,
+    department_id: &'static str,
+    department_name: &'static str,
+    environment_variables: BTreeMap<&'a str, &'a str>,
+    id: &'a str,
+    images: Vec<&'a str>,
+    k8s_phase: &'static str,
+    k8s_phase_updated_at: String,
+    name: &'a str,
+    namespace: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending_scheduling_messages: Option<[PendingMessage; 1]>,
+    phase: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase_message: Option<String>,
+    phase_updated_at: String,
+    pods_requested_resources: PodsRequested,
+    priority: i64,
+    priority_class_name: &'static str,
+    project_id: &'static str,
+    project_name: &'static str,
+    requested_node_pools: [&'static str; 1],
+    requested_pods: RequestedPods,
+    running_pods: u32,
+    source: &'static str,
+    source_api: &'static str,
+    submitted_by: &'a str,
+    tenant_id: i64,
+    total_pending_time_seconds: i64,
+    total_running_time_seconds: i64,
+    #[serde(rename = "type")]
+    kind: Cow<'a, str>,
+    updated_at: String,
+    urls: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ActionsSupport {
+    delete: bool,
+    suspend: bool,
+}
+
+#[derive(Serialize)]
+struct Gpu {
+    gpu: f64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Condition {
+    last_transition_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+    status: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PendingMessage {
+    node_pool: &'static str,
+    phase_reason: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodsRequested {
+    gpu: GpuRequest,
+    gpu_request_type: &'static str,
+}
+
+#[derive(Serialize)]
+struct GpuRequest {
+    request: f64,
+}
+
+#[derive(Serialize)]
+struct RequestedPods {
+    max: u32,
+    min: u32,
+    number: u32,
 }
 
 pub struct Store {
