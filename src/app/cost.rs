@@ -81,6 +81,9 @@ pub struct Costs {
     units: HashMap<usize, AccountUnits>,
     /// Each account's cost; `fleet` is their sum.
     by_account: HashMap<usize, FleetCost>,
+    /// When each account's sum must run again though its rows have not changed: its first price ask (or
+    /// renewal, or retry) falling due.
+    next_pass: HashMap<usize, DateTime<Utc>>,
     pub fleet: FleetCost,
     pub review: Vec<Reviewed>,
 }
@@ -140,14 +143,15 @@ fn unit_for(state: &State, account: usize, hardware: Option<&str>, region: &str)
 /// Whether a pair should be asked for now: never asked, a known price grown old, a failure or a silence
 /// grown old. At most one ask is out per pair.
 fn due(e: Option<&Entry>, now: DateTime<Utc>) -> bool {
-    let Some(e) = e else { return true };
-    let age = (now - e.asked).num_seconds();
-    if e.in_flight || e.failed {
-        // A failure, or an answer lost (or still coming): asked again only after a while.
-        age >= RETRY_SECONDS
-    } else {
-        age >= PRICE_TTL_SECONDS
-    }
+    due_at(e).is_none_or(|at| now >= at)
+}
+
+/// When a pair falls due (None: it is due, never asked).
+fn due_at(e: Option<&Entry>) -> Option<DateTime<Utc>> {
+    let e = e?;
+    // A failure, or an answer lost (or still coming): asked again only after a while.
+    let wait = if e.in_flight || e.failed { RETRY_SECONDS } else { PRICE_TTL_SECONDS };
+    Some(e.asked + chrono::Duration::seconds(wait))
 }
 
 /// Asks for the pair when it is due; `user`: a review waits for it.
@@ -211,6 +215,57 @@ fn running<'a>(units: Option<&'a AccountUnits>, priced_kind: bool, dep: &Deploym
     out.map_or(Running::Unpriced { asking: false }, |(c, sum)| Running::Priced(c, sum))
 }
 
+/// What a deployment's cost is summed from: its hardware, and each region's replicas.
+#[derive(Debug, Clone, PartialEq)]
+struct Inputs {
+    hardware: Option<std::sync::Arc<str>>,
+    regions: Vec<(String, u32)>,
+}
+
+impl Inputs {
+    fn of(dep: &Deployment) -> Inputs {
+        Inputs {
+            hardware: dep.hardware.clone(),
+            regions: dep.regions.iter().map(|r| (r.region_id.clone(), r.total)).collect(),
+        }
+    }
+}
+
+/// The cost inputs of an account's rows that have a details cache: their snapshot (see `State::snapshot`) can
+/// change with a list or details read that changes no row. Taken before a refresh and handed to
+/// [`on_account_refreshed`] after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedInputs(Vec<(DeploymentKey, Inputs)>);
+
+pub fn cached_inputs(state: &State, account: usize) -> CachedInputs {
+    CachedInputs(
+        state
+            .details
+            .keys()
+            .filter_map(|k| state.index.get(k).map(|&i| &state.rows[i]))
+            .filter(|r| r.account == account)
+            .map(|r| (r.dep.key.clone(), Inputs::of(state.snapshot(r))))
+            .collect(),
+    )
+}
+
+/// An account's list or details batch was taken in: its cost is summed again only when something it is summed
+/// from may have changed (`rows_changed`: a row changed, came or went; or a cached snapshot changed from
+/// `before`), or when a price falls due. At rest, most refreshes cost no pass over the rows.
+pub fn on_account_refreshed(
+    state: &mut State,
+    account: usize,
+    rows_changed: bool,
+    before: &CachedInputs,
+    fx: &mut Vec<Effect>,
+) {
+    let waiting = state.cost.next_pass.get(&account).is_some_and(|&at| state.now < at);
+    if waiting && !rows_changed && cached_inputs(state, account) == *before {
+        return;
+    }
+    on_account_changed(state, account, fx);
+}
+
 /// An account's deployments changed (a list, details) or a price came back: asks for the prices of its
 /// hardware/region pairs that are due, and sums its cost again. One pass over the rows, allocating only for
 /// what it asks.
@@ -219,6 +274,9 @@ pub fn on_account_changed(state: &mut State, account: usize, fx: &mut Vec<Effect
     let priced_kind = has_prices(kind);
     let mut sum = FleetCost::default();
     let mut wanted: Vec<(String, String)> = Vec::new();
+    // The earliest a pair of this account falls due (one asked now falls due again after a retry's wait).
+    let never = state.now + chrono::Duration::days(365);
+    let mut next_pass = never;
     {
         let units = state.cost.units.get(&account);
         let mut seen: std::collections::HashSet<(&str, &str)> = Default::default();
@@ -227,10 +285,14 @@ pub fn on_account_changed(state: &mut State, account: usize, fx: &mut Vec<Effect
             if priced_kind && let Some(hw) = dep.hardware.as_deref() {
                 let by_region = units.and_then(|u| u.get(hw));
                 for r in &dep.regions {
-                    if due(by_region.and_then(|m| m.get(&r.region_id)), state.now)
-                        && seen.insert((hw, &r.region_id))
-                    {
-                        wanted.push((hw.to_string(), r.region_id.clone()));
+                    let e = by_region.and_then(|m| m.get(&r.region_id));
+                    if due(e, state.now) {
+                        if seen.insert((hw, &r.region_id)) {
+                            wanted.push((hw.to_string(), r.region_id.clone()));
+                        }
+                        next_pass = next_pass.min(state.now + chrono::Duration::seconds(RETRY_SECONDS));
+                    } else if let Some(at) = due_at(e) {
+                        next_pass = next_pass.min(at);
                     }
                 }
             }
@@ -255,6 +317,7 @@ pub fn on_account_changed(state: &mut State, account: usize, fx: &mut Vec<Effect
         ask(state, account, &hw, &region, false, fx);
     }
     state.cost.by_account.insert(account, sum);
+    state.cost.next_pass.insert(account, next_pass);
     let mut fleet = FleetCost::default();
     for a in state.cost.by_account.values() {
         for (c, v) in &a.per_hour {

@@ -15,7 +15,8 @@ pub(super) fn on_busy(state: &mut State, account: usize, busy: bool) {
         } else {
             a.in_flight = a.in_flight.saturating_sub(1);
         }
-        state.dirty = true;
+        // No frame of its own: a list that answers within a second is never worth a spinner, and a slower one
+        // shows it on the next tick's frame (as does its end, with the list's own frame when it changes rows).
     }
 }
 
@@ -28,62 +29,88 @@ pub(super) fn on_progress(
     if let Some(a) = state.accounts.get_mut(account)
         && (a.details != details || a.rate != rate)
     {
+        // The status line shows progress only while details are missing, and the rate only while slowed down.
+        let shown = |d: Option<(usize, usize)>, r: Option<(f64, f64)>| {
+            (d.filter(|(read, n)| read < n), r.filter(|(now, configured)| now < configured))
+        };
+        if shown(a.details, a.rate) != shown(details, rate) {
+            state.dirty = true;
+        }
         a.details = details;
         a.rate = rate;
-        state.dirty = true;
     }
 }
 
 /// An account's list answered: it is up, and after an error the same error may be shown again if it returns.
-fn list_answered(state: &mut State, account: usize, at: DateTime<Utc>) {
+/// Whether its status line shows it differently (its first answer, or the end of a failure); its age moves
+/// with the tick.
+fn list_answered(state: &mut State, account: usize, at: DateTime<Utc>) -> bool {
     let a = &mut state.accounts[account];
-    a.last_ok = Some(at);
+    let first = a.last_ok.replace(at).is_none();
     if a.last_error.take().is_some() {
         let prefix = format!("{}: ", a.name);
         state.seen_errors.retain(|m| !m.starts_with(&prefix));
+        return true;
     }
+    first
 }
 
-/// The selected deployment's details: they become its snapshot unless the list is newer.
+/// The selected deployment's details: they become its snapshot unless the list is newer. Whether its
+/// snapshot changed (a read that finds it as it was is no new frame, and no new sum of the cost).
 pub(super) fn on_detail(
     state: &mut State,
     key: DeploymentKey,
     at: DateTime<Utc>,
     result: Result<Box<Deployment>, ApiError>,
-) {
+) -> bool {
+    let before = shown_snapshot(state, &key);
     let cache = state.details.entry(key.clone()).or_default();
     match result {
         Ok(d) => {
+            let recovered = cache.detail_error.take().is_some();
             cache.detail = Some((*d, at));
-            cache.detail_error = None;
             absorb_newer_summary(state, &key);
             super::edit::settle_pending(state, Some(&key));
+            let changed = shown_snapshot(state, &key) != before;
+            if changed || recovered {
+                state.dirty = true;
+            }
+            changed
         }
         Err(e) => {
             let msg = e.to_string();
             cache.detail_error = Some(e);
             toast(state, msg);
+            state.dirty = true;
+            false
         }
     }
-    state.dirty = true;
+}
+
+/// The deployment as the screen shows it (its row's snapshot), or as its details cache holds it without a row.
+fn shown_snapshot(state: &State, key: &DeploymentKey) -> Option<Deployment> {
+    match state.index.get(key) {
+        Some(&i) => Some(state.snapshot(&state.rows[i]).clone()),
+        None => state.details.get(key).and_then(|c| c.detail.as_ref()).map(|(d, _)| d.clone()),
+    }
 }
 
 /// A summary list: new rows appear with what the list carries; a row whose details were read keeps them and
 /// takes the list's status, name, address and price. Its data is renewed by the list when the entry is
-/// unchanged since the details read and it is at rest.
+/// unchanged since the details read and it is at rest. Whether any row changed, came or went.
 pub(super) fn on_listed(
     state: &mut State,
     account: usize,
     at: DateTime<Utc>,
     result: Result<Vec<crate::provider::Listed>, ApiError>,
-) {
-    let Some(a) = state.accounts.get_mut(account) else { return };
+) -> bool {
+    let Some(a) = state.accounts.get_mut(account) else { return false };
     a.lists_summaries = true;
     let listed = match result {
         Err(e) => return on_fleet(state, account, at, Err(e)),
         Ok(l) => l,
     };
-    list_answered(state, account, at);
+    let answered = list_answered(state, account, at);
     let sample = push_sample_time(&mut state.accounts[account], at);
     // Readiness is recorded locally only where the provider has no metrics API to draw instead; a row's
     // sample is what its details last said (a details read after this list replaces it).
@@ -150,11 +177,15 @@ pub(super) fn on_listed(
     if remove_unseen(state, account, &seen) {
         changed = true;
     }
-    state.dirty = true;
+    // A list that changes nothing shown but the ages draws no frame of its own: the tick's frame moves them.
+    if changed || answered {
+        state.dirty = true;
+    }
     super::edit::settle_pending(state, None);
     if changed {
         super::table::resort(state);
     }
+    changed
 }
 
 /// Removes the rows of `account` not `seen` in its list (by row position); whether any was.
@@ -175,10 +206,16 @@ fn remove_unseen(state: &mut State, account: usize, seen: &[bool]) -> bool {
 }
 
 /// Details read for rows of a summary list: the row takes them (a failed read keeps what the row had).
-pub(super) fn on_row_details(state: &mut State, account: usize, at: DateTime<Utc>, items: Vec<RowDetail>) {
+/// Whether any row changed (only then is there a frame to draw).
+pub(super) fn on_row_details(
+    state: &mut State,
+    account: usize,
+    at: DateTime<Utc>,
+    items: Vec<RowDetail>,
+) -> bool {
     let (name, sample, record) = match state.accounts.get(account) {
         Some(a) => (a.name.clone(), a.samples, !a.capabilities.metrics),
-        None => return,
+        None => return false,
     };
     let mut changed = false;
     for item in items {
@@ -207,18 +244,19 @@ pub(super) fn on_row_details(state: &mut State, account: usize, at: DateTime<Utc
         state.dirty = true;
         super::table::resort(state);
     }
+    changed
 }
 
+/// A full list, or a failed list of any kind. Whether any row changed, came or went.
 pub(super) fn on_fleet(
     state: &mut State,
     account: usize,
     at: DateTime<Utc>,
     result: Result<Vec<Deployment>, ApiError>,
-) {
+) -> bool {
     if account >= state.accounts.len() {
-        return;
+        return false;
     }
-    state.dirty = true;
     let sample = push_sample_time(&mut state.accounts[account], at);
     // Whether anything the table sorts or filters on changed (see `on_listed`).
     let mut changed = false;
@@ -230,13 +268,17 @@ pub(super) fn on_fleet(
             a.last_error = Some(e);
             a.last_error_at = Some(at);
             toast(state, msg);
+            // The status line counts errors and marks the account failing; its rows turn stale.
+            state.dirty = true;
             // A gap in every recorded series of this account.
             for row in state.rows.iter_mut().filter(|r| r.account == account) {
                 row.history.gap(sample);
             }
         }
         Ok(deps) => {
-            list_answered(state, account, at);
+            if list_answered(state, account, at) {
+                state.dirty = true;
+            }
             let name = state.accounts[account].name.clone();
             // Readiness is recorded locally only where the provider has no metrics API to draw instead.
             let record = !state.accounts[account].capabilities.metrics;
@@ -289,8 +331,11 @@ pub(super) fn on_fleet(
     }
     super::edit::settle_pending(state, None);
     if changed {
+        // A list that changes nothing shown but the ages draws no frame of its own (see `on_listed`).
+        state.dirty = true;
         super::table::resort(state);
     }
+    changed
 }
 
 /// Keeps one snapshot per deployment: when the list's summary is newer than the cached detail, its live

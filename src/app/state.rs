@@ -496,6 +496,7 @@ pub fn haystack(dep: &Deployment, account: &str) -> String {
 pub(crate) fn toast(state: &mut State, message: String) {
     if state.seen_errors.insert(message.clone()) {
         state.toasts.push(Toast { message, at: state.now });
+        state.dirty = true;
         if state.toasts.len() > 20 {
             state.toasts.remove(0);
         }

@@ -181,24 +181,28 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Busy { account, busy } => fleet::on_busy(state, account, busy),
         Msg::Fleet { account, at, result } => {
-            fleet::on_fleet(state, account, at, result);
-            cost::on_account_changed(state, account, &mut fx);
+            let before = cost::cached_inputs(state, account);
+            let changed = fleet::on_fleet(state, account, at, result);
+            cost::on_account_refreshed(state, account, changed, &before, &mut fx);
             bulk::prune_marks(state);
         }
         Msg::Listed { account, at, result } => {
-            fleet::on_listed(state, account, at, result);
-            cost::on_account_changed(state, account, &mut fx);
+            let before = cost::cached_inputs(state, account);
+            let changed = fleet::on_listed(state, account, at, result);
+            cost::on_account_refreshed(state, account, changed, &before, &mut fx);
             bulk::prune_marks(state);
         }
         Msg::RowDetails { account, at, items } => {
-            fleet::on_row_details(state, account, at, items);
-            cost::on_account_changed(state, account, &mut fx);
+            let before = cost::cached_inputs(state, account);
+            let changed = fleet::on_row_details(state, account, at, items);
+            cost::on_account_refreshed(state, account, changed, &before, &mut fx);
         }
         Msg::Progress { account, details, rate } => fleet::on_progress(state, account, details, rate),
         Msg::Detail { key, at, result } => {
             let failed = result.as_ref().err().map(|e| e.to_string());
-            fleet::on_detail(state, key.clone(), at, result);
-            cost::on_detail(state, &key, &mut fx);
+            if fleet::on_detail(state, key.clone(), at, result) {
+                cost::on_detail(state, &key, &mut fx);
+            }
             bulk::on_detail(state, &key, failed, &mut fx);
         }
         Msg::Metrics { key, at, result } => watch::on_metrics(state, key, at, result),
@@ -616,6 +620,188 @@ mod tests {
         assert_eq!(d.status, Status::Disabled);
         assert_eq!((d.ready(), d.total()), (2, 2));
         assert_eq!(d.command.as_deref(), Some("serve"));
+    }
+
+    /// The fleet of `state()` on hardware `h` in region 7, at a known price of 2 EUR per replica and hour:
+    /// alpha 2 replicas, bravo 2, charlie 2.
+    fn priced() -> State {
+        let mut s = state();
+        let deps = priced_fleet();
+        list(&mut s, Ok(deps));
+        let price = crate::model::Price { currency: "EUR".into(), per_hour: 2.0, per_month: None };
+        let fx = update(
+            &mut s,
+            Msg::ReplicaPriced {
+                account: 0,
+                hardware: "h".into(),
+                region: "7".into(),
+                result: Ok(Some(price)),
+            },
+        );
+        assert!(fx.is_empty(), "{fx:?}");
+        assert_eq!(s.cost.fleet.per_hour.get("EUR"), Some(&12.0));
+        s
+    }
+
+    fn priced_fleet() -> Vec<Deployment> {
+        let mut deps = vec![dep(0, "alpha", 2), dep(1, "bravo", 0), dep(2, "charlie", 1)];
+        for d in &mut deps {
+            d.hardware = Some("h".into());
+        }
+        deps
+    }
+
+    /// A list of account 0 read now.
+    fn list(s: &mut State, result: Result<Vec<Deployment>, ApiError>) -> Vec<Effect> {
+        let at = s.now;
+        update(s, Msg::Fleet { account: 0, at, result })
+    }
+
+    fn asks(fx: &[Effect]) -> usize {
+        fx.iter().filter(|e| matches!(e, Effect::ReplicaPrice { .. })).count()
+    }
+
+    #[test]
+    fn a_list_that_changes_nothing_draws_no_frame_of_its_own_and_a_changed_one_does() {
+        let mut s = priced();
+        s.dirty = false;
+        s.now += chrono::Duration::seconds(2);
+        let fx = list(&mut s, Ok(priced_fleet()));
+        assert!(!s.dirty, "an unchanged list is drawn by the next tick, not at once");
+        assert_eq!(asks(&fx), 0);
+        // The refresh's start and end draw nothing either; a tick does.
+        update(&mut s, Msg::Busy { account: 0, busy: true });
+        update(&mut s, Msg::Busy { account: 0, busy: false });
+        assert!(!s.dirty);
+        update(&mut s, Msg::Tick);
+        assert!(s.dirty);
+        // One row's readiness changed: drawn at once.
+        s.dirty = false;
+        let mut deps = priced_fleet();
+        deps[1].regions[0].ready = 1;
+        list(&mut s, Ok(deps.clone()));
+        assert!(s.dirty, "a changed row is drawn");
+        // A row gone: drawn, and no longer counted in the cost.
+        s.dirty = false;
+        deps.pop();
+        list(&mut s, Ok(deps));
+        assert!(s.dirty);
+        assert_eq!(s.cost.fleet.per_hour.get("EUR"), Some(&8.0));
+    }
+
+    #[test]
+    fn a_failed_list_and_the_first_list_after_it_are_drawn_at_once() {
+        let mut s = priced();
+        s.dirty = false;
+        let err = ApiError::new(ProviderKind::Gcore, ErrorKind::Server, "boom").with_status(503);
+        list(&mut s, Err(err));
+        assert!(s.dirty, "the status line counts the error and the rows turn stale");
+        s.dirty = false;
+        // The same error again is not toasted again, but its count moves.
+        let err = ApiError::new(ProviderKind::Gcore, ErrorKind::Server, "boom").with_status(503);
+        list(&mut s, Err(err));
+        assert!(s.dirty);
+        s.dirty = false;
+        list(&mut s, Ok(priced_fleet()));
+        assert!(s.dirty, "the account recovered: its mark changes though no row did");
+    }
+
+    #[test]
+    fn an_empty_first_list_is_drawn() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let mut s = State::new(
+            vec![AccountState::new("g", ProviderKind::Gcore, caps())],
+            Duration::from_secs(5),
+            now,
+        );
+        s.dirty = false;
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(vec![]) });
+        assert!(s.dirty, "never → answered");
+    }
+
+    #[test]
+    fn a_changed_replica_count_sums_the_cost_again_and_an_unchanged_list_keeps_it() {
+        let mut s = priced();
+        let mut deps = priced_fleet();
+        deps[0].regions[0].total = 5;
+        list(&mut s, Ok(deps.clone()));
+        assert_eq!(s.cost.fleet.per_hour.get("EUR"), Some(&18.0));
+        list(&mut s, Ok(deps));
+        assert_eq!(s.cost.fleet.per_hour.get("EUR"), Some(&18.0));
+        // New hardware on a row: its price is asked for at once, not when the old one falls due.
+        let mut deps = priced_fleet();
+        deps[2].hardware = Some("h2".into());
+        let fx = list(&mut s, Ok(deps));
+        assert_eq!(asks(&fx), 1, "{fx:?}");
+        assert_eq!(s.cost.fleet.asking, 1);
+    }
+
+    #[test]
+    fn a_price_falling_due_is_asked_again_by_an_unchanged_list() {
+        let mut s = priced();
+        s.now += chrono::Duration::seconds(crate::app::cost::PRICE_TTL_SECONDS - 1);
+        let fx = list(&mut s, Ok(priced_fleet()));
+        assert_eq!(asks(&fx), 0, "not due yet");
+        s.now += chrono::Duration::seconds(1);
+        let fx = list(&mut s, Ok(priced_fleet()));
+        assert_eq!(asks(&fx), 1, "due: renewed though no row changed");
+        // Not answered: asked again after the retry's wait, still with no row changed.
+        s.now += chrono::Duration::seconds(crate::app::cost::RETRY_SECONDS - 1);
+        let fx = list(&mut s, Ok(priced_fleet()));
+        assert_eq!(asks(&fx), 0);
+        s.now += chrono::Duration::seconds(1);
+        let fx = list(&mut s, Ok(priced_fleet()));
+        assert_eq!(asks(&fx), 1);
+    }
+
+    #[test]
+    fn a_details_read_is_drawn_and_summed_only_when_it_changes_what_is_shown() {
+        let mut s = priced();
+        let key = s.selected_row().unwrap().dep.key.clone();
+        let t1 = s.now + chrono::Duration::seconds(1);
+        let mut full = priced_fleet().remove(0);
+        full.detail = true;
+        full.regions[0].total = 3;
+        s.dirty = false;
+        update(&mut s, Msg::Detail { key: key.clone(), at: t1, result: Ok(Box::new(full.clone())) });
+        assert!(s.dirty, "the details show more than the list");
+        assert_eq!(s.cost.fleet.per_hour.get("EUR"), Some(&14.0), "the snapshot's 3 replicas are summed");
+        s.dirty = false;
+        let t2 = t1 + chrono::Duration::seconds(2);
+        update(&mut s, Msg::Detail { key: key.clone(), at: t2, result: Ok(Box::new(full.clone())) });
+        assert!(!s.dirty, "the same details again: nothing to draw");
+        // A list newer than the details, itself unchanged, gives the snapshot its live counts back (2 replicas):
+        // the cost follows though no row changed.
+        s.now = t2 + chrono::Duration::seconds(1);
+        list(&mut s, Ok(priced_fleet()));
+        assert_eq!(s.cost.fleet.per_hour.get("EUR"), Some(&12.0));
+        // A failed read is drawn; the next good one is drawn again (the error goes).
+        s.dirty = false;
+        let err = ApiError::new(ProviderKind::Gcore, ErrorKind::Server, "boom").with_status(503);
+        let at = s.now;
+        update(&mut s, Msg::Detail { key: key.clone(), at, result: Err(err) });
+        assert!(s.dirty);
+        s.dirty = false;
+        let same = s.selected_deployment().unwrap().clone();
+        let at = s.now;
+        update(&mut s, Msg::Detail { key, at, result: Ok(Box::new(same)) });
+        assert!(s.dirty, "the error line goes");
+    }
+
+    #[test]
+    fn progress_is_drawn_only_when_the_status_line_shows_it_differently() {
+        let mut s = state();
+        s.dirty = false;
+        update(&mut s, Msg::Progress { account: 0, details: Some((3, 3)), rate: Some((20.0, 20.0)) });
+        assert!(!s.dirty, "every row read, at the configured rate: the status line shows neither");
+        update(&mut s, Msg::Progress { account: 0, details: Some((2, 3)), rate: Some((20.0, 20.0)) });
+        assert!(s.dirty);
+        s.dirty = false;
+        update(&mut s, Msg::Progress { account: 0, details: Some((3, 3)), rate: Some((20.0, 20.0)) });
+        assert!(s.dirty, "the progress goes away");
+        s.dirty = false;
+        update(&mut s, Msg::Progress { account: 0, details: Some((3, 3)), rate: Some((10.0, 20.0)) });
+        assert!(s.dirty, "slowed down");
     }
 
     #[test]

@@ -332,7 +332,10 @@ async fn fleet_poller(
 /// A row in view whose details are older than this is read again even when its list entry did not change.
 pub const EYES_EVERY: Duration = Duration::from_secs(10);
 /// The background sweep reads a row again once its details are older than this (when the rate leaves room).
-pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// It only reaches rows at rest whose list entry (status, `updatedAt`) has not changed and that are out of
+/// view: every other row is read within the cycle or every [`EYES_EVERY`]. At rest it is most of what an
+/// idle dashboard spends (and of what a provider serves it), hence minutes, not seconds.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(300);
 /// Detail results go to the app in batches: at most this long after the first of a batch.
 const BATCH_EVERY: Duration = Duration::from_millis(100);
 
@@ -392,6 +395,9 @@ async fn details_loop(
     };
     let mut fresh_eyes = true;
     let mut first_pass_done = false;
+    // No row is due for the sweep before this (a scan that found none due says when the first one is): until
+    // then each wake skips the scan of the whole list.
+    let mut sweep_idle_until: Option<Instant> = None;
     loop {
         if let Some(result) = list_result.take() {
             let at = Utc::now();
@@ -407,6 +413,7 @@ async fn details_loop(
                 return;
             }
             if ok {
+                sweep_idle_until = None;
                 let ids: HashSet<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
                 reads.retain(|id, _| ids.contains(id.as_str()));
                 // Changed or still moving: read again now.
@@ -441,16 +448,14 @@ async fn details_loop(
             }
         }
         // Top up the sweep: never-read rows first (the list's order), then the oldest.
-        let mut looked = 0;
-        while background < SWEEP_SLOTS && looked < listed.len() {
-            cursor %= listed.len();
-            let (id, version) = &listed[cursor];
-            cursor += 1;
-            looked += 1;
-            let due = reads.get(id).is_none_or(|r| r.at.elapsed() >= SWEEP_EVERY);
-            if due && in_flight.insert(id.clone()) {
+        let now = Instant::now();
+        if sweep_idle_until.is_none_or(|t| now >= t) {
+            let free = SWEEP_SLOTS.saturating_sub(background);
+            let (picked, idle_until) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, free, now);
+            sweep_idle_until = idle_until;
+            for (id, version) in picked {
                 background += 1;
-                pending.push(read(id.clone(), version.clone(), Lane::Background));
+                pending.push(read(id, version, Lane::Background));
             }
         }
         let wake = batch_due.map_or(next_list, |b| b.min(next_list));
@@ -520,6 +525,37 @@ async fn details_loop(
     }
 }
 
+/// One look for the background sweep, from `cursor` on in list order: up to `free` rows due (never read, or
+/// read [`SWEEP_EVERY`] ago) and not already being read, marked in flight. Also, when the whole list was looked
+/// at with room to spare, when the first row falls due: no scan is needed before then (a read ending only
+/// makes its row due later; a new list must reset it).
+fn sweep_scan(
+    listed: &[(String, String)],
+    reads: &HashMap<String, Read>,
+    in_flight: &mut HashSet<String>,
+    cursor: &mut usize,
+    free: usize,
+    now: Instant,
+) -> (Vec<(String, String)>, Option<Instant>) {
+    let mut picked = Vec::new();
+    let mut first_due: Option<Instant> = None;
+    let mut looked = 0;
+    while picked.len() < free && looked < listed.len() {
+        *cursor %= listed.len();
+        let (id, version) = &listed[*cursor];
+        *cursor += 1;
+        looked += 1;
+        match reads.get(id).map(|r| r.at + SWEEP_EVERY) {
+            Some(at) if now < at => first_due = Some(first_due.map_or(at, |f| f.min(at))),
+            _ if in_flight.insert(id.clone()) => picked.push((id.clone(), version.clone())),
+            // Due, and being read already: when it is due next is known only once that read ends.
+            _ => first_due = Some(now),
+        }
+    }
+    let whole = looked == listed.len() && picked.len() < free;
+    (picked, if whole { first_due } else { None })
+}
+
 /// Details read so far of the rows listed, and how many rows are listed.
 fn count_read(listed: &[(String, String)], reads: &HashMap<String, Read>) -> (usize, usize) {
     let read = listed.iter().filter(|(id, _)| reads.get(id).is_some_and(|r| r.ok)).count();
@@ -580,4 +616,63 @@ async fn fetch_detail(p: Arc<dyn Provider>, w: Watch, tx: mpsc::Sender<Msg>) -> 
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(n: usize) -> Vec<(String, String)> {
+        (0..n).map(|i| (format!("i{i}"), "v".to_string())).collect()
+    }
+
+    fn read_at(at: Instant) -> Read {
+        Read { version: "v".into(), at, settled: true, ok: true }
+    }
+
+    fn ids(picked: &[(String, String)]) -> Vec<&str> {
+        picked.iter().map(|(id, _)| id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_sweep_reads_never_read_rows_in_list_order_within_its_slots() {
+        let now = Instant::now();
+        let listed = listed(5);
+        let mut reads = HashMap::new();
+        reads.insert("i1".to_string(), read_at(now));
+        let (mut in_flight, mut cursor) = (HashSet::new(), 0);
+        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 2, now);
+        assert_eq!(ids(&picked), ["i0", "i2"]);
+        assert_eq!(idle, None, "the list was not looked at whole: look again next time");
+        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 2, now);
+        assert_eq!(ids(&picked), ["i3", "i4"]);
+        assert_eq!(idle, None);
+        // Every row read or being read: the ones being read may be due as soon as their read ends.
+        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 2, now);
+        assert!(picked.is_empty());
+        assert_eq!(idle, Some(now));
+    }
+
+    #[test]
+    fn a_sweep_with_nothing_due_says_when_the_first_row_is_and_reads_it_then() {
+        let t0 = Instant::now();
+        let listed = listed(3);
+        let mut reads = HashMap::new();
+        reads.insert("i0".to_string(), read_at(t0 + Duration::from_secs(5)));
+        reads.insert("i1".to_string(), read_at(t0));
+        reads.insert("i2".to_string(), read_at(t0 + Duration::from_secs(9)));
+        let (mut in_flight, mut cursor) = (HashSet::new(), 0);
+        let later = t0 + Duration::from_secs(10);
+        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 4, later);
+        assert!(picked.is_empty());
+        assert_eq!(idle, Some(t0 + SWEEP_EVERY), "i1, the oldest read, is the first due");
+        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 4, t0 + SWEEP_EVERY);
+        assert_eq!(ids(&picked), ["i1"]);
+        assert_eq!(idle, Some(t0 + Duration::from_secs(5) + SWEEP_EVERY));
+        // No slot free: nothing is read, and nothing is promised about the next look.
+        let (picked, idle) =
+            sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 0, t0 + SWEEP_EVERY * 2);
+        assert!(picked.is_empty());
+        assert_eq!(idle, None);
+    }
 }
