@@ -333,9 +333,9 @@ async fn fleet_poller(
 pub const EYES_EVERY: Duration = Duration::from_secs(10);
 /// The background sweep reads a row again once its details are older than this (when the rate leaves room).
 /// It only reaches rows at rest whose list entry (status, `updatedAt`) has not changed and that are out of
-/// view: every other row is read within the cycle or every [`EYES_EVERY`]. At rest it is most of what an
-/// idle dashboard spends (and of what a provider serves it), hence minutes, not seconds.
-pub const SWEEP_EVERY: Duration = Duration::from_secs(300);
+/// view: every other row is read within the cycle or every [`EYES_EVERY`]. It is what bounds how late such a
+/// row shows a change the list does not carry (a replica lost without a new `updatedAt`), so a minute.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// Detail results go to the app in batches: at most this long after the first of a batch.
 const BATCH_EVERY: Duration = Duration::from_millis(100);
 
