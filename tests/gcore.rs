@@ -406,6 +406,39 @@ async fn simulator_and_client_match_the_v2_spec() {
 
 // ---------------------------------------------------------------- v3 behaviour
 
+/// A list that comes back byte for byte as the last one is not decoded again (the dashboard then keeps its
+/// rows); a changed answer, a list of several pages, and the v2 API are read in full.
+#[tokio::test]
+async fn a_list_as_it_was_is_not_decoded_again_and_a_changed_one_is() {
+    let h = sim().await;
+    let c = client(&h.base_url(), GcoreApi::V3);
+    let mut last = None;
+    let first = c.list_unless_same(&mut last).await.unwrap().expect("the first list is read");
+    assert_eq!(first.len(), 9);
+    assert!(last.is_some());
+    assert!(c.list_unless_same(&mut last).await.unwrap().is_none(), "the same answer");
+    let d = first.iter().find(|d| d.status == Status::Active).unwrap();
+    let mut u = ScaleUpdate::from_deployment(d);
+    u.regions[0].scale.max += 1;
+    c.update_scale(&d.key.id, &u).await.unwrap();
+    let again = c.list_unless_same(&mut last).await.unwrap().expect("a changed list is read");
+    let now = again.iter().find(|x| x.key == d.key).unwrap();
+    assert_eq!(now.regions[0].scale.max, u.regions[0].scale.max);
+    assert!(c.list_unless_same(&mut last).await.unwrap().is_none());
+    // The fingerprint belongs to the answer: another client's last answer is not this one's.
+    let mut stale = Some(0);
+    assert!(c.list_unless_same(&mut stale).await.unwrap().is_some());
+    let paged = client(&h.base_url(), GcoreApi::V3).with_page_size(2);
+    let v2 = client(&h.base_url(), GcoreApi::V2);
+    for p in [&paged, &v2] {
+        let mut last = None;
+        for _ in 0..2 {
+            assert!(!p.list_unless_same(&mut last).await.unwrap().expect("read in full").is_empty());
+            assert!(last.is_none());
+        }
+    }
+}
+
 #[tokio::test]
 async fn list_pages_through_every_deployment() {
     let h = sim().await;

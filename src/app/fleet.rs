@@ -338,6 +338,30 @@ pub(super) fn on_fleet(
     changed
 }
 
+/// The account's list came back as it was ([`super::Msg::FleetSame`]): what [`on_fleet`] does with a list equal
+/// to its rows, without the list. Each row is seen now and records its sample; nothing changes, comes or goes.
+pub(super) fn on_fleet_same(state: &mut State, account: usize, at: DateTime<Utc>) {
+    if account >= state.accounts.len() {
+        return;
+    }
+    let sample = push_sample_time(&mut state.accounts[account], at);
+    if list_answered(state, account, at) {
+        state.dirty = true;
+    }
+    let record = !state.accounts[account].capabilities.metrics;
+    for row in state.rows.iter_mut().filter(|r| r.account == account) {
+        if record {
+            row.history.record(&row.dep, sample);
+        }
+        row.fetched_at = at;
+    }
+    let cached: Vec<DeploymentKey> = state.details.keys().cloned().collect();
+    for key in &cached {
+        absorb_newer_summary(state, key);
+    }
+    super::edit::settle_pending(state, None);
+}
+
 /// Keeps one snapshot per deployment: when the list's summary is newer than the cached detail, its live
 /// state (status, regions, counts) replaces the detail's, which keeps only what the list leaves out.
 pub(super) fn absorb_newer_summary(state: &mut State, key: &DeploymentKey) {

@@ -34,6 +34,12 @@ pub enum Msg {
         at: DateTime<Utc>,
         result: Result<Vec<Deployment>, ApiError>,
     },
+    /// The account's list answered byte for byte as the last one that came as [`Msg::Fleet`]: the rows are
+    /// as they were, now seen at `at`.
+    FleetSame {
+        account: usize,
+        at: DateTime<Utc>,
+    },
     Detail {
         key: DeploymentKey,
         at: DateTime<Utc>,
@@ -185,6 +191,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let changed = fleet::on_fleet(state, account, at, result);
             cost::on_account_refreshed(state, account, changed, &before, &mut fx);
             bulk::prune_marks(state);
+        }
+        Msg::FleetSame { account, at } => {
+            let before = cost::cached_inputs(state, account);
+            fleet::on_fleet_same(state, account, at);
+            cost::on_account_refreshed(state, account, false, &before, &mut fx);
         }
         Msg::Listed { account, at, result } => {
             let before = cost::cached_inputs(state, account);
@@ -687,6 +698,36 @@ mod tests {
         list(&mut s, Ok(deps));
         assert!(s.dirty);
         assert_eq!(s.cost.fleet.per_hour.get("EUR"), Some(&8.0));
+    }
+
+    #[test]
+    fn a_list_that_came_back_as_it_was_leaves_the_state_the_same_list_would() {
+        for record in [false, true] {
+            let (mut full, mut same) = (priced(), priced());
+            for s in [&mut full, &mut same] {
+                // With and without readiness recorded locally (a provider without metrics).
+                s.accounts[0].capabilities.metrics = !record;
+                s.dirty = false;
+                s.now += chrono::Duration::seconds(2);
+            }
+            let fx_full = list(&mut full, Ok(priced_fleet()));
+            let at = same.now;
+            let fx_same = update(&mut same, Msg::FleetSame { account: 0, at });
+            assert_eq!(format!("{:?}", full.rows), format!("{:?}", same.rows), "record {record}");
+            assert_eq!(format!("{:?}", full.accounts), format!("{:?}", same.accounts));
+            assert_eq!((full.dirty, same.dirty), (false, false));
+            assert_eq!((asks(&fx_full), asks(&fx_same)), (0, 0));
+            assert_eq!(full.cost.fleet, same.cost.fleet);
+            assert!(same.rows.iter().all(|r| r.fetched_at == at));
+        }
+        // After a failed list, an answer as before is the account back: drawn at once, the error cleared.
+        let mut s = priced();
+        list(&mut s, Err(ApiError::new(ProviderKind::Gcore, ErrorKind::Server, "boom").with_status(503)));
+        s.dirty = false;
+        let at = s.now;
+        update(&mut s, Msg::FleetSame { account: 0, at });
+        assert!(s.dirty);
+        assert!(s.accounts[0].last_error.is_none());
     }
 
     #[test]

@@ -315,6 +315,13 @@ pub trait Provider: Send + Sync {
 
     /// Every inference deployment of the account (all pages).
     async fn list(&self) -> ApiResult<Vec<Deployment>>;
+    /// [`Self::list`], or None when the answer is byte for byte the last one, whose fingerprint `last` holds
+    /// (then nothing is decoded). `last` is set where the provider can tell (a list that fits one page) and
+    /// cleared otherwise; a failed list clears it too.
+    async fn list_unless_same(&self, last: &mut Option<u64>) -> ApiResult<Option<Vec<Deployment>>> {
+        *last = None;
+        self.list().await.map(Some)
+    }
     /// Where [`Self::list`] needs a details read per deployment (Sesterce), the list alone, in one request:
     /// the dashboard shows it at once and reads details where they matter ([`Self::get`]). None where `list`
     /// already is the cheap call.

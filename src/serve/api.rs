@@ -146,6 +146,9 @@ impl Provider for Instrumented {
     async fn list(&self) -> ApiResult<Vec<Deployment>> {
         PROBE.scope(self.probe.clone(), self.inner.list()).await
     }
+    async fn list_unless_same(&self, last: &mut Option<u64>) -> ApiResult<Option<Vec<Deployment>>> {
+        PROBE.scope(self.probe.clone(), self.inner.list_unless_same(last)).await
+    }
     // Every method is forwarded, those with a default body too: left to the default, `serve` would lose what
     // the provider does there (Sesterce's list first, then details; its rate; the model with an edit).
     async fn list_summaries(&self) -> Option<ApiResult<Vec<crate::provider::Listed>>> {

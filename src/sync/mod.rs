@@ -305,26 +305,36 @@ async fn fleet_poller(
         return;
     }
     let mut started = true;
+    // The last answer's fingerprint: an answer that comes back as it was is not decoded again.
+    let mut last: Option<u64> = None;
     loop {
         if !started && tx.send(Msg::Busy { account, busy: true }).await.is_err() {
             return;
         }
         started = false;
-        let result = provider.list().await;
+        let result = provider.list_unless_same(&mut last).await;
         let at = Utc::now();
-        match &result {
-            Ok(deps) => tracing::debug!(account = provider.account(), count = deps.len(), "fleet refreshed"),
-            Err(e) => tracing::warn!(account = provider.account(), error = %e, "fleet refresh failed"),
-        }
+        let msg = match result {
+            Ok(Some(deps)) => {
+                tracing::debug!(account = provider.account(), count = deps.len(), "fleet refreshed");
+                Msg::Fleet { account, at, result: Ok(deps) }
+            }
+            Ok(None) => Msg::FleetSame { account, at },
+            Err(e) => {
+                tracing::warn!(account = provider.account(), error = %e, "fleet refresh failed");
+                Msg::Fleet { account, at, result: Err(e) }
+            }
+        };
         if tx.send(Msg::Busy { account, busy: false }).await.is_err()
-            || tx.send(Msg::Fleet { account, at, result }).await.is_err()
+            || tx.send(msg).await.is_err()
             || tx.send(progress(account, provider.as_ref(), None)).await.is_err()
         {
             return;
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
-            r = refresh.recv() => if r.is_none() { return },
+            // A refresh the user asks for reads and shows everything again.
+            r = refresh.recv() => if r.is_none() { return } else { last = None },
         }
     }
 }
