@@ -3,59 +3,52 @@
 //! strings. The table forgets a string once nothing else holds it. Probes are shared the same way.
 
 use super::Probes;
+use std::borrow::Borrow;
 use std::collections::HashSet;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 /// A string shared by every deployment that has it.
 pub type Shared = Arc<str>;
 
-struct Table {
-    set: HashSet<Shared>,
-    /// Size at which strings nobody else holds are dropped next.
+/// Shared values: the same `Arc` for equal values. Values nobody else holds are dropped each time the table
+/// has doubled since the last such pass (never below its floor).
+struct Table<T: ?Sized> {
+    set: HashSet<Arc<T>>,
     prune_at: usize,
 }
 
-static TABLE: Mutex<Option<Table>> = Mutex::new(None);
+static TABLE: Mutex<Option<Table<str>>> = Mutex::new(None);
+/// Probes repeat across a fleet as strings do (the same health checks on every deployment of an image).
+static PROBES: Mutex<Option<Table<Probes>>> = Mutex::new(None);
+
+fn shared<T: ?Sized + Hash + Eq, V: Borrow<T> + Into<Arc<T>>>(
+    table: &Mutex<Option<Table<T>>>,
+    floor: usize,
+    v: V,
+) -> Arc<T> {
+    let Ok(mut guard) = table.lock() else { return v.into() };
+    let t = guard.get_or_insert_with(|| Table { set: HashSet::new(), prune_at: floor });
+    if let Some(a) = t.set.get(v.borrow()) {
+        return a.clone();
+    }
+    if t.set.len() >= t.prune_at {
+        t.set.retain(|a| Arc::strong_count(a) > 1);
+        t.prune_at = (t.set.len() * 2).max(floor);
+    }
+    let a: Arc<T> = v.into();
+    t.set.insert(a.clone());
+    a
+}
 
 /// The shared copy of `s`.
 pub fn intern(s: &str) -> Shared {
-    let Ok(mut guard) = TABLE.lock() else { return Shared::from(s) };
-    let t = guard.get_or_insert_with(|| Table { set: HashSet::new(), prune_at: 1024 });
-    if let Some(a) = t.set.get(s) {
-        return a.clone();
-    }
-    if t.set.len() >= t.prune_at {
-        t.set.retain(|a| Arc::strong_count(a) > 1);
-        t.prune_at = (t.set.len() * 2).max(1024);
-    }
-    let a = Shared::from(s);
-    t.set.insert(a.clone());
-    a
+    shared(&TABLE, 1024, s)
 }
 
-/// Probes repeat across a fleet as strings do (the same health checks on every deployment of an image):
-/// [`intern_probes`] gives the same `Arc` for equal probes, and forgets them once nothing else holds them.
-struct ProbeTable {
-    set: HashSet<Arc<Probes>>,
-    prune_at: usize,
-}
-
-static PROBES: Mutex<Option<ProbeTable>> = Mutex::new(None);
-
-/// The shared copy of `p`.
+/// The shared copy of `p` (an edit changes its own copy, with `Arc::make_mut`).
 pub fn intern_probes(p: Probes) -> Arc<Probes> {
-    let Ok(mut guard) = PROBES.lock() else { return Arc::new(p) };
-    let t = guard.get_or_insert_with(|| ProbeTable { set: HashSet::new(), prune_at: 256 });
-    if let Some(a) = t.set.get(&p) {
-        return a.clone();
-    }
-    if t.set.len() >= t.prune_at {
-        t.set.retain(|a| Arc::strong_count(a) > 1);
-        t.prune_at = (t.set.len() * 2).max(256);
-    }
-    let a = Arc::new(p);
-    t.set.insert(a.clone());
-    a
+    shared(&PROBES, 256, p)
 }
 
 /// Serde for a deployment's `Option<Arc<Probes>>` (as optional probes), without serde's `rc` feature.
