@@ -120,6 +120,25 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &intern("registry.example.com/shared-test:1")), "a held string stays shared");
     }
 
+    /// A table of its own (the global ones are shared with every other test): what is dropped, and when.
+    #[test]
+    fn unheld_values_stay_until_the_table_reaches_its_mark_which_then_doubles() {
+        let table: Mutex<Option<Table<str>>> = Mutex::new(None);
+        let state = |t: &Mutex<Option<Table<str>>>| {
+            let g = t.lock().unwrap();
+            let t = g.as_ref().unwrap();
+            (t.set.len(), t.prune_at)
+        };
+        for i in 0..7 {
+            shared(&table, 8, format!("unheld-{i}").as_str());
+        }
+        assert_eq!(state(&table), (7, 8), "below the mark nothing is dropped");
+        let held: Vec<Arc<str>> = (0..20).map(|i| shared(&table, 8, format!("held-{i}").as_str())).collect();
+        // At 8 the unheld went (the mark stays at the floor); at 8 held the mark doubled to 16, then to 32.
+        assert_eq!(state(&table), (20, 32));
+        assert!(held.iter().all(|h| Arc::strong_count(h) == 2), "each held value is in the table once");
+    }
+
     fn probes_with_period(period: u32) -> Probes {
         let probe = super::super::Probe { period_seconds: Some(period), ..Default::default() };
         Probes { readiness: Some(super::super::ProbeConfig { enabled: true, probe }), ..Default::default() }
