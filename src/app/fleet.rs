@@ -325,11 +325,7 @@ pub(super) fn on_fleet(
             changed |= remove_unseen(state, account, &seen);
         }
     }
-    let cached: Vec<DeploymentKey> = state.details.keys().cloned().collect();
-    for key in &cached {
-        absorb_newer_summary(state, key);
-    }
-    super::edit::settle_pending(state, None);
+    after_list(state);
     if changed {
         // A list that changes nothing shown but the ages draws no frame of its own (see `on_listed`).
         state.dirty = true;
@@ -355,6 +351,12 @@ pub(super) fn on_fleet_same(state: &mut State, account: usize, at: DateTime<Utc>
         }
         row.fetched_at = at;
     }
+    after_list(state);
+}
+
+/// What every list answer does last: cached details take the newer list state, and pending edits that the
+/// list shows done are settled.
+fn after_list(state: &mut State) {
     let cached: Vec<DeploymentKey> = state.details.keys().cloned().collect();
     for key in &cached {
         absorb_newer_summary(state, key);

@@ -208,8 +208,17 @@ impl SesterceClient {
 
     /// A JSON array whose items are read one by one (a bad item is dropped, not the whole list).
     async fn get_list<T: serde::de::DeserializeOwned>(&self, segments: &[&str]) -> ApiResult<Vec<T>> {
+        self.get_list_map(segments, &|t| Some(t)).await
+    }
+
+    /// [`Self::get_list`], each item mapped by `keep` as soon as it is decoded.
+    async fn get_list_map<T: serde::de::DeserializeOwned, U>(
+        &self,
+        segments: &[&str],
+        keep: &(dyn Fn(T) -> Option<U> + Sync),
+    ) -> ApiResult<Vec<U>> {
         let req = self.request(Method::GET, segments)?.large_body();
-        self.http.json_list(&req).await
+        self.http.json_list_map(&req, keep).await
     }
 
     pub async fn models(&self) -> ApiResult<Vec<wire::Model>> {
@@ -598,10 +607,6 @@ impl Provider for SesterceClient {
 
     async fn list_summaries(&self) -> Option<ApiResult<Vec<super::Listed>>> {
         // Each summary is converted as soon as it is decoded: the list's wire records never exist at once.
-        let req = match self.request(Method::GET, &["ai-inference", "instances"]) {
-            Ok(r) => r.large_body(),
-            Err(e) => return Some(Err(e)),
-        };
         let listed = |s: InstanceSummary| {
             Some(super::Listed {
                 dep: convert::summary(&self.account, &s),
@@ -612,7 +617,7 @@ impl Provider for SesterceClient {
                 ),
             })
         };
-        Some(self.http.json_list_map(&req, &listed).await)
+        Some(self.get_list_map(&["ai-inference", "instances"], &listed).await)
     }
 
     fn effective_rate(&self) -> Option<(f64, f64)> {
