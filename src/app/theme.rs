@@ -129,6 +129,7 @@ impl Theme {
             Health::Warning => self.warning,
             Health::Failed => self.failed,
             Health::Inactive => self.inactive,
+            Health::Unknown => self.warning,
         }
     }
 

@@ -108,6 +108,9 @@ pub enum Health {
     Warning,
     Failed,
     Inactive,
+    /// Something a row's health depends on could not be read (details never read or the last read failed, a
+    /// number out of range, an item that could not be decoded): never shown as ok.
+    Unknown,
 }
 
 impl Health {
@@ -118,6 +121,7 @@ impl Health {
             Health::Warning => "warning",
             Health::Failed => "failed",
             Health::Inactive => "inactive",
+            Health::Unknown => "unknown",
         }
     }
 }
@@ -492,6 +496,10 @@ pub struct Deployment {
     pub pods: Vec<String>,
     /// Whether this record came from a list call (summary) or a full get (detail).
     pub detail: bool,
+    /// Why part of this deployment could not be read (endpoint, JSON path, what was wrong), when it could not:
+    /// its health is then unknown, never ok.
+    #[serde(default)]
+    pub unknown: Option<String>,
 }
 
 impl Deployment {
@@ -515,6 +523,7 @@ impl Deployment {
             price_per_hour: None,
             pods: Vec::new(),
             detail: false,
+            unknown: None,
         }
     }
 

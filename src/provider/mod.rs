@@ -301,7 +301,7 @@ pub fn settled(d: &Deployment) -> bool {
     match d.health() {
         Health::Ok => d.ready() >= d.total(),
         Health::Inactive | Health::Failed => !matches!(d.status, crate::model::Status::Deleting),
-        Health::Progressing | Health::Warning => false,
+        Health::Progressing | Health::Warning | Health::Unknown => false,
     }
 }
 
