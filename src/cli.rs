@@ -224,5 +224,8 @@ pub enum ConfigAction {
         /// The file to check (default: $INFERTOP_CONFIG, else $XDG_CONFIG_HOME/infertop/config.toml, else
         /// ~/.config/infertop/config.toml).
         path: Option<PathBuf>,
+        /// Accept plain http:// base URLs that are not loopback, as the other commands' --allow-http does.
+        #[arg(long)]
+        allow_http: bool,
     },
 }

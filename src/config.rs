@@ -185,9 +185,10 @@ impl Config {
         out
     }
 
-    /// Parses a user's file and merges it over the embedded defaults.
+    /// Parses a user's file and merges it over the embedded defaults. The https rule for base URLs is not
+    /// applied here: it depends on the command's `--allow-http` ([`Self::load`], [`Self::accounts`]).
     pub fn parse(text: &str) -> Result<Config, String> {
-        let mistakes = check::mistakes(text);
+        let mistakes = check::mistakes(text, true);
         if !mistakes.is_empty() {
             return Err(mistakes.iter().map(|m| m.to_string()).collect::<Vec<_>>().join("\n"));
         }
@@ -201,10 +202,11 @@ impl Config {
     }
 
     /// Reads and parses the file. A file that names a command to run (any `*_command`) is refused unless
-    /// only its owner (or root) can change it: whoever can write it can run code as the user.
-    pub fn load(path: &Path) -> Result<Config, String> {
+    /// only its owner (or root) can change it: whoever can write it can run code as the user. `allow_http`
+    /// is the command's `--allow-http`.
+    pub fn load(path: &Path, allow_http: bool) -> Result<Config, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if let Err(errors) = check_text(&text) {
+        if let Err(errors) = check_text(&text, allow_http) {
             let shown = path.display();
             let lines: Vec<String> = errors.iter().map(|e| format!("{shown}:{e}")).collect();
             return Err(format!(
@@ -484,8 +486,9 @@ impl AccountConfig {
 /// Checks a config's text without reading any credential: syntax, known keys, types and ranges, what each
 /// account needs (see [`check::mistakes`]), and that the `ca_file` can be read. Each error starts with
 /// `LINE:COLUMN: ` (so that `FILE:` before it makes a location); returns the number of accounts when valid.
-pub fn check_text(text: &str) -> Result<usize, Vec<String>> {
-    let mistakes = check::mistakes(text);
+/// `allow_http` is the command's `--allow-http`.
+pub fn check_text(text: &str, allow_http: bool) -> Result<usize, Vec<String>> {
+    let mistakes = check::mistakes(text, allow_http);
     if !mistakes.is_empty() {
         return Err(mistakes.iter().map(|m| m.to_string()).collect());
     }
@@ -592,9 +595,9 @@ mod tests {
         let specs = Config::parse(text).unwrap().accounts(false).unwrap();
         assert_eq!(specs[0].rate_limit, RateLimit::default());
         assert_eq!(specs[1].rate_limit, RateLimit { per_second: 2.5, burst: 5 });
-        assert_eq!(check_text(text), Ok(2));
+        assert_eq!(check_text(text, false), Ok(2));
         let bad = text.replace("2.5", "-1").replace("burst = 5", "burst = 0");
-        let errors = check_text(&bad).unwrap_err();
+        let errors = check_text(&bad, false).unwrap_err();
         assert!(errors.iter().any(|e| e.contains("requests_per_second")), "{errors:?}");
         assert!(errors.iter().any(|e| e.contains("request_burst")), "{errors:?}");
     }
@@ -621,9 +624,9 @@ mod tests {
             cfg.accounts[1].limits(),
             Limits { max_response_bytes: 2 << 20, max_list_items: 10, max_string_bytes: 4 << 10 }
         );
-        assert_eq!(check_text(text), Ok(2));
+        assert_eq!(check_text(text, false), Ok(2));
         let bad = text.replace("= 2\n", "= 0\n").replace("= 10", "= 0").replace("= 4\n", "= 100000\n");
-        let errors = check_text(&bad).unwrap_err();
+        let errors = check_text(&bad, false).unwrap_err();
         for field in ["max_response_mib", "max_list_items", "max_string_kib"] {
             assert!(errors.iter().any(|e| e.contains(field)), "{field}: {errors:?}");
         }

@@ -46,8 +46,35 @@ fn tune_allocator() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_allocator() {}
 
+/// A file descriptor 0, 1 or 2 that was closed when infertop started (`2>&-`) is opened on /dev/null: else the
+/// first file infertop opens takes its number, and a message meant for stderr lands in it, or a write to it
+/// fails and aborts the process.
+fn fill_closed_std_fds() {
+    for fd in 0..=2 {
+        // SAFETY: fcntl(F_GETFD) only asks whether `fd` is open; open() of /dev/null returns the lowest free
+        // descriptor, which is `fd` when it is the closed one (the lower ones are open by then).
+        unsafe {
+            if libc::fcntl(fd, libc::F_GETFD) == -1 {
+                let mode = if fd == 0 { libc::O_RDONLY } else { libc::O_WRONLY };
+                libc::open(c"/dev/null".as_ptr(), mode);
+            }
+        }
+    }
+}
+
+/// Commands that print for a pipe (`| head`) end quietly when the reader goes away, as `cat` does: SIGPIPE
+/// ends the process (status 141 in a shell) instead of a failed write becoming a panic report. The dashboard,
+/// `serve` and the simulator keep Rust's default (the signal ignored, the error handled where it happens).
+fn die_quietly_on_closed_pipe() {
+    // SAFETY: restores the signal's default disposition, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() {
     tune_allocator();
+    fill_closed_std_fds();
     // A mistake the user can fix (a config, a credential, a flag, a path) is a plain message and exit 2, like
     // clap's own usage errors; any other failure is a plain message and exit 1. Neither is a bug, so neither
     // gets a location or a backtrace: color-eyre's report is kept for panics.
@@ -77,6 +104,14 @@ fn install_panic_report() -> color_eyre::Result<()> {
 fn try_main() -> color_eyre::Result<()> {
     install_panic_report()?;
     let cli = Cli::parse();
+    let prints_for_a_pipe = match &cli.command {
+        None | Some(Command::Serve { .. }) => false,
+        Some(Command::Sim { list_ambiguities, .. }) => *list_ambiguities,
+        Some(_) => true,
+    };
+    if prints_for_a_pipe {
+        die_quietly_on_closed_pipe();
+    }
     // The dashboard runs on one thread: its work comes in small bursts, and one thread neither pays for waking
     // others nor keeps a malloc arena each (measured in `benches/process.rs`). The demo simulator gets a thread
     // of its own (see `run::accounts`).
@@ -147,8 +182,8 @@ fn try_main() -> color_eyre::Result<()> {
             let _ = std::io::Write::write_all(&mut std::io::stdout(), &page);
             Ok(())
         }
-        Some(Command::Config { action: infertop::cli::ConfigAction::Check { path } }) => {
-            std::process::exit(run::config_check(path.as_deref()));
+        Some(Command::Config { action: infertop::cli::ConfigAction::Check { path, allow_http } }) => {
+            std::process::exit(run::config_check(path.as_deref(), *allow_http));
         }
         None => {
             // The screen belongs to the dashboard: logs go to a file, never to the terminal.

@@ -93,7 +93,7 @@ pub fn load_config(cli: &Cli) -> Result<Config> {
         _ => None,
     };
     let Some(path) = path else { return Ok(Config::default()) };
-    let cfg = Config::load(&path).map_err(user_error)?;
+    let cfg = Config::load(&path, cli.allow_http).map_err(user_error)?;
     for w in cfg.warnings(&path) {
         eprintln!("infertop: warning: {w}");
         tracing::warn!("{w}");
@@ -241,7 +241,7 @@ pub async fn doctor(cli: &Cli, account: Option<&str>, json: bool) -> Result<i32>
 
 /// `infertop config check [PATH]`: every mistake of the file with its location, then every account's
 /// credential resolved (never shown). 0 when every account could start, else 2.
-pub fn config_check(path: Option<&std::path::Path>) -> i32 {
+pub fn config_check(path: Option<&std::path::Path>, allow_http: bool) -> i32 {
     let path = match path.map(|p| p.to_path_buf()).or_else(config::default_path) {
         Some(p) => p,
         None => {
@@ -269,7 +269,7 @@ pub fn config_check(path: Option<&std::path::Path>) -> i32 {
         eprintln!("infertop: {e}");
         return 2;
     }
-    let n = match config::check_text(&text) {
+    let n = match config::check_text(&text, allow_http) {
         Ok(n) => n,
         Err(errors) => {
             for e in &errors {
@@ -297,7 +297,7 @@ pub fn config_check(path: Option<&std::path::Path>) -> i32 {
     let mut failing = 0;
     for a in &cfg.accounts {
         let source = config::credential_source(a);
-        match a.to_spec(false) {
+        match a.to_spec(allow_http) {
             Ok(_) => println!("  ok    {} ({}): {source}", a.name, a.provider),
             Err(e) => {
                 failing += 1;
@@ -318,9 +318,16 @@ pub fn config_check(path: Option<&std::path::Path>) -> i32 {
 
 /// The dashboard.
 pub async fn dashboard(cli: &Cli) -> Result<()> {
+    use std::io::IsTerminal;
     let cfg = load_config(cli)?;
     // The demo simulator lives as long as the dashboard.
     let (accounts, _sim) = accounts(cli, &cfg).await?;
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        return Err(user_error(
+            "the dashboard needs a terminal on its input and output; for a script or a pipe use \
+             `infertop snapshot` (or `snapshot --json`)",
+        ));
+    }
     let refresh =
         Duration::from_secs_f64(cli.refresh.or(cfg.refresh_seconds).unwrap_or(5.0).clamp(0.5, 3600.0));
     let theme_name = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {

@@ -113,6 +113,8 @@ const RUNAI_ONLY: &[&str] = &["client_id", "client_secret_env", "client_secret_c
 struct Checker<'t> {
     text: &'t str,
     out: Vec<Mistake>,
+    /// `--allow-http`: plain http to a host that is not loopback is then no mistake.
+    allow_http: bool,
 }
 
 impl Checker<'_> {
@@ -306,7 +308,7 @@ impl Checker<'_> {
             }
         }
         if let Some(url) = text_of("base_url")
-            && let Err(e) = super::check_base_url(&url, false)
+            && let Err(e) = super::check_base_url(&url, self.allow_http)
             && let Some((_, v)) = get("base_url")
         {
             self.at(v.span(), &format!("{path}.base_url"), e);
@@ -340,9 +342,10 @@ fn describe(v: &DeValue<'_>) -> String {
     }
 }
 
-/// Every mistake of `text`, in file order. Empty when the file is valid.
-pub fn mistakes(text: &str) -> Vec<Mistake> {
-    let mut c = Checker { text, out: Vec::new() };
+/// Every mistake of `text`, in file order. Empty when the file is valid. `allow_http` (the command's
+/// `--allow-http`) lifts the https rule for hosts that are not loopback.
+pub fn mistakes(text: &str, allow_http: bool) -> Vec<Mistake> {
+    let mut c = Checker { text, out: Vec::new(), allow_http };
     let (root, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
         // Values after a syntax error are guesses: report the syntax alone.
@@ -391,7 +394,7 @@ mod tests {
     fn two_mistakes_both_reported_with_positions_and_hints() {
         let text =
             "refresh_seconds = \"five\"\n\n[[account]]\nname = \"a\"\nprovider = \"gcor\"\nproject_idd = 3\n";
-        let m = mistakes(text);
+        let m = mistakes(text, false);
         let shown: Vec<String> = m.iter().map(|m| m.to_string()).collect();
         assert_eq!(m.len(), 3, "{shown:#?}");
         assert_eq!((m[0].line, m[0].column, m[0].path.as_str()), (1, 19, "refresh_seconds"));
@@ -411,7 +414,7 @@ mod tests {
     #[test]
     fn missing_fields_and_wrong_provider_keys() {
         let text = "[[account]]\nname = \"r\"\nprovider = \"runai\"\nproject_id = 4\n";
-        let shown: Vec<String> = mistakes(text).iter().map(|m| m.to_string()).collect();
+        let shown: Vec<String> = mistakes(text, false).iter().map(|m| m.to_string()).collect();
         for want in [
             "base_url: required for runai",
             "client_id: required",
@@ -425,9 +428,9 @@ mod tests {
 
     #[test]
     fn the_defaults_and_the_examples_have_no_mistake() {
-        assert_eq!(mistakes(super::super::DEFAULTS_TOML), vec![]);
-        assert_eq!(mistakes(include_str!("../../assets/config.example.toml")), vec![]);
-        assert_eq!(mistakes(include_str!("../../assets/sim.toml")), vec![]);
+        assert_eq!(mistakes(super::super::DEFAULTS_TOML, false), vec![]);
+        assert_eq!(mistakes(include_str!("../../assets/config.example.toml"), false), vec![]);
+        assert_eq!(mistakes(include_str!("../../assets/sim.toml"), false), vec![]);
     }
 
     #[test]

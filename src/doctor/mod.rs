@@ -595,16 +595,26 @@ where
 /// `infertop doctor [--account NAME] [--json]`: the accounts of the config (or the demo's), examined and
 /// printed. Returns the exit status ([`Report::exit_code`]).
 pub async fn command(cli: &crate::cli::Cli, account: Option<&str>, json: bool) -> color_eyre::Result<i32> {
-    let cfg = crate::run::load_config(cli)?;
+    let mut cfg = crate::run::load_config(cli)?;
+    let no_such = |name: &str, names: Vec<String>| {
+        crate::run::user_error(format!("no account named {name:?}; the accounts are: {}", names.join(", ")))
+    };
+    // `--account` examines that account alone: another account's unset variable is no reason to refuse.
+    if let Some(name) = account
+        && !cli.demo
+    {
+        let names: Vec<String> = cfg.accounts.iter().map(|a| a.name.clone()).collect();
+        cfg.accounts.retain(|a| a.name == name);
+        if cfg.accounts.is_empty() {
+            return Err(no_such(name, names));
+        }
+    }
     let (mut accounts, _sim) = crate::run::accounts(cli, &cfg).await?;
     if let Some(name) = account {
         let names: Vec<String> = accounts.iter().map(|a| a.name.clone()).collect();
         accounts.retain(|a| a.name == name);
         if accounts.is_empty() {
-            return Err(crate::run::user_error(format!(
-                "no account named {name:?}; the accounts are: {}",
-                names.join(", ")
-            )));
+            return Err(no_such(name, names));
         }
     }
     let timeout = Duration::from_secs_f64(cli.timeout.clamp(0.2, 600.0));

@@ -1,0 +1,204 @@
+//! The first hour, round two, with the real binary: `--allow-http` on every command, a pipe that closes
+//! early, no terminal, and `doctor --account` with another account's variable unset.
+
+mod common;
+
+use common::tmux::{BIN, sim_accounts_config, sim_credentials, start_sim};
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A fresh, private home for one test.
+fn fresh_home(tag: &str) -> PathBuf {
+    let home = std::env::temp_dir().join(format!("infertop-first-hour-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    home
+}
+
+fn command(home: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env_remove("INFERTOP_CONFIG")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_STATE_HOME")
+        .env("HOME", home)
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(home: &Path, args: &[&str], envs: &[(String, &str)]) -> Output {
+    let mut c = command(home, args);
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The simulator's accounts at `http://0.0.0.0:PORT`: plain http to an address that is not loopback by its
+/// name (Linux takes a connection to 0.0.0.0 to this machine, so nothing leaves it).
+fn remote_http_config(home: &Path, sim_url: &str) -> PathBuf {
+    let port = sim_url.rsplit(':').next().unwrap();
+    let path = home.join("remote.toml");
+    std::fs::write(&path, sim_accounts_config(&format!("http://0.0.0.0:{port}"), "FH")).unwrap();
+    path
+}
+
+const HTTP_RULE: &str = "plain http is allowed only on loopback";
+
+#[test]
+fn allow_http_lets_every_command_reach_a_plain_http_host_that_is_not_loopback() {
+    let sim = start_sim(&["--static"]);
+    let home = fresh_home("allow-http");
+    let config = remote_http_config(&home, &sim.url);
+    let config = config.to_str().unwrap();
+    let creds = sim_credentials("FH");
+
+    // Without the flag, every command refuses the file with the rule and how to lift it.
+    for args in [
+        &["snapshot", "--config", config][..],
+        &["doctor", "--config", config][..],
+        &["serve", "--config", config, "--listen", "127.0.0.1:0"][..],
+        &["--config", config][..],
+        &["config", "check", config][..],
+    ] {
+        let out = run(&home, args, &creds);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(HTTP_RULE) && err.contains("--allow-http"), "{args:?}: {err}");
+    }
+
+    // With it, the file is taken and the accounts are read.
+    let out = run(&home, &["snapshot", "--allow-http", "--config", config, "--json"], &creds);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("plain http"), "the snapshot warns about plain http: {err}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let accounts = doc["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 3, "{doc}");
+    assert!(accounts.iter().all(|a| a["ok"] == true), "{doc}");
+    assert!(!doc["deployments"].as_array().unwrap().is_empty(), "{doc}");
+
+    let out = run(&home, &["doctor", "--allow-http", "--config", config, "--account", "gcore-sim"], &creds);
+    let (stdout, err) = (text(&out.stdout), text(&out.stderr));
+    assert!(!err.contains(HTTP_RULE) && !stdout.contains(HTTP_RULE), "{stdout}{err}");
+    assert!(stdout.contains("gcore-sim"), "{stdout}{err}");
+    assert_ne!(out.status.code(), Some(2), "{stdout}{err}");
+
+    let out = run(&home, &["config", "check", "--allow-http", config], &creds);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+
+    // The dashboard gets past its config to the next thing it needs: a terminal, which this test has not.
+    let out = run(&home, &["--allow-http", "--config", config], &creds);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains(HTTP_RULE) && err.contains("needs a terminal"), "{err}");
+
+    // serve listens, and says which accounts it reads in clear.
+    let mut c = command(&home, &["serve", "--allow-http", "--config", config, "--listen", "127.0.0.1:0"]);
+    for (k, v) in &creds {
+        c.env(k, v);
+    }
+    let mut serve = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(serve.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let _ = serve.kill();
+    let out = serve.wait_with_output().unwrap();
+    assert!(first.starts_with("listening on "), "{first}{}", text(&out.stderr));
+}
+
+#[test]
+fn a_pipe_closed_early_ends_the_snapshot_quietly() {
+    let home = fresh_home("pipe");
+    for i in 0..40 {
+        let mut child = command(&home, &["snapshot", "--demo", "--static"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut first).unwrap();
+        assert!(first.starts_with("PROVIDER"), "run {i}: {first}");
+        drop(out);
+        let done = child.wait_with_output().unwrap();
+        let err = text(&done.stderr);
+        let quiet = done.status.code() == Some(0) || done.status.signal() == Some(libc::SIGPIPE);
+        assert!(quiet && err.is_empty(), "run {i}: {:?} {err}", done.status);
+    }
+}
+
+#[test]
+fn a_closed_stderr_and_a_closed_pipe_end_quietly() {
+    use std::os::unix::process::CommandExt;
+    let home = fresh_home("stderr");
+    for i in 0..20 {
+        // `snapshot 2>&- | head -1`: descriptor 2 closed before infertop starts, and stdout closed early.
+        let mut c = command(&home, &["snapshot", "--demo", "--static"]);
+        c.stdout(Stdio::piped());
+        // SAFETY: close(2) in the child between fork and exec touches nothing of the parent's.
+        unsafe {
+            c.pre_exec(|| {
+                libc::close(2);
+                Ok(())
+            });
+        }
+        let mut child = c.spawn().unwrap();
+        let mut first = String::new();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut first).unwrap();
+        drop(out);
+        let status = child.wait().unwrap();
+        let quiet = status.code() == Some(0) || status.signal() == Some(libc::SIGPIPE);
+        assert!(quiet, "run {i}: {status:?} (an abort is signal 6)");
+    }
+    // A mistake with stderr closed is still exit 2, and its message does not land in the log file that
+    // infertop opens (which would otherwise take descriptor 2).
+    let mut c = command(&home, &["snapshot", "--config", "/nonexistent/infertop.toml"]);
+    unsafe {
+        c.pre_exec(|| {
+            libc::close(2);
+            Ok(())
+        });
+    }
+    let status = c.status().unwrap();
+    assert_eq!(status.code(), Some(2), "{status:?}");
+    let log = home.join(".local/state/infertop/infertop.log");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!logged.contains("nonexistent"), "the message went to the log: {logged}");
+}
+
+#[test]
+fn the_dashboard_without_a_terminal_says_what_to_use_instead() {
+    let home = fresh_home("no-tty");
+    let out = run(&home, &["--demo"], &[]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("infertop: ") && err.contains("infertop snapshot"), "{err}");
+    assert!(!err.contains("os error"), "{err}");
+}
+
+#[test]
+fn doctor_for_one_account_needs_only_that_accounts_credential() {
+    let sim = start_sim(&["--static"]);
+    let home = fresh_home("doctor-one");
+    let path = home.join("c.toml");
+    std::fs::write(&path, sim_accounts_config(&sim.url, "FHD")).unwrap();
+    // Only the Gcore key is set: the Sesterce and Run:ai variables are not.
+    let creds = [("FHD_GCORE_KEY".to_string(), infertop::sim::DEMO_GCORE_KEY)];
+    let out = run(&home, &["doctor", "--config", path.to_str().unwrap(), "--account", "gcore-sim"], &creds);
+    let (stdout, err) = (text(&out.stdout), text(&out.stderr));
+    assert_ne!(out.status.code(), Some(2), "{stdout}{err}");
+    assert!(!err.contains("FHD_SESTERCE_KEY") && !err.contains("FHD_RUNAI_SECRET"), "{err}");
+    assert!(stdout.contains("gcore-sim"), "{stdout}{err}");
+    // A name that is not in the file is still a plain mistake listing the accounts.
+    let out = run(&home, &["doctor", "--config", path.to_str().unwrap(), "--account", "gc"], &creds);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no account named \"gc\"") && err.contains("gcore-sim"), "{err}");
+}
