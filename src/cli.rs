@@ -33,8 +33,8 @@ pub struct Cli {
     #[command(flatten)]
     pub source: SourceArgs,
 
-    /// Seconds between fleet refreshes (default: refresh_seconds of the config, else 5).
-    #[arg(long, value_name = "SECONDS")]
+    /// Seconds between fleet refreshes, 0.5 to 3600 (default: refresh_seconds of the config, else 5).
+    #[arg(long, value_name = "SECONDS", value_parser = refresh_seconds)]
     pub refresh: Option<f64>,
 
     /// Remove every mutation from keys, forms and help.
@@ -42,7 +42,7 @@ pub struct Cli {
     pub read_only: bool,
 
     /// Colour theme: dark, light or mono (mono is also used when NO_COLOR is set).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(["dark", "light", "mono"]))]
     pub theme: Option<String>,
 
     /// Enable the mouse (click selects, wheel scrolls).
@@ -55,6 +55,36 @@ impl std::ops::Deref for Cli {
     type Target = SourceArgs;
     fn deref(&self) -> &SourceArgs {
         &self.source
+    }
+}
+
+/// `--refresh`: seconds between refreshes, in the range the config's `refresh_seconds` takes.
+fn refresh_seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if (0.5..=3600.0).contains(&v) { Ok(v) } else { Err(format!("{s} is out of range: 0.5 to 3600 seconds")) }
+}
+
+impl SimArgs {
+    /// The simulator settings given that differ from their defaults, by flag: they only mean something where
+    /// a simulator runs (`--demo`, `infertop sim`).
+    pub fn flags_given(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut given = |set: bool, flag: &'static str| {
+            if set {
+                out.push(flag);
+            }
+        };
+        given(self.seed != 1, "--seed");
+        given(self.static_fleet, "--static");
+        given(self.fleet.is_some(), "--fleet");
+        given(self.latency != 0, "--latency");
+        given(self.details_latency != 0, "--details-latency");
+        given(self.time_scale != 1.0, "--time-scale");
+        given(self.faults.is_some(), "--faults");
+        given(self.hostile, "--hostile");
+        given(!self.ambiguity.is_empty(), "--ambiguity");
+        given(self.runai_token_ttl != 3600, "--runai-token-ttl");
+        out
     }
 }
 
@@ -119,7 +149,7 @@ pub struct SimArgs {
 
     /// Inject faults: none, flaky, slow, chaos, or API drift (drift-unknown-field, drift-renamed-field,
     /// drift-unknown-enum, drift-missing-endpoint, drift-endless-paging, drift-error-shape, or drift for all).
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", value_parser = clap::builder::PossibleValuesParser::new(crate::sim::faults::PROFILES))]
     pub faults: Option<String>,
 
     /// Add a deployment whose strings carry terminal escape sequences (to see them drawn inert).
@@ -162,8 +192,8 @@ pub enum Command {
         /// Allow an address that is not loopback (the metrics name every deployment of the accounts).
         #[arg(long)]
         listen_public: bool,
-        /// Seconds between fleet refreshes.
-        #[arg(long, value_name = "SECONDS")]
+        /// Seconds between fleet refreshes, 0.5 to 3600.
+        #[arg(long, value_name = "SECONDS", value_parser = refresh_seconds)]
         refresh: Option<f64>,
         #[command(flatten)]
         source: SourceArgs,

@@ -25,7 +25,10 @@ fn init_logging(to_file: bool) -> Option<tracing_appender::non_blocking::WorkerG
         }
         Some(guard)
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+        // Colour only for a terminal: journald and log files get plain text.
+        use std::io::IsTerminal;
+        let ansi = std::io::stderr().is_terminal();
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
         None
     }
 }

@@ -108,6 +108,15 @@ pub async fn accounts(cli: &Cli, cfg: &Config) -> Result<(Vec<AccountSpec>, Opti
         tracing::info!(url = %h.base_url(), "demo simulator started");
         return Ok((provider::demo_accounts(&h.base_url()), Some(h)));
     }
+    let ignored = cli.sim.flags_given();
+    if !ignored.is_empty() {
+        return Err(user_error(format!(
+            "{} set{} the simulator, which runs only with --demo (or as `infertop sim`): add --demo, or drop {}",
+            ignored.join(", "),
+            if ignored.len() == 1 { "s" } else { "" },
+            if ignored.len() == 1 { "it" } else { "them" }
+        )));
+    }
     let accts = cfg.accounts(cli.allow_http).map_err(user_error)?;
     if accts.is_empty() {
         return Err(user_error(config::no_config_help(config::default_path().as_deref())));

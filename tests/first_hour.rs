@@ -202,3 +202,80 @@ fn doctor_for_one_account_needs_only_that_accounts_credential() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("no account named \"gc\"") && err.contains("gcore-sim"), "{err}");
 }
+
+#[test]
+fn a_refresh_out_of_range_is_refused_with_the_range() {
+    let home = fresh_home("refresh");
+    for args in [
+        &["--demo", "--refresh", "0"][..],
+        &["--demo", "--refresh=-1"][..],
+        &["--demo", "--refresh", "soon"][..],
+        &["serve", "--demo", "--refresh", "0"][..],
+        &["serve", "--demo", "--refresh", "7200"][..],
+    ] {
+        let out = run(&home, args, &[]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--refresh"), "{args:?}: {err}");
+        assert!(err.contains("0.5 to 3600") || err.contains("not a number"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn simulator_flags_without_a_simulator_are_a_mistake_not_ignored() {
+    let home = fresh_home("sim-flags");
+    let path = home.join("c.toml");
+    std::fs::write(&path, sim_accounts_config("http://127.0.0.1:9", "FHS")).unwrap();
+    let creds = sim_credentials("FHS");
+    let config = path.to_str().unwrap();
+    for (args, flag) in [
+        (&["snapshot", "--config", config, "--latency", "50"][..], "--latency"),
+        (&["doctor", "--config", config, "--faults", "chaos"][..], "--faults"),
+        (&["serve", "--config", config, "--hostile"][..], "--hostile"),
+    ] {
+        let out = run(&home, args, &creds);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(flag) && err.contains("--demo"), "{args:?}: {err}");
+    }
+    // With --demo they are the simulator's, and taken.
+    let out = run(&home, &["snapshot", "--demo", "--static", "--latency", "1"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn completions_offer_the_values_of_theme_and_faults() {
+    let home = fresh_home("completions");
+    let out = run(&home, &["completions", "bash"], &[]);
+    assert!(out.status.success());
+    let script = text(&out.stdout);
+    // bash completion lists a flag's values where clap knows them, instead of file names.
+    let theme = script.lines().skip_while(|l| !l.contains("--theme)")).nth(1).unwrap_or("");
+    assert!(theme.contains("dark light mono"), "--theme completes: {theme}");
+    let faults = script.lines().skip_while(|l| !l.contains("--faults)")).nth(1).unwrap_or("");
+    assert!(faults.contains("flaky") && faults.contains("chaos"), "--faults completes: {faults}");
+    let out = run(&home, &["--demo", "--theme", "neon"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("dark"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn serve_logs_without_colour_when_not_on_a_terminal() {
+    let home = fresh_home("serve-log");
+    let mut serve = command(&home, &["serve", "--demo", "--static", "--listen", "127.0.0.1:0"])
+        .env("INFERTOP_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(serve.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let mut err = BufReader::new(serve.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert!(first.starts_with("listening on "), "{first}");
+    assert!(line.contains("INFO"), "a log line: {line:?}");
+    assert!(!line.contains('\x1b'), "colour in a log that is not a terminal: {line:?}");
+}
