@@ -26,6 +26,7 @@ fn caps(per_region: bool) -> Capabilities {
         logging_config: per_region,
         per_region_scale: per_region,
         pricing: false,
+        create: false,
     }
 }
 

@@ -279,3 +279,85 @@ fn serve_logs_without_colour_when_not_on_a_terminal() {
     assert!(line.contains("INFO"), "a log line: {line:?}");
     assert!(!line.contains('\x1b'), "colour in a log that is not a terminal: {line:?}");
 }
+
+/// A Gcore account on the legacy v2 API is told at `c` that it cannot create, before a catalog is read, a
+/// price asked or a review shown; the create form never offers it as an account to switch to.
+#[test]
+fn create_on_a_gcore_v2_account_is_refused_before_anything_is_asked() {
+    use crossterm::event::KeyCode;
+    use infertop::app::state::{AccountState, Mode, State};
+    use infertop::provider::{GcoreApi, connect, demo_accounts};
+    let specs = demo_accounts("http://127.0.0.1:9");
+    let mut v2 = specs[0].clone();
+    v2.name = "gcore-legacy".into();
+    v2.gcore_api = GcoreApi::V2;
+    let client = reqwest::Client::new();
+    let accounts = vec![
+        AccountState::new("gcore-legacy", v2.kind, connect(&v2, client.clone()).capabilities()),
+        AccountState::new("gcore-demo", specs[0].kind, connect(&specs[0], client.clone()).capabilities()),
+    ];
+    let mut state = State::new(accounts, std::time::Duration::from_secs(5), chrono::Utc::now());
+    // The v2 account is the one `c` starts on (no row selected: the first account).
+    let fx = common::screen::key(&mut state, KeyCode::Char('c'));
+    assert!(!matches!(state.mode, Mode::Create(_)), "the create form opened on a v2 account");
+    let asks = fx
+        .iter()
+        .filter(|e| format!("{e:?}").starts_with("LoadCatalog") || format!("{e:?}").starts_with("Price"));
+    assert_eq!(asks.count(), 0, "nothing is asked for a v2 account: {fx:?}");
+    let flash = state.flash.clone().unwrap_or_default();
+    assert!(
+        flash.contains("gcore-legacy") && flash.contains("v2") && flash.contains("gcore-demo"),
+        "{flash}"
+    );
+}
+
+/// A Gcore regions catalog that fails costs its names, and is not asked again on every list.
+#[tokio::test]
+async fn a_failing_gcore_regions_catalog_is_not_asked_on_every_list() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let sim = common::app::frozen_sim(Default::default()).await;
+    let target = sim.base_url();
+    let regions = Arc::new(AtomicU32::new(0));
+    let (asked, http) = (regions.clone(), reqwest::Client::new());
+    // In front of the simulator: every regions catalog read answers 503, the rest passes.
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let (asked, http, target) = (asked.clone(), http.clone(), target.clone());
+        async move {
+            if req.uri().path() == "/cloud/v1/regions" {
+                asked.fetch_add(1, Ordering::Relaxed);
+                return axum::response::Response::builder()
+                    .status(503)
+                    .body(axum::body::Body::empty())
+                    .unwrap();
+            }
+            let url = format!("{target}{}", req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+            let mut out = http.request(req.method().clone(), url);
+            for (k, v) in req.headers() {
+                if k != "host" {
+                    out = out.header(k, v);
+                }
+            }
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap();
+            let answer = out.body(body).send().await.unwrap();
+            let status = answer.status().as_u16();
+            let bytes = answer.bytes().await.unwrap();
+            axum::response::Response::builder().status(status).body(axum::body::Body::from(bytes)).unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let spec = infertop::provider::demo_accounts(&base).remove(0);
+    let gcore = infertop::provider::connect(&spec, reqwest::Client::new());
+    for _ in 0..5 {
+        let rows = gcore.list().await.expect("the list reads without region names");
+        assert!(!rows.is_empty());
+    }
+    let id = gcore.list().await.unwrap()[0].key.id.clone();
+    gcore.get(&id).await.expect("a details read without region names");
+    // The client's own retries may ask more than once at the first failure; never once per list.
+    let n = regions.load(Ordering::Relaxed);
+    assert!((1..=4).contains(&n), "the regions catalog was asked {n} times over 7 reads");
+    server.abort();
+}

@@ -807,6 +807,7 @@ mod tests {
             logging_config: true,
             per_region_scale: true,
             pricing: false,
+            create: true,
         }
     }
 

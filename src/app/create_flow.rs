@@ -28,6 +28,7 @@ fn choices(state: &State) -> Vec<AccountChoice> {
         .accounts
         .iter()
         .enumerate()
+        .filter(|(_, a)| a.capabilities.create)
         .map(|(index, a)| AccountChoice { index, name: a.name.clone(), kind: a.kind })
         .collect()
 }
@@ -67,6 +68,22 @@ pub fn open_create(state: &mut State, account: Option<usize>, prefill: Prefill, 
         state.flash = Some("no account to create on".into());
         return;
     };
+    if !state.accounts[account].capabilities.create {
+        // Said before anything is asked or priced: not after a catalog, a price and a review.
+        let name = crate::model::text::sanitize(&state.accounts[account].name).into_owned();
+        let others: Vec<String> =
+            choices(state).iter().map(|c| crate::model::text::sanitize(&c.name).into_owned()).collect();
+        state.flash = Some(if others.is_empty() {
+            format!("{name} cannot create deployments (Gcore's legacy v2 API has no create in infertop)")
+        } else {
+            format!(
+                "{name} cannot create deployments (Gcore's legacy v2 API has no create in infertop): \
+                 select a row of {} first",
+                others.join(", ")
+            )
+        });
+        return;
+    }
     ensure_catalog(state, account, fx);
     let form = CreateForm::new(choices(state), account, state.catalogs.loaded(account), &prefill);
     ask_price(state, &form, fx);

@@ -408,6 +408,7 @@ mod tests {
             logging_config: false,
             per_region_scale: true,
             pricing: true,
+            create: true,
         }
     }
 

@@ -243,6 +243,8 @@ pub struct Capabilities {
     pub per_region_scale: bool,
     /// Gives a price per hour.
     pub pricing: bool,
+    /// Creates deployments (not Gcore's legacy v2 API).
+    pub create: bool,
 }
 
 /// A logs request: newest first, up to `limit` lines, optionally one region.

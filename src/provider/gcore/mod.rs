@@ -31,6 +31,8 @@ const P: ProviderKind = ProviderKind::Gcore;
 
 /// Default page size of list calls (the API's maximum and default).
 pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+/// How long a failed regions catalog is left alone before it is asked again.
+const REGIONS_RETRY: std::time::Duration = std::time::Duration::from_secs(300);
 /// The most pages a list call reads.
 const MAX_PAGES: usize = 1000;
 /// Pages of a list read at once once its first page gives the total: enough to hide each round trip behind
@@ -68,6 +70,8 @@ pub struct GcoreClient {
     task_timeout: Duration,
     /// The regions catalog (id -> display name), fetched once.
     region_names: Mutex<Option<RegionNames>>,
+    /// When the regions catalog last failed: names are asked again only [`REGIONS_RETRY`] later.
+    regions_failed_at: Mutex<Option<std::time::Instant>>,
     /// v2 only: flavor uuid -> name from `GET /cloud/v2/inference/flavors/{flavor_id}` (None: no name for it;
     /// not asked again). Each uuid is asked once per client.
     flavor_names: Mutex<std::collections::HashMap<String, Option<String>>>,
@@ -161,6 +165,7 @@ impl GcoreClient {
             task_poll: DEFAULT_TASK_POLL,
             task_timeout: DEFAULT_TASK_TIMEOUT,
             region_names: Mutex::new(None),
+            regions_failed_at: Mutex::new(None),
             flavor_names: Mutex::new(Default::default()),
             flavors_forbidden: std::sync::atomic::AtomicBool::new(false),
         }
@@ -385,10 +390,15 @@ impl GcoreClient {
         Err(ApiError::new(P, ErrorKind::Decode, format!("the list did not end after {MAX_PAGES} pages")))
     }
 
-    /// The regions catalog's names, fetched on first use; an unreachable catalog only costs the names.
+    /// The regions catalog's names, fetched on first use; an unreachable catalog only costs the names, and is
+    /// asked again only after [`REGIONS_RETRY`] (not on every list and details read).
     async fn names(&self) -> RegionNames {
         if let Some(n) = self.region_names.lock().ok().and_then(|g| g.clone()) {
             return n;
+        }
+        let failed_at = self.regions_failed_at.lock().ok().and_then(|g| *g);
+        if failed_at.is_some_and(|at| at.elapsed() < REGIONS_RETRY) {
+            return RegionNames::new();
         }
         match self.fetch_regions().await {
             Ok(regions) => {
@@ -403,6 +413,9 @@ impl GcoreClient {
             }
             Err(e) => {
                 tracing::debug!(account = %self.account, error = %e, "gcore regions catalog unavailable");
+                if let Ok(mut g) = self.regions_failed_at.lock() {
+                    *g = Some(std::time::Instant::now());
+                }
                 RegionNames::new()
             }
         }
@@ -699,6 +712,7 @@ impl Provider for GcoreClient {
             per_region_scale: true,
             // Gcore prices a configuration (`price_preview`), not a deployment: no price per deployment.
             pricing: false,
+            create: self.api == GcoreApi::V3,
         }
     }
 

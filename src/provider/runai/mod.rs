@@ -611,6 +611,7 @@ impl Provider for RunaiClient {
             logging_config: false,
             per_region_scale: false,
             pricing: false,
+            create: true,
         }
     }
 

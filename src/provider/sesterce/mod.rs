@@ -579,6 +579,7 @@ impl Provider for SesterceClient {
             logging_config: false,
             per_region_scale: true,
             pricing: true,
+            create: true,
         }
     }
 
