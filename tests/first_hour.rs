@@ -361,3 +361,19 @@ async fn a_failing_gcore_regions_catalog_is_not_asked_on_every_list() {
     assert!((1..=4).contains(&n), "the regions catalog was asked {n} times over 7 reads");
     server.abort();
 }
+
+#[test]
+fn one_account_is_one_account_in_the_header() {
+    use infertop::app::state::{AccountState, State};
+    use infertop::provider::{connect, demo_accounts};
+    let spec = demo_accounts("http://127.0.0.1:9").remove(0);
+    let caps = connect(&spec, reqwest::Client::new()).capabilities();
+    let one = State::new(
+        vec![AccountState::new("g", spec.kind, caps)],
+        std::time::Duration::from_secs(5),
+        chrono::Utc::now(),
+    );
+    let screen = common::screen::render(&one);
+    let header = screen.lines().next().unwrap_or("");
+    assert!(header.contains("· 1 account") && !header.contains("1 accounts"), "{header}");
+}

@@ -341,10 +341,12 @@ impl Keymap {
             .filter_map(|a| {
                 let keys = self.keys_for(a);
                 if keys.is_empty() {
-                    None
-                } else {
-                    Some((keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" "), a.describe()))
+                    return None;
                 }
+                // Marks are for bulk changes, which read-only mode has none of.
+                let what =
+                    if read_only && a == Action::Back { "back / clear the filter" } else { a.describe() };
+                Some((keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" "), what))
             })
             .collect()
     }
@@ -389,6 +391,14 @@ mod tests {
     #[test]
     fn read_only_help_hides_mutations() {
         let rows = Keymap::default().help_rows(true);
-        assert!(!rows.iter().any(|(_, d)| *d == "edit scale"));
+        // Every mutation is gone, and so are the marks, which are only for bulk changes.
+        for (_, d) in &rows {
+            for word in ["edit scale", "edit probes", "delete", "start or stop", "create", "mark"] {
+                assert!(!d.contains(word), "read-only help offers {word:?}: {d}");
+            }
+        }
+        let writable = Keymap::default().help_rows(false);
+        assert!(writable.iter().any(|(_, d)| d.contains("clear the marks")), "{writable:?}");
+        assert!(writable.iter().any(|(_, d)| d.starts_with("edit scale")), "{writable:?}");
     }
 }

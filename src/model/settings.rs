@@ -604,7 +604,7 @@ pub fn parse(text: &str, base: &Deployment, ed: &Editable) -> Result<Settings, V
                 if p == ProviderKind::Gcore && !validate::gcore_image_ok(&i) {
                     errors.push(err(
                         "image",
-                        "image must be lowercase path segments with an optional :tag (no registry host, no @digest)",
+                        "image must be lowercase path segments (a registry host may come first) with an optional :tag, no @digest",
                     ));
                 }
                 out.image = Some(i);

@@ -326,7 +326,7 @@ pub fn create_spec(spec: &super::CreateSpec) -> Vec<FieldError> {
             } else if !GCORE_IMAGE.is_match(image) {
                 out.push(err(
                     "image",
-                    "image must be lowercase path segments with an optional :tag (no registry host, no @digest)",
+                    "image must be lowercase path segments (a registry host may come first) with an optional :tag, no @digest",
                 ));
             }
         }

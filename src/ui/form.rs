@@ -65,8 +65,14 @@ pub fn draw_form(f: &mut Frame, area: Rect, state: &State, form: &Form) {
             for e in &form.general_errors {
                 lines.push(Line::from(Span::styled(format!("✗ {}", sanitize(e)), t.failed)));
             }
+            let has_choice = form
+                .sections
+                .iter()
+                .flat_map(|s| &s.fields)
+                .any(|f| matches!(f.kind, crate::app::form::FieldKind::Choice(_)));
+            let space = if has_choice { " · Space cycles a choice" } else { "" };
             let mut foot = vec![Line::from(Span::styled(
-                " Tab/↓ next · Shift-Tab/↑ previous · Space cycles a choice · Enter review · Esc cancel",
+                format!(" Tab/↓ next · Shift-Tab/↑ previous{space} · Enter review · Esc cancel"),
                 t.dim,
             ))];
             if form.per_region && form.kind == FormKind::Scale {

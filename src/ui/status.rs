@@ -24,7 +24,14 @@ pub(super) fn header(f: &mut Frame, area: Rect, state: &State) {
             },
             t.text,
         ),
-        Span::styled(format!(" · {} accounts", state.accounts.len()), t.dim),
+        Span::styled(
+            format!(
+                " · {} account{}",
+                state.accounts.len(),
+                if state.accounts.len() == 1 { "" } else { "s" }
+            ),
+            t.dim,
+        ),
     ];
     if !state.marks.is_empty() {
         spans.push(Span::styled(format!(" · {} marked", state.marks.len()), t.marked));
