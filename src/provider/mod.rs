@@ -294,12 +294,27 @@ pub struct Listed {
     pub version: String,
 }
 
-/// A deployment that will not change by itself: fully ready and running, or deliberately at rest (stopped,
-/// scaled to zero, failed). Anything else (deploying, partly ready) is still moving and worth re-reading.
+/// Why a deployment's details could not be read, for [`Deployment::unknown`]: the endpoint and what was wrong,
+/// control characters made visible and cut to a line.
+pub fn details_unread(key: &crate::model::DeploymentKey, e: &ApiError) -> String {
+    use crate::model::text::{sanitize, truncate};
+    let id = truncate(&key.id, 64);
+    let endpoint = match key.provider {
+        ProviderKind::Sesterce => format!("GET /ai-inference/instances/{id}"),
+        ProviderKind::Runai => format!("GET /api/v1/workloads/inferences/{id}"),
+        ProviderKind::Gcore => format!("GET deployments/{id}"),
+    };
+    let what = e.to_string();
+    sanitize(&format!("details not read ({endpoint}): {}", truncate(&what, 200))).into_owned()
+}
+
+/// A deployment that will not change by itself: healthy (every region ready, see [`Deployment::health`]), or
+/// deliberately at rest (stopped, scaled to zero, failed). Anything else (deploying, partly ready, a region in
+/// error, not read) is still moving or not known, and worth re-reading.
 pub fn settled(d: &Deployment) -> bool {
     use crate::model::Health;
     match d.health() {
-        Health::Ok => d.ready() >= d.total(),
+        Health::Ok => true,
         Health::Inactive | Health::Failed => !matches!(d.status, crate::model::Status::Deleting),
         Health::Progressing | Health::Warning | Health::Unknown => false,
     }

@@ -55,6 +55,18 @@ pub fn details(f: &mut Frame, area: Rect, state: &State, focused: bool) {
             Span::styled(d.status.label(), t.health(d.health())),
             Span::styled(format!("  {}/{} ready", d.ready(), d.total()), t.readiness(d.ready(), d.total())),
         ]),
+        {
+            // The one health (see `Deployment::assess`), with what makes it not ok.
+            let (health, why) = d.assess();
+            let mut spans = vec![
+                Span::styled(format!("{:<12}", "health"), t.header),
+                Span::styled(health.label(), t.health(health)),
+            ];
+            if let Some(why) = why {
+                spans.push(Span::styled(format!(": {why}"), t.health(health)));
+            }
+            Line::from(spans)
+        },
         kv("image", opt(d.image.as_deref()), state),
         kv("port", d.port.map(|p| p.to_string()).unwrap_or_else(|| "-".into()), state),
         kv("hardware", opt(d.hardware.as_deref()), state),
