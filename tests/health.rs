@@ -204,6 +204,16 @@ fn sesterce_details_that_cannot_be_read_make_their_rows_unknown_with_the_reason(
     }
 }
 
+fn render(state: &State) -> Vec<String> {
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(state.width, state.height)).unwrap();
+    term.draw(|f| infertop::ui::draw(f, state)).unwrap();
+    let buf = term.backend().buffer().clone();
+    (0..state.height)
+        .map(|y| (0..state.width).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>())
+        .collect()
+}
+
 /// The dashboard: a Sesterce row from the summary list is unknown until its details are read; a details
 /// read that fails (the real client against the simulator's `details-html`) makes it unknown with the reason,
 /// a later list keeps that reason, and a good read clears it, for the details sweep's reads and the selected
@@ -251,6 +261,14 @@ async fn a_failed_details_read_makes_a_dashboard_row_unknown_until_a_good_one() 
     assert_eq!(h, Health::Unknown);
     let why = why.unwrap();
     assert!(why.contains(&format!("GET /ai-inference/instances/{}", key.id)), "{why}");
+    // The table says so in every theme: mono has no colour to tell it by.
+    update(&mut state, Msg::Resize(160, 48));
+    let lines = render(&state);
+    assert!(
+        lines.iter().any(|l| l.contains("deepseek-r1-distill") && l.contains("? ACTIVE")),
+        "{}",
+        lines.join("\n")
+    );
     // The next list (still served) does not make the row look read.
     update(&mut state, Msg::Listed { account: 0, at: now, result: Ok(listed.clone()) });
     assert_eq!(row(&state).assess(), (Health::Unknown, Some(why.clone())));
@@ -276,4 +294,79 @@ async fn a_failed_details_read_makes_a_dashboard_row_unknown_until_a_good_one() 
     update(&mut state, Msg::Detail { key: key.clone(), at, result: p.get(&key.id).await.map(Box::new) });
     assert_eq!(row(&state).health(), Health::Ok);
     assert_eq!(state.snapshot(&state.rows[state.index[&key]]).health(), Health::Ok);
+}
+
+/// The alert rules read the one health: `promtool test rules` on series as `serve` writes them. Unknown
+/// alerts on its own, not ready (warning) alerts, and a deployment at rest alerts on nothing, not even with
+/// no replica and a minimum above zero.
+#[test]
+fn the_alert_rules_fire_on_unknown_and_not_ready_and_never_at_rest() {
+    if Command::new("promtool").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "promtool is not installed");
+        eprintln!("*** SKIPPED: promtool is not installed ***");
+        return;
+    }
+    let dir = TempDir::new("rules");
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/prometheus/alerts.yml");
+    let info = |p: &str, a: &str, id: &str, status: &str| {
+        format!(
+            "      - series: 'infertop_deployment_info{{provider=\"{p}\",account=\"{a}\",id=\"{id}\",deployment=\"dep-{id}\",status=\"{status}\",hardware=\"\",image=\"\"}}'\n        values: '1x30'\n"
+        )
+    };
+    let health = |p: &str, a: &str, id: &str, h: &str| {
+        format!(
+            "      - series: 'infertop_deployment_health{{provider=\"{p}\",account=\"{a}\",id=\"{id}\",health=\"{h}\"}}'\n        values: '1x30'\n"
+        )
+    };
+    let region = |name: &str, id: &str, v: u32| {
+        format!(
+            "      - series: '{name}{{provider=\"gcore\",account=\"g\",id=\"{id}\",region=\"Amsterdam\"}}'\n        values: '{v}x30'\n"
+        )
+    };
+    let mut series = String::new();
+    series += &info("sesterce", "s", "a", "ACTIVE");
+    series += &health("sesterce", "s", "a", "unknown");
+    series += &info("gcore", "g", "b", "ACTIVE");
+    series += &health("gcore", "g", "b", "warning");
+    series += &info("gcore", "g", "c", "DISABLED");
+    series += &health("gcore", "g", "c", "inactive");
+    series += &region("infertop_replicas", "c", 0);
+    series += &region("infertop_scale_min", "c", 1);
+    let test = format!(
+        r#"rule_files:
+  - {rules}
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+{series}    alert_rule_test:
+      - eval_time: 15m
+        alertname: InfertopDeploymentHealthUnknown
+        exp_alerts:
+          - exp_labels: {{severity: warning, provider: sesterce, account: s, id: a, health: unknown, deployment: dep-a}}
+            exp_annotations:
+              summary: "infertop cannot tell whether dep-a (sesterce/s) is healthy"
+              description: "Part of dep-a could not be read for 10 minutes, so its health is unknown. `infertop snapshot` prints the reason on stderr."
+      - eval_time: 15m
+        alertname: InfertopDeploymentNotReady
+        exp_alerts:
+          - exp_labels: {{severity: warning, provider: gcore, account: g, id: b, health: warning, deployment: dep-b}}
+            exp_annotations:
+              summary: "dep-b (gcore/g) is not fully ready"
+              description: "dep-b has been neither healthy nor at rest for 10 minutes (its health: warning): a region with fewer ready replicas than it runs or than its minimum, an error, or a failed status. `infertop snapshot` says which."
+      - eval_time: 15m
+        alertname: InfertopScaledToZeroUnexpectedly
+        exp_alerts: []
+"#,
+        rules = rules.display()
+    );
+    let file = dir.0.join("rules_test.yml");
+    std::fs::write(&file, test).unwrap();
+    let out = Command::new("promtool").args(["test", "rules"]).arg(&file).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

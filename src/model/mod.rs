@@ -193,6 +193,8 @@ impl Status {
         }
     }
 
+    /// The bucket of the status alone. What shows a deployment's health uses [`Deployment::health`], which
+    /// also reads its regions and what could not be read: an ACTIVE status is not enough to be ok.
     pub fn health(&self) -> Health {
         match self {
             Status::Active | Status::Running => Health::Ok,
