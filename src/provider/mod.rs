@@ -422,3 +422,40 @@ pub trait Provider: Send + Sync {
         Err(ApiError::unsupported(self.kind(), "create"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DeploymentKey, RegionReplicas, Scale, Status};
+
+    fn dep(status: Status, ready: u32, total: u32, error: Option<&str>) -> Deployment {
+        let key = DeploymentKey { provider: ProviderKind::Sesterce, account: "s".into(), id: "i".into() };
+        let mut d = Deployment::new(key, "i", status);
+        d.detail = true;
+        d.regions.push(RegionReplicas {
+            region_id: "18".into(),
+            region_name: None,
+            ready,
+            total,
+            scale: Scale { min: 1, max: 3, ..Default::default() },
+            error: error.map(str::to_string),
+        });
+        d
+    }
+
+    /// Settled follows the one health: only a healthy or at-rest deployment is left alone; one whose details
+    /// could not be read, or with a region in error, is read again.
+    #[test]
+    fn settled_follows_the_one_health() {
+        assert!(settled(&dep(Status::Active, 3, 3, None)));
+        assert!(settled(&dep(Status::Disabled, 0, 0, None)));
+        assert!(!settled(&dep(Status::Active, 3, 3, Some("OOMKilled"))));
+        assert!(!settled(&dep(Status::Active, 1, 3, None)));
+        let mut unread = dep(Status::Active, 0, 0, None);
+        unread.regions.clear();
+        unread.detail = false;
+        unread.unknown = Some("details not read (GET /ai-inference/instances/i): sesterce 429".into());
+        assert!(!settled(&unread));
+        assert!(!settled(&Deployment { unknown: None, ..unread }), "a summary without replicas is not read");
+    }
+}
