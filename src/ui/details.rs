@@ -55,18 +55,6 @@ pub fn details(f: &mut Frame, area: Rect, state: &State, focused: bool) {
             Span::styled(d.status.label(), t.health(d.health())),
             Span::styled(format!("  {}/{} ready", d.ready(), d.total()), t.readiness(d.ready(), d.total())),
         ]),
-        {
-            // The one health (see `Deployment::assess`), with what makes it not ok.
-            let (health, why) = d.assess();
-            let mut spans = vec![
-                Span::styled(format!("{:<12}", "health"), t.header),
-                Span::styled(health.label(), t.health(health)),
-            ];
-            if let Some(why) = why {
-                spans.push(Span::styled(format!(": {why}"), t.health(health)));
-            }
-            Line::from(spans)
-        },
         kv("image", opt(d.image.as_deref()), state),
         kv("port", d.port.map(|p| p.to_string()).unwrap_or_else(|| "-".into()), state),
         kv("hardware", opt(d.hardware.as_deref()), state),
@@ -85,6 +73,18 @@ pub fn details(f: &mut Frame, area: Rect, state: &State, focused: bool) {
         ),
         kv("command", opt(d.command.as_deref()), state),
     ];
+    // The one health (see `Deployment::assess`) under the status when it is not ok, with what makes it so.
+    let (health, why) = d.assess();
+    if health != crate::model::Health::Ok {
+        let mut spans = vec![
+            Span::styled(format!("{:<12}", "health"), t.header),
+            Span::styled(health.label(), t.health(health)),
+        ];
+        if let Some(why) = why {
+            spans.push(Span::styled(format!(": {why}"), t.health(health)));
+        }
+        lines.insert(4, Line::from(spans));
+    }
     if let Some(desc) = d.description.as_deref().filter(|s| !s.is_empty()) {
         lines.push(kv("description", sanitize(desc).into_owned(), state));
     }
