@@ -11,7 +11,8 @@ use std::path::PathBuf;
 pub const SNAPSHOT_EXIT: &str = "Exit status:\n  \
      0  the snapshot was printed, even with unhealthy deployments or an account that could not be read (named \
      on stderr, and \"ok\": false with --json), unless --fail-on-unhealthy is given\n  \
-     3  with --fail-on-unhealthy: a deployment is neither healthy nor at rest (stopped or scaled to zero), or an \
+     3  with --fail-on-unhealthy: a deployment is neither healthy nor at rest (stopped or scaled to zero): \
+     failed, degraded, progressing, or unknown (part of it could not be read; the reason is on stderr), or an \
      account could not be read\n  \
      2  a mistake to fix: no config, a bad config file, an unset variable, a bad flag\n  \
      1  any other failure";
@@ -148,7 +149,9 @@ pub struct SimArgs {
     pub time_scale: f64,
 
     /// Inject faults: none, flaky, slow, chaos, or API drift (drift-unknown-field, drift-renamed-field,
-    /// drift-unknown-enum, drift-missing-endpoint, drift-endless-paging, drift-error-shape, or drift for all).
+    /// drift-unknown-enum, drift-missing-endpoint, drift-endless-paging, drift-error-shape, or drift for all);
+    /// details-html, details-429, details-huge-number (every one-deployment read, Sesterce's details among
+    /// them, fails that way); stale-status (Gcore and Sesterce say ACTIVE while containers fail).
     #[arg(long, value_name = "PROFILE", value_parser = clap::builder::PossibleValuesParser::new(crate::sim::faults::PROFILES))]
     pub faults: Option<String>,
 
@@ -207,8 +210,9 @@ pub enum Command {
         /// table, json, or prometheus (the families of `infertop serve`, for a textfile collector).
         #[arg(long, value_enum)]
         format: Option<SnapshotFormat>,
-        /// Exit with status 3 when any deployment is neither healthy nor at rest, or an account could not be
-        /// read.
+        /// Exit with status 3 when any deployment is neither healthy nor at rest (failed, degraded, still
+        /// progressing, or unknown: part of it could not be read, the reason on stderr), or an account could not
+        /// be read.
         #[arg(long)]
         fail_on_unhealthy: bool,
         #[command(flatten)]

@@ -190,11 +190,25 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
         }
     }
     rows.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.name.cmp(&b.name)));
+    // Rows whose health is unknown, per account (the account was read, but not all of it).
+    let mut unknown_rows: std::collections::HashMap<(crate::model::ProviderKind, String), usize> =
+        Default::default();
     for d in &rows {
-        // Stopped and scaled-to-zero deployments are at rest, not unhealthy.
-        let healthy = matches!(d.health(), Health::Ok | Health::Inactive);
-        if !healthy {
+        // The one health model: stopped and scaled-to-zero deployments are at rest, not unhealthy; unknown
+        // (something could not be read) is never healthy.
+        let (health, reason) = d.assess();
+        if !matches!(health, Health::Ok | Health::Inactive) {
             unhealthy += 1;
+        }
+        if health == Health::Unknown {
+            *unknown_rows.entry((d.key.provider, d.key.account.to_string())).or_default() += 1;
+            eprintln!(
+                "{}: {} ({}): health unknown: {}",
+                crate::model::text::sanitize(&d.key.account),
+                crate::model::text::sanitize(&d.name),
+                crate::model::text::sanitize(&d.key.id),
+                reason.as_deref().unwrap_or("-")
+            );
         }
         out_deps.push(serde_json::json!({
             "provider": d.key.provider.label(),
@@ -202,7 +216,8 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
             "id": d.key.id,
             "name": d.name,
             "status": d.status.label(),
-            "health": d.health().label(),
+            "health": health.label(),
+            "reason": reason,
             "ready": d.ready(),
             "total": d.total(),
             "price_per_hour": d.price_per_hour,
@@ -211,6 +226,12 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
                 "min": r.scale.min, "max": r.scale.max, "error": r.error,
             })).collect::<Vec<_>>(),
         }));
+    }
+    for a in &mut out_accounts {
+        let kind = a["provider"].as_str().and_then(crate::model::ProviderKind::parse);
+        let name = a["name"].as_str().unwrap_or_default().to_string();
+        let n = kind.and_then(|k| unknown_rows.get(&(k, name))).copied().unwrap_or(0);
+        a["unknown"] = serde_json::json!(n);
     }
     if json {
         let doc = serde_json::json!({
@@ -223,18 +244,19 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
     } else {
         use crate::model::text::sanitize;
         println!(
-            "{:<9} {:<16} {:<28} {:<18} {:>7}  REGIONS",
-            "PROVIDER", "ACCOUNT", "NAME", "STATUS", "READY"
+            "{:<9} {:<16} {:<28} {:<18} {:<11} {:>7}  REGIONS",
+            "PROVIDER", "ACCOUNT", "NAME", "STATUS", "HEALTH", "READY"
         );
         for d in &rows {
             let regions: Vec<String> =
                 d.regions.iter().map(|r| format!("{}:{}/{}", r.display_name(), r.ready, r.total)).collect();
             println!(
-                "{:<9} {:<16} {:<28} {:<18} {:>7}  {}",
+                "{:<9} {:<16} {:<28} {:<18} {:<11} {:>7}  {}",
                 d.key.provider.label(),
                 sanitize(&d.key.account),
                 sanitize(&d.name),
                 d.status.label(),
+                d.health().label(),
                 format!("{}/{}", d.ready(), d.total()),
                 regions.join(" ")
             );
@@ -480,8 +502,9 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
         ),
         (
             "3",
-            "snapshot \\-\\-fail\\-on\\-unhealthy: a deployment is neither healthy nor at rest, or an account could \
-               not be read. doctor: something would stop the dashboard or an edit.",
+            "snapshot \\-\\-fail\\-on\\-unhealthy: a deployment is neither healthy nor at rest (its health \
+               unknown included: part of it could not be read), or an account could not be read. doctor: \
+               something would stop the dashboard or an edit.",
         ),
     ] {
         writeln!(w, ".TP\n\\fB{code}\\fR\n{}", what.replace("\\-", "-").replace('-', "\\-"))?;

@@ -64,6 +64,16 @@ pub(super) fn on_detail(
     result: Result<Box<Deployment>, ApiError>,
 ) -> bool {
     let before = shown_snapshot(state, &key);
+    // Where the list is a summary (Sesterce), the row's replicas come from details reads: a failed one makes
+    // its health unknown, the next good one clears that.
+    let summary_row = state
+        .index
+        .get(&key)
+        .and_then(|&i| state.accounts.get(state.rows[i].account))
+        .is_some_and(|a| a.lists_summaries);
+    if summary_row && let Some(&i) = state.index.get(&key) {
+        state.rows[i].dep.unknown = result.as_ref().err().map(|e| crate::provider::details_unread(&key, e));
+    }
     let cache = state.details.entry(key.clone()).or_default();
     match result {
         Ok(d) => {
@@ -79,6 +89,9 @@ pub(super) fn on_detail(
         }
         Err(e) => {
             let msg = e.to_string();
+            if summary_row && let Some((d, _)) = cache.detail.as_mut() {
+                d.unknown = Some(crate::provider::details_unread(&key, &e));
+            }
             cache.detail_error = Some(e);
             toast(state, msg);
             state.dirty = true;
@@ -140,9 +153,14 @@ pub(super) fn on_listed(
         seen[i] = true;
         let row = &mut state.rows[i];
         if !row.dep.detail {
-            if *row.dep != l.dep {
-                row.haystack = haystack(&l.dep, &name);
-                *row.dep = l.dep;
+            // A details read that failed stays the row's reason until one succeeds.
+            let mut dep = l.dep;
+            if dep.unknown.is_none() {
+                dep.unknown.clone_from(&row.dep.unknown);
+            }
+            if *row.dep != dep {
+                row.haystack = haystack(&dep, &name);
+                *row.dep = dep;
                 changed = true;
             }
             row.fetched_at = at;
@@ -236,7 +254,19 @@ pub(super) fn on_row_details(
                 super::edit::settle_pending(state, Some(&item.key));
             }
             Err(e) => {
-                tracing::debug!(id = %item.key.id, error = %e, "details read failed; the row keeps what it had")
+                // The row keeps what it had, but its health is unknown until a read succeeds, and says why.
+                tracing::debug!(id = %item.key.id, error = %e, "details read failed; the row keeps what it had");
+                let why = crate::provider::details_unread(&item.key, &e);
+                let row = &mut state.rows[i];
+                if row.dep.unknown.as_deref() != Some(why.as_str()) {
+                    row.dep.unknown = Some(why.clone());
+                    changed = true;
+                }
+                if let Some(c) = state.details.get_mut(&item.key)
+                    && let Some((d, _)) = c.detail.as_mut()
+                {
+                    d.unknown = Some(why);
+                }
             }
         }
     }

@@ -193,6 +193,8 @@ impl Status {
         }
     }
 
+    /// The bucket of the status alone. What shows a deployment's health uses [`Deployment::health`], which
+    /// also reads its regions and what could not be read: an ACTIVE status is not enough to be ok.
     pub fn health(&self) -> Health {
         match self {
             Status::Active | Status::Running => Health::Ok,
@@ -537,9 +539,95 @@ impl Deployment {
         self.regions.iter().fold(0, |n, r| n.saturating_add(r.total))
     }
 
+    /// The one health of a deployment, from its status, its regions and what could not be read: what the
+    /// table's colours and sorting, the regions and details panes, `snapshot`, `serve` and the alert rules
+    /// show. See [`Deployment::assess`].
     pub fn health(&self) -> Health {
-        self.status.health()
+        self.judge(false).0
     }
+
+    /// Why the deployment is not ok, when it is not and a reason can be named: what could not be read (always,
+    /// for [`Health::Unknown`]), or the first region in trouble. Short, sanitized text.
+    pub fn health_reason(&self) -> Option<String> {
+        self.judge(true).1
+    }
+
+    /// The health and its reason:
+    /// - [`Health::Unknown`] when part of the deployment could not be read ([`Deployment::unknown`]), its status
+    ///   is a value infertop does not know, or its replicas were never read where its health depends on them
+    ///   (a list entry without regions: Sesterce's list is a summary); a settled status with no region at all
+    ///   in a full record is [`Health::Warning`];
+    /// - the status' own bucket when it is failed, at rest ([`Health::Inactive`]: stopped, disabled, scaled to
+    ///   zero on purpose, being deleted) or degraded;
+    /// - else, for a settled status (ACTIVE, Running) or one still progressing: [`Health::Warning`] when a
+    ///   region reports an error, or more replicas ready than run; [`Health::Progressing`] when a region has
+    ///   fewer ready than it runs, or runs fewer than its minimum; [`Health::Ok`] only when every region has
+    ///   ready = total ≥ min and no error.
+    pub fn assess(&self) -> (Health, Option<String>) {
+        self.judge(true)
+    }
+
+    /// [`Deployment::assess`]; the reason is written only when `reason` (the health alone allocates nothing).
+    fn judge(&self, reason: bool) -> (Health, Option<String>) {
+        let why = |s: &dyn Fn() -> String| reason.then(|| short(&s()));
+        if let Some(u) = &self.unknown {
+            return (Health::Unknown, why(&|| u.clone()));
+        }
+        if let Status::Unknown(s) = &self.status {
+            return (
+                Health::Unknown,
+                why(&|| format!("the status {s:?} is not one infertop knows (its replicas may say more)")),
+            );
+        }
+        let status = self.status.health();
+        match status {
+            Health::Failed | Health::Inactive | Health::Unknown => return (status, None),
+            Health::Warning | Health::Progressing | Health::Ok => {}
+        }
+        if self.regions.is_empty() && status == Health::Ok {
+            return if self.detail {
+                (Health::Warning, why(&|| "no region reported: nothing serves it".into()))
+            } else {
+                (Health::Unknown, why(&|| "its replicas were not read (the list does not give them)".into()))
+            };
+        }
+        let rank = |h: Health| match h {
+            Health::Warning => 2,
+            Health::Progressing => 1,
+            _ => 0,
+        };
+        let mut worst: (Health, Option<&RegionReplicas>) = (status, None);
+        for r in &self.regions {
+            let h = if r.error.is_some() || r.ready > r.total {
+                Health::Warning
+            } else if r.ready < r.total || r.total < r.scale.min {
+                Health::Progressing
+            } else {
+                continue;
+            };
+            if rank(h) > rank(worst.0) || (rank(h) == rank(worst.0) && worst.1.is_none()) {
+                worst = (h, Some(r));
+            }
+        }
+        let (health, region) = worst;
+        let text = region.and_then(|r| {
+            why(&|| {
+                let counts =
+                    format!("{}: {}/{} ready, min {}", r.display_name(), r.ready, r.total, r.scale.min);
+                match &r.error {
+                    Some(e) => format!("{counts}: {e}"),
+                    None if r.ready > r.total => format!("{counts}: more ready than running"),
+                    None => counts,
+                }
+            })
+        });
+        (health, text)
+    }
+}
+
+/// A reason as shown: control characters made visible, cut to a line's length with a mark.
+fn short(s: &str) -> String {
+    text::truncate(&text::sanitize(s), 240).into_owned()
 }
 
 /// The desired scale of every region: what an edit sends. Regions absent from the list are removed
@@ -606,6 +694,61 @@ mod tests {
     fn gcore_pending_means_scaled_to_zero_not_runai_pending() {
         assert_eq!(Status::from_gcore("PENDING").health(), Health::Inactive);
         assert_eq!(Status::from_runai("Pending").health(), Health::Progressing);
+    }
+
+    fn region(ready: u32, total: u32, min: u32, error: Option<&str>) -> RegionReplicas {
+        RegionReplicas {
+            region_id: "76".into(),
+            region_name: Some("Singapore-2".into()),
+            ready,
+            total,
+            scale: Scale { min, max: 3, ..Default::default() },
+            error: error.map(str::to_string),
+        }
+    }
+
+    fn deployment(status: Status, regions: Vec<RegionReplicas>, detail: bool) -> Deployment {
+        let key = DeploymentKey { provider: ProviderKind::Gcore, account: "g".into(), id: "d".into() };
+        let mut d = Deployment::new(key, "d", status);
+        d.regions = regions;
+        d.detail = detail;
+        d
+    }
+
+    #[test]
+    fn health_comes_from_the_status_the_regions_and_what_could_not_be_read() {
+        let ok = deployment(Status::Active, vec![region(3, 3, 1, None)], false);
+        assert_eq!(ok.assess(), (Health::Ok, None));
+        // ACTIVE, its only region at 0 of 3 ready with an error: not ok, and the reason names the region.
+        let broken = deployment(Status::Active, vec![region(0, 3, 3, Some("pull failed"))], false);
+        let (h, why) = broken.assess();
+        assert_eq!(h, Health::Warning);
+        assert_eq!(why.as_deref(), Some("Singapore-2: 0/3 ready, min 3: pull failed"));
+        // Fewer ready than running, or fewer running than the minimum: still moving, not ok.
+        let starting = deployment(Status::Running, vec![region(1, 3, 1, None)], true);
+        assert_eq!(starting.health(), Health::Progressing);
+        let short = deployment(Status::Active, vec![region(1, 1, 2, None)], true);
+        assert_eq!(short.health(), Health::Progressing);
+        // At rest and failed keep their own state, whatever the regions say.
+        let stopped = deployment(Status::Disabled, vec![region(0, 3, 1, Some("x"))], true);
+        assert_eq!(stopped.assess(), (Health::Inactive, None));
+        assert_eq!(deployment(Status::Error, vec![], true).health(), Health::Failed);
+        // Never read: a list entry without replicas is unknown, a full record without regions is not ok.
+        let (h, why) = deployment(Status::Active, vec![], false).assess();
+        assert_eq!(h, Health::Unknown);
+        assert!(why.unwrap().contains("not read"));
+        assert_eq!(deployment(Status::Active, vec![], true).health(), Health::Warning);
+        // A reason set by the reader wins, sanitized and cut.
+        let mut unread = ok.clone();
+        unread.unknown = Some(format!("GET /x: \u{1b}[2J{}", "e".repeat(400)));
+        let (h, why) = unread.assess();
+        assert_eq!(h, Health::Unknown);
+        let why = why.unwrap();
+        assert!(!why.chars().any(char::is_control) && why.starts_with("GET /x: \\e[2J") && why.len() < 300);
+        assert!(text::is_truncated(&why));
+        // A status infertop does not know is unknown too.
+        let odd = deployment(Status::Unknown("HIBERNATING".into()), vec![region(3, 3, 1, None)], true);
+        assert_eq!(odd.health(), Health::Unknown);
     }
 
     #[test]

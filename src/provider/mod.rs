@@ -296,12 +296,27 @@ pub struct Listed {
     pub version: String,
 }
 
-/// A deployment that will not change by itself: fully ready and running, or deliberately at rest (stopped,
-/// scaled to zero, failed). Anything else (deploying, partly ready) is still moving and worth re-reading.
+/// Why a deployment's details could not be read, for [`Deployment::unknown`]: the endpoint and what was wrong,
+/// control characters made visible and cut to a line.
+pub fn details_unread(key: &crate::model::DeploymentKey, e: &ApiError) -> String {
+    use crate::model::text::{sanitize, truncate};
+    let id = truncate(&key.id, 64);
+    let endpoint = match key.provider {
+        ProviderKind::Sesterce => format!("GET /ai-inference/instances/{id}"),
+        ProviderKind::Runai => format!("GET /api/v1/workloads/inferences/{id}"),
+        ProviderKind::Gcore => format!("GET deployments/{id}"),
+    };
+    let what = e.to_string();
+    sanitize(&format!("details not read ({endpoint}): {}", truncate(&what, 200))).into_owned()
+}
+
+/// A deployment that will not change by itself: healthy (every region ready, see [`Deployment::health`]), or
+/// deliberately at rest (stopped, scaled to zero, failed). Anything else (deploying, partly ready, a region in
+/// error, not read) is still moving or not known, and worth re-reading.
 pub fn settled(d: &Deployment) -> bool {
     use crate::model::Health;
     match d.health() {
-        Health::Ok => d.ready() >= d.total(),
+        Health::Ok => true,
         Health::Inactive | Health::Failed => !matches!(d.status, crate::model::Status::Deleting),
         Health::Progressing | Health::Warning | Health::Unknown => false,
     }
@@ -407,5 +422,42 @@ pub trait Provider: Send + Sync {
     async fn create(&self, spec: &CreateSpec) -> ApiResult<Applied> {
         let _ = spec;
         Err(ApiError::unsupported(self.kind(), "create"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DeploymentKey, RegionReplicas, Scale, Status};
+
+    fn dep(status: Status, ready: u32, total: u32, error: Option<&str>) -> Deployment {
+        let key = DeploymentKey { provider: ProviderKind::Sesterce, account: "s".into(), id: "i".into() };
+        let mut d = Deployment::new(key, "i", status);
+        d.detail = true;
+        d.regions.push(RegionReplicas {
+            region_id: "18".into(),
+            region_name: None,
+            ready,
+            total,
+            scale: Scale { min: 1, max: 3, ..Default::default() },
+            error: error.map(str::to_string),
+        });
+        d
+    }
+
+    /// Settled follows the one health: only a healthy or at-rest deployment is left alone; one whose details
+    /// could not be read, or with a region in error, is read again.
+    #[test]
+    fn settled_follows_the_one_health() {
+        assert!(settled(&dep(Status::Active, 3, 3, None)));
+        assert!(settled(&dep(Status::Disabled, 0, 0, None)));
+        assert!(!settled(&dep(Status::Active, 3, 3, Some("OOMKilled"))));
+        assert!(!settled(&dep(Status::Active, 1, 3, None)));
+        let mut unread = dep(Status::Active, 0, 0, None);
+        unread.regions.clear();
+        unread.detail = false;
+        unread.unknown = Some("details not read (GET /ai-inference/instances/i): sesterce 429".into());
+        assert!(!settled(&unread));
+        assert!(!settled(&Deployment { unknown: None, ..unread }), "a summary without replicas is not read");
     }
 }

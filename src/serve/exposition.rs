@@ -238,6 +238,7 @@ pub fn fingerprint(state: &State) -> u64 {
         d.hardware.hash(&mut h);
         d.image.hash(&mut h);
         d.price_per_hour.map(f64::to_bits).hash(&mut h);
+        d.health().hash(&mut h);
         d.regions.len().hash(&mut h);
         for r in &d.regions {
             region_label(r).hash(&mut h);
@@ -302,6 +303,18 @@ pub fn encode_fleet(state: &State, encoder: &mut DescriptorEncoder) -> fmt::Resu
             family.encode_info(&labels)?;
         }
     }
+
+    gauges(
+        encoder,
+        "infertop_deployment_health",
+        "A deployment's one health, in its label (the value is always 1): ok, progressing, warning, failed, \
+         inactive (at rest: stopped, disabled, scaled to zero) or unknown (part of it could not be read)",
+        None,
+        deps().map(|d| {
+            let health = ("health", Cow::Borrowed(d.health().label()));
+            (deployment_labels(d, [EMPTY, EMPTY, EMPTY, health]), 1i64)
+        }),
+    )?;
 
     gauges(
         encoder,
@@ -450,6 +463,13 @@ mod tests {
         let info = r#"infertop_deployment_info{provider="gcore",account="g",id="a",deployment="name-a",status="ACTIVE",hardware="",image=""}"#;
         assert_eq!(first.get(info), Some(&1.0), "{first:#?}");
         assert_eq!(first.keys().filter(|k| k.contains("deployment=")).count(), 2, "{first:#?}");
+        // One health series each, the deployment's one health in its label: a has 1 of 2 ready.
+        let health = |id: &str, h: &str| {
+            format!(r#"infertop_deployment_health{{provider="gcore",account="g",id="{id}",health="{h}"}}"#)
+        };
+        assert_eq!(first.get(&health("a", "progressing")), Some(&1.0), "{first:#?}");
+        assert_eq!(first.get(&health("b", "ok")), Some(&1.0), "{first:#?}");
+        assert_eq!(first.keys().filter(|k| k.starts_with("infertop_deployment_health")).count(), 2);
 
         let mut s = state();
         fleet(
@@ -556,7 +576,7 @@ mod tests {
         let metric = fingerprint_of(|_| {}, 2.0);
         assert!(metric.0 == base.0 && metric.1 != base.1, "a Run:ai metric: its own part only");
         type Edit = fn(&mut Deployment);
-        let edits: [(&str, Edit); 13] = [
+        let edits: [(&str, Edit); 14] = [
             ("id", |d| d.key.id = "a2".into()),
             ("name", |d| d.name = "renamed".into()),
             ("status", |d| d.status = Status::Unknown("X".into())),
@@ -570,6 +590,7 @@ mod tests {
             ("max", |d| d.regions[0].scale.max = 9),
             ("error", |d| d.regions[0].error = Some("boom".into())),
             ("regions", |d| d.regions.clear()),
+            ("unknown", |d| d.unknown = Some("details not read".into())),
         ];
         for (what, edit) in edits {
             assert_ne!(fingerprint_of(edit, 1.0).0, base.0, "{what}");

@@ -496,7 +496,23 @@ pub async fn snapshot(cli: &Cli) -> Result<(String, bool)> {
         update(&mut state, Msg::Fleet { account, at: chrono::Utc::now(), result });
     }
     let failed = state.accounts.iter().any(|a| a.last_ok.is_none());
-    let unhealthy = state.rows.iter().any(|r| !matches!(r.dep.health(), Health::Ok | Health::Inactive));
+    // The one health model, as `snapshot --json` and the dashboard: unknown (part of a deployment could not be
+    // read) fails too, its reason on stderr.
+    let mut unhealthy = false;
+    for d in state.rows.iter().map(|r| &r.dep) {
+        let (health, reason) = d.assess();
+        unhealthy |= !matches!(health, Health::Ok | Health::Inactive);
+        if health == Health::Unknown {
+            use crate::model::text::sanitize;
+            eprintln!(
+                "{}: {} ({}): health unknown: {}",
+                sanitize(&d.key.account),
+                sanitize(&d.name),
+                sanitize(&d.key.id),
+                reason.as_deref().unwrap_or("-")
+            );
+        }
+    }
     let exporter = Exporter::new(Shared::new(state), &metrics);
     let (_, text) = exporter.render(false).map_err(|_| eyre!("encoding the metrics failed"))?;
     Ok((text, failed || unhealthy))

@@ -46,6 +46,16 @@ pub struct FaultRates {
     pub endless_paging: f64,
     /// Drift: every error answer of a read carries `{"fault": "..."}` instead of the provider's error body.
     pub error_shape: f64,
+    /// The deployment GET (Sesterce: the instance details the list needs) answers 200 with an HTML page, as a
+    /// proxy or a login portal in the way would.
+    pub details_html: f64,
+    /// The deployment GET answers 429 with `Retry-After` (the list itself is served).
+    pub details_rate_limit: f64,
+    /// The deployment GET's replica counts (`ready`) are `1e400`: valid JSON, out of every number's range.
+    pub details_huge_number: f64,
+    /// Gcore and Sesterce: a deployment whose containers are not all ready or report an error still says
+    /// `ACTIVE` (lists and GETs): the status lags behind its containers, which the documents do not rule out.
+    pub stale_status: f64,
 }
 
 /// The field the `renamed_field` drift renames, as a JSON pointer into the deployment GET, and its new name.
@@ -70,7 +80,7 @@ pub fn missing_endpoint(p: ProviderKind) -> &'static str {
 }
 
 /// The fault profiles `--faults` takes.
-pub const PROFILES: [&str; 11] = [
+pub const PROFILES: [&str; 15] = [
     "none",
     "flaky",
     "slow",
@@ -82,6 +92,10 @@ pub const PROFILES: [&str; 11] = [
     "drift-endless-paging",
     "drift-error-shape",
     "drift",
+    "details-html",
+    "details-429",
+    "details-huge-number",
+    "stale-status",
 ];
 
 /// The fault settings of the simulator.
@@ -177,6 +191,10 @@ impl FaultConfig {
             "drift-missing-endpoint" => Some(all(FaultRates { missing_endpoint: 1.0, ..Default::default() })),
             "drift-endless-paging" => Some(all(FaultRates { endless_paging: 1.0, ..Default::default() })),
             "drift-error-shape" => Some(all(FaultRates { error_shape: 1.0, ..Default::default() })),
+            "details-html" => Some(all(FaultRates { details_html: 1.0, ..Default::default() })),
+            "details-429" => Some(all(FaultRates { details_rate_limit: 1.0, ..Default::default() })),
+            "details-huge-number" => Some(all(FaultRates { details_huge_number: 1.0, ..Default::default() })),
+            "stale-status" => Some(all(FaultRates { stale_status: 1.0, ..Default::default() })),
             "drift" => Some(all(FaultRates {
                 unknown_field: 1.0,
                 renamed_field: 1.0,
@@ -289,6 +307,45 @@ fn add_nulls(v: &mut Value) {
             }
         }
         Value::Array(a) => a.iter_mut().for_each(add_nulls),
+        _ => {}
+    }
+}
+
+/// What `details_huge_number` writes for a replica count: no JSON number type holds it.
+const HUGE_NUMBER: &str = "1e400";
+const HUGE_PLACEHOLDER: &str = "\u{0}sim-huge-number\u{0}";
+
+/// Marks every `ready` count for [`HUGE_NUMBER`] (written in place of the mark once serialized).
+fn mark_huge_numbers(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m.iter_mut() {
+                if k == "ready" && val.is_number() {
+                    *val = Value::String(HUGE_PLACEHOLDER.into());
+                } else {
+                    mark_huge_numbers(val);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(mark_huge_numbers),
+        _ => {}
+    }
+}
+
+/// `ACTIVE` for every deployment record (one with `containers`) whose status says its containers are still
+/// being deployed or partly so.
+fn stale_statuses(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.contains_key("containers")
+                && let Some(s) = m.get_mut("status")
+                && matches!(s.as_str(), Some("PARTIALLYDEPLOYED" | "DEPLOYING"))
+            {
+                *s = json!("ACTIVE");
+            }
+            m.values_mut().for_each(stale_statuses);
+        }
+        Value::Array(a) => a.iter_mut().for_each(stale_statuses),
         _ => {}
     }
 }
@@ -423,6 +480,25 @@ pub async fn inject(State(state): State<SimState>, mut req: Request, next: Next)
     let on_get = target == Some(DriftTarget::DeploymentGet);
     let (add_field, rename, bad_enum) =
         (on_get && hit(r.unknown_field), on_get && hit(r.renamed_field), on_get && hit(r.unknown_enum));
+    if on_get && hit(r.details_html) {
+        counters.malformed.fetch_add(1, Ordering::Relaxed);
+        let page = "<!DOCTYPE html><html><head><title>Sign in</title></head><body><h1>Please sign in</h1>\
+                    <p>Your session has expired.</p></body></html>";
+        return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
+    }
+    if on_get && hit(r.details_rate_limit) {
+        counters.rate_limit.fetch_add(1, Ordering::Relaxed);
+        let body = error_body(provider, 429, "ThrottlerException: Too Many Requests");
+        let mut resp = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+        if let Ok(v) = HeaderValue::from_str(&cfg.retry_after.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return resp;
+    }
+    let huge = on_get && hit(r.details_huge_number);
+    let stale = matches!(provider, ProviderKind::Gcore | ProviderKind::Sesterce)
+        && matches!(target, Some(DriftTarget::DeploymentGet | DriftTarget::List))
+        && hit(r.stale_status);
 
     if hit(r.server_error) {
         counters.server_error.fetch_add(1, Ordering::Relaxed);
@@ -455,7 +531,9 @@ pub async fn inject(State(state): State<SimState>, mut req: Request, next: Next)
             .into_response();
     }
     let drifted = add_field || rename || bad_enum || endless.is_some();
-    if !(drop || truncate || malformed || unknown || nulls || drifted) || !resp.status().is_success() {
+    if !(drop || truncate || malformed || unknown || nulls || drifted || huge || stale)
+        || !resp.status().is_success()
+    {
         return resp;
     }
     let (parts, body) = resp.into_parts();
@@ -502,6 +580,17 @@ pub async fn inject(State(state): State<SimState>, mut req: Request, next: Next)
             counters.drift.fetch_add(1, Ordering::Relaxed);
         }
         drift(provider, &mut v, add_field, rename, bad_enum, endless);
+    }
+    if stale {
+        counters.drift.fetch_add(1, Ordering::Relaxed);
+        stale_statuses(&mut v);
+    }
+    if huge {
+        counters.unknown_values.fetch_add(1, Ordering::Relaxed);
+        mark_huge_numbers(&mut v);
+        let text = serde_json::to_string(&v).unwrap_or_default();
+        let marked = serde_json::to_string(HUGE_PLACEHOLDER).unwrap_or_default();
+        return Response::from_parts(parts, Body::from(text.replace(&marked, HUGE_NUMBER)));
     }
     Response::from_parts(parts, Body::from(serde_json::to_vec(&v).unwrap_or_default()))
 }
@@ -577,6 +666,22 @@ mod tests {
         for p in PROFILES {
             assert!(FaultConfig::profile(p).is_some(), "{p}");
         }
+    }
+
+    #[test]
+    fn huge_numbers_and_stale_statuses_rewrite_bodies() {
+        let mut v = json!({"status": "PARTIALLYDEPLOYED", "containers": [{"deploy_status": {"ready": 0, "total": 3}}]});
+        stale_statuses(&mut v);
+        assert_eq!(v["status"], "ACTIVE");
+        let mut summary = json!({"status": "DEPLOYING"});
+        stale_statuses(&mut summary);
+        assert_eq!(summary["status"], "DEPLOYING", "a record without containers keeps its status");
+        mark_huge_numbers(&mut v);
+        let text = serde_json::to_string(&v)
+            .unwrap()
+            .replace(&serde_json::to_string(HUGE_PLACEHOLDER).unwrap(), HUGE_NUMBER);
+        assert!(text.contains(r#""ready":1e400"#), "{text}");
+        assert!(serde_json::from_str::<Value>(&text).is_err(), "serde_json refuses a number out of range");
     }
 
     #[test]

@@ -73,6 +73,18 @@ pub fn details(f: &mut Frame, area: Rect, state: &State, focused: bool) {
         ),
         kv("command", opt(d.command.as_deref()), state),
     ];
+    // The one health (see `Deployment::assess`) under the status when it is not ok, with what makes it so.
+    let (health, why) = d.assess();
+    if health != crate::model::Health::Ok {
+        let mut spans = vec![
+            Span::styled(format!("{:<12}", "health"), t.header),
+            Span::styled(health.label(), t.health(health)),
+        ];
+        if let Some(why) = why {
+            spans.push(Span::styled(format!(": {why}"), t.health(health)));
+        }
+        lines.insert(4, Line::from(spans));
+    }
     if let Some(desc) = d.description.as_deref().filter(|s| !s.is_empty()) {
         lines.push(kv("description", sanitize(desc).into_owned(), state));
     }

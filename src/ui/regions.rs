@@ -2,6 +2,7 @@
 
 use super::{block, empty};
 use crate::app::state::{Pane, State};
+use crate::model::Health;
 use crate::model::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -25,9 +26,24 @@ pub fn regions(f: &mut Frame, area: Rect, state: &State) {
         return empty(f, area, "Regions", focused, state, "Select a deployment.");
     };
     let t = &state.theme;
-    let title = format!("Regions: {}", sanitize(&d.name));
+    // The deployment's one health (see `Deployment::assess`): in the title when it is not ok, with its reason
+    // where the pane has no region error to show instead.
+    let (health, why) = d.assess();
+    let title = match health {
+        Health::Ok => format!("Regions: {}", sanitize(&d.name)),
+        h => format!("Regions: {} ({})", sanitize(&d.name), h.label()),
+    };
     if d.regions.is_empty() {
-        return empty(f, area, &title, focused, state, "No region data (yet).");
+        let Some(why) = why.filter(|_| health == Health::Unknown) else {
+            return empty(f, area, &title, focused, state, "No region data (yet).");
+        };
+        let text = format!("Health unknown: {why}");
+        return f.render_widget(
+            Paragraph::new(Span::styled(text, t.health(health)))
+                .wrap(Wrap { trim: true })
+                .block(block(&title, focused, state)),
+            area,
+        );
     }
     let wide = area.width >= 90;
     let bar_w = if wide { 10 } else { 6 };
@@ -77,6 +93,9 @@ pub fn regions(f: &mut Frame, area: Rect, state: &State) {
     } else {
         d.regions.iter().find_map(|r| r.error.as_deref())
     };
+    // What could not be read comes before what was read.
+    let unknown = why.filter(|_| health == Health::Unknown).map(|w| format!("Health unknown: {w}"));
+    let selected_err = unknown.as_deref().or(selected_err);
     let table_area = if selected_err.is_some() && area.height > 8 { table_area } else { area };
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.header))
@@ -92,7 +111,7 @@ pub fn regions(f: &mut Frame, area: Rect, state: &State) {
         f.render_widget(
             Paragraph::new(Span::styled(sanitize(e).into_owned(), t.failed))
                 .wrap(Wrap { trim: true })
-                .block(block("Error", false, state)),
+                .block(block(if unknown.is_some() { "Unknown" } else { "Error" }, false, state)),
             err_area,
         );
     }

@@ -100,7 +100,13 @@ fn cell<'a>(col: Col, row: &'a DataRow, state: &State) -> Cell<'a> {
             if state.pending.contains_key(&d.key) {
                 Cell::from(Span::styled(format!("⟳ {}", d.status.label()), t.progressing))
             } else {
-                Cell::from(Span::styled(d.status.label(), t.health(d.health())))
+                // The one health model: unknown is marked in every theme (mono has no colour to tell it by).
+                let health = d.health();
+                let label = match health {
+                    crate::model::Health::Unknown => format!("? {}", d.status.label()),
+                    _ => d.status.label(),
+                };
+                Cell::from(Span::styled(label, t.health(health)))
             }
         }
         // Not read yet: the list does not carry them (the details sweep fills them in).

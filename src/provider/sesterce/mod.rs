@@ -167,7 +167,10 @@ impl SesterceClient {
                     account = %self.account, instance = s.id.as_deref().unwrap_or(""), error = %e,
                     "sesterce: details unavailable, showing the summary"
                 );
-                convert::summary(&self.account, s)
+                // The summary carries no replicas: the row's health is unknown, and says why.
+                let mut d = convert::summary(&self.account, s);
+                d.unknown = Some(super::details_unread(&d.key, &e));
+                d
             }
         }
     }
