@@ -239,7 +239,7 @@ fn every_readme_command_runs() {
             continue;
         }
         // The commands about your own accounts get a config whose accounts are a simulator's.
-        let _accounts = (heading == "Against your real accounts").then(|| {
+        let _accounts = (heading == "Connect your accounts").then(|| {
             let sim = spawn_sim(&["sim".into(), "--listen".into(), "127.0.0.1:0".into()]);
             std::fs::create_dir_all(config.parent().unwrap()).unwrap();
             std::fs::write(&config, accounts_config(&sim.addr)).unwrap();
