@@ -322,6 +322,8 @@ pub struct State {
     /// Selected metrics scope: 0 = the workload, n = pod n-1.
     pub metrics_sel: usize,
     pub logs_scroll: usize,
+    /// Lines the details pane is scrolled down by (the drawing keeps it within what there is to show).
+    pub details_scroll: usize,
     /// Show only this region's log lines (chosen with Enter in the regions pane).
     pub logs_region: Option<String>,
     pub refresh: Duration,
@@ -377,6 +379,7 @@ impl State {
             region_sel: 0,
             metrics_sel: 0,
             logs_scroll: 0,
+            details_scroll: 0,
             logs_region: None,
             refresh,
             now,

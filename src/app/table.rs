@@ -162,6 +162,7 @@ pub(super) fn select(state: &mut State, pos: usize) {
         state.region_sel = 0;
         state.metrics_sel = 0;
         state.logs_scroll = 0;
+        state.details_scroll = 0;
         state.logs_region = None;
         state.reveal_envs = None;
     }
@@ -188,7 +189,18 @@ pub(super) fn move_in_pane(state: &mut State, delta: isize) {
             let n = state.selected_cache().map(|c| c.logs.len()).unwrap_or(0);
             state.logs_scroll = clamp_move(state.logs_scroll, -delta, n);
         }
-        Pane::Details | Pane::Logging => {}
+        Pane::Details => {
+            // The drawing stops at the last line (it knows how lines wrap); this bound, the pane's lines
+            // unwrapped (at most 24 besides the envs) less its height, keeps `k` from having far to come back.
+            let area = ratatui::layout::Rect::new(0, 0, state.width, state.height);
+            let inner = super::layout::layout(area).tabs.height.saturating_sub(3) as usize;
+            let n = state
+                .selected_deployment()
+                .map(|d| (d.envs.len() + 24).saturating_sub(inner) + 1)
+                .unwrap_or(0);
+            state.details_scroll = clamp_move(state.details_scroll, delta, n);
+        }
+        Pane::Logging => {}
     }
     state.dirty = true;
 }

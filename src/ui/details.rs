@@ -127,10 +127,19 @@ pub fn details(f: &mut Frame, area: Rect, state: &State, focused: bool) {
             t.failed,
         )));
     }
-    f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(block("Details", focused, state)),
-        area,
-    );
+    // Scrolled with j/k when focused, never past the last line; the title says where more is.
+    let para = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let inner_h = area.height.saturating_sub(2) as usize;
+    let total = para.line_count(area.width.saturating_sub(2));
+    let offset = state.details_scroll.min(total.saturating_sub(inner_h));
+    let title = match (offset > 0, offset + inner_h < total) {
+        (true, true) => "Details ↑↓",
+        (true, false) => "Details ↑",
+        (false, true) => "Details ↓ more",
+        (false, false) => "Details",
+    };
+    let para = para.scroll((offset.min(u16::MAX as usize) as u16, 0)).block(block(title, focused, state));
+    f.render_widget(para, area);
 }
 
 pub fn logging(f: &mut Frame, area: Rect, state: &State, focused: bool) {

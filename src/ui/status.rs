@@ -13,45 +13,65 @@ pub(super) fn header(f: &mut Frame, area: Rect, state: &State) {
     let t = &state.theme;
     let total = state.rows.len();
     let shown = state.view.len();
-    let mut spans = vec![
-        Span::styled(" infertop ", t.title.add_modifier(Modifier::REVERSED)),
-        Span::raw(" "),
-        Span::styled(
-            if shown == total {
-                format!("{total} deployments")
-            } else {
-                format!("{shown}/{total} deployments")
-            },
-            t.text,
-        ),
-        Span::styled(
-            format!(
-                " · {} account{}",
-                state.accounts.len(),
-                if state.accounts.len() == 1 { "" } else { "s" }
+    // Each part with its rank: when the line is too narrow, parts go from the lowest rank up, whole, so that no
+    // word or figure is ever cut.
+    let mut parts: Vec<(u8, Span)> = vec![
+        (9, Span::styled(" infertop ", t.title.add_modifier(Modifier::REVERSED))),
+        (9, Span::raw(" ")),
+        (
+            9,
+            Span::styled(
+                if shown == total {
+                    format!("{total} deployments")
+                } else {
+                    format!("{shown}/{total} deployments")
+                },
+                t.text,
             ),
-            t.dim,
+        ),
+        (
+            1,
+            Span::styled(
+                format!(
+                    " · {} account{}",
+                    state.accounts.len(),
+                    if state.accounts.len() == 1 { "" } else { "s" }
+                ),
+                t.dim,
+            ),
         ),
     ];
     if !state.marks.is_empty() {
-        spans.push(Span::styled(format!(" · {} marked", state.marks.len()), t.marked));
+        parts.push((8, Span::styled(format!(" · {} marked", state.marks.len()), t.marked)));
     }
     if let Some(p) = state.scope {
-        spans.push(Span::styled(format!(" · provider {p}"), t.accent));
+        parts.push((7, Span::styled(format!(" · provider {p}"), t.accent)));
     }
     if !state.filter.text.is_empty() {
-        spans.push(Span::styled(format!(" · filter /{}/", sanitize(&state.filter.text)), t.accent));
+        parts.push((7, Span::styled(format!(" · filter /{}/", sanitize(&state.filter.text)), t.accent)));
     }
-    spans.push(Span::styled(
-        format!(" · sort {}{}", state.sort.label(), if state.sort_desc { " ↓" } else { " ↑" }),
-        t.dim,
+    parts.push((
+        0,
+        Span::styled(
+            format!(" · sort {}{}", state.sort.label(), if state.sort_desc { " ↓" } else { " ↑" }),
+            t.dim,
+        ),
     ));
     if state.read_only {
-        spans.push(Span::styled(" · READ-ONLY", t.warning));
+        parts.push((9, Span::styled(" · READ-ONLY", t.warning)));
     }
-    let used: usize = spans.iter().map(|s| s.width()).sum();
-    spans.extend(super::cost::header_spans(state, (area.width as usize).saturating_sub(used)));
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    let width = area.width as usize;
+    let kept: usize = parts.iter().filter(|(rank, _)| *rank >= 7).map(|(_, s)| s.width()).sum();
+    for (i, span) in super::cost::header_spans(state, width.saturating_sub(kept)).into_iter().enumerate() {
+        // The first currency ranks above the others and above the unpriced count.
+        parts.push((if i == 0 { 5 } else { 4 }, span));
+    }
+    while parts.iter().map(|(_, s)| s.width()).sum::<usize>() > width {
+        let Some(lowest) = parts.iter().map(|(rank, _)| *rank).filter(|r| *r < 9).min() else { break };
+        let at = parts.iter().rposition(|(rank, _)| *rank == lowest).unwrap_or(0);
+        parts.remove(at);
+    }
+    f.render_widget(Paragraph::new(Line::from(parts.into_iter().map(|(_, s)| s).collect::<Vec<_>>())), area);
 }
 
 pub(super) fn status_line(f: &mut Frame, area: Rect, state: &State) {
