@@ -118,7 +118,8 @@ pub struct SimArgs {
     pub time_scale: f64,
 
     /// Inject faults: none, flaky, slow, chaos, or API drift (drift-unknown-field, drift-renamed-field,
-    /// drift-unknown-enum, drift-missing-endpoint, drift-endless-paging, drift-error-shape, or drift for all).
+    /// drift-unknown-enum, drift-missing-endpoint, drift-endless-paging, drift-error-shape, or drift for all), or
+    /// echo-credentials (errors that repeat the credentials each request carried).
     #[arg(long, value_name = "PROFILE")]
     pub faults: Option<String>,
 

@@ -2,11 +2,13 @@
 //! requests in flight and on requests per second (a token bucket), retries with backoff and jitter that
 //! honour `Retry-After` for requests that are safe to repeat, and errors that carry the provider's own
 //! message. No credential ever reaches a log line here: headers are not logged, form values are not printed
-//! by `Debug`, and error messages come from response bodies.
+//! by `Debug`, and every error leaves [`Http::send`] (and [`Response`]'s decoders) scrubbed of the account's
+//! credentials ([`Scrubber`]), since a server may echo them in what it answers.
 //!
 //! Nothing from the network is taken on trust: redirects are not followed (a 3xx is an error naming its
 //! `Location`), and every body, list and string is bounded by the account's [`Limits`].
 
+use super::secret::{Scrubber, Secret};
 use super::{ApiError, ApiResult, ErrorKind};
 use crate::model::ProviderKind;
 use reqwest::{Method, StatusCode, header::HeaderMap};
@@ -473,6 +475,8 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: bytes::Bytes,
+    /// The account's credentials, taken out of any error a decoder builds from the body.
+    pub secrets: Scrubber,
 }
 
 impl Response {
@@ -485,12 +489,14 @@ impl Response {
         }
         let de = &mut serde_json::Deserializer::from_slice(&self.body);
         serde_path_to_error::deserialize(de).map_err(|e| {
-            ApiError::new(
-                provider,
-                ErrorKind::Decode,
-                format!("could not read the response ({} at {})", e.inner(), e.path()),
+            self.secrets.error(
+                ApiError::new(
+                    provider,
+                    ErrorKind::Decode,
+                    format!("could not read the response ({} at {})", e.inner(), e.path()),
+                )
+                .with_status(self.status.as_u16()),
             )
-            .with_status(self.status.as_u16())
         })
     }
 }
@@ -528,17 +534,21 @@ impl Response {
                 let e = decode(Some(&mut track)).err();
                 let at = track.path();
                 let what = e.map_or_else(|| "could not read the response".to_string(), |e| e.to_string());
-                return Err(ApiError::new(
-                    provider,
-                    ErrorKind::Decode,
-                    format!("could not read the response ({what} at {at})"),
-                )
-                .with_status(self.status.as_u16()));
+                return Err(self.secrets.error(
+                    ApiError::new(
+                        provider,
+                        ErrorKind::Decode,
+                        format!("could not read the response ({what} at {at})"),
+                    )
+                    .with_status(self.status.as_u16()),
+                ));
             }
         };
         let meta = serde_json::from_value(serde_json::Value::Object(rest)).map_err(|e| {
-            ApiError::new(provider, ErrorKind::Decode, format!("could not read the response ({e})"))
-                .with_status(self.status.as_u16())
+            self.secrets.error(
+                ApiError::new(provider, ErrorKind::Decode, format!("could not read the response ({e})"))
+                    .with_status(self.status.as_u16()),
+            )
         })?;
         Ok(MappedPage { items, seen, meta })
     }
@@ -666,6 +676,8 @@ pub struct Http {
     pub policy: RetryPolicy,
     parse_error: ErrorParser,
     limits: Limits,
+    /// The account's credentials, scrubbed from every error (see [`Scrubber`]).
+    secrets: Scrubber,
 }
 
 impl Http {
@@ -687,7 +699,28 @@ impl Http {
             policy,
             parse_error,
             limits: Limits::default(),
+            secrets: Scrubber::new(),
         }
+    }
+
+    /// Registers the account's credentials (its key, its client secret): no error this handle returns shows
+    /// them, whatever the server echoes.
+    pub fn with_secrets<'a>(self, secrets: impl IntoIterator<Item = &'a Secret>) -> Self {
+        for s in secrets {
+            self.secrets.add(s);
+        }
+        self
+    }
+
+    /// Registers an access token obtained at sign-in (Run:ai's bearer token), from then on scrubbed as well.
+    pub fn remember_token(&self, token: &Secret) {
+        self.secrets.add_token(token);
+    }
+
+    /// The account's credentials, to scrub an error built from a response's content outside this module (a
+    /// Gcore task's message).
+    pub fn scrubber(&self) -> &Scrubber {
+        &self.secrets
     }
 
     /// Sets the bounds on bodies, lists and strings (the default is [`Limits::default`]).
@@ -750,8 +783,10 @@ impl Http {
             return self.check_items(&req.url, usize::MAX).map(|_| Vec::new());
         }
         items.map_err(|e| {
-            ApiError::new(self.provider, ErrorKind::Decode, format!("could not read the response ({e})"))
-                .with_status(resp.status.as_u16())
+            self.secrets.error(
+                ApiError::new(self.provider, ErrorKind::Decode, format!("could not read the response ({e})"))
+                    .with_status(resp.status.as_u16()),
+            )
         })
     }
 
@@ -792,7 +827,9 @@ impl Http {
         let max_wait = self.policy.max_retry_after.as_secs_f64();
         let mut attempt = 0;
         loop {
-            let result = self.send_once(req).await;
+            // Every error, whatever built it (the provider's body, a redirect's `Location`, the transport), is
+            // scrubbed here, before it is logged, retried or returned.
+            let result = self.send_once(req).await.map_err(|e| self.secrets.error(e));
             match result {
                 Ok(r) => return Ok(r),
                 Err(e)
@@ -918,9 +955,12 @@ impl Http {
         let body = bytes::Bytes::from(body);
         if status.is_success() {
             self.bucket.succeeded();
-            return Ok(Response { status, headers, body });
+            return Ok(Response { status, headers, body, secrets: self.secrets.clone() });
         }
-        let mut err = (self.parse_error)(self.provider, status.as_u16(), &body);
+        // The body is scrubbed before it is parsed, so that no cut of it (the first 200 characters of a body
+        // not in the provider's shape) can leave part of a credential.
+        let body = self.secrets.scrub_bytes(&body);
+        let mut err = self.secrets.error((self.parse_error)(self.provider, status.as_u16(), &body));
         err.status = Some(status.as_u16());
         err.retry_after = retry_after(&headers);
         if status == StatusCode::TOO_MANY_REQUESTS {
@@ -1283,6 +1323,7 @@ mod tests {
             status: StatusCode::OK,
             headers: HeaderMap::new(),
             body: bytes::Bytes::from(body.to_string()),
+            secrets: Scrubber::new(),
         }
     }
 
