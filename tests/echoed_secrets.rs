@@ -183,3 +183,34 @@ fn echoed_credentials_never_reach_the_dashboard_its_log_or_the_audit_file() {
     assert_clean("the audit file", &audit);
     assert_clean("stderr", &std::fs::read_to_string(tmux.dir.join("stderr.txt")).unwrap_or_default());
 }
+
+/// A `Location` is the server's text too: a redirect to a path that holds the key names it masked.
+#[tokio::test]
+async fn a_redirect_to_a_path_holding_the_key_names_it_masked() {
+    use axum::http::{StatusCode, header};
+    let app = axum::Router::new().route(
+        "/ai-inference/instances",
+        axum::routing::get(|| async {
+            (
+                StatusCode::FOUND,
+                [(header::LOCATION, "http://127.0.0.1:9/keys/demo-sesterce-key/x?k=demo-sesterce-key")],
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let spec = infertop::provider::demo_accounts(&base)
+        .into_iter()
+        .find(|a| a.kind == infertop::model::ProviderKind::Sesterce)
+        .unwrap();
+    let p = infertop::provider::connect(
+        &spec,
+        infertop::provider::http::build_client(Duration::from_secs(5), Duration::from_secs(20)),
+    );
+    let e = p.list().await.expect_err("a redirect is an error").to_string();
+    assert!(e.contains("http://127.0.0.1:9/keys/***/x"), "{e}");
+    assert_clean("the redirect error", &e);
+}
