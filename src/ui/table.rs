@@ -135,6 +135,33 @@ fn cell<'a>(col: Col, row: &'a DataRow, state: &State) -> Cell<'a> {
     }
 }
 
+fn constraint_size(c: &Constraint) -> u16 {
+    match c {
+        Constraint::Length(n) | Constraint::Min(n) => *n,
+        _ => 0,
+    }
+}
+
+/// On a screen too narrow for every column, where a number would be cut, NAME and then STATUS give up room
+/// (down to 8 cells each) first.
+fn make_room(mut widths: Vec<Constraint>, cols: &[Col], inner: u16) -> Vec<Constraint> {
+    let size = constraint_size;
+    let spacing = u16::try_from(cols.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let need = widths.iter().map(size).fold(spacing, u16::saturating_add);
+    let mut over = need.saturating_sub(inner);
+    for give in [Col::Name, Col::Status] {
+        let Some(j) = cols.iter().position(|c| *c == give) else { continue };
+        let has = size(&widths[j]);
+        let less = over.min(has.saturating_sub(8));
+        over -= less;
+        widths[j] = match widths[j] {
+            Constraint::Min(_) => Constraint::Min(has - less),
+            _ => Constraint::Length(has - less),
+        };
+    }
+    widths
+}
+
 /// The text and style of a number column's cell (READY, $/H, AGE, DATA); None for the other columns, and for
 /// READY not read yet (drawn `…` by [`cell`]).
 fn number(col: Col, row: &DataRow, state: &State) -> Option<(String, Style)> {
@@ -192,7 +219,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State) {
     // a number that does not fit ends in `…` rather than reading as another.
     let numbers: Vec<Vec<Option<(String, Style)>>> =
         visible.iter().map(|&i| cols.iter().map(|&c| number(c, &state.rows[i], state)).collect()).collect();
-    let widths: Vec<Constraint> = cols
+    let mut widths: Vec<Constraint> = cols
         .iter()
         .enumerate()
         .map(|(j, c)| {
@@ -204,7 +231,13 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State) {
             }
         })
         .collect();
-    let room = table_column_widths(&widths, area, 1);
+    let mut room = table_column_widths(&widths, area, 1);
+    let numbers_short =
+        cols.iter().zip(&widths).zip(&room).any(|((c, w), r)| c.is_number() && *r < constraint_size(w));
+    if numbers_short {
+        widths = make_room(widths, &cols, area.width.saturating_sub(2));
+        room = table_column_widths(&widths, area, 1);
+    }
     let rows: Vec<Row> = visible
         .iter()
         .zip(numbers)
