@@ -151,7 +151,8 @@ pub struct SimArgs {
     /// Inject faults: none, flaky, slow, chaos, or API drift (drift-unknown-field, drift-renamed-field,
     /// drift-unknown-enum, drift-missing-endpoint, drift-endless-paging, drift-error-shape, or drift for all);
     /// details-html, details-429, details-huge-number (every one-deployment read, Sesterce's details among
-    /// them, fails that way); stale-status (Gcore and Sesterce say ACTIVE while containers fail).
+    /// them, fails that way); stale-status (Gcore and Sesterce say ACTIVE while containers fail);
+    /// echo-credentials (errors that repeat the credentials each request carried).
     #[arg(long, value_name = "PROFILE", value_parser = clap::builder::PossibleValuesParser::new(crate::sim::faults::PROFILES))]
     pub faults: Option<String>,
 

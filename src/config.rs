@@ -74,7 +74,8 @@ pub struct AccountConfig {
     pub requests_per_second: Option<f64>,
     /// Requests that may go at once after a quiet spell (default 40).
     pub request_burst: Option<u32>,
-    /// The largest response body read from this account, in MiB (default 64).
+    /// The largest response body read from this account, in MiB (default 64); also what all of its bodies
+    /// read at once may hold together.
     pub max_response_mib: Option<u64>,
     /// The most items one list from this account may hold (default 100000).
     pub max_list_items: Option<usize>,

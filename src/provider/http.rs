@@ -2,11 +2,13 @@
 //! requests in flight and on requests per second (a token bucket), retries with backoff and jitter that
 //! honour `Retry-After` for requests that are safe to repeat, and errors that carry the provider's own
 //! message. No credential ever reaches a log line here: headers are not logged, form values are not printed
-//! by `Debug`, and error messages come from response bodies.
+//! by `Debug`, and every error leaves [`Http::send`] (and [`Response`]'s decoders) scrubbed of the account's
+//! credentials ([`Scrubber`]), since a server may echo them in what it answers.
 //!
 //! Nothing from the network is taken on trust: redirects are not followed (a 3xx is an error naming its
 //! `Location`), and every body, list and string is bounded by the account's [`Limits`].
 
+use super::secret::{Scrubber, Secret};
 use super::{ApiError, ApiResult, ErrorKind};
 use crate::model::ProviderKind;
 use reqwest::{Method, StatusCode, header::HeaderMap};
@@ -89,7 +91,9 @@ pub fn load_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>,
 /// Bounds on what one account's answers may make infertop hold in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// The largest response body read (after decompression); a larger one is an error.
+    /// The largest response body read (after decompression); a larger one is an error. It is also what all
+    /// of the account's bodies together may hold at once ([`BodyBudget`]): sixteen reads in flight, each a
+    /// gzip bomb, hold one cap between them, not sixteen.
     pub max_response_bytes: usize,
     /// The most items one list (all its pages together) may hold.
     pub max_list_items: usize,
@@ -107,6 +111,65 @@ impl Default for Limits {
     /// (`MAX_ARG_STRLEN`), so no value a container can use is ever cut.
     fn default() -> Self {
         Limits { max_response_bytes: 64 << 20, max_list_items: 100_000, max_string_bytes: 256 << 10 }
+    }
+}
+
+/// The bytes one account's response bodies hold at once, all its reads together: a body takes its share as
+/// its buffer grows and gives it back when its [`Response`] is dropped (or its read fails). A read that finds
+/// the budget spent is refused with an error, not made to wait: two reads each waiting for the other's share
+/// would never end.
+#[derive(Debug)]
+pub struct BodyBudget {
+    used: std::sync::atomic::AtomicUsize,
+    max: usize,
+}
+
+impl BodyBudget {
+    pub fn new(max: usize) -> Self {
+        BodyBudget { used: std::sync::atomic::AtomicUsize::new(0), max }
+    }
+
+    /// Bytes taken by bodies now.
+    pub fn used(&self) -> usize {
+        self.used.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Takes `n` bytes if they are left.
+    fn take(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.used.fetch_update(SeqCst, SeqCst, |u| u.checked_add(n).filter(|&t| t <= self.max)).is_ok()
+    }
+
+    fn give(&self, n: usize) {
+        self.used.fetch_sub(n, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// One body's share of its account's [`BodyBudget`], given back when dropped.
+#[derive(Debug)]
+pub struct BudgetShare {
+    budget: Arc<BodyBudget>,
+    bytes: usize,
+}
+
+impl BudgetShare {
+    fn new(budget: Arc<BodyBudget>) -> Self {
+        BudgetShare { budget, bytes: 0 }
+    }
+
+    /// Grows the share by `n` bytes, if the budget has them.
+    fn grow(&mut self, n: usize) -> bool {
+        let ok = self.budget.take(n);
+        if ok {
+            self.bytes += n;
+        }
+        ok
+    }
+}
+
+impl Drop for BudgetShare {
+    fn drop(&mut self) {
+        self.budget.give(self.bytes);
     }
 }
 
@@ -473,6 +536,10 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: bytes::Bytes,
+    /// The account's credentials, taken out of any error a decoder builds from the body.
+    pub secrets: Scrubber,
+    /// The body's share of its account's [`BodyBudget`], held while the body lives.
+    pub share: Option<Arc<BudgetShare>>,
 }
 
 impl Response {
@@ -485,12 +552,14 @@ impl Response {
         }
         let de = &mut serde_json::Deserializer::from_slice(&self.body);
         serde_path_to_error::deserialize(de).map_err(|e| {
-            ApiError::new(
-                provider,
-                ErrorKind::Decode,
-                format!("could not read the response ({} at {})", e.inner(), e.path()),
+            self.secrets.error(
+                ApiError::new(
+                    provider,
+                    ErrorKind::Decode,
+                    format!("could not read the response ({} at {})", e.inner(), e.path()),
+                )
+                .with_status(self.status.as_u16()),
             )
-            .with_status(self.status.as_u16())
         })
     }
 }
@@ -528,17 +597,21 @@ impl Response {
                 let e = decode(Some(&mut track)).err();
                 let at = track.path();
                 let what = e.map_or_else(|| "could not read the response".to_string(), |e| e.to_string());
-                return Err(ApiError::new(
-                    provider,
-                    ErrorKind::Decode,
-                    format!("could not read the response ({what} at {at})"),
-                )
-                .with_status(self.status.as_u16()));
+                return Err(self.secrets.error(
+                    ApiError::new(
+                        provider,
+                        ErrorKind::Decode,
+                        format!("could not read the response ({what} at {at})"),
+                    )
+                    .with_status(self.status.as_u16()),
+                ));
             }
         };
         let meta = serde_json::from_value(serde_json::Value::Object(rest)).map_err(|e| {
-            ApiError::new(provider, ErrorKind::Decode, format!("could not read the response ({e})"))
-                .with_status(self.status.as_u16())
+            self.secrets.error(
+                ApiError::new(provider, ErrorKind::Decode, format!("could not read the response ({e})"))
+                    .with_status(self.status.as_u16()),
+            )
         })?;
         Ok(MappedPage { items, seen, meta })
     }
@@ -666,6 +739,10 @@ pub struct Http {
     pub policy: RetryPolicy,
     parse_error: ErrorParser,
     limits: Limits,
+    /// The account's credentials, scrubbed from every error (see [`Scrubber`]).
+    secrets: Scrubber,
+    /// What all of the account's bodies may hold at once: `limits.max_response_bytes`.
+    budget: Arc<BodyBudget>,
 }
 
 impl Http {
@@ -687,13 +764,41 @@ impl Http {
             policy,
             parse_error,
             limits: Limits::default(),
+            secrets: Scrubber::new(),
+            budget: Arc::new(BodyBudget::new(Limits::default().max_response_bytes)),
         }
+    }
+
+    /// Registers the account's credentials (its key, its client secret): no error this handle returns shows
+    /// them, whatever the server echoes.
+    pub fn with_secrets<'a>(self, secrets: impl IntoIterator<Item = &'a Secret>) -> Self {
+        for s in secrets {
+            self.secrets.add(s);
+        }
+        self
+    }
+
+    /// Registers an access token obtained at sign-in (Run:ai's bearer token), from then on scrubbed as well.
+    pub fn remember_token(&self, token: &Secret) {
+        self.secrets.add_token(token);
+    }
+
+    /// The account's credentials, to scrub an error built from a response's content outside this module (a
+    /// Gcore task's message).
+    pub fn scrubber(&self) -> &Scrubber {
+        &self.secrets
     }
 
     /// Sets the bounds on bodies, lists and strings (the default is [`Limits::default`]).
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self.budget = Arc::new(BodyBudget::new(limits.max_response_bytes));
         self
+    }
+
+    /// The account's body budget (bytes its bodies hold now).
+    pub fn body_budget(&self) -> &BodyBudget {
+        &self.budget
     }
 
     pub fn limits(&self) -> Limits {
@@ -750,8 +855,10 @@ impl Http {
             return self.check_items(&req.url, usize::MAX).map(|_| Vec::new());
         }
         items.map_err(|e| {
-            ApiError::new(self.provider, ErrorKind::Decode, format!("could not read the response ({e})"))
-                .with_status(resp.status.as_u16())
+            self.secrets.error(
+                ApiError::new(self.provider, ErrorKind::Decode, format!("could not read the response ({e})"))
+                    .with_status(resp.status.as_u16()),
+            )
         })
     }
 
@@ -792,7 +899,9 @@ impl Http {
         let max_wait = self.policy.max_retry_after.as_secs_f64();
         let mut attempt = 0;
         loop {
-            let result = self.send_once(req).await;
+            // Every error, whatever built it (the provider's body, a redirect's `Location`, the transport), is
+            // scrubbed here, before it is logged, retried or returned.
+            let result = self.send_once(req).await.map_err(|e| self.secrets.error(e));
             match result {
                 Ok(r) => return Ok(r),
                 Err(e)
@@ -913,14 +1022,18 @@ impl Http {
         } else {
             self.limits.max_response_bytes.min(ERROR_BODY_BYTES)
         };
-        let mut body = self.read_body(resp, req, cap, status.is_success()).await?;
+        let (mut body, share) = self.read_body(resp, req, cap, status.is_success()).await?;
         cut_long_strings(&mut body, self.limits.max_string_bytes);
         let body = bytes::Bytes::from(body);
         if status.is_success() {
             self.bucket.succeeded();
-            return Ok(Response { status, headers, body });
+            let share = Some(Arc::new(share));
+            return Ok(Response { status, headers, body, secrets: self.secrets.clone(), share });
         }
-        let mut err = (self.parse_error)(self.provider, status.as_u16(), &body);
+        // The body is scrubbed before it is parsed, so that no cut of it (the first 200 characters of a body
+        // not in the provider's shape) can leave part of a credential.
+        let body = self.secrets.scrub_bytes(&body);
+        let mut err = self.secrets.error((self.parse_error)(self.provider, status.as_u16(), &body));
         err.status = Some(status.as_u16());
         err.retry_after = retry_after(&headers);
         if status == StatusCode::TOO_MANY_REQUESTS {
@@ -934,36 +1047,67 @@ impl Http {
 
     /// Reads the body chunk by chunk, never holding more than `cap` bytes: a `Content-Length` over the cap is
     /// refused before reading, and a body without one stops at the cap. Over the cap is an error when
-    /// `strict`; otherwise (an error body) what was read so far is kept.
+    /// `strict`; otherwise (an error body) what was read so far is kept. The buffer's room is taken from the
+    /// account's [`BodyBudget`] before it is allocated; when the budget is spent, a `strict` read is an
+    /// error ([`Self::over_budget`]) and an error body keeps what it has.
     async fn read_body(
         &self,
         mut resp: reqwest::Response,
         req: &Request,
         cap: usize,
         strict: bool,
-    ) -> ApiResult<Vec<u8>> {
+    ) -> ApiResult<(Vec<u8>, BudgetShare)> {
         let announced = resp.content_length();
         if strict && let Some(n) = announced.filter(|&n| n > cap as u64) {
             return Err(self.too_large(req, Some(n)));
         }
+        let mut share = BudgetShare::new(self.budget.clone());
         // Room for what the server announced (within the cap), else grown as chunks come.
-        let mut buf: Vec<u8> = Vec::with_capacity(announced.unwrap_or(0).min(cap as u64) as usize);
+        let first = announced.unwrap_or(0).min(cap as u64) as usize;
+        if !share.grow(first) {
+            return Err(self.over_budget(req));
+        }
+        let mut buf: Vec<u8> = Vec::with_capacity(first);
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(&e))? {
             if buf.len() + chunk.len() > cap {
                 if strict {
                     return Err(self.too_large(req, None));
                 }
-                buf.extend_from_slice(&chunk[..cap - buf.len()]);
+                let rest = cap - buf.len();
+                if share.grow((buf.len() + rest).saturating_sub(buf.capacity())) {
+                    buf.reserve_exact(rest);
+                    buf.extend_from_slice(&chunk[..rest]);
+                }
                 break;
             }
             if buf.capacity() - buf.len() < chunk.len() {
                 // Doubling, but never past the cap: the buffer is the one copy of the body.
                 let want = (buf.capacity() * 2).max(buf.len() + chunk.len()).max(16 << 10).min(cap);
+                if !share.grow(want.saturating_sub(buf.capacity())) {
+                    if strict {
+                        return Err(self.over_budget(req));
+                    }
+                    break;
+                }
                 buf.reserve_exact(want - buf.len());
             }
             buf.extend_from_slice(&chunk);
         }
-        Ok(buf)
+        Ok((buf, share))
+    }
+
+    /// A read refused because the account's other reads hold its whole body budget (a bomb on every read).
+    fn over_budget(&self, req: &Request) -> ApiError {
+        let limit = fmt_size(self.limits.max_response_bytes as u64);
+        ApiError::new(
+            self.provider,
+            ErrorKind::Other,
+            format!(
+                "the response to {} {} was not read: this account's answers being read at once already hold its {limit} limit (max_response_mib applies to all of an account's answers together)",
+                req.method,
+                path_of(&req.url),
+            ),
+        )
     }
 
     fn too_large(&self, req: &Request, announced: Option<u64>) -> ApiError {
@@ -1283,6 +1427,8 @@ mod tests {
             status: StatusCode::OK,
             headers: HeaderMap::new(),
             body: bytes::Bytes::from(body.to_string()),
+            secrets: Scrubber::new(),
+            share: None,
         }
     }
 
@@ -1334,6 +1480,21 @@ mod tests {
         for junk in [r#"[{"a": 2}]"#, r#"{"results": [{"a": 2}]} trailing"#, "<html>"] {
             assert_eq!(page(junk, true).unwrap_err().kind, ErrorKind::Decode, "{junk}");
         }
+    }
+
+    #[test]
+    fn body_shares_take_from_one_budget_and_give_back_when_dropped() {
+        let budget = Arc::new(BodyBudget::new(100));
+        let mut a = BudgetShare::new(budget.clone());
+        let mut b = BudgetShare::new(budget.clone());
+        assert!(a.grow(60) && !b.grow(41) && b.grow(40));
+        assert_eq!(budget.used(), 100);
+        assert!(!a.grow(1), "spent");
+        drop(a);
+        assert_eq!(budget.used(), 40);
+        assert!(b.grow(60) && !b.grow(usize::MAX));
+        drop(b);
+        assert_eq!(budget.used(), 0);
     }
 
     #[test]

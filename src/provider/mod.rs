@@ -40,6 +40,16 @@ pub enum Credentials {
     Runai { client_id: String, client_secret: Secret },
 }
 
+impl Credentials {
+    /// The secrets of the credential (what must never be shown, even when a server echoes it).
+    pub fn secrets(&self) -> Vec<&Secret> {
+        match self {
+            Credentials::Gcore { api_key, .. } | Credentials::Sesterce { api_key } => vec![api_key],
+            Credentials::Runai { client_secret, .. } => vec![client_secret],
+        }
+    }
+}
+
 /// Requests in flight to one account unless the config says otherwise. Sesterce lists need one request per
 /// instance: at 16, a thousand-deployment fleet behind a 50 ms round trip refreshes in about a second, while
 /// one account still holds at most 16 connections.

@@ -6,7 +6,11 @@
 //! Drift faults play an API that has moved on from the documents, one change each, on one endpoint each, so that
 //! `infertop doctor` can be shown to name exactly that change: a field nobody knows on the deployment GET, a field
 //! infertop needs renamed to other casing, a status value nobody knows, an endpoint that answers 404, a list
-//! whose pages never end, and error bodies in a shape no document shows. Every request is also logged (method and path) for tests that prove a command
+//! whose pages never end, and error bodies in a shape no document shows.
+//!
+//! A hostile server, `echo-credentials`, refuses every request but the Run:ai sign-in with an error whose text
+//! repeats the request's credentials (its `Authorization` or `x-api-key` value; for Run:ai also the
+//! `client_secret=` the simulator signs in with), to show that infertop never shows, logs or writes one. Every request is also logged (method and path) for tests that prove a command
 //! never writes.
 
 use super::SimState;
@@ -56,6 +60,9 @@ pub struct FaultRates {
     /// Gcore and Sesterce: a deployment whose containers are not all ready or report an error still says
     /// `ACTIVE` (lists and GETs): the status lags behind its containers, which the documents do not rule out.
     pub stale_status: f64,
+    /// Hostile: a 400 whose error text repeats the request's credentials ([`echo_body`]); never on the
+    /// Run:ai token endpoints, so that a bearer token is had and then echoed.
+    pub echo_credentials: f64,
 }
 
 /// The field the `renamed_field` drift renames, as a JSON pointer into the deployment GET, and its new name.
@@ -80,7 +87,7 @@ pub fn missing_endpoint(p: ProviderKind) -> &'static str {
 }
 
 /// The fault profiles `--faults` takes.
-pub const PROFILES: [&str; 15] = [
+pub const PROFILES: [&str; 16] = [
     "none",
     "flaky",
     "slow",
@@ -96,6 +103,7 @@ pub const PROFILES: [&str; 15] = [
     "details-429",
     "details-huge-number",
     "stale-status",
+    "echo-credentials",
 ];
 
 /// The fault settings of the simulator.
@@ -195,6 +203,7 @@ impl FaultConfig {
             "details-429" => Some(all(FaultRates { details_rate_limit: 1.0, ..Default::default() })),
             "details-huge-number" => Some(all(FaultRates { details_huge_number: 1.0, ..Default::default() })),
             "stale-status" => Some(all(FaultRates { stale_status: 1.0, ..Default::default() })),
+            "echo-credentials" => Some(all(FaultRates { echo_credentials: 1.0, ..Default::default() })),
             "drift" => Some(all(FaultRates {
                 unknown_field: 1.0,
                 renamed_field: 1.0,
@@ -244,6 +253,34 @@ pub fn error_body(p: ProviderKind, status: u16, message: &str) -> Value {
         }),
         ProviderKind::Sesterce => json!({ "statusCode": status, "message": message }),
         ProviderKind::Runai => json!({ "code": status, "message": message }),
+    }
+}
+
+/// The `echo_credentials` answer: a 400 whose text repeats the request's `Authorization` and `x-api-key` values
+/// whole (and for Run:ai the client secret, as a token request's form carries it). Gcore and Run:ai answer in
+/// their own error shape; Sesterce in HTML, as a proxy in front of an API answers, with the key across the
+/// 200th character (a client that keeps the start of a body it cannot read must not keep half a key).
+pub fn echo_body(p: ProviderKind, headers: &axum::http::HeaderMap) -> Response {
+    let mut said = Vec::new();
+    for name in ["authorization", "x-api-key"] {
+        if let Some(v) = headers.get(name) {
+            said.push(format!("{name}: {}", String::from_utf8_lossy(v.as_bytes())));
+        }
+    }
+    if p == ProviderKind::Runai {
+        said.push(format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}",
+            super::DEMO_RUNAI_CLIENT_ID,
+            super::DEMO_RUNAI_SECRET
+        ));
+    }
+    let message = format!("these credentials are refused: {}", said.join("; "));
+    match p {
+        ProviderKind::Sesterce => {
+            let text = format!("<html><body><p>{}</p><pre>{message}</pre></body></html>", "x".repeat(124));
+            (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/html")], text).into_response()
+        }
+        _ => (StatusCode::BAD_REQUEST, axum::Json(error_body(p, 400, &message))).into_response(),
     }
 }
 
@@ -466,6 +503,10 @@ pub async fn inject(State(state): State<SimState>, mut req: Request, next: Next)
     let seed = state.config.seed;
     let hit = |p: f64| p > 0.0 && roll(seed) < p;
 
+    if !path.ends_with("/token") && hit(r.echo_credentials) {
+        counters.drift.fetch_add(1, Ordering::Relaxed);
+        return echo_body(provider, req.headers());
+    }
     let is_get = req.method() == axum::http::Method::GET;
     let target = if is_get { drift_target(provider, &path) } else { None };
     if target == Some(DriftTarget::Missing) && hit(r.missing_endpoint) {

@@ -84,3 +84,39 @@ pub(super) fn empty(f: &mut Frame, area: Rect, title: &str, focused: bool, state
         area,
     );
 }
+
+/// A number as it may be shown in `width` cells: whole when it fits, else cut and ending in `…`, so that a cut
+/// number never reads as another (`1150/1200` is never `1150/12`).
+pub fn fit_number(text: &str, width: u16) -> String {
+    let width = usize::from(width);
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    match width {
+        0 => String::new(),
+        w => text.chars().take(w - 1).chain(['…']).collect(),
+    }
+}
+
+/// The widths a bordered [`ratatui::widgets::Table`] of `area` without a highlight symbol and with
+/// `spacing` between columns gives `widths` (the same layout the table makes): what each column really has.
+pub fn table_column_widths(widths: &[ratatui::layout::Constraint], area: Rect, spacing: u16) -> Vec<u16> {
+    let inner = Rect::new(0, 0, area.width.saturating_sub(2), 1);
+    ratatui::layout::Layout::horizontal(widths.iter().copied())
+        .flex(ratatui::layout::Flex::Start)
+        .spacing(spacing)
+        .split(inner)
+        .iter()
+        .map(|r| r.width)
+        .collect()
+}
+
+/// A column at least `min` wide that widens to its title and to the widest of `values`.
+pub fn number_column<'a>(
+    min: u16,
+    title: &str,
+    values: impl Iterator<Item = &'a str>,
+) -> ratatui::layout::Constraint {
+    let widest = values.map(|v| v.chars().count()).max().unwrap_or(0).max(title.chars().count());
+    ratatui::layout::Constraint::Length(min.max(u16::try_from(widest).unwrap_or(u16::MAX)))
+}

@@ -1,6 +1,6 @@
 //! The regions pane: per-region readiness (ready/total against min/max) of the selected deployment.
 
-use super::{block, empty};
+use super::{block, empty, fit_number, number_column, table_column_widths};
 use crate::app::state::{Pane, State};
 use crate::model::Health;
 use crate::model::text::sanitize;
@@ -47,10 +47,25 @@ pub fn regions(f: &mut Frame, area: Rect, state: &State) {
     }
     let wide = area.width >= 90;
     let bar_w = if wide { 10 } else { 6 };
+    // READY and MIN..MAX widen to their widest value; a value that still does not fit ends in `…`.
+    let ready: Vec<String> = d.regions.iter().map(|r| format!("{}/{}", r.ready, r.total)).collect();
+    let bounds: Vec<String> = d.regions.iter().map(|r| format!("{}..{}", r.scale.min, r.scale.max)).collect();
+    let mut widths = vec![
+        Constraint::Length(14),
+        Constraint::Length(bar_w as u16),
+        number_column(7, "READY", ready.iter().map(String::as_str)),
+        number_column(8, "MIN..MAX", bounds.iter().map(String::as_str)),
+    ];
+    if wide {
+        widths.push(Constraint::Length(22));
+    }
+    widths.push(Constraint::Fill(1));
+    let room = table_column_widths(&widths, area, 1);
     let rows: Vec<Row> = d
         .regions
         .iter()
-        .map(|r| {
+        .zip(ready.iter().zip(&bounds))
+        .map(|(r, (ready, bounds))| {
             let (a, b, c) = bar(r.ready, r.total, r.scale.max, bar_w);
             let style = t.readiness(r.ready, r.total);
             let mut cells = vec![
@@ -60,8 +75,8 @@ pub fn regions(f: &mut Frame, area: Rect, state: &State) {
                     Span::styled(b, t.warning),
                     Span::styled(c, t.dim),
                 ])),
-                Cell::from(Span::styled(format!("{}/{}", r.ready, r.total), style)),
-                Cell::from(format!("{}..{}", r.scale.min, r.scale.max)),
+                Cell::from(Span::styled(fit_number(ready, room[2]), style)),
+                Cell::from(fit_number(bounds, room[3])),
             ];
             if wide {
                 cells.push(Cell::from(Span::styled(r.scale.triggers.summary(), t.dim)));
@@ -71,16 +86,6 @@ pub fn regions(f: &mut Frame, area: Rect, state: &State) {
             Row::new(cells)
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(14),
-        Constraint::Length(bar_w as u16),
-        Constraint::Length(7),
-        Constraint::Length(8),
-    ];
-    if wide {
-        widths.push(Constraint::Length(22));
-    }
-    widths.push(Constraint::Fill(1));
     let mut header = vec!["REGION", "", "READY", "MIN..MAX"];
     if wide {
         header.push("TRIGGERS");

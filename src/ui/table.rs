@@ -1,11 +1,12 @@
 //! The deployments table. Only the visible rows are built, so a frame costs the same for 10 or 10,000
 //! deployments.
 
-use super::{block, fmt_age};
+use super::{block, fit_number, fmt_age, number_column, table_column_widths};
 use crate::app::state::{Pane, Row as DataRow, SortKey, State};
 use crate::model::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
@@ -54,6 +55,18 @@ impl Col {
             Col::Price => Constraint::Length(6),
             Col::Age => Constraint::Length(4),
             Col::Data => Constraint::Length(9),
+        }
+    }
+
+    /// A column of numbers: it widens to its widest value shown, and a value is never cut without a mark.
+    fn is_number(self) -> bool {
+        matches!(self, Col::Ready | Col::Price | Col::Age | Col::Data)
+    }
+
+    fn min_width(self) -> u16 {
+        match self.width() {
+            Constraint::Length(n) | Constraint::Min(n) => n,
+            _ => 0,
         }
     }
 }
@@ -117,30 +130,67 @@ fn cell<'a>(col: Col, row: &'a DataRow, state: &State) -> Cell<'a> {
             let names: Vec<String> = d.regions.iter().map(|r| r.display_name()).collect();
             Cell::from(names.join(","))
         }
-        Col::Ready => {
-            let (r, tot) = (d.ready(), d.total());
-            Cell::from(Span::styled(format!("{r}/{tot}"), t.readiness(r, tot)))
+        Col::Ready | Col::Price | Col::Age | Col::Data => {
+            let (text, style) = number(col, row, state).unwrap_or_default();
+            Cell::from(Span::styled(text, style))
         }
         Col::Image => {
             Cell::from(Span::styled(sanitize(d.image.as_deref().unwrap_or("-")).into_owned(), t.dim))
         }
         Col::Hardware => Cell::from(sanitize(d.hardware.as_deref().unwrap_or("-")).into_owned()),
-        Col::Price => Cell::from(match d.price_per_hour {
-            Some(p) => format!("{p:.2}"),
-            None => "-".into(),
-        }),
-        Col::Age => Cell::from(match d.created_at {
-            Some(c) => fmt_age((state.now - c).num_seconds()),
-            None => "-".into(),
-        }),
+    }
+}
+
+fn constraint_size(c: &Constraint) -> u16 {
+    match c {
+        Constraint::Length(n) | Constraint::Min(n) => *n,
+        _ => 0,
+    }
+}
+
+/// On a screen too narrow for every column, where a number would be cut, NAME and then STATUS give up room
+/// (down to 8 cells each) first.
+fn make_room(mut widths: Vec<Constraint>, cols: &[Col], inner: u16) -> Vec<Constraint> {
+    let size = constraint_size;
+    let spacing = u16::try_from(cols.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let need = widths.iter().map(size).fold(spacing, u16::saturating_add);
+    let mut over = need.saturating_sub(inner);
+    for give in [Col::Name, Col::Status] {
+        let Some(j) = cols.iter().position(|c| *c == give) else { continue };
+        let has = size(&widths[j]);
+        let less = over.min(has.saturating_sub(8));
+        over -= less;
+        widths[j] = match widths[j] {
+            Constraint::Min(_) => Constraint::Min(has - less),
+            _ => Constraint::Length(has - less),
+        };
+    }
+    widths
+}
+
+/// The text and style of a number column's cell (READY, $/H, AGE, DATA); None for the other columns, and for
+/// READY not read yet (drawn `…` by [`cell`]).
+fn number(col: Col, row: &DataRow, state: &State) -> Option<(String, Style)> {
+    let t = &state.theme;
+    let d = state.snapshot(row);
+    match col {
+        Col::Ready if row.awaiting_details(&state.accounts) => None,
+        Col::Ready => {
+            let (r, tot) = (d.ready(), d.total());
+            Some((format!("{r}/{tot}"), t.readiness(r, tot)))
+        }
+        Col::Price => {
+            Some((d.price_per_hour.map_or_else(|| "-".into(), |p| format!("{p:.2}")), Style::new()))
+        }
+        Col::Age => Some((
+            d.created_at.map_or_else(|| "-".into(), |c| fmt_age((state.now - c).num_seconds())),
+            Style::new(),
+        )),
         Col::Data => {
             let age = fmt_age((state.now - row.fetched_at).num_seconds());
-            if state.row_is_stale(row) {
-                Cell::from(Span::styled(format!("STALE {age}"), t.failed))
-            } else {
-                Cell::from(Span::styled(age, t.dim))
-            }
+            Some(if state.row_is_stale(row) { (format!("STALE {age}"), t.failed) } else { (age, t.dim) })
         }
+        _ => None,
     }
 }
 
@@ -170,16 +220,45 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State) {
     let height = area.height.saturating_sub(3) as usize;
     let start = state.table_offset.min(state.view.len().saturating_sub(1));
     let end = (start + height).min(state.view.len());
-    let rows: Vec<Row> = state.view[start..end]
+    let visible = &state.view[start..end];
+    // The numbers first: their columns widen to the widest shown, and where the screen is too narrow even so,
+    // a number that does not fit ends in `…` rather than reading as another.
+    let numbers: Vec<Vec<Option<(String, Style)>>> =
+        visible.iter().map(|&i| cols.iter().map(|&c| number(c, &state.rows[i], state)).collect()).collect();
+    let mut widths: Vec<Constraint> = cols
         .iter()
-        .map(|&i| {
+        .enumerate()
+        .map(|(j, c)| {
+            if c.is_number() {
+                let values = numbers.iter().filter_map(|r| r[j].as_ref().map(|(s, _)| s.as_str()));
+                number_column(c.min_width(), c.title(), values)
+            } else {
+                c.width()
+            }
+        })
+        .collect();
+    let mut room = table_column_widths(&widths, area, 1);
+    let numbers_short =
+        cols.iter().zip(&widths).zip(&room).any(|((c, w), r)| c.is_number() && *r < constraint_size(w));
+    if numbers_short {
+        widths = make_room(widths, &cols, area.width.saturating_sub(2));
+        room = table_column_widths(&widths, area, 1);
+    }
+    let rows: Vec<Row> = visible
+        .iter()
+        .zip(numbers)
+        .map(|(&i, nums)| {
             let row = &state.rows[i];
-            let r = Row::new(cols.iter().map(|&c| cell(c, row, state)).collect::<Vec<_>>());
+            let cells = cols.iter().zip(nums).zip(&room).map(|((&c, n), &w)| match n {
+                Some((text, style)) => Cell::from(Span::styled(fit_number(&text, w), style)),
+                None => cell(c, row, state),
+            });
+            let r = Row::new(cells.collect::<Vec<_>>());
             if state.marks.contains(&row.dep.key) { r.style(t.marked) } else { r }
         })
         .collect();
     let header = Row::new(cols.iter().map(|c| Cell::from(c.title())).collect::<Vec<_>>()).style(t.header);
-    let table = Table::new(rows, cols.iter().map(|c| c.width()).collect::<Vec<_>>())
+    let table = Table::new(rows, widths)
         .header(header)
         .block(blk)
         .row_highlight_style(if focused {

@@ -160,7 +160,8 @@ impl GcoreClient {
             project_id,
             http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error)
                 .with_rate_limit(spec.rate_limit)
-                .with_limits(spec.limits),
+                .with_limits(spec.limits)
+                .with_secrets(spec.credentials.secrets()),
             page_size: DEFAULT_PAGE_SIZE,
             task_poll: DEFAULT_TASK_POLL,
             task_timeout: DEFAULT_TASK_TIMEOUT,
@@ -464,7 +465,8 @@ impl GcoreClient {
                         });
                         let mut e = ApiError::new(P, ErrorKind::Other, msg);
                         e.request_id = task.request_id;
-                        return Err(e);
+                        // The task's message is the server's text, as an error body's is.
+                        return Err(self.http.scrubber().error(e));
                     }
                     _ => {}
                 }

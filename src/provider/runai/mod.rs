@@ -156,7 +156,8 @@ impl RunaiClient {
             client_secret,
             http: Http::new(client, P, spec.max_in_flight, spec.retry, parser)
                 .with_rate_limit(spec.rate_limit)
-                .with_limits(spec.limits),
+                .with_limits(spec.limits)
+                .with_secrets(spec.credentials.secrets()),
             page: PAGE,
             token: tokio::sync::Mutex::new(None),
             v1_only: std::sync::atomic::AtomicBool::new(false),
@@ -214,6 +215,8 @@ impl RunaiClient {
         // A short-lived token is refreshed at half its life rather than on every request.
         let margin = REFRESH_MARGIN.min(lifetime / 2);
         let value = Secret::new(access_token);
+        // From now on a server that echoes it (`Bearer …`) is scrubbed.
+        self.http.remember_token(&value);
         *guard = Some(Token { value: value.clone(), refresh_at: Instant::now() + lifetime - margin });
         Ok(value)
     }

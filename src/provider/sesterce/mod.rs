@@ -186,7 +186,8 @@ impl SesterceClient {
             api_key,
             http: Http::new(client, P, spec.max_in_flight, spec.retry, parse_error)
                 .with_rate_limit(spec.rate_limit)
-                .with_limits(spec.limits),
+                .with_limits(spec.limits)
+                .with_secrets(spec.credentials.secrets()),
             names: tokio::sync::Mutex::new(None),
         }
     }
