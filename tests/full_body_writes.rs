@@ -154,12 +154,21 @@ fn one_more(d: &Deployment) -> ScaleUpdate {
 /// answer (no HTTP status: nothing was sent).
 fn assert_names(err: &provider::ApiError, provider: &str, fields: &[&str], effect: &str) {
     let text = err.to_string();
-    assert_eq!((err.kind, err.status), (ErrorKind::Decode, None), "{text}");
+    assert_eq!((err.kind, err.status), (ErrorKind::Other, None), "{text}");
+    // Known not sent: the dashboard does not re-read to guess, and bulk never calls it "unknown".
+    assert!(!err.is_transient(), "{text}");
     assert!(text.contains(&format!("{provider} did not return ")), "{text}");
     assert!(text.contains(&format!("sending this edit would {effect}")), "{text}");
     assert!(text.contains("Nothing was sent"), "{text}");
     for f in fields {
         assert!(text.contains(f), "{f} not named: {text}");
+    }
+}
+
+fn msg_of(drv: &common::app::Driver) -> String {
+    match drv.stage() {
+        Stage::Failed(msg) => msg,
+        other => format!("{other:?}"),
     }
 }
 
@@ -288,8 +297,8 @@ async fn with_every_field_read_the_same_edits_land_and_keep_the_rest() {
     assert!(after["podLifetime"].is_number() && after["apiKeysIds"].is_array(), "{after}");
 }
 
-/// The dashboard's scale form: the refusal comes back to the form naming the field, the audit says it
-/// failed, and nothing was sent.
+/// The dashboard's scale form: the refusal comes back to the form naming the field (as known: no re-read to
+/// guess whether it landed), the audit says it was refused, and nothing was sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scale_form_says_which_field_was_not_read() {
     let e = env("omitted").await;
@@ -311,8 +320,9 @@ async fn the_scale_form_says_which_field_was_not_read() {
             Stage::Failed(msg) => assert!(msg.contains(words), "{msg}"),
             other => panic!("expected the refusal in the form, got {other:?}"),
         }
+        assert!(!msg_of(&drv).contains("re-read"), "{}", msg_of(&drv));
         let line = drv.audit_edit(&d.name);
-        assert_eq!(line["result"], "failed", "{line}");
+        assert_eq!(line["result"], "refused", "{line}");
         assert!(line["message"].as_str().unwrap().contains(words), "{line}");
         assert_eq!(e.writes(), Vec::<String>::new(), "a write was sent");
         assert_eq!(e.record(account, &d.key.id).await, before, "the record changed");
@@ -364,4 +374,66 @@ async fn doctor_calls_a_field_an_edit_must_send_back_missing_an_error() {
     let v2 = report.accounts.iter().find(|a| a.account == "gcore-v2").unwrap();
     let msg = &v2.findings.iter().find(|f| f.path == "$.envs").unwrap().message;
     assert!(msg.contains("an edit must send it back"), "{msg}");
+}
+
+/// Bulk `max +1` over a Gcore v3 deployment (a partial PATCH: nothing to read in full), a v2 one and a
+/// Sesterce one under the omitted readings: the v3 edit lands, the other two are refused (never "unknown")
+/// with the field named, and their records are unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_refuses_the_full_body_writes_and_applies_the_rest() {
+    use infertop::app::State;
+    use infertop::app::bulk::{BulkStage, Outcome};
+    let e = env("omitted").await;
+    let v2 = e.v2_deployment().await;
+    let ses = e.sesterce_instance().await;
+    // A v3 deployment other than the v2 one (both APIs serve the same simulated deployments).
+    let v3 = if v2.name == "llama-3-70b-chat" { "mistral-7b-support" } else { "llama-3-70b-chat" };
+    let marked = [(0usize, v3.to_string()), (GCORE_V2, v2.name.clone()), (SESTERCE, ses.name.clone())];
+    let v2_before = e.record(GCORE_V2, &v2.key.id).await;
+    let ses_before = e.record(SESTERCE, &ses.key.id).await;
+    let mut drv = driver("full-body-bulk", &e.accounts).await;
+    for (i, (account, name)) in marked.iter().enumerate() {
+        drv.select(*account, name).await;
+        drv.key(KeyCode::Char(' '));
+        drv.key(KeyCode::Esc);
+        assert_eq!(drv.state.marks.len(), i + 1);
+    }
+    drv.key(KeyCode::Char('s'));
+    assert!(matches!(drv.state.mode, Mode::Bulk), "{:?}", drv.state.mode);
+    drv.key(KeyCode::Tab);
+    drv.type_str("+1");
+    drv.key(KeyCode::Enter);
+    drv.wait("the review", |s: &State| s.bulk.as_ref().is_some_and(|b| b.stage == BulkStage::Review)).await;
+    assert_eq!(drv.state.bulk.as_ref().unwrap().items.len(), 3);
+    drv.key(KeyCode::Char('y'));
+    drv.wait("every outcome", |s: &State| s.bulk.as_ref().is_some_and(|b| b.stage == BulkStage::Done)).await;
+    let outcome = |name: &str| {
+        let b = drv.state.bulk.as_ref().unwrap();
+        b.items.iter().find(|i| i.name == name).unwrap().outcome.clone()
+    };
+    assert!(matches!(outcome(v3), Outcome::Applied(_)), "{:?}", outcome(v3));
+    for (name, words) in [
+        (&v2.name, "Gcore did not return description"),
+        (&ses.name, "Sesterce did not return description, podLifetime"),
+    ] {
+        match outcome(name) {
+            Outcome::Refused(text) => {
+                assert!(text.contains(words) && text.contains("Nothing was sent"), "{text}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert!(
+        drv.state
+            .bulk
+            .as_ref()
+            .unwrap()
+            .tally()
+            .starts_with("1 applied · 0 conflict · 2 refused · 0 unknown"),
+        "{}",
+        drv.state.bulk.as_ref().unwrap().tally()
+    );
+    assert_eq!(e.writes().iter().filter(|l| !l.contains("/cloud/v3/")).count(), 0, "{:?}", e.writes());
+    assert_eq!(e.record(GCORE_V2, &v2.key.id).await, v2_before, "the v2 record changed");
+    assert_eq!(e.record(SESTERCE, &ses.key.id).await, ses_before, "the Sesterce record changed");
 }

@@ -185,6 +185,7 @@ impl ApiError {
     /// A full-body write refused before it was sent: the read before it did not return `fields` (absent, not
     /// null), the write must carry them, and leaving them out or sending them empty would `effect` ("clear",
     /// "reset") values nobody read. Names every field.
+    /// Not transient: nothing was sent, so the outcome is known (no re-read, never "unknown").
     pub fn not_read(provider: ProviderKind, fields: &[&str], effect: &str) -> Self {
         let list = match fields {
             [] => String::new(),
@@ -199,7 +200,7 @@ impl ApiError {
         };
         ApiError::new(
             provider,
-            ErrorKind::Decode,
+            ErrorKind::Other,
             format!("{name} did not return {list}: sending this edit would {effect} {it}. Nothing was sent."),
         )
     }
