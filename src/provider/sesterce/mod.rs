@@ -412,10 +412,11 @@ impl SesterceClient {
             }
             None => (echo("modelId", &before.model_id), echo("registryId", &before.registry_id)),
         };
+        // Nothing is sent without them: a known outcome (Other, not the transient Decode).
         let container_port = before.container_port.clone().filter(|v| !v.is_null()).ok_or_else(|| {
             ApiError::new(
                 P,
-                ErrorKind::Decode,
+                ErrorKind::Other,
                 "the instance details lack containerPort; not sending an update",
             )
         })?;
@@ -430,7 +431,7 @@ impl SesterceClient {
             .ok_or_else(|| {
                 ApiError::new(
                     P,
-                    ErrorKind::Decode,
+                    ErrorKind::Other,
                     "the instance details lack hardwareId; not sending an update",
                 )
             })?;
