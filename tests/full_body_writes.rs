@@ -437,3 +437,31 @@ async fn bulk_refuses_the_full_body_writes_and_applies_the_rest() {
     assert_eq!(e.record(GCORE_V2, &v2.key.id).await, v2_before, "the v2 record changed");
     assert_eq!(e.record(SESTERCE, &ses.key.id).await, ses_before, "the Sesterce record changed");
 }
+
+/// Details without containerPort or hardwareId (the seed's details have both): no PATCH can be built, and the
+/// error is a known "not sent" (not transient: the dashboard neither re-reads to guess nor calls it unknown).
+#[test]
+fn details_without_port_or_hardware_build_no_patch_and_say_so_as_known() {
+    use infertop::provider::sesterce::{SesterceClient, wire::InstanceDetails};
+    let spec = &infertop::provider::demo_accounts("http://127.0.0.1:9")[SESTERCE];
+    let client = SesterceClient::new(spec, reqwest::Client::new());
+    let full = json!({"_id": "a", "containerPort": 80, "hardwareId": "h", "description": null,
+        "podLifetime": null, "envs": null, "startupCommand": null, "apiKeysIds": null,
+        "containers": [{"regionId": 18, "scale": {"min": 1, "max": 2}}]});
+    let u = ScaleUpdate {
+        regions: vec![infertop::model::RegionScale {
+            region_id: "18".into(),
+            scale: infertop::model::Scale { min: 1, max: 3, ..Default::default() },
+        }],
+    };
+    let names = Default::default();
+    let details: InstanceDetails = serde_json::from_value(full.clone()).unwrap();
+    assert!(client.update_body(&details, &u, &names).is_ok());
+    for key in ["containerPort", "hardwareId"] {
+        let mut v = full.clone();
+        v.as_object_mut().unwrap().remove(key);
+        let details: InstanceDetails = serde_json::from_value(v).unwrap();
+        let err = client.update_body(&details, &u, &names).unwrap_err();
+        assert!(err.message.contains(key) && !err.is_transient(), "{key}: {err:?}");
+    }
+}
