@@ -1,6 +1,6 @@
 //! Gcore: what the dashboard reads (v3 or the legacy v2, as the account says), and the shapes it expects.
 
-use super::shape::{Field, Ty, any, arr, obj, one_of, opt, page, req};
+use super::shape::{Field, Ty, any, arr, obj, one_of, opt, page, req, sent_back};
 use super::{Finding, FindingKind, ReadOnly, Recorder, Severity, check_body, check_error_shape, read_pages};
 use crate::model::Status;
 use crate::provider::gcore::{DEFAULT_PAGE_SIZE, wire};
@@ -41,12 +41,14 @@ fn triggers(v3: bool) -> Ty {
     obj(f)
 }
 
-fn container(v3: bool) -> Ty {
+/// `back`: how the scale fields an edit writes are needed ([`sent_back`] in v2's GET, where a PUT sends them
+/// back; otherwise [`opt`]).
+fn container(v3: bool, back: fn(&'static str, Ty) -> Field) -> Ty {
     let mut scale = vec![
         req("min", Ty::Int),
         req("max", Ty::Int),
-        opt("cooldown_period", Ty::Int),
-        opt("triggers", triggers(v3)),
+        back("cooldown_period", Ty::Int),
+        back("triggers", triggers(v3)),
     ];
     if v3 {
         scale.push(opt("polling_interval", Ty::Int));
@@ -101,11 +103,11 @@ fn command() -> Ty {
 /// `InferenceInstanceOutSerializerV3`.
 fn deployment_v3() -> Ty {
     let mut fields = vec![req("name", Ty::Str), opt("project_id", Ty::Int)];
-    fields.extend(settings("flavor_name", "credentials_name"));
+    fields.extend(settings("flavor_name", "credentials_name", opt));
     fields.extend([
         opt("api_keys", arr(Ty::Str)),
         opt("created_at", Ty::Str),
-        req("containers", arr(container(true))),
+        req("containers", arr(container(true, opt))),
         opt("ingress_opts", obj(vec![opt("disable_response_buffering", Ty::Bool)])),
         opt(
             "logging",
@@ -122,15 +124,17 @@ fn deployment_v3() -> Ty {
     obj(fields)
 }
 
-/// `InferenceInstanceOutSerializer` (legacy v2).
-fn deployment_v2() -> Ty {
+/// `InferenceInstanceOutSerializer` (legacy v2). `read`: as the GET before an edit reads it, where every field
+/// of the PUT must be there (the PUT replaces the whole deployment); the list's items may lack them.
+fn deployment_v2(read: bool) -> Ty {
+    let back = if read { sent_back } else { opt };
     let mut fields = vec![req("id", Ty::Str), req("name", Ty::Str)];
-    fields.extend(settings("flavor_id", "image_registry_id"));
+    fields.extend(settings("flavor_id", "image_registry_id", back));
     fields.extend([
-        opt("api_key_ids", arr(Ty::Str)),
+        back("api_key_ids", arr(Ty::Str)),
         opt("created_at", Ty::Str),
-        req("containers", arr(container(false))),
-        opt("probes", probes()),
+        req("containers", arr(container(false, back))),
+        back("probes", probes()),
         opt("project_id", Ty::Int),
     ]);
     obj(fields)
@@ -138,19 +142,20 @@ fn deployment_v2() -> Ty {
 
 /// The fields from `status` to `auth_enabled`, which v3 and v2 list alike, in the same order; `flavor` and
 /// `source` are each API's own (v3: `flavor_name`, `credentials_name`; v2: `flavor_id`, `image_registry_id`).
-fn settings(flavor: &'static str, source: &'static str) -> [Field; 11] {
+/// `back` makes the fields an edit writes (v2's GET: [`sent_back`]; otherwise [`opt`]).
+fn settings(flavor: &'static str, source: &'static str, back: fn(&'static str, Ty) -> Field) -> [Field; 11] {
     [
         req("status", status()),
         opt("address", Ty::Str),
-        opt("image", Ty::Str),
-        opt("listening_port", Ty::Int),
-        opt(flavor, Ty::Str),
-        opt("description", Ty::Str),
-        opt(source, Ty::Str),
-        opt("command", command()),
-        opt("envs", Ty::Map),
-        opt("timeout", Ty::Int),
-        opt("auth_enabled", Ty::Bool),
+        back("image", Ty::Str),
+        back("listening_port", Ty::Int),
+        back(flavor, Ty::Str),
+        back("description", Ty::Str),
+        back(source, Ty::Str),
+        back("command", command()),
+        back("envs", Ty::Map),
+        back("timeout", Ty::Int),
+        back("auth_enabled", Ty::Bool),
     ]
 }
 
@@ -280,7 +285,7 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
             "GET /cloud/v2/inference/deployments",
             "/cloud/v2/inference/deployments".to_string(),
             vec![("project_id", project.to_string())],
-            deployment_v2(),
+            deployment_v2(false),
             dec::<wire::Page<wire::DeploymentV2>>,
         )
     };
@@ -346,7 +351,9 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
         Some(id) => {
             let get_decode: fn(&Value) -> Option<Finding> =
                 if v3 { dec::<wire::Deployment> } else { dec::<wire::DeploymentV2> };
-            single(rec, http, &headers, get_ep, "get", &one(id), &[], &item_shape, get_decode).await;
+            // v2: the GET before an edit, which must give every field of the PUT.
+            let get_shape = if v3 { item_shape.clone() } else { deployment_v2(true) };
+            single(rec, http, &headers, get_ep, "get", &one(id), &[], &get_shape, get_decode).await;
             let q = vec![("limit", "100".to_string()), ("order_by", "time.desc".to_string())];
             if v3 {
                 single(
@@ -541,8 +548,8 @@ pub(super) fn shape_for(endpoint: &str) -> Option<Ty> {
         "GET /cloud/v3/inference/{project_id}/deployments" => page(deployment_v3()),
         "GET /cloud/v3/inference/{project_id}/deployments/{deployment_name}" => deployment_v3(),
         "GET /cloud/v3/inference/{project_id}/deployments/{deployment_name}/logs" => page(log_line()),
-        "GET /cloud/v2/inference/deployments" => page(deployment_v2()),
-        "GET /cloud/v2/inference/deployments/{instance_id}" => deployment_v2(),
+        "GET /cloud/v2/inference/deployments" => page(deployment_v2(false)),
+        "GET /cloud/v2/inference/deployments/{instance_id}" => deployment_v2(true),
         "GET /cloud/v2/inference/deployments/{instance_id}/logs" => {
             one_of(vec![page(log_line()), arr(log_line()), log_line()])
         }

@@ -1,7 +1,7 @@
 //! Sesterce: what the dashboard reads, and the shapes it expects (seed 004).
 
 use super::gcore::{error_probe, single};
-use super::shape::{Ty, arr, obj, one_of, opt, req};
+use super::shape::{Ty, arr, obj, one_of, opt, req, sent_back, sent_back_or};
 use super::{Finding, ReadOnly, Recorder};
 use crate::model::Status;
 use crate::provider::sesterce::wire;
@@ -63,14 +63,15 @@ fn details() -> Ty {
     f.extend([
         // A scale edit sends the instance back whole: without the port it is refused before sending.
         req("containerPort", Ty::IntOrText),
-        opt("description", Ty::Str),
-        opt("podLifetime", Ty::IntOrText),
+        // Each of these goes back in the PATCH as read (null included); absent, the edit is refused.
+        sent_back("description", Ty::Str),
+        sent_back("podLifetime", Ty::IntOrText),
         req("containers", arr(container)),
         opt("hardwareId", Ty::Str),
         opt("hardwareName", Ty::Str),
-        opt("envs", Ty::Map),
-        opt("startupCommand", Ty::Str),
-        opt("apiKeysIds", arr(Ty::Str)),
+        sent_back("envs", Ty::Map),
+        sent_back("startupCommand", Ty::Str),
+        sent_back_or("apiKeysIds", "apiKeyIds", arr(Ty::Str)),
         opt("apiKeyIds", arr(Ty::Str)),
         opt("modelId", Ty::Str),
         opt("registryId", Ty::Str),

@@ -44,6 +44,9 @@ pub enum Need {
     Optional,
     /// May be absent, but an edit writes it: in other casing or of another type, the edit goes wrong.
     Edited,
+    /// May be null, but a full-body edit (Gcore v2 PUT, Sesterce PATCH) sends it back as read: absent, the
+    /// edit cannot be sent (infertop refuses it rather than clear the field).
+    SentBack,
 }
 
 #[derive(Debug, Clone)]
@@ -51,18 +54,29 @@ pub struct Field {
     pub name: &'static str,
     pub ty: Ty,
     pub need: Need,
+    /// Another key infertop reads the same value from (listed as a field of its own too).
+    pub alt: Option<&'static str>,
 }
 
 pub fn req(name: &'static str, ty: Ty) -> Field {
-    Field { name, ty, need: Need::Required }
+    Field { name, ty, need: Need::Required, alt: None }
 }
 
 pub fn opt(name: &'static str, ty: Ty) -> Field {
-    Field { name, ty, need: Need::Optional }
+    Field { name, ty, need: Need::Optional, alt: None }
 }
 
 pub fn edited(name: &'static str, ty: Ty) -> Field {
-    Field { name, ty, need: Need::Edited }
+    Field { name, ty, need: Need::Edited, alt: None }
+}
+
+pub fn sent_back(name: &'static str, ty: Ty) -> Field {
+    Field { name, ty, need: Need::SentBack, alt: None }
+}
+
+/// [`sent_back`], read from `name` or else from `alt`.
+pub fn sent_back_or(name: &'static str, alt: &'static str, ty: Ty) -> Field {
+    Field { name, ty, need: Need::SentBack, alt: Some(alt) }
 }
 
 /// Documented keys whose content infertop does not read.
@@ -269,6 +283,18 @@ pub fn walk(v: &Value, t: &Ty, path: &str, need: Need, out: &mut Vec<Finding>) {
                                 Severity::Error,
                                 &p,
                                 format!("{what}, and infertop relies on it"),
+                            ));
+                        } else if f.need == Need::SentBack
+                            && present.is_none()
+                            && !f.alt.is_some_and(|a| m.contains_key(a))
+                        {
+                            out.push(Finding::new(
+                                FindingKind::Missing,
+                                Severity::Error,
+                                &p,
+                                "missing, and an edit must send it back (the write replaces every field): \
+                                 infertop refuses edits without it"
+                                    .to_string(),
                             ));
                         }
                     }

@@ -192,6 +192,29 @@ impl ApiError {
         ApiError::new(provider, ErrorKind::Unsupported, format!("{provider} does not offer {what}"))
     }
 
+    /// A full-body write refused before it was sent: the read before it did not return `fields` (absent, not
+    /// null), the write must carry them, and leaving them out or sending them empty would `effect` ("clear",
+    /// "reset") values nobody read. Names every field.
+    /// Not transient: nothing was sent, so the outcome is known (no re-read, never "unknown").
+    pub fn not_read(provider: ProviderKind, fields: &[&str], effect: &str) -> Self {
+        let list = match fields {
+            [] => String::new(),
+            [one] => one.to_string(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        };
+        let it = if fields.len() == 1 { "it" } else { "them" };
+        let name = match provider {
+            ProviderKind::Gcore => "Gcore",
+            ProviderKind::Sesterce => "Sesterce",
+            ProviderKind::Runai => "Run:ai",
+        };
+        ApiError::new(
+            provider,
+            ErrorKind::Other,
+            format!("{name} did not return {list}: sending this edit would {effect} {it}. Nothing was sent."),
+        )
+    }
+
     /// Maps an HTTP status to a kind.
     pub fn kind_for_status(status: u16) -> ErrorKind {
         match status {

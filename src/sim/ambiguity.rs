@@ -1,5 +1,6 @@
 //! Named switches for what the providers' documents leave open. Each switch has readings; the default is the
-//! one that hurts a client most, so that the client is built to be right under every reading. Set them with
+//! one that hurts a client most, so that the client is built to be right under every reading (the two
+//! `*-optional-fields` switches excepted: their hostile reading refuses every edit, see their meanings). Set them with
 //! `infertop sim --ambiguity NAME=READING`, in [`super::SimConfig::ambiguities`], or at run time with
 //! `POST /_sim/ambiguities {"NAME": "READING"}`; `GET /_sim/ambiguities` lists them with the current reading.
 
@@ -9,7 +10,8 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, Copy)]
 pub struct Switch {
     pub name: &'static str,
-    /// The first is the default (the most hostile).
+    /// The first is the default: the most hostile, except where that reading would leave nothing to use (the
+    /// switch says why in its meaning).
     pub readings: &'static [&'static str],
     /// What each reading means, in the order of `readings`.
     pub meanings: &'static [&'static str],
@@ -28,6 +30,8 @@ pub const RUNAI_FILTER: &str = "runai-filterby";
 pub const RUNAI_TOKEN: &str = "runai-token";
 pub const RUNAI_METRICS: &str = "runai-inference-metrics";
 pub const PRICING_PREVIEW: &str = "pricing-preview";
+pub const GCORE_V2_OPTIONAL: &str = "gcore-v2-optional-fields";
+pub const SESTERCE_OPTIONAL: &str = "sesterce-optional-fields";
 
 pub const SWITCHES: &[Switch] = &[
     Switch {
@@ -58,6 +62,24 @@ pub const SWITCHES: &[Switch] = &[
         source: "seeds/001 (project_id: \"if not provided, your default project ID will be used\")",
     },
     Switch {
+        name: GCORE_V2_OPTIONAL,
+        // Not the hostile reading first: under "omitted" every v2 edit is refused (the client must not send a
+        // PUT that would reset what it did not read), which would leave the demo and every v2 edit test with
+        // nothing to edit. Tests of the refusal ask for "omitted" by name.
+        readings: &["sent", "omitted"],
+        meanings: &[
+            "v2 deployment answers (GET, list, PUT) carry every field, null where there is no value \
+             (default: kept so that v2 edits can be made at all; the hostile reading is \"omitted\")",
+            "v2 deployment answers omit every field the schema does not require (api_key_ids, auth_enabled, \
+             command, description, envs, image_registry_id, probes, timeout, address, created_at, \
+             containers[].error_message, containers[].scale.cooldown_period and .triggers): a client that builds its full-replace PUT from such an answer \
+             would reset them",
+        ],
+        source: "seeds/001 and specs/gcore-inference-v2-legacy InferenceInstanceOutSerializer (required: only \
+                 containers, flavor_id, id, image, listening_port, name, status; ContainerScaleSerializer: min, \
+                 max); api/README.md ambiguities",
+    },
+    Switch {
         name: SESTERCE_NULL,
         readings: &["clears", "keeps"],
         meanings: &[
@@ -65,6 +87,22 @@ pub const SWITCHES: &[Switch] = &[
             "null in a PATCH leaves the field as it is",
         ],
         source: "seeds/004 PATCH /ai-inference/instances/{id} (every field required and nullable)",
+    },
+    Switch {
+        name: SESTERCE_OPTIONAL,
+        // Not the hostile reading first: under "omitted" every Sesterce edit is refused (the PATCH must carry
+        // each of these fields), which would leave the demo and every Sesterce edit test with nothing to edit.
+        // Tests of the refusal ask for "omitted" by name.
+        readings: &["sent", "omitted"],
+        meanings: &[
+            "instance details carry every field, null where there is no value (default: kept so that Sesterce \
+             edits can be made at all; the hostile reading is \"omitted\")",
+            "instance details omit description, podLifetime, startupCommand, envs and apiKeysIds: a PATCH \
+             built from them without those fields would clear them",
+        ],
+        source: "seeds/004 GET /ai-inference/instances/{id} (an example, no schema) vs PATCH (every field \
+                 required); api/runai-sesterce.md §B.3 (InferenceInstanceDetails: description?, podLifetime?, \
+                 startupCommand?; no apiKeysIds)",
     },
     Switch {
         name: SESTERCE_NO_MODEL,

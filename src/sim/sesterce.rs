@@ -4,12 +4,14 @@
 //! list of strings (each naming its field) for a 400.
 //!
 //! The details carry exactly the seed's keys: no `modelId` or `registryId`, although PATCH marks both required
-//! (see the `sesterce-patch-without-model` and `sesterce-null` switches in [`super::ambiguity`]). Deviation
+//! (see the `sesterce-patch-without-model` and `sesterce-null` switches in [`super::ambiguity`]); under
+//! `sesterce-optional-fields=omitted` they also leave out description, podLifetime, startupCommand, envs and
+//! apiKeysIds. Deviation
 //! from the seed, on purpose: `DELETE` of an instance answers 204 (the seed has no delete; the CLI calls it). The validation limits are the documented ones; the
 //! maximum of 300 containers per region is Gcore's, assumed here.
 
 use super::SimState;
-use super::ambiguity::{PRICING_PREVIEW, SESTERCE_NO_MODEL, SESTERCE_NULL};
+use super::ambiguity::{PRICING_PREVIEW, SESTERCE_NO_MODEL, SESTERCE_NULL, SESTERCE_OPTIONAL};
 use super::engine::{self, Replicas};
 use super::fleet::{FleetSpec, RegionPlacement, SeedState};
 use super::rng::Rng;
@@ -202,25 +204,31 @@ struct Summary<'a> {
     updated_at: String,
 }
 
-/// An instance's details, keys in byte order like [`Summary`].
+/// An instance's details, keys in byte order like [`Summary`]. The optional ones are `None` (left out) under
+/// `sesterce-optional-fields=omitted`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Details<'a> {
     #[serde(rename = "_id")]
     id: &'a str,
     address: &'a str,
-    api_keys_ids: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_keys_ids: Option<&'a Value>,
     container_port: u32,
     containers: Vec<DetailsContainer>,
     created_at: String,
-    description: &'a Value,
-    envs: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    envs: Option<&'a Value>,
     features: &'a [String],
     hardware_id: &'a str,
     hourly_price: f64,
     name: &'a str,
-    pod_lifetime: &'a Value,
-    startup_command: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod_lifetime: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    startup_command: Option<&'a Value>,
     status: &'static str,
     updated_at: String,
 }
@@ -555,12 +563,14 @@ impl Store {
         }
     }
 
-    /// An instance as its GET shows it.
-    fn details<'a>(&self, i: &'a Instance) -> Details<'a> {
+    /// An instance as its GET shows it; `omit`: without the fields the details may leave out (description,
+    /// podLifetime, startupCommand, envs, apiKeysIds).
+    fn details<'a>(&self, i: &'a Instance, omit: bool) -> Details<'a> {
+        let optional = |v: &'a Value| (!omit).then_some(v);
         Details {
             id: &i.id,
             address: &i.address,
-            api_keys_ids: &i.api_key_ids,
+            api_keys_ids: optional(&i.api_key_ids),
             container_port: i.container_port,
             containers: i
                 .containers
@@ -573,14 +583,14 @@ impl Store {
                 })
                 .collect(),
             created_at: fmt_time(i.created_at),
-            description: &i.description,
-            envs: &i.envs,
+            description: optional(&i.description),
+            envs: optional(&i.envs),
             features: &i.features,
             hardware_id: &i.hardware_id,
             hourly_price: self.hourly_price(i),
             name: &i.name,
-            pod_lifetime: &i.pod_lifetime,
-            startup_command: &i.startup_command,
+            pod_lifetime: optional(&i.pod_lifetime),
+            startup_command: optional(&i.startup_command),
             status: i.status(),
             updated_at: fmt_time(i.updated_at),
         }
@@ -1089,9 +1099,10 @@ async fn list_instances(State(state): State<SimState>) -> Response {
 }
 
 async fn get_instance(State(state): State<SimState>, Path(id): Path<String>) -> Response {
+    let omit = state.reads(SESTERCE_OPTIONAL, "omitted");
     let s = store(&state);
     match s.instances.iter().find(|i| i.id == id) {
-        Some(i) => Json(s.details(i)).into_response(),
+        Some(i) => Json(s.details(i, omit)).into_response(),
         None => not_found("Inference instance"),
     }
 }
@@ -1477,7 +1488,8 @@ mod tests {
             s.advance(now);
             for i in &s.instances {
                 same(s.summary(i), &i.name);
-                same(s.details(i), &i.name);
+                same(s.details(i, false), &i.name);
+                same(s.details(i, true), &i.name);
             }
         }
     }

@@ -5,7 +5,8 @@
 //! Edits always read the deployment's wire JSON right before sending and change only what the edit changes:
 //! on v3 the PATCH carries only `containers` (sent whole, each with the cooldown, polling and triggers it
 //! had) or only `probes`; on v2 the PUT carries every field of the deployment as read, because a v2 PUT
-//! resets whatever it leaves out.
+//! resets whatever it leaves out. A v2 field the read did not return (its schema requires few) is not made
+//! up: the edit is refused before sending, naming it.
 
 pub mod convert;
 pub mod create;
@@ -28,6 +29,24 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 const P: ProviderKind = ProviderKind::Gcore;
+
+/// The fields of a v2 PUT body (seed 001) other than `project_id` (which [`GcoreClient::v2_put`] sets): the PUT
+/// replaces the whole deployment, so each of them left out is reset to its default.
+const V2_PUT_FIELDS: [&str; 13] = [
+    "name",
+    "image",
+    "listening_port",
+    "flavor_id",
+    "containers",
+    "description",
+    "image_registry_id",
+    "command",
+    "envs",
+    "timeout",
+    "auth_enabled",
+    "api_key_ids",
+    "probes",
+];
 
 /// Default page size of list calls (the API's maximum and default).
 pub const DEFAULT_PAGE_SIZE: u32 = 1000;
@@ -595,6 +614,10 @@ impl GcoreClient {
                 Ok(Some(Value::Object(patch)))
             }
             GcoreApi::V2 => {
+                // The untouched slots go back as read: unread, they would be reset.
+                if raw.get("probes").is_none() {
+                    return Err(ApiError::not_read(P, &["probes"], "reset"));
+                }
                 let old = raw.get("probes").and_then(Value::as_object).cloned().unwrap_or_default();
                 let mut out = Map::new();
                 for slot in ProbeSlot::ALL {
@@ -612,16 +635,18 @@ impl GcoreClient {
         }
     }
 
-    /// A v2 PUT body from the deployment's wire JSON: every field as read, minus the read-only ones.
+    /// A v2 PUT body from the deployment's wire JSON: every field as read, minus the read-only ones. A field
+    /// the answer left out stays out (see [`Self::v2_unread`], which refuses such a PUT); only a null read
+    /// where the PUT takes no null becomes its empty value.
     fn v2_body(raw: &Value) -> Value {
         let mut body = raw.as_object().cloned().unwrap_or_default();
         for k in ["id", "status", "address", "created_at"] {
             body.remove(k);
         }
-        if body.get("envs").is_none_or(Value::is_null) {
+        if body.get("envs").is_some_and(Value::is_null) {
             body.insert("envs".into(), json!({}));
         }
-        if body.get("api_key_ids").is_none_or(Value::is_null) {
+        if body.get("api_key_ids").is_some_and(Value::is_null) {
             body.insert("api_key_ids".into(), json!([]));
         }
         if body.get("auth_enabled").is_some_and(Value::is_null) {
@@ -637,6 +662,51 @@ impl GcoreClient {
             }
         }
         Value::Object(body)
+    }
+
+    /// Refuses a v2 PUT that would carry a field the read before it did not return (`raw` lacks the key) and
+    /// the edit does not set (`given`): the PUT replaces the whole deployment, so it would reset that field.
+    /// The same for each region's cooldown and triggers (see [`Self::v2_scale_unread`]); `scale` is the
+    /// scale the edit sends, None when the containers go back as read.
+    fn v2_unread(raw: &Value, given: &[&str], scale: Option<&ScaleUpdate>) -> ApiResult<()> {
+        let mut missing: Vec<String> = V2_PUT_FIELDS
+            .into_iter()
+            .filter(|k| raw.get(k).is_none() && !given.contains(k))
+            .map(String::from)
+            .collect();
+        missing.extend(Self::v2_scale_unread(raw, scale));
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            let names: Vec<&str> = missing.iter().map(String::as_str).collect();
+            Err(ApiError::not_read(P, &names, "reset"))
+        }
+    }
+
+    /// The optional scale fields of the v2 answer's regions (`cooldown_period`, `triggers`: a PUT that leaves
+    /// them out resets them to their defaults) that the read did not return and the edit does not set: an
+    /// unset cooldown or an empty trigger set in `scale` is what the form showed for the absent value, not a
+    /// choice. `scale` None: the containers go back as read. A region the edit removes needs nothing.
+    fn v2_scale_unread(raw: &Value, scale: Option<&ScaleUpdate>) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in raw.get("containers").and_then(Value::as_array).into_iter().flatten() {
+            let rid = c.get("region_id").and_then(Value::as_i64);
+            let region = rid.map_or_else(|| "?".to_string(), |r| r.to_string());
+            let given = scale.map(|u| u.regions.iter().find(|r| r.region_id == region));
+            let given = match given {
+                Some(None) => continue,
+                Some(Some(r)) => Some(&r.scale),
+                None => None,
+            };
+            let read = |k: &str| c.get("scale").and_then(Value::as_object).is_some_and(|s| s.contains_key(k));
+            if !read("cooldown_period") && given.is_none_or(|g| g.cooldown_seconds.is_none()) {
+                out.push(format!("the cooldown_period of region {region}"));
+            }
+            if !read("triggers") && given.is_none_or(|g| g.triggers == Default::default()) {
+                out.push(format!("the triggers of region {region}"));
+            }
+        }
+        out
     }
 
     /// Price of a configuration: `containers` is `(region_id, max replicas)`.
@@ -783,6 +853,7 @@ impl Provider for GcoreClient {
                 if before.as_ref() == Some(&Value::Array(containers.clone())) {
                     return Ok(Applied::NoChange(Box::new(self.get(id).await?)));
                 }
+                Self::v2_unread(&raw, &["containers"], Some(update))?;
                 body["containers"] = Value::Array(containers);
                 self.v2_put(id, body).await
             }
@@ -797,6 +868,7 @@ impl Provider for GcoreClient {
         match self.api {
             GcoreApi::V3 => self.v3_mutation(id, json!({ "probes": wire })).await,
             GcoreApi::V2 => {
+                Self::v2_unread(&raw, &["probes"], None)?;
                 let mut body = Self::v2_body(&raw);
                 body["probes"] = wire;
                 self.v2_put(id, body).await
@@ -872,6 +944,9 @@ impl Provider for GcoreClient {
         match self.api {
             GcoreApi::V3 => self.v3_mutation(id, Value::Object(changed)).await,
             GcoreApi::V2 => {
+                let given: Vec<&str> = changed.keys().map(String::as_str).collect();
+                let scale = changed.contains_key("containers").then_some(&s.scale);
+                Self::v2_unread(&raw, &given, scale)?;
                 let mut body = Self::v2_body(&raw);
                 for (k, v) in changed {
                     body[k] = v;
@@ -1031,12 +1106,65 @@ mod tests {
     #[test]
     fn v2_body_drops_read_only_fields_and_keeps_the_rest() {
         let raw = json!({"id": "x", "status": "ACTIVE", "address": null, "created_at": "t", "name": "n",
-            "envs": null, "surprise": 1, "containers": [{"region_id": 7, "deploy_status": {}, "scale": {"min": 1}}]});
+            "envs": null, "api_key_ids": null, "surprise": 1,
+            "containers": [{"region_id": 7, "deploy_status": {}, "scale": {"min": 1}}]});
         let b = GcoreClient::v2_body(&raw);
         assert_eq!(
             b,
             json!({"name": "n", "envs": {}, "api_key_ids": [], "surprise": 1,
                    "containers": [{"region_id": 7, "scale": {"min": 1}}]})
         );
+    }
+
+    #[test]
+    fn a_v2_field_left_out_of_the_answer_stays_out_and_refuses_the_put() {
+        let mut raw = json!({"id": "x", "status": "ACTIVE", "name": "n", "image": "i", "listening_port": 80,
+            "flavor_id": "f", "containers": [], "description": null, "image_registry_id": null,
+            "command": null, "envs": {"A": "1"}, "timeout": 120, "auth_enabled": false, "api_key_ids": [],
+            "probes": null});
+        assert_eq!(GcoreClient::v2_unread(&raw, &[], None), Ok(()));
+        let o = raw.as_object_mut().unwrap();
+        o.remove("envs");
+        o.remove("command");
+        let b = GcoreClient::v2_body(&raw);
+        assert!(b.get("envs").is_none() && b.get("command").is_none(), "{b}");
+        let e = GcoreClient::v2_unread(&raw, &["containers"], None).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Gcore did not return command and envs: sending this edit would reset them. Nothing was sent."
+        );
+        // What the edit sets itself need not have been read.
+        assert_eq!(GcoreClient::v2_unread(&raw, &["command", "envs"], None), Ok(()));
+    }
+
+    #[test]
+    fn a_v2_region_without_its_cooldown_or_triggers_needs_the_edit_to_set_them() {
+        use crate::model::{Scale, Triggers};
+        let raw = json!({"containers": [
+            {"region_id": 7, "scale": {"min": 1, "max": 2, "cooldown_period": null, "triggers": null}},
+            {"region_id": 8, "scale": {"min": 1, "max": 2}}]});
+        let region = |id: &str, cooldown: Option<u32>, cpu: Option<u32>| RegionScale {
+            region_id: id.into(),
+            scale: Scale {
+                min: 1,
+                max: 3,
+                cooldown_seconds: cooldown,
+                triggers: Triggers { cpu, ..Triggers::default() },
+                ..Scale::default()
+            },
+        };
+        // Sent back as read (a probes edit, say): region 8's are unread.
+        assert_eq!(
+            GcoreClient::v2_scale_unread(&raw, None),
+            ["the cooldown_period of region 8", "the triggers of region 8"]
+        );
+        // A scale edit that leaves them as the form showed them (unset).
+        let both = ScaleUpdate { regions: vec![region("7", None, None), region("8", None, None)] };
+        assert_eq!(GcoreClient::v2_scale_unread(&raw, Some(&both)).len(), 2);
+        // Set by the edit, or the region removed: nothing unread.
+        let set = ScaleUpdate { regions: vec![region("7", None, None), region("8", Some(30), Some(80))] };
+        assert!(GcoreClient::v2_scale_unread(&raw, Some(&set)).is_empty());
+        let removed = ScaleUpdate { regions: vec![region("7", None, None)] };
+        assert!(GcoreClient::v2_scale_unread(&raw, Some(&removed)).is_empty());
     }
 }

@@ -7,7 +7,9 @@
 //!   is `1 + N` requests (plus 4 catalog requests the first time). A failed detail keeps that instance's summary.
 //! - Hardware, region, model and registry names come from the catalogs, fetched once and cached.
 //! - PATCH takes every field (the seed marks all required): the client reads the details right before and
-//!   sends every field back as it read it, changing only the scale. The details do not give `modelId` or
+//!   sends every field back as it read it, changing only the scale. A field the details left out
+//!   (description, podLifetime, startupCommand, envs, apiKeyIds may be) refuses the edit before sending,
+//!   naming it: sent as null or left out, it would be cleared. The details do not give `modelId` or
 //!   `registryId`: they are left out (never sent as null, which may detach the model) unless the caller
 //!   names the instance's model or registry; a provider that refuses the PATCH without them is reported so.
 //! - There are no probes, logs or metrics in this API.
@@ -414,10 +416,11 @@ impl SesterceClient {
             }
             None => (echo("modelId", &before.model_id), echo("registryId", &before.registry_id)),
         };
+        // Nothing is sent without them: a known outcome (Other, not the transient Decode).
         let container_port = before.container_port.clone().filter(|v| !v.is_null()).ok_or_else(|| {
             ApiError::new(
                 P,
-                ErrorKind::Decode,
+                ErrorKind::Other,
                 "the instance details lack containerPort; not sending an update",
             )
         })?;
@@ -432,7 +435,7 @@ impl SesterceClient {
             .ok_or_else(|| {
                 ApiError::new(
                     P,
-                    ErrorKind::Decode,
+                    ErrorKind::Other,
                     "the instance details lack hardwareId; not sending an update",
                 )
             })?;
@@ -495,6 +498,7 @@ impl SesterceClient {
             }
             return Ok(Applied::NoChange(Box::new(d)));
         }
+        unread(&body)?;
         // Safe to repeat: the PATCH carries every field with its absolute value.
         let req = self
             .request(Method::PATCH, &["ai-inference", "instances", id])?
@@ -541,6 +545,7 @@ impl SesterceClient {
         if !changed {
             return Ok(Applied::NoChange(Box::new(cur_dep)));
         }
+        unread(&body)?;
         // Safe to repeat: the PATCH carries every field with its absolute value.
         let req = self
             .request(Method::PATCH, &["ai-inference", "instances", id])?
@@ -555,6 +560,24 @@ impl SesterceClient {
         let req = self.request(Method::POST, &["ai-inference", "instances", id, action])?.idempotent(true);
         self.http.send(&req).await.map(|_| ())
     }
+}
+
+/// Refuses a PATCH that lacks a field the details may leave out (seed 004's PATCH takes every field, and
+/// Sesterce reads one left out as null): a field neither read nor set by the edit would be cleared. `modelId`
+/// and `registryId`, never in the details, follow their own rule (see [`SesterceClient::update_body_with`]).
+fn unread(body: &UpdateInstance) -> ApiResult<()> {
+    let missing: Vec<&str> = [
+        ("description", &body.description),
+        ("podLifetime", &body.pod_lifetime),
+        ("envs", &body.envs),
+        ("startupCommand", &body.startup_command),
+        ("apiKeyIds", &body.api_key_ids),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_none())
+    .map(|(k, _)| k)
+    .collect();
+    if missing.is_empty() { Ok(()) } else { Err(ApiError::not_read(P, &missing, "clear")) }
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<Value> {

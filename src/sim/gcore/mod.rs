@@ -15,6 +15,7 @@
 //!   reads as another project (404).
 //! - v2 PUT replaces every v2 field, resetting what the body leaves out to its default; the v3-only settings
 //!   (logging, ingress options, polling interval, the sqs trigger) are kept.
+//! - v2 answers carry every field, or (`gcore-v2-optional-fields=omitted`) only those their schema requires.
 //! - Tasks move NEW -> RUNNING -> FINISHED with simulated time (one second each) and by one state per poll.
 //! - A region outside the catalog makes the task end in ERROR (nothing is applied); a region without capacity
 //!   for the flavor is refused at once with 403 ForbiddenError.
@@ -28,7 +29,9 @@ pub mod store;
 pub use store::Store;
 
 use super::SimState;
-use super::ambiguity::{GCORE_TRIGGER_NULL, GCORE_V2_PROJECT, GCORE_V3_NULL, PRICING_PREVIEW};
+use super::ambiguity::{
+    GCORE_TRIGGER_NULL, GCORE_V2_OPTIONAL, GCORE_V2_PROJECT, GCORE_V3_NULL, PRICING_PREVIEW,
+};
 use axum::{
     Json, Router,
     body::Bytes,
@@ -967,6 +970,47 @@ async fn pricing(State(s): State<SimState>, h: HeaderMap, body: Bytes) -> Respon
 
 // ---------------------------------------------------------------- v2 (legacy)
 
+/// The fields of `InferenceInstanceOutSerializer` its schema does not require (seed 001, v2 spec), and those of
+/// `ContainerOutSerializer`: under `gcore-v2-optional-fields=omitted` an answer leaves every one of them out.
+const V2_OPTIONAL: [&str; 10] = [
+    "address",
+    "api_key_ids",
+    "auth_enabled",
+    "command",
+    "created_at",
+    "description",
+    "envs",
+    "image_registry_id",
+    "probes",
+    "timeout",
+];
+const V2_CONTAINER_OPTIONAL: [&str; 1] = ["error_message"];
+/// `ContainerScaleSerializer` requires only `min` and `max`.
+const V2_SCALE_OPTIONAL: [&str; 2] = ["cooldown_period", "triggers"];
+
+/// A v2 deployment as an answer shows it: in full, or (`omit`) with only what the schema requires.
+fn v2_out(d: &Deployment, omit: bool) -> Value {
+    let mut v = d.v2_json();
+    if omit && let Some(o) = v.as_object_mut() {
+        for k in V2_OPTIONAL {
+            o.remove(k);
+        }
+        if let Some(Value::Array(cs)) = o.get_mut("containers") {
+            for c in cs.iter_mut().filter_map(Value::as_object_mut) {
+                for k in V2_CONTAINER_OPTIONAL {
+                    c.remove(k);
+                }
+                if let Some(scale) = c.get_mut("scale").and_then(Value::as_object_mut) {
+                    for k in V2_SCALE_OPTIONAL {
+                        scale.remove(k);
+                    }
+                }
+            }
+        }
+    }
+    v
+}
+
 fn v2_project(q: &BTreeMap<String, String>) -> Result<(), Response> {
     match q.get("project_id") {
         None => Ok(()),
@@ -978,6 +1022,7 @@ async fn v2_list(State(s): State<SimState>, h: HeaderMap, Query(q): Q) -> Respon
     if let Err(r) = auth(&h).and_then(|_| v2_project(&q)) {
         return r;
     }
+    let omit = s.reads(GCORE_V2_OPTIONAL, "omitted");
     with_store(&s, |st| {
         let (limit, offset) = match paging(&q, 1000, 1000) {
             Ok(p) => p,
@@ -989,18 +1034,20 @@ async fn v2_list(State(s): State<SimState>, h: HeaderMap, Query(q): Q) -> Respon
             Some("name.desc") => list.sort_by(|a, b| b.name.cmp(&a.name)),
             _ => {}
         }
-        page(&list, limit, offset, |d| d.v2_json())
+        page(&list, limit, offset, |d| v2_out(d, omit))
     })
 }
 
 async fn v2_get(State(s): State<SimState>, h: HeaderMap, Path(id): Path<String>) -> Response {
+    let omit = s.reads(GCORE_V2_OPTIONAL, "omitted");
     guarded(&s, &h, None, |st| match st.find_id(&id) {
-        Some(i) => Json(st.deployments[i].v2_json()).into_response(),
+        Some(i) => Json(v2_out(&st.deployments[i], omit)).into_response(),
         None => v2_missing(&id),
     })
 }
 
 async fn v2_create(State(s): State<SimState>, h: HeaderMap, body: Bytes) -> Response {
+    let omit = s.reads(GCORE_V2_OPTIONAL, "omitted");
     guarded(&s, &h, None, |st| {
         let body = match parse_body(&body) {
             Ok(b) => b,
@@ -1020,7 +1067,7 @@ async fn v2_create(State(s): State<SimState>, h: HeaderMap, body: Bytes) -> Resp
         if let Err(r) = placement_problem(st, &d) {
             return r;
         }
-        let out = d.v2_json();
+        let out = v2_out(&d, omit);
         st.deployments.push(d);
         Json(out).into_response()
     })
@@ -1030,6 +1077,7 @@ async fn v2_put(State(s): State<SimState>, h: HeaderMap, Path(id): Path<String>,
     // Seed 001: without `project_id` the key's default project is used; read as "that is another project",
     // the deployment is not found there.
     let default_elsewhere = s.reads(GCORE_V2_PROJECT, "other");
+    let omit = s.reads(GCORE_V2_OPTIONAL, "omitted");
     guarded(&s, &h, None, |st| {
         let Some(i) = st.find_id(&id) else { return v2_missing(&id) };
         if default_elsewhere
@@ -1065,7 +1113,7 @@ async fn v2_put(State(s): State<SimState>, h: HeaderMap, Path(id): Path<String>,
         }
         let mut d = d;
         d.roll_if_respecced(&base);
-        let out = d.v2_json();
+        let out = v2_out(&d, omit);
         st.deployments[i] = d;
         Json(out).into_response()
     })
