@@ -1239,7 +1239,15 @@ impl BadItems {
         // Again, tracking the path this time, only to say where the item went wrong.
         let mut de = serde_json::Deserializer::from_str(raw);
         let why = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Err(e) => format!("{}: {}", e.path(), e.inner()),
+            // The reason first: a path nested deep would leave no room for it.
+            Err(e) => {
+                let path = e.path().to_string();
+                let cut = |s: &str, n| crate::model::text::truncate(s, n).into_owned();
+                match path.as_str() {
+                    "." | "" => cut(&e.inner().to_string(), 200),
+                    _ => format!("{} (at {})", cut(&e.inner().to_string(), 200), cut(&path, 60)),
+                }
+            }
             Ok(_) => "could not be read".to_string(),
         };
         self.named.push((index, why));
@@ -1253,9 +1261,7 @@ impl BadItems {
         let named: Vec<String> = self
             .named
             .iter()
-            .map(|(i, why)| {
-                format!("[{i}] {}", crate::model::text::truncate(&crate::model::text::sanitize(why), 200))
-            })
+            .map(|(i, why)| format!("[{i}] {}", crate::model::text::sanitize(why)))
             .collect();
         let more = self.count - self.named.len();
         let more = if more > 0 { format!("; and {more} more") } else { String::new() };
