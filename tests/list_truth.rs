@@ -386,7 +386,7 @@ async fn the_dashboard_poller_against_endless_paging_sends_a_bounded_number_of_r
         drop(sync);
         assert!(
             per_cycle <= 4.0,
-            "{kind:?}: {per_cycle} requests per refresh: {:?}",
+            "{kind:?}: {per_cycle} requests per refresh; the last ones: {:?}",
             sim.state.traffic.log()
         );
     }

@@ -530,4 +530,41 @@ mod tests {
         assert_eq!(series(&s, "b"), [None, Some(0), Some(0)]);
         assert_eq!(s.accounts[0].sample_times.len(), 3);
     }
+
+    /// A list that stopped part way: its rows are taken and none is removed (it cannot say which are gone),
+    /// the account fails as after any failed list (never ✓, every row stale) and is marked partial until a
+    /// list is read whole; list warnings are toasted once each.
+    #[test]
+    fn a_partial_list_takes_its_rows_removes_none_and_fails_the_account() {
+        let t0 = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut s = State::new(
+            vec![AccountState::new("s", ProviderKind::Sesterce, caps())],
+            Duration::from_secs(2),
+            t0,
+        );
+        let dep = |id: &str| Deployment::new(key(id), id, Status::Active);
+        update(&mut s, Msg::Fleet { account: 0, at: t0, result: Ok(vec![dep("a"), dep("b")]) });
+        let err = ApiError::new(ProviderKind::Sesterce, crate::provider::ErrorKind::Other, "did not end");
+        let t1 = t0 + chrono::Duration::seconds(1);
+        update(&mut s, Msg::FleetPartial { account: 0, at: t1, rows: vec![dep("a"), dep("c")], error: err });
+        let mut ids: Vec<&str> = s.rows.iter().map(|r| r.dep.key.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["a", "b", "c"], "b was not read, not removed");
+        let a = &s.accounts[0];
+        assert!(a.partial && a.last_error.is_some() && a.errors == 1);
+        assert!(s.rows.iter().all(|r| s.row_is_stale(r)), "a failing account's rows are stale");
+        let w = vec!["1 of 3 Sesterce instances could not be read: [1] …".to_string()];
+        update(&mut s, Msg::ListWarnings { account: 0, warnings: w.clone() });
+        update(&mut s, Msg::ListWarnings { account: 0, warnings: w.clone() });
+        let toasts = s.live_toasts().filter(|t| t.message.contains("could not be read")).count();
+        assert_eq!(toasts, 1);
+        assert_eq!(s.accounts[0].list_warnings, w);
+        // A whole list: the account is ok again, no longer partial, and rows it does not hold are gone.
+        update(
+            &mut s,
+            Msg::Fleet { account: 0, at: t1 + chrono::Duration::seconds(1), result: Ok(vec![dep("a")]) },
+        );
+        assert!(!s.accounts[0].partial);
+        assert_eq!(s.rows.len(), 1);
+    }
 }
