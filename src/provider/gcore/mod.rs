@@ -350,7 +350,9 @@ impl GcoreClient {
         let mut total = first.count.unwrap_or(0);
         let mut guard = PageGuard::new(P, path);
         guard.total(total, step);
-        let hashes = |items: &[U]| items.iter().map(|u| id(u).map(paging::id_hash)).collect::<Vec<_>>();
+        let hashes = |items: &[U]| {
+            items.iter().map(|u| id(u).filter(|i| !i.is_empty()).map(paging::id_hash)).collect::<Vec<_>>()
+        };
         guard.page(hashes(&first.results))?;
         let mut out: Vec<U> = Vec::with_capacity((total as usize).min(self.http.max_list_items()));
         out.extend(first.results);
