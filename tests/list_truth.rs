@@ -212,6 +212,37 @@ async fn runai_list_counts_that_are_not_counts_are_unknown_with_the_reason() {
     assert!(why.contains("runningPods: -3"), "{why}");
 }
 
+/// Gcore reads replica counts as whole numbers: `2^70` fails the list, saying where; `-3` (which it used to
+/// clamp to 0) makes the row unknown.
+#[tokio::test]
+async fn gcore_counts_that_are_not_counts_fail_the_list_or_make_the_row_unknown() {
+    let dep = |total: &str| {
+        format!(
+            r#"{{"count": 1, "results": [{{"name": "d", "status": "ACTIVE",
+                "containers": [{{"region_id": 1, "deploy_status": {{"ready": 1, "total": {total}}}}}]}}]}}"#
+        )
+    };
+    for (total, unknown) in
+        [(HUGE, None), ("-3", Some("containers[0].deploy_status.total: -3 is not a count"))]
+    {
+        let mut b = HashMap::new();
+        b.insert("/cloud/v1/regions".to_string(), r#"{"count": 0, "results": []}"#.to_string());
+        b.insert("/cloud/v3/inference/1/deployments".to_string(), dep(total));
+        let p = connect(&account(ProviderKind::Gcore, &canned(b).await));
+        match unknown {
+            None => {
+                let e = p.list().await.unwrap_err().to_string();
+                assert!(e.contains("results[0].containers[0].deploy_status.total"), "{e}");
+            }
+            Some(why) => {
+                let rows = p.list().await.unwrap();
+                let shown = rows[0].unknown.as_deref().unwrap_or_default();
+                assert!(shown.contains(why), "{shown:?}");
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Items that cannot be read, ids listed twice
 
