@@ -422,3 +422,52 @@ async fn the_dashboard_poller_against_endless_paging_sends_a_bounded_number_of_r
         );
     }
 }
+
+/// The dashboard, end to end from the real pollers to the screen: an account whose paging never ends is
+/// failing and marked `partial list` (its rows shown, never `✓`), and one whose list has items that cannot
+/// be read and an id listed twice shows one row per id, its warnings counted on the status line and toasted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_marks_a_partial_list_and_counts_list_warnings() {
+    use infertop::app::{AccountState, State, update};
+    let sim = endless_sim().await;
+    let sesterce = sesterce_bad_items().await;
+    let providers = vec![
+        connect(&account(ProviderKind::Gcore, &sim.base_url())),
+        connect(&account(ProviderKind::Sesterce, &sesterce)),
+    ];
+    let now = chrono::Utc::now();
+    let accounts = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
+    let mut state = State::new(accounts, Duration::from_secs(5), now);
+    update(&mut state, Msg::Resize(160, 48));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let _sync = infertop::sync::Sync::spawn(providers, tx, Duration::from_secs(5), None);
+    while !(state.accounts[0].partial && !state.accounts[1].list_warnings.is_empty()) {
+        let msg = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.unwrap().unwrap();
+        update(&mut state, msg);
+    }
+    state.now = chrono::Utc::now();
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    term.draw(|f| infertop::ui::draw(f, &state)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let lines: Vec<String> =
+        (0..48).map(|y| (0..160).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>()).collect();
+    let status = lines
+        .iter()
+        .find(|l| l.contains(" gcore-demo ") && l.contains(" sesterce-demo ") && l.contains(" │"))
+        .unwrap_or_else(|| panic!("no status line: {lines:#?}"));
+    assert!(status.contains("✗ gcore-demo") && status.contains("partial list"), "{status}");
+    assert!(!status.contains("✓ gcore-demo"), "{status}");
+    assert!(status.contains("⚠ 2 list warnings"), "{status}");
+    let gcore_rows = state.rows.iter().filter(|r| r.account == 0).count();
+    assert_eq!(gcore_rows, 9, "the rows the partial list read are shown");
+    let mut sesterce_ids: Vec<&str> =
+        state.rows.iter().filter(|r| r.account == 1).map(|r| r.dep.key.id.as_str()).collect();
+    sesterce_ids.sort();
+    assert_eq!(sesterce_ids, ["a", "b"]);
+    let toasts: Vec<&str> = state.live_toasts().map(|t| t.message.as_str()).collect();
+    assert!(
+        toasts.iter().any(|t| t.starts_with("sesterce-demo: 2 of 5 Sesterce instances could not be read")),
+        "{toasts:?}"
+    );
+    assert!(toasts.iter().any(|t| t.contains("id a is listed 2 times")), "{toasts:?}");
+}
