@@ -441,7 +441,8 @@ async fn the_dashboard_marks_a_partial_list_and_counts_list_warnings() {
     update(&mut state, Msg::Resize(160, 48));
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let _sync = infertop::sync::Sync::spawn(providers, tx, Duration::from_secs(5), None);
-    while !(state.accounts[0].partial && !state.accounts[1].list_warnings.is_empty()) {
+    let shown = |s: &State| s.accounts[0].partial && !s.accounts[1].list_warnings.is_empty();
+    while !shown(&state) {
         let msg = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.unwrap().unwrap();
         update(&mut state, msg);
     }
