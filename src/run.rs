@@ -167,7 +167,7 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
         eprintln!("infertop: warning: account {name} talks plain http to a host that is not loopback");
     }
     let providers: Vec<_> = accts.iter().map(|a| provider::connect(a, client.clone())).collect();
-    let results = futures::future::join_all(providers.iter().map(|p| p.list())).await;
+    let results = futures::future::join_all(providers.iter().map(|p| p.listing())).await;
     let mut unhealthy = 0usize;
     let mut failed_accounts = 0usize;
     let mut out_accounts = Vec::new();
@@ -175,10 +175,24 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
     let mut rows: Vec<crate::model::Deployment> = Vec::new();
     for (p, r) in providers.iter().zip(results) {
         match r {
-            Ok(deps) => {
-                out_accounts
-                    .push(serde_json::json!({"name": p.account(), "provider": p.kind().label(), "ok": true}));
-                rows.extend(deps);
+            Ok(listing) => {
+                // What was wrong with the list (items that could not be read, ids listed twice), and a list
+                // that stopped part way: its rows are shown, the account is not ok.
+                for w in &listing.warnings {
+                    eprintln!("{}: {w}", p.account());
+                }
+                let mut account = serde_json::json!({
+                    "name": p.account(), "provider": p.kind().label(), "ok": listing.cut.is_none(),
+                    "warnings": listing.warnings,
+                });
+                if let Some(e) = &listing.cut {
+                    failed_accounts += 1;
+                    eprintln!("{}: {e}", p.account());
+                    account["partial"] = serde_json::json!(true);
+                    account["error"] = serde_json::json!(e.to_string());
+                }
+                out_accounts.push(account);
+                rows.extend(listing.items);
             }
             Err(e) => {
                 failed_accounts += 1;
@@ -221,6 +235,7 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
             "ready": d.ready(),
             "total": d.total(),
             "price_per_hour": d.price_per_hour,
+            "unknown": d.unknown,
             "regions": d.regions.iter().map(|r| serde_json::json!({
                 "region": r.region_id, "name": r.region_name.as_deref(), "ready": r.ready, "total": r.total,
                 "min": r.scale.min, "max": r.scale.max, "error": r.error,

@@ -413,7 +413,7 @@ async fn a_list_as_it_was_is_not_decoded_again_and_a_changed_one_is() {
     let h = sim().await;
     let c = client(&h.base_url(), GcoreApi::V3);
     let mut last = None;
-    let first = c.list_unless_same(&mut last).await.unwrap().expect("the first list is read");
+    let first = c.list_unless_same(&mut last).await.unwrap().expect("the first list is read").items;
     assert_eq!(first.len(), 9);
     assert!(last.is_some());
     assert!(c.list_unless_same(&mut last).await.unwrap().is_none(), "the same answer");
@@ -421,7 +421,7 @@ async fn a_list_as_it_was_is_not_decoded_again_and_a_changed_one_is() {
     let mut u = ScaleUpdate::from_deployment(d);
     u.regions[0].scale.max += 1;
     c.update_scale(&d.key.id, &u).await.unwrap();
-    let again = c.list_unless_same(&mut last).await.unwrap().expect("a changed list is read");
+    let again = c.list_unless_same(&mut last).await.unwrap().expect("a changed list is read").items;
     let now = again.iter().find(|x| x.key == d.key).unwrap();
     assert_eq!(now.regions[0].scale.max, u.regions[0].scale.max);
     assert!(c.list_unless_same(&mut last).await.unwrap().is_none());
@@ -433,7 +433,7 @@ async fn a_list_as_it_was_is_not_decoded_again_and_a_changed_one_is() {
     for p in [&paged, &v2] {
         let mut last = None;
         for _ in 0..2 {
-            assert!(!p.list_unless_same(&mut last).await.unwrap().expect("read in full").is_empty());
+            assert!(!p.list_unless_same(&mut last).await.unwrap().expect("read in full").items.is_empty());
             assert!(last.is_none());
         }
     }

@@ -38,7 +38,7 @@ async fn sesterce_ids(sim: &SimHandle) -> Vec<String> {
     let spec = provider::demo_accounts(&sim.base_url()).into_iter().nth(1).unwrap();
     let p = provider::connect(&spec, build_client(Duration::from_secs(5), Duration::from_secs(30)));
     let listed = p.list_summaries().await.expect("a summary list").unwrap();
-    listed.into_iter().map(|l| l.dep.key.id).collect()
+    listed.items.into_iter().map(|l| l.dep.key.id).collect()
 }
 
 /// Sesterce detail reads the simulator saw, in arrival order, from log position `from` on.

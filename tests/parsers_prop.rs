@@ -1426,7 +1426,8 @@ fn replica_sums_saturate() {
 }
 
 /// A server whose `count` is never reached (each page is full, the offset ignored) no longer keeps the Gcore
-/// client reading pages for ever: it stops with an error after a bounded number of pages.
+/// client reading pages for ever: it stops with an error at the first page that repeats an earlier one (one
+/// more may be sent alongside it).
 #[tokio::test]
 async fn gcore_list_that_never_ends_is_an_error() {
     let item = json!({"name": "loop", "status": "ACTIVE", "containers": []});
@@ -1437,9 +1438,9 @@ async fn gcore_list_that_never_ends_is_an_error() {
     .await;
     let c = gcore::GcoreClient::new(&spec_for(Target::GcoreV3, &server.base), http());
     let e = c.list().await.unwrap_err();
-    assert!(e.message.contains("did not end"), "{e}");
+    assert!(e.message.contains("did not end: page 2 repeats items of earlier pages"), "{e}");
     let pages = server.seen.lock().unwrap().iter().filter(|p| p.starts_with("/cloud/v3/")).count();
-    assert_eq!(pages, 1000);
+    assert!((2..=3).contains(&pages), "{pages} pages");
 }
 
 /// Run:ai ids come from the network: one holding `/`, `?` or `#` stays one path segment instead of asking

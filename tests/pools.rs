@@ -57,7 +57,7 @@ async fn lists_go_through_their_own_pool_and_everything_else_through_the_other()
         let first = match spec.kind {
             ProviderKind::Sesterce => {
                 let listed = p.list_summaries().await.expect("Sesterce lists summaries").unwrap();
-                listed.into_iter().next().unwrap().dep
+                listed.items.into_iter().next().unwrap().dep
             }
             _ => p.list().await.unwrap().into_iter().next().unwrap(),
         };

@@ -1000,7 +1000,7 @@ async fn odd_bodies_are_tolerated() {
     assert_eq!((d.name.as_str(), d.price_per_hour, d.detail), ("5", Some(1.5), false));
     assert_eq!(d.status.label(), "UNKNOWN(HIBERNATING)");
     // The dashboard's list-first path reads the same list item by item too.
-    let listed = Provider::list_summaries(&c).await.expect("Sesterce lists summaries").unwrap();
+    let listed = Provider::list_summaries(&c).await.expect("Sesterce lists summaries").unwrap().items;
     assert_eq!(listed.len(), 1);
     assert_eq!((listed[0].dep.name.as_str(), listed[0].version.as_str()), ("5", "HIBERNATING@"));
     assert_eq!(c.hardware().await.unwrap_err().kind, ErrorKind::Decode);

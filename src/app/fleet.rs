@@ -47,6 +47,7 @@ pub(super) fn on_progress(
 fn list_answered(state: &mut State, account: usize, at: DateTime<Utc>) -> bool {
     let a = &mut state.accounts[account];
     let first = a.last_ok.replace(at).is_none();
+    a.partial = false;
     if a.last_error.take().is_some() {
         let prefix = format!("{}: ", a.name);
         state.seen_errors.retain(|m| !m.starts_with(&prefix));
@@ -291,66 +292,13 @@ pub(super) fn on_fleet(
     // Whether anything the table sorts or filters on changed (see `on_listed`).
     let mut changed = false;
     match result {
-        Err(e) => {
-            let msg = format!("{}: {}", state.accounts[account].name, e);
-            let a = &mut state.accounts[account];
-            a.errors += 1;
-            a.last_error = Some(e);
-            a.last_error_at = Some(at);
-            toast(state, msg);
-            // The status line counts errors and marks the account failing; its rows turn stale.
-            state.dirty = true;
-            // A gap in every recorded series of this account.
-            for row in state.rows.iter_mut().filter(|r| r.account == account) {
-                row.history.gap(sample);
-            }
-        }
+        Err(e) => list_failed(state, account, at, sample, e),
         Ok(deps) => {
             if list_answered(state, account, at) {
                 state.dirty = true;
             }
-            let name = state.accounts[account].name.clone();
-            // Readiness is recorded locally only where the provider has no metrics API to draw instead.
-            let record = !state.accounts[account].capabilities.metrics;
-            // Exactly the room the new rows need: a doubled table of a large fleet is megabytes for nothing.
-            let new = deps.iter().filter(|d| !state.index.contains_key(&d.key)).count();
-            state.rows.reserve_exact(new);
-            let mut seen = vec![false; state.rows.len() + new];
-            changed |= new > 0;
-            for dep in deps {
-                match state.index.get(&dep.key) {
-                    Some(&i) => {
-                        seen[i] = true;
-                        let row = &mut state.rows[i];
-                        if record {
-                            row.history.record(&dep, sample);
-                        }
-                        // A list record does not replace a fuller one fetched later for the same data.
-                        if *row.dep != dep {
-                            row.haystack = haystack(&dep, &name);
-                            *row.dep = dep;
-                            changed = true;
-                        }
-                        row.fetched_at = at;
-                    }
-                    None => {
-                        let mut history = History::default();
-                        if record {
-                            history.record(&dep, sample);
-                        }
-                        seen[state.rows.len()] = true;
-                        state.index.insert(dep.key.clone(), state.rows.len());
-                        state.rows.push(Row {
-                            haystack: haystack(&dep, &name),
-                            dep: Box::new(dep),
-                            account,
-                            fetched_at: at,
-                            history,
-                            detail_version: None,
-                        });
-                    }
-                }
-            }
+            let seen;
+            (changed, seen) = take_rows(state, account, at, sample, deps);
             // Deployments gone from this account disappear.
             changed |= remove_unseen(state, account, &seen);
         }
@@ -362,6 +310,113 @@ pub(super) fn on_fleet(
         super::table::resort(state);
     }
     changed
+}
+
+/// A list that stopped part way: its rows are taken, none is removed (a partial list does not say which
+/// are gone), and the account fails as after any failed list. Whether any row changed or came.
+pub(super) fn on_fleet_partial(
+    state: &mut State,
+    account: usize,
+    at: DateTime<Utc>,
+    rows: Vec<Deployment>,
+    error: ApiError,
+) -> bool {
+    if account >= state.accounts.len() {
+        return false;
+    }
+    let sample = push_sample_time(&mut state.accounts[account], at);
+    let (changed, _) = take_rows(state, account, at, sample, rows);
+    state.accounts[account].partial = true;
+    list_failed(state, account, at, sample, error);
+    after_list(state);
+    if changed {
+        state.dirty = true;
+        super::table::resort(state);
+    }
+    changed
+}
+
+/// The warnings of the account's list: each new one is toasted once; the status line counts them.
+pub(super) fn on_list_warnings(state: &mut State, account: usize, warnings: Vec<String>) {
+    let Some(a) = state.accounts.get_mut(account) else { return };
+    if a.list_warnings == warnings {
+        return;
+    }
+    let name = a.name.clone();
+    a.list_warnings = warnings.clone();
+    state.dirty = true;
+    for w in warnings {
+        toast(state, format!("{name}: {w}"));
+    }
+}
+
+/// A failed list: the status line counts the error and marks the account failing; its rows turn stale.
+fn list_failed(state: &mut State, account: usize, at: DateTime<Utc>, sample: u64, e: ApiError) {
+    let msg = format!("{}: {}", state.accounts[account].name, e);
+    let a = &mut state.accounts[account];
+    a.errors += 1;
+    a.last_error = Some(e);
+    a.last_error_at = Some(at);
+    toast(state, msg);
+    state.dirty = true;
+    // A gap in every recorded series of this account (rows read by a partial list have their sample).
+    for row in state.rows.iter_mut().filter(|r| r.account == account) {
+        row.history.gap(sample);
+    }
+}
+
+/// The rows of a full list, or of a partial one, taken into the table: whether any changed or came, and
+/// which rows (by position) the list holds.
+fn take_rows(
+    state: &mut State,
+    account: usize,
+    at: DateTime<Utc>,
+    sample: u64,
+    deps: Vec<Deployment>,
+) -> (bool, Vec<bool>) {
+    let name = state.accounts[account].name.clone();
+    // Readiness is recorded locally only where the provider has no metrics API to draw instead.
+    let record = !state.accounts[account].capabilities.metrics;
+    // Exactly the room the new rows need: a doubled table of a large fleet is megabytes for nothing.
+    let new = deps.iter().filter(|d| !state.index.contains_key(&d.key)).count();
+    state.rows.reserve_exact(new);
+    let mut seen = vec![false; state.rows.len() + new];
+    let mut changed = new > 0;
+    for dep in deps {
+        match state.index.get(&dep.key) {
+            Some(&i) => {
+                seen[i] = true;
+                let row = &mut state.rows[i];
+                if record {
+                    row.history.record(&dep, sample);
+                }
+                // A list record does not replace a fuller one fetched later for the same data.
+                if *row.dep != dep {
+                    row.haystack = haystack(&dep, &name);
+                    *row.dep = dep;
+                    changed = true;
+                }
+                row.fetched_at = at;
+            }
+            None => {
+                let mut history = History::default();
+                if record {
+                    history.record(&dep, sample);
+                }
+                seen[state.rows.len()] = true;
+                state.index.insert(dep.key.clone(), state.rows.len());
+                state.rows.push(Row {
+                    haystack: haystack(&dep, &name),
+                    dep: Box::new(dep),
+                    account,
+                    fetched_at: at,
+                    history,
+                    detail_version: None,
+                });
+            }
+        }
+    }
+    (changed, seen)
 }
 
 /// The account's list came back as it was ([`super::Msg::FleetSame`]): what [`on_fleet`] does with a list equal
@@ -505,5 +560,42 @@ mod tests {
         );
         assert_eq!(series(&s, "b"), [None, Some(0), Some(0)]);
         assert_eq!(s.accounts[0].sample_times.len(), 3);
+    }
+
+    /// A list that stopped part way: its rows are taken and none is removed (it cannot say which are gone),
+    /// the account fails as after any failed list (never ✓, every row stale) and is marked partial until a
+    /// list is read whole; list warnings are toasted once each.
+    #[test]
+    fn a_partial_list_takes_its_rows_removes_none_and_fails_the_account() {
+        let t0 = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut s = State::new(
+            vec![AccountState::new("s", ProviderKind::Sesterce, caps())],
+            Duration::from_secs(2),
+            t0,
+        );
+        let dep = |id: &str| Deployment::new(key(id), id, Status::Active);
+        update(&mut s, Msg::Fleet { account: 0, at: t0, result: Ok(vec![dep("a"), dep("b")]) });
+        let err = ApiError::new(ProviderKind::Sesterce, crate::provider::ErrorKind::Other, "did not end");
+        let t1 = t0 + chrono::Duration::seconds(1);
+        update(&mut s, Msg::FleetPartial { account: 0, at: t1, rows: vec![dep("a"), dep("c")], error: err });
+        let mut ids: Vec<&str> = s.rows.iter().map(|r| r.dep.key.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["a", "b", "c"], "b was not read, not removed");
+        let a = &s.accounts[0];
+        assert!(a.partial && a.last_error.is_some() && a.errors == 1);
+        assert!(s.rows.iter().all(|r| s.row_is_stale(r)), "a failing account's rows are stale");
+        let w = vec!["1 of 3 Sesterce instances could not be read: [1] …".to_string()];
+        update(&mut s, Msg::ListWarnings { account: 0, warnings: w.clone() });
+        update(&mut s, Msg::ListWarnings { account: 0, warnings: w.clone() });
+        let toasts = s.live_toasts().filter(|t| t.message.contains("could not be read")).count();
+        assert_eq!(toasts, 1);
+        assert_eq!(s.accounts[0].list_warnings, w);
+        // A whole list: the account is ok again, no longer partial, and rows it does not hold are gone.
+        update(
+            &mut s,
+            Msg::Fleet { account: 0, at: t1 + chrono::Duration::seconds(1), result: Ok(vec![dep("a")]) },
+        );
+        assert!(!s.accounts[0].partial);
+        assert_eq!(s.rows.len(), 1);
     }
 }

@@ -158,6 +158,11 @@ pub struct AccountState {
     pub details: Option<(usize, usize)>,
     /// Requests per second the account is sent now (lower than configured after a 429), and configured.
     pub rate: Option<(f64, f64)>,
+    /// What was wrong with the list as last read (items that could not be read, ids listed twice).
+    pub list_warnings: Vec<String>,
+    /// The last list stopped part way: its rows are a partial list (the account is failing until a list
+    /// is read whole).
+    pub partial: bool,
 }
 
 impl AccountState {
@@ -177,6 +182,8 @@ impl AccountState {
             lists_summaries: false,
             details: None,
             rate: None,
+            list_warnings: Vec::new(),
+            partial: false,
         }
     }
 

@@ -34,6 +34,20 @@ pub enum Msg {
         at: DateTime<Utc>,
         result: Result<Vec<Deployment>, ApiError>,
     },
+    /// The account's list stopped part way (paging that repeats or runs past its total): the rows read up
+    /// to there, shown as a partial list, and the error, as for a failed list.
+    FleetPartial {
+        account: usize,
+        at: DateTime<Utc>,
+        rows: Vec<Deployment>,
+        error: ApiError,
+    },
+    /// What was wrong with the account's list as last read (items that could not be read, ids listed
+    /// twice); empty once nothing is.
+    ListWarnings {
+        account: usize,
+        warnings: Vec<String>,
+    },
     /// The account's list answered byte for byte as the last one that came as [`Msg::Fleet`]: the rows are
     /// as they were, now seen at `at`.
     FleetSame {
@@ -192,6 +206,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             cost::on_account_refreshed(state, account, changed, &before, &mut fx);
             bulk::prune_marks(state);
         }
+        Msg::FleetPartial { account, at, rows, error } => {
+            let before = cost::cached_inputs(state, account);
+            let changed = fleet::on_fleet_partial(state, account, at, rows, error);
+            cost::on_account_refreshed(state, account, changed, &before, &mut fx);
+            bulk::prune_marks(state);
+        }
+        Msg::ListWarnings { account, warnings } => fleet::on_list_warnings(state, account, warnings),
         Msg::FleetSame { account, at } => {
             let before = cost::cached_inputs(state, account);
             fleet::on_fleet_same(state, account, at);

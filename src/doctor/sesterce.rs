@@ -131,12 +131,23 @@ fn error_body() -> Ty {
     ])
 }
 
-/// The dashboard reads lists item by item and drops an item it cannot read: a lost deployment.
+/// The dashboard reads lists item by item and shows no row for an item it cannot read (it names it in a
+/// warning): counted here, with the first one's place and why.
 fn items<T: serde::de::DeserializeOwned>(v: &Value) -> Option<Finding> {
-    match v.as_array() {
-        None => super::shape::decode::<Vec<Value>>(v, "$"),
-        Some(a) => a.iter().find_map(|i| super::shape::decode::<T>(i, "$[*]")),
-    }
+    let a = match v.as_array() {
+        None => return super::shape::decode::<Vec<Value>>(v, "$"),
+        Some(a) => a,
+    };
+    let mut bad = a.iter().enumerate().filter_map(|(i, x)| Some((i, super::shape::decode::<T>(x, "$[*]")?)));
+    let (first, mut f) = bad.next()?;
+    let n = 1 + bad.count();
+    f.message = format!(
+        "{n} of {} items cannot be read: the dashboard shows no row for them (first: item [{first}]); {}",
+        a.len(),
+        f.message
+    );
+    f.count = n;
+    Some(f)
 }
 
 fn dec<T: serde::de::DeserializeOwned>(v: &Value) -> Option<Finding> {

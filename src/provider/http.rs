@@ -827,9 +827,9 @@ impl Http {
         ))
     }
 
-    /// Sends and decodes a JSON array item by item: an item that does not decode as `T` is dropped, not the
-    /// whole list, and the list stops with an error past `max_list_items` without holding every item as
-    /// generic JSON first.
+    /// Sends and decodes a JSON array item by item: an item that does not decode as `T` is dropped (and
+    /// logged), not the whole list, and the list stops with an error past `max_list_items` without holding
+    /// every item as generic JSON first.
     pub async fn json_list<T: DeserializeOwned>(&self, req: &Request) -> ApiResult<Vec<T>> {
         self.json_list_map(req, &|t| Some(t)).await
     }
@@ -841,25 +841,45 @@ impl Http {
         req: &Request,
         keep: &(dyn Fn(T) -> Option<U> + Sync),
     ) -> ApiResult<Vec<U>> {
+        let listing = self.json_listing_map(req, "items", keep).await?;
+        for w in &listing.warnings {
+            tracing::warn!(provider = %self.provider, endpoint = %path_of(&req.url), "{w}");
+        }
+        Ok(listing.items)
+    }
+
+    /// [`Http::json_list_map`], with the items that could not be read counted and named in the listing's
+    /// warnings ("1 of 9 `what` could not be read: [3] status: …").
+    pub async fn json_listing_map<T: DeserializeOwned, U>(
+        &self,
+        req: &Request,
+        what: &str,
+        keep: &(dyn Fn(T) -> Option<U> + Sync),
+    ) -> ApiResult<super::Listing<U>> {
         let resp = self.send(req).await?;
         let over = std::cell::Cell::new(false);
+        let bad = std::cell::RefCell::new(BadItems::default());
         let seed = ListSeed::<T, U> {
             max: self.limits.max_list_items,
             over: &over,
+            bad: &bad,
             keep,
             item: std::marker::PhantomData,
         };
         let mut de = serde_json::Deserializer::from_slice(&resp.body);
         let items = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|v| de.end().map(|_| v));
         if over.get() {
-            return self.check_items(&req.url, usize::MAX).map(|_| Vec::new());
+            return self.check_items(&req.url, usize::MAX).map(|_| super::Listing::whole(Vec::new()));
         }
-        items.map_err(|e| {
+        let items = items.map_err(|e| {
             self.secrets.error(
                 ApiError::new(self.provider, ErrorKind::Decode, format!("could not read the response ({e})"))
                     .with_status(resp.status.as_u16()),
             )
-        })
+        })?;
+        let mut listing = super::Listing::whole(items);
+        listing.warnings.extend(bad.into_inner().describe(what, &path_of(&req.url)));
+        Ok(listing)
     }
 
     /// Sets the requests-per-second limit (the default is [`RateLimit::default`]).
@@ -1342,10 +1362,68 @@ fn json_unit_len(s: &[u8]) -> usize {
     len.min(s.len())
 }
 
-/// Deserializes a JSON array into the items that decode as `T`, stopping (and setting `over`) past `max`.
+/// Items of a list that could not be read: how many the list held, and each bad one's place and why (the
+/// first few).
+#[derive(Debug, Default)]
+struct BadItems {
+    seen: usize,
+    count: usize,
+    named: Vec<(usize, String)>,
+}
+
+/// Bad items named one by one in a warning; the rest are counted.
+const BAD_ITEMS_NAMED: usize = 3;
+
+impl BadItems {
+    fn push<T: DeserializeOwned>(&mut self, index: usize, raw: &str) {
+        self.count += 1;
+        if self.named.len() >= BAD_ITEMS_NAMED {
+            return;
+        }
+        // Again, tracking the path this time, only to say where the item went wrong.
+        let mut de = serde_json::Deserializer::from_str(raw);
+        let why = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            // The reason first: a path nested deep would leave no room for it.
+            Err(e) => {
+                let path = e.path().to_string();
+                let cut = |s: &str, n| crate::model::text::truncate(s, n).into_owned();
+                match path.as_str() {
+                    "." | "" => cut(&e.inner().to_string(), 200),
+                    _ => format!("{} (at {})", cut(&e.inner().to_string(), 200), cut(&path, 60)),
+                }
+            }
+            Ok(_) => "could not be read".to_string(),
+        };
+        self.named.push((index, why));
+    }
+
+    /// None when every item was read; else "2 of 9 `what` could not be read: [3] at status: …; [5] …".
+    fn describe(self, what: &str, endpoint: &str) -> Option<String> {
+        if self.count == 0 {
+            return None;
+        }
+        let named: Vec<String> = self
+            .named
+            .iter()
+            .map(|(i, why)| format!("[{i}] {}", crate::model::text::sanitize(why)))
+            .collect();
+        let more = self.count - self.named.len();
+        let more = if more > 0 { format!("; and {more} more") } else { String::new() };
+        Some(format!(
+            "{} of {} {what} could not be read (GET {endpoint}): {}{more}",
+            self.count,
+            self.seen,
+            named.join("; ")
+        ))
+    }
+}
+
+/// Deserializes a JSON array into the items that decode as `T`, stopping (and setting `over`) past `max`;
+/// the items that do not decode are counted and named in `bad`.
 struct ListSeed<'a, T, U> {
     max: usize,
     over: &'a std::cell::Cell<bool>,
+    bad: &'a std::cell::RefCell<BadItems>,
     keep: &'a (dyn Fn(T) -> Option<U> + Sync),
     item: std::marker::PhantomData<T>,
 }
@@ -1369,17 +1447,19 @@ impl<'de, T: DeserializeOwned, U> serde::de::Visitor<'de> for ListSeed<'_, T, U>
         let mut out = Vec::new();
         let mut seen = 0usize;
         // Each item as its raw text (borrowed from the body, no copy), then decoded on its own: a bad one is
-        // dropped without failing the list.
+        // counted and named, without failing the list.
         while let Some(raw) = seq.next_element::<&serde_json::value::RawValue>()? {
             seen += 1;
             if seen > self.max {
                 self.over.set(true);
                 return Err(serde::de::Error::custom("too many items"));
             }
-            if let Ok(t) = serde_json::from_str(raw.get()) {
-                out.extend((self.keep)(t));
+            match serde_json::from_str(raw.get()) {
+                Ok(t) => out.extend((self.keep)(t)),
+                Err(_) => self.bad.borrow_mut().push::<T>(seen - 1, raw.get()),
             }
         }
+        self.bad.borrow_mut().seen = seen;
         Ok(out)
     }
 }

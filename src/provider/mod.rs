@@ -1,8 +1,10 @@
 //! One trait over the three providers. Each submodule holds the wire types (serde, exactly the API's JSON),
 //! the client, and the conversion to the model. `http` is the one shared reqwest client with retries.
 
+pub mod count;
 pub mod gcore;
 pub mod http;
+pub mod paging;
 pub mod runai;
 pub mod secret;
 pub mod sesterce;
@@ -343,6 +345,64 @@ pub fn details_unread(key: &crate::model::DeploymentKey, e: &ApiError) -> String
     sanitize(&format!("details not read ({endpoint}): {}", truncate(&what, 200))).into_owned()
 }
 
+/// A list as read: its items, what was wrong with it, and whether it was read to its end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing<T = Deployment> {
+    /// The items read (one per id: a duplicate is dropped and named in `warnings`).
+    pub items: Vec<T>,
+    /// What was read but not right, each in words that name it: items that could not be read (counted, with
+    /// where and why), ids listed twice.
+    pub warnings: Vec<String>,
+    /// The list stopped before its end (paging that repeats or runs past its total): `items` are the rows
+    /// read up to there, a partial list, never the whole one.
+    pub cut: Option<ApiError>,
+}
+
+impl<T> Listing<T> {
+    /// A list read whole, with nothing wrong.
+    pub fn whole(items: Vec<T>) -> Self {
+        Listing { items, warnings: Vec::new(), cut: None }
+    }
+
+    /// The items of a list read to its end, or the error it stopped on (the warnings are dropped).
+    pub fn complete(self) -> ApiResult<Vec<T>> {
+        match self.cut {
+            Some(e) => Err(e),
+            None => Ok(self.items),
+        }
+    }
+
+    /// Keeps the first item of each id (`id` of an item; None or empty: not compared) and names each id listed
+    /// again, with how many times: `what` names the items ("Gcore deployments").
+    pub fn dedup_by(&mut self, what: &str, id: impl Fn(&T) -> Option<&str>) {
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut again: Vec<String> = Vec::new();
+        self.items.retain(|t| {
+            let Some(i) = id(t).filter(|i| !i.is_empty()) else { return true };
+            match seen.get_mut(i) {
+                None => {
+                    seen.insert(i.to_string(), 1);
+                    true
+                }
+                Some(n) => {
+                    if *n == 1 {
+                        again.push(i.to_string());
+                    }
+                    *n += 1;
+                    false
+                }
+            }
+        });
+        for i in again {
+            let n = seen.get(&i).copied().unwrap_or(2);
+            self.warnings.push(format!(
+                "{what}: id {} is listed {n} times; one row is shown",
+                crate::model::text::truncate(&crate::model::text::sanitize(&i), 80)
+            ));
+        }
+    }
+}
+
 /// A deployment that will not change by itself: healthy (every region ready, see [`Deployment::health`]), or
 /// deliberately at rest (stopped, scaled to zero, failed). Anything else (deploying, partly ready, a region in
 /// error, not read) is still moving or not known, and worth re-reading.
@@ -363,19 +423,24 @@ pub trait Provider: Send + Sync {
     fn account(&self) -> &str;
     fn capabilities(&self) -> Capabilities;
 
-    /// Every inference deployment of the account (all pages).
-    async fn list(&self) -> ApiResult<Vec<Deployment>>;
-    /// [`Self::list`], or None when the answer is byte for byte the last one, whose fingerprint `last` holds
-    /// (then nothing is decoded). `last` is set where the provider can tell (a list that fits one page) and
-    /// cleared otherwise; a failed list clears it too.
-    async fn list_unless_same(&self, last: &mut Option<u64>) -> ApiResult<Option<Vec<Deployment>>> {
-        *last = None;
-        self.list().await.map(Some)
+    /// Every inference deployment of the account (all pages), with what was wrong with the list; a list that
+    /// stopped part way is the rows read and why it stopped ([`Listing::cut`]).
+    async fn listing(&self) -> ApiResult<Listing>;
+    /// [`Self::listing`] read to its end: its rows, or the error it stopped on.
+    async fn list(&self) -> ApiResult<Vec<Deployment>> {
+        self.listing().await?.complete()
     }
-    /// Where [`Self::list`] needs a details read per deployment (Sesterce), the list alone, in one request:
-    /// the dashboard shows it at once and reads details where they matter ([`Self::get`]). None where `list`
-    /// already is the cheap call.
-    async fn list_summaries(&self) -> Option<ApiResult<Vec<Listed>>> {
+    /// [`Self::listing`], or None when the answer is byte for byte the last one, whose fingerprint `last`
+    /// holds (then nothing is decoded). `last` is set where the provider can tell (a list that fits one page)
+    /// and cleared otherwise; a failed list clears it too.
+    async fn list_unless_same(&self, last: &mut Option<u64>) -> ApiResult<Option<Listing>> {
+        *last = None;
+        self.listing().await.map(Some)
+    }
+    /// Where [`Self::listing`] needs a details read per deployment (Sesterce), the list alone, in one
+    /// request: the dashboard shows it at once and reads details where they matter ([`Self::get`]). None
+    /// where `listing` already is the cheap call.
+    async fn list_summaries(&self) -> Option<ApiResult<Listing<Listed>>> {
         None
     }
     /// Requests per second this account is sent right now (lower than configured after a 429), and the

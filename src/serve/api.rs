@@ -143,15 +143,15 @@ impl Provider for Instrumented {
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }
-    async fn list(&self) -> ApiResult<Vec<Deployment>> {
-        PROBE.scope(self.probe.clone(), self.inner.list()).await
+    async fn listing(&self) -> ApiResult<crate::provider::Listing> {
+        PROBE.scope(self.probe.clone(), self.inner.listing()).await
     }
-    async fn list_unless_same(&self, last: &mut Option<u64>) -> ApiResult<Option<Vec<Deployment>>> {
+    async fn list_unless_same(&self, last: &mut Option<u64>) -> ApiResult<Option<crate::provider::Listing>> {
         PROBE.scope(self.probe.clone(), self.inner.list_unless_same(last)).await
     }
     // Every method is forwarded, those with a default body too: left to the default, `serve` would lose what
     // the provider does there (Sesterce's list first, then details; its rate; the model with an edit).
-    async fn list_summaries(&self) -> Option<ApiResult<Vec<crate::provider::Listed>>> {
+    async fn list_summaries(&self) -> Option<ApiResult<crate::provider::Listing<crate::provider::Listed>>> {
         PROBE.scope(self.probe.clone(), self.inner.list_summaries()).await
     }
     fn effective_rate(&self) -> Option<(f64, f64)> {

@@ -364,6 +364,14 @@ pub fn encode_accounts(state: &State, encoder: &mut DescriptorEncoder) -> fmt::R
     )?;
     gauges(
         encoder,
+        "infertop_account_list_warnings",
+        "What was wrong with the account's last list: items that could not be read, ids listed twice (each \
+         named in the log and on the dashboard)",
+        None,
+        state.accounts.iter().map(|a| (account_labels(a), a.list_warnings.len() as i64)),
+    )?;
+    gauges(
+        encoder,
         "infertop_account_last_success_timestamp",
         "When the account's deployments were last read successfully (Unix time)",
         Some(&Unit::Seconds),

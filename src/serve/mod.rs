@@ -488,12 +488,29 @@ pub async fn snapshot(cli: &Cli) -> Result<(String, bool)> {
         providers(cli, &cfg, &accounts)?.into_iter().map(|p| Instrumented::wrap(p, &metrics)).collect();
     let states = providers.iter().map(|p| AccountState::of(p.as_ref())).collect();
     let mut state = State::new(states, Duration::from_secs(5), chrono::Utc::now());
-    let results = futures::future::join_all(providers.iter().map(|p| p.list())).await;
+    let results = futures::future::join_all(providers.iter().map(|p| p.listing())).await;
     for (account, result) in results.into_iter().enumerate() {
-        if let Err(e) = &result {
-            eprintln!("{}: {e}", providers[account].account());
+        let (name, at) = (providers[account].account(), chrono::Utc::now());
+        let listing = match result {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("{name}: {e}");
+                update(&mut state, Msg::Fleet { account, at, result: Err(e) });
+                continue;
+            }
+        };
+        for w in &listing.warnings {
+            eprintln!("{name}: {w}");
         }
-        update(&mut state, Msg::Fleet { account, at: chrono::Utc::now(), result });
+        update(&mut state, Msg::ListWarnings { account, warnings: listing.warnings });
+        let msg = match listing.cut {
+            None => Msg::Fleet { account, at, result: Ok(listing.items) },
+            Some(error) => {
+                eprintln!("{name}: {error}");
+                Msg::FleetPartial { account, at, rows: listing.items, error }
+            }
+        };
+        update(&mut state, msg);
     }
     let failed = state.accounts.iter().any(|a| a.last_ok.is_none());
     // The one health model, as `snapshot --json` and the dashboard: unknown (part of a deployment could not be
@@ -734,7 +751,7 @@ mod tests {
         let bare = provider::connect(spec, reqwest::Client::new());
         let counted = Instrumented::wrap(bare.clone(), &metrics);
         let listed = counted.list_summaries().await.expect("Sesterce lists summaries").unwrap();
-        assert!(!listed.is_empty());
+        assert!(!listed.items.is_empty());
         assert_eq!(counted.effective_rate(), bare.effective_rate());
         assert!(counted.effective_rate().is_some());
         let state = State::new(vec![], Duration::from_secs(5), chrono::Utc::now());

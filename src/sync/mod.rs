@@ -7,7 +7,7 @@ use crate::model::CreateSpec;
 use crate::model::edit::Change;
 use crate::model::{Deployment, DeploymentKey};
 use crate::provider::http::{Lane, in_lane};
-use crate::provider::{Applied, ErrorKind, Listed, LogQuery, MetricsQuery, Provider, settled};
+use crate::provider::{Applied, ErrorKind, Listed, Listing, LogQuery, MetricsQuery, Provider, settled};
 use chrono::Utc;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -307,6 +307,7 @@ async fn fleet_poller(
     let mut started = true;
     // The last answer's fingerprint: an answer that comes back as it was is not decoded again.
     let mut last: Option<u64> = None;
+    let mut warned = Warned::default();
     loop {
         if !started && tx.send(Msg::Busy { account, busy: true }).await.is_err() {
             return;
@@ -314,10 +315,21 @@ async fn fleet_poller(
         started = false;
         let result = provider.list_unless_same(&mut last).await;
         let at = Utc::now();
+        let mut warnings = None;
         let msg = match result {
-            Ok(Some(deps)) => {
-                tracing::debug!(account = provider.account(), count = deps.len(), "fleet refreshed");
-                Msg::Fleet { account, at, result: Ok(deps) }
+            Ok(Some(listing)) => {
+                warnings = Some(listing.warnings);
+                match listing.cut {
+                    None => {
+                        let deps = listing.items;
+                        tracing::debug!(account = provider.account(), count = deps.len(), "fleet refreshed");
+                        Msg::Fleet { account, at, result: Ok(deps) }
+                    }
+                    Some(error) => {
+                        tracing::warn!(account = provider.account(), error = %error, rows = listing.items.len(), "fleet list stopped part way");
+                        Msg::FleetPartial { account, at, rows: listing.items, error }
+                    }
+                }
             }
             Ok(None) => Msg::FleetSame { account, at },
             Err(e) => {
@@ -327,6 +339,7 @@ async fn fleet_poller(
         };
         if tx.send(Msg::Busy { account, busy: false }).await.is_err()
             || tx.send(msg).await.is_err()
+            || !warned.send(&tx, account, provider.as_ref(), warnings).await
             || tx.send(progress(account, provider.as_ref(), None)).await.is_err()
         {
             return;
@@ -336,6 +349,29 @@ async fn fleet_poller(
             // A refresh the user asks for reads and shows everything again.
             r = refresh.recv() => if r.is_none() { return } else { last = None },
         }
+    }
+}
+
+/// The warnings of an account's list last sent to the app: sent again only when they change.
+#[derive(Default)]
+struct Warned(Vec<String>);
+
+impl Warned {
+    /// Sends `warnings` (None: the list was not read anew, they stand) when they differ from the last sent,
+    /// and logs each new one. False when the app is gone.
+    async fn send(
+        &mut self,
+        tx: &mpsc::Sender<Msg>,
+        account: usize,
+        p: &dyn Provider,
+        warnings: Option<Vec<String>>,
+    ) -> bool {
+        let Some(warnings) = warnings.filter(|w| *w != self.0) else { return true };
+        for w in warnings.iter().filter(|w| !self.0.contains(w)) {
+            tracing::warn!(account = p.account(), "{w}");
+        }
+        self.0 = warnings.clone();
+        tx.send(Msg::ListWarnings { account, warnings }).await.is_ok()
     }
 }
 
@@ -382,7 +418,7 @@ async fn details_loop(
     every: Duration,
     mut refresh: mpsc::Receiver<()>,
     mut eyes: watch::Receiver<Arc<Vec<DeploymentKey>>>,
-    first: crate::provider::ApiResult<Vec<Listed>>,
+    first: crate::provider::ApiResult<Listing<Listed>>,
 ) {
     use futures::StreamExt;
     let mut reads: HashMap<String, Read> = HashMap::new();
@@ -396,6 +432,7 @@ async fn details_loop(
     let mut cursor = 0usize;
     let mut next_list = Instant::now() + every;
     let mut list_result = Some(first);
+    let mut warned = Warned::default();
     let read = |id: String, version: String, lane: Lane| -> DetailFuture {
         let p = provider.clone();
         Box::pin(in_lane(lane, async move {
@@ -411,6 +448,14 @@ async fn details_loop(
     loop {
         if let Some(result) = list_result.take() {
             let at = Utc::now();
+            // A summary list is not paged: one that stopped part way is a failed list.
+            let (result, warnings) = match result {
+                Ok(l) => {
+                    let warnings = Some(l.warnings);
+                    (l.cut.map_or(Ok(l.items), Err), warnings)
+                }
+                Err(e) => (Err(e), None),
+            };
             if let Ok(items) = &result {
                 listed = items.iter().map(|l| (l.dep.key.id.clone(), l.version.clone())).collect();
             }
@@ -419,7 +464,9 @@ async fn details_loop(
                 Err(e) => tracing::warn!(account = provider.account(), error = %e, "fleet refresh failed"),
             }
             let ok = result.is_ok();
-            if tx.send(Msg::Listed { account, at, result }).await.is_err() {
+            if tx.send(Msg::Listed { account, at, result }).await.is_err()
+                || !warned.send(&tx, account, provider.as_ref(), warnings).await
+            {
                 return;
             }
             if ok {

@@ -105,6 +105,16 @@ pub(super) fn status_line(f: &mut Frame, area: Rect, state: &State) {
         if a.errors > 0 {
             spans.push(Span::styled(format!(" err {}", a.errors), if failing { t.failed } else { t.dim }));
         }
+        // The rows shown are what a list that stopped part way read: never the whole list.
+        if a.partial && failing {
+            spans.push(Span::styled(" partial list", t.failed));
+        }
+        // Items that could not be read, ids listed twice: each was toasted once.
+        if !a.list_warnings.is_empty() {
+            let n = a.list_warnings.len();
+            let what = if n == 1 { "list warning" } else { "list warnings" };
+            spans.push(Span::styled(format!(" ⚠ {n} {what}"), t.warning));
+        }
         if a.in_flight > 0 {
             spans.push(Span::styled(format!(" ⟳{}", a.in_flight), t.progressing));
         }

@@ -124,6 +124,24 @@ pub fn region(c: &wire::Container, names: &RegionNames) -> RegionReplicas {
     }
 }
 
+/// The replica counts of the regions that are not counts (negative, or past `u32::MAX`: the wire reads any
+/// whole number), named with their field; such a deployment is unknown, never shown as its clamped figure.
+fn bad_counts(containers: &[wire::Container]) -> Option<String> {
+    let mut bad = Vec::new();
+    for (i, c) in containers.iter().enumerate() {
+        let ds = c.deploy_status.unwrap_or_default();
+        for (field, v) in [("ready", ds.ready), ("total", ds.total)] {
+            if let Some(v) = v.filter(|v| u32::try_from(*v).is_err()) {
+                bad.push(format!(
+                    "containers[{i}].deploy_status.{field}: {v} is not a count (a whole number from 0 to {})",
+                    u32::MAX
+                ));
+            }
+        }
+    }
+    (!bad.is_empty()).then(|| bad.join("; "))
+}
+
 pub fn probe(p: &wire::Probe) -> model::Probe {
     model::Probe {
         exec: p.exec.as_ref().map(|e| ExecAction { command: e.command.clone() }),
@@ -196,6 +214,7 @@ pub fn deployment_v3(
     d.description = non_empty(&w.description);
     d.created_at = w.created_at.as_deref().and_then(parse_time);
     d.regions = w.containers.iter().map(|c| region(c, names)).collect();
+    d.unknown = bad_counts(&w.containers);
     d.probes = w.probes.as_ref().map(|p| crate::model::intern_probes(probes(p)));
     d.logging = w.logging.as_ref().map(logging);
     d.envs = w.envs.clone().unwrap_or_default();
@@ -225,6 +244,7 @@ pub fn deployment_v2(
     d.description = non_empty(&w.description);
     d.created_at = w.created_at.as_deref().and_then(parse_time);
     d.regions = w.containers.iter().map(|c| region(c, names)).collect();
+    d.unknown = bad_counts(&w.containers);
     d.probes = w.probes.as_ref().map(|p| crate::model::intern_probes(probes(p)));
     d.envs = w.envs.clone().unwrap_or_default();
     d.command = w.command.as_ref().map(command_text).filter(|c| !c.is_empty());

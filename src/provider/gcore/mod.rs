@@ -13,9 +13,10 @@ pub mod create;
 pub mod wire;
 
 use super::http::{Http, Request, fallback_message};
+use super::paging::{self, PageGuard};
 use super::{
-    AccountSpec, ApiError, ApiResult, Applied, Capabilities, Credentials, ErrorKind, GcoreApi, LogQuery,
-    Provider, Secret,
+    AccountSpec, ApiError, ApiResult, Applied, Capabilities, Credentials, ErrorKind, GcoreApi, Listing,
+    LogQuery, Provider, Secret,
 };
 use crate::model::settings::Settings;
 use crate::model::{
@@ -57,6 +58,11 @@ const MAX_PAGES: usize = 1000;
 /// Pages of a list read at once once its first page gives the total: enough to hide each round trip behind
 /// the others, few enough that the pages decoded ahead of their turn stay a small part of memory.
 const PAGES_AT_ONCE: usize = 2;
+
+/// The id a deployment is listed under.
+fn dep_id(d: &Deployment) -> Option<&str> {
+    Some(d.key.id.as_str())
+}
 
 /// A list answer's fingerprint: its bytes and `salt` (what else went into its items).
 fn fingerprint(salt: u64, body: &[u8]) -> u64 {
@@ -304,32 +310,39 @@ impl GcoreClient {
         path: &str,
         extra: &[(&str, String)],
     ) -> ApiResult<Vec<T>> {
-        self.paged_map(path, extra, |t| t).await
+        self.paged_map(path, extra, |t| t, |_: &T| None).await?.complete()
     }
 
     /// Every page of a `{count, results}` list, each item mapped as soon as it is decoded (so that not even one
     /// page's wire records are held at once). The first page gives the total: the pages it announces are
     /// then read [`PAGES_AT_ONCE`] at a time (the account's limiter still decides when each goes) and taken in
-    /// order, up to the item cap; pages the list grew by meanwhile follow one by one.
+    /// order, up to the item cap; pages the list grew by meanwhile follow one by one. A page of items (by
+    /// `id`) all read already, or more pages than the total implies, stops the list ([`PageGuard`]).
     async fn paged_map<T: serde::de::DeserializeOwned + Send, U>(
         &self,
         path: &str,
         extra: &[(&str, String)],
         f: impl Fn(T) -> U + Sync,
-    ) -> ApiResult<Vec<U>> {
-        Ok(self.paged_map_unless_same(path, extra, f, None).await?.unwrap_or_default())
+        id: impl Fn(&U) -> Option<&str>,
+    ) -> ApiResult<Listing<U>> {
+        Ok(self
+            .paged_map_unless_same(path, extra, f, id, None)
+            .await?
+            .unwrap_or_else(|| Listing::whole(Vec::new())))
     }
 
     /// [`Self::paged_map`]; with `same` (the last answer's fingerprint, and what else went into its items),
     /// None when the first page is byte for byte the last answer, which was the whole list in one page. The
-    /// fingerprint is kept only for a list that fits one page: a longer one is always read in full.
+    /// fingerprint is kept only for a list that fits one page: a longer one is always read in full. An error
+    /// after the first page stops the list: the items read until then are a partial list ([`Listing::cut`]).
     async fn paged_map_unless_same<T: serde::de::DeserializeOwned + Send, U>(
         &self,
         path: &str,
         extra: &[(&str, String)],
         f: impl Fn(T) -> U + Sync,
+        id: impl Fn(&U) -> Option<&str>,
         same: Option<(&mut Option<u64>, u64)>,
-    ) -> ApiResult<Option<Vec<U>>> {
+    ) -> ApiResult<Option<Listing<U>>> {
         use futures::StreamExt;
         let keep = |t: T| Some(f(t));
         let page_at = |offset: u64| {
@@ -360,6 +373,12 @@ impl GcoreClient {
         let first = read_page(first)?;
         let step = first.results.len() as u64;
         let mut total = first.count.unwrap_or(0);
+        let mut guard = PageGuard::new(P, path);
+        guard.total(total, step);
+        let hashes = |items: &[U]| {
+            items.iter().map(|u| id(u).filter(|i| !i.is_empty()).map(paging::id_hash)).collect::<Vec<_>>()
+        };
+        guard.page(hashes(&first.results))?;
         let mut out: Vec<U> = Vec::with_capacity((total as usize).min(self.http.max_list_items()));
         out.extend(first.results);
         self.http.check_items(path, out.len())?;
@@ -368,8 +387,11 @@ impl GcoreClient {
             if let Some((slot, print, _)) = same {
                 *slot = Some(print);
             }
-            return Ok(Some(out));
+            return Ok(Some(Listing::whole(out)));
         }
+        // From here, an error stops the list with what was read.
+        let cut =
+            |out: Vec<U>, e: ApiError| Ok(Some(Listing { items: out, warnings: Vec::new(), cut: Some(e) }));
         // The pages the first one announces, but none past the item cap: one item over it is enough to say so.
         let end = total.min(self.http.max_list_items() as u64 + 1);
         let planned: Vec<u64> = (1..MAX_PAGES as u64).map(|k| k * step).take_while(|o| *o < end).collect();
@@ -380,14 +402,19 @@ impl GcoreClient {
         };
         let mut pages = futures::stream::iter(planned).map(read_at).buffered(PAGES_AT_ONCE);
         while let Some(page) = pages.next().await {
-            let page = page?;
+            let page = match page.and_then(|p| guard.page(hashes(&p.results)).map(|_| p)) {
+                Ok(p) => p,
+                Err(e) => return cut(out, e),
+            };
             let n = page.results.len() as u64;
             out.extend(page.results);
-            self.http.check_items(path, out.len())?;
+            if let Err(e) = self.http.check_items(path, out.len()) {
+                return cut(out, e);
+            }
             total = page.count.unwrap_or(total);
             if n == 0 {
                 // The list shrank while it was read: nothing after an empty page.
-                return Ok(Some(out));
+                return Ok(Some(Listing::whole(out)));
             }
             offset += n;
         }
@@ -395,19 +422,25 @@ impl GcoreClient {
         // A guard against a server whose pages never end (a `count` that is never reached).
         for _ in read..MAX_PAGES {
             if offset >= total {
-                return Ok(Some(out));
+                return Ok(Some(Listing::whole(out)));
             }
-            let page = read_at(offset).await?;
+            let page = match read_at(offset).await.and_then(|p| guard.page(hashes(&p.results)).map(|_| p)) {
+                Ok(p) => p,
+                Err(e) => return cut(out, e),
+            };
             let n = page.results.len() as u64;
             out.extend(page.results);
-            self.http.check_items(path, out.len())?;
+            if let Err(e) = self.http.check_items(path, out.len()) {
+                return cut(out, e);
+            }
             offset += n;
             total = page.count.unwrap_or(0);
             if n == 0 {
-                return Ok(Some(out));
+                return Ok(Some(Listing::whole(out)));
             }
         }
-        Err(ApiError::new(P, ErrorKind::Decode, format!("the list did not end after {MAX_PAGES} pages")))
+        let e = guard.stop(format!("it still had more after {MAX_PAGES} pages"));
+        cut(out, e)
     }
 
     /// The regions catalog's names, fetched on first use; an unreachable catalog only costs the names, and is
@@ -788,34 +821,40 @@ impl Provider for GcoreClient {
         }
     }
 
-    async fn list(&self) -> ApiResult<Vec<Deployment>> {
+    async fn listing(&self) -> ApiResult<Listing> {
         let names = self.names().await;
-        match self.api {
+        let mut listing = match self.api {
             GcoreApi::V3 => {
-                self.paged_map(&self.v3(""), &[], |w: wire::Deployment| {
-                    convert::deployment_v3(&w, &self.account, &names, false)
-                })
-                .await
+                self.paged_map(
+                    &self.v3(""),
+                    &[],
+                    |w: wire::Deployment| convert::deployment_v3(&w, &self.account, &names, false),
+                    dep_id,
+                )
+                .await?
             }
             GcoreApi::V2 => {
-                let mut deps = self
+                let mut listing = self
                     .paged_map(
                         "/cloud/v2/inference/deployments",
                         &[("project_id", self.project_id.to_string())],
                         |w: wire::DeploymentV2| convert::deployment_v2(&w, &self.account, &names, false),
+                        dep_id,
                     )
                     .await?;
-                self.name_flavors(&mut deps).await;
-                Ok(deps)
+                self.name_flavors(&mut listing.items).await;
+                listing
             }
-        }
+        };
+        listing.dedup_by("Gcore deployments", dep_id);
+        Ok(listing)
     }
 
-    async fn list_unless_same(&self, last: &mut Option<u64>) -> ApiResult<Option<Vec<Deployment>>> {
+    async fn list_unless_same(&self, last: &mut Option<u64>) -> ApiResult<Option<Listing>> {
         if self.api == GcoreApi::V2 {
             // v2 names its hardware by further reads: always in full.
             *last = None;
-            return self.list().await.map(Some);
+            return self.listing().await.map(Some);
         }
         let names = self.names().await;
         // The region names go into every row: a changed catalog is a changed answer.
@@ -825,13 +864,19 @@ impl Provider for GcoreClient {
             names.hash(&mut h);
             h.finish()
         };
-        self.paged_map_unless_same(
-            &self.v3(""),
-            &[],
-            |w: wire::Deployment| convert::deployment_v3(&w, &self.account, &names, false),
-            Some((last, salt)),
-        )
-        .await
+        let listing = self
+            .paged_map_unless_same(
+                &self.v3(""),
+                &[],
+                |w: wire::Deployment| convert::deployment_v3(&w, &self.account, &names, false),
+                dep_id,
+                Some((last, salt)),
+            )
+            .await?;
+        Ok(listing.map(|mut l| {
+            l.dedup_by("Gcore deployments", dep_id);
+            l
+        }))
     }
 
     async fn get(&self, id: &str) -> ApiResult<Deployment> {

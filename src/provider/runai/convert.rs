@@ -5,6 +5,7 @@ use crate::model::{
     Deployment, DeploymentKey, HttpGetAction, MetricTrigger, Point, Probe, ProbeConfig, Probes, ProviderKind,
     RegionReplicas, Scale, Series, Status,
 };
+use crate::provider::count;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -151,11 +152,16 @@ pub fn from_workload(account: &str, w: &wire::Workload) -> Option<Deployment> {
     if let Some(env) = &w.environment_variables {
         d.envs = env.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect();
     }
-    let ready = to_u32(w.running_pods).unwrap_or(0);
+    // A count that could not be read is named, and the row is unknown: never 0.
+    let mut bad = Vec::new();
+    let ready = count::read(&w.running_pods, "runningPods", &mut bad).unwrap_or(0);
     let rp = w.requested_pods.clone().unwrap_or_default();
-    let min = to_u32(rp.min).unwrap_or(0);
-    let max = to_u32(rp.max).unwrap_or(min.max(1));
-    let total = to_u32(rp.number).unwrap_or(ready).max(ready);
+    let min = count::read(&rp.min, "requestedPods.min", &mut bad).unwrap_or(0);
+    let max = count::read(&rp.max, "requestedPods.max", &mut bad).unwrap_or(min.max(1));
+    let total = count::read(&rp.number, "requestedPods.number", &mut bad).unwrap_or(ready).max(ready);
+    if !bad.is_empty() {
+        d.unknown = Some(format!("GET /api/v1/workloads: {}", bad.join("; ")));
+    }
     let error = if shows_error(&d.status) { nonempty(w.phase_message.as_ref()) } else { None };
     // Exactly one: a pushed first element would reserve room for four.
     d.regions = vec![RegionReplicas {
@@ -208,7 +214,11 @@ pub fn deployment(
     d.envs = envs(spec.environment_variables.as_deref().unwrap_or(&[]));
     d.command = join_command(spec.command.as_deref(), spec.args.as_deref());
     d.probes = Some(crate::model::intern_probes(probes(spec.probes.as_ref())));
-    let ready = workload.and_then(|w| to_u32(w.running_pods)).unwrap_or(0);
+    let mut bad = Vec::new();
+    let ready = workload.and_then(|w| count::read(&w.running_pods, "runningPods", &mut bad)).unwrap_or(0);
+    if !bad.is_empty() {
+        d.unknown = Some(format!("GET /api/v1/workloads/{{id}}: {}", bad.join("; ")));
+    }
     let scheduled =
         pods.map(|p| p.iter().filter(|p| p.node_name.as_ref().is_some_and(|n| !n.is_empty())).count() as u32);
     let total = scheduled.unwrap_or(ready).max(ready);

@@ -14,8 +14,9 @@ pub mod create;
 pub mod wire;
 
 use super::http::{ErrorParser, Http, MappedPage, Request, Response, fallback_message};
+use super::paging::{self, PageGuard};
 use super::{
-    AccountSpec, ApiError, ApiResult, Applied, Capabilities, Credentials, ErrorKind, MetricsQuery,
+    AccountSpec, ApiError, ApiResult, Applied, Capabilities, Credentials, ErrorKind, Listing, MetricsQuery,
     MetricsResult, Provider, Secret,
 };
 use crate::model::settings::Settings;
@@ -26,6 +27,8 @@ use serde_json::{Map, Value, json};
 use std::time::{Duration, Instant};
 
 const P: ProviderKind = ProviderKind::Runai;
+/// A workload of the list: its id (hashed, for the page guard) and, for an inference one, the deployment.
+type WorkloadItem = (Option<u64>, Option<Deployment>);
 /// Refresh a token this long before the server says it expires.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 const PAGE: u32 = 200;
@@ -618,24 +621,27 @@ impl Provider for RunaiClient {
         }
     }
 
-    async fn list(&self) -> ApiResult<Vec<Deployment>> {
+    async fn listing(&self) -> ApiResult<Listing> {
         use futures::StreamExt;
         // No `filterBy=type==...`: the type's casing and how the filter matches it are not documented,
         // so every workload is read and the inference ones are kept here, whatever their casing.
-        // Each workload is converted as soon as it is decoded, and only the inference ones are kept.
+        // Each workload is converted as soon as it is decoded, and only the inference ones are kept; every
+        // workload's id is kept (hashed) for the page guard.
         let convert = |w: wire::Workload| {
             let inference = w.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("inference"));
-            if inference { convert::from_workload(&self.account, &w) } else { None }
+            let id = w.id.as_deref().filter(|i| !i.is_empty()).map(paging::id_hash);
+            Some((id, if inference { convert::from_workload(&self.account, &w) } else { None }))
         };
+        const ENDPOINT: &str = "/api/v1/workloads";
         let page_at = |offset: i64| {
-            let req = Request::new(Method::GET, self.url("/api/v1/workloads"))
+            let req = Request::new(Method::GET, self.url(ENDPOINT))
                 .query("offset", offset)
                 .query("limit", self.page)
                 .large_body();
             let convert = &convert;
             async move {
                 let page = async {
-                    self.call(req).await?.json_page::<wire::Workload, Deployment, wire::PageNext>(
+                    self.call(req).await?.json_page::<wire::Workload, WorkloadItem, wire::PageNext>(
                         P,
                         "workloads",
                         false,
@@ -646,60 +652,77 @@ impl Provider for RunaiClient {
             }
         };
         let mut out = Vec::new();
+        let mut guard = PageGuard::new(P, ENDPOINT);
         // Counted before the type filter: an endless list of other workloads must end too.
         let mut seen = 0usize;
-        let mut keep =
-            |page: MappedPage<Deployment, wire::PageNext>, out: &mut Vec<Deployment>| -> ApiResult<usize> {
-                let n = page.seen;
-                seen += n;
-                self.http.check_items("/api/v1/workloads", seen)?;
-                out.extend(page.items);
-                Ok(n)
-            };
+        let mut keep = |page: MappedPage<WorkloadItem, wire::PageNext>,
+                        out: &mut Vec<Deployment>,
+                        guard: &mut PageGuard|
+         -> ApiResult<usize> {
+            let n = page.seen;
+            seen += n;
+            guard.page(page.items.iter().map(|(id, _)| *id))?;
+            self.http.check_items(ENDPOINT, seen)?;
+            out.extend(page.items.into_iter().filter_map(|(_, d)| d));
+            Ok(n)
+        };
         let first = page_at(0).await.1?;
         let step = first.seen as i64;
         // The offset of the last page read and the `next` it gave.
         let (mut offset, mut next) = (0, first.meta.next);
-        keep(first, &mut out)?;
-        let mut read = 1;
-        // `next` reads as the next offset when the first page says so; then the pages the count announces are
-        // read several at once and taken in order.
-        if step > 0
-            && next == Some(step)
-            && let Some(total) = self.count_workloads().await
-        {
-            let end = total.min(self.http.max_list_items() as i64 + 1);
-            let planned: Vec<i64> =
-                (1..MAX_PAGES as i64).map(|k| k * step).take_while(|o| *o < end).collect();
-            read += planned.len();
-            let mut pages = futures::stream::iter(planned).map(page_at).buffered(PAGES_AT_ONCE);
-            while let Some((o, page)) = pages.next().await {
-                let page = page?;
-                (offset, next) = (o, page.meta.next);
-                if keep(page, &mut out)? == 0 {
-                    // The list shrank while it was read: nothing after an empty page.
-                    next = None;
-                    break;
+        keep(first, &mut out, &mut guard)?;
+        // From here, an error stops the list with what was read.
+        let rest = async {
+            let mut read = 1;
+            // `next` reads as the next offset when the first page says so; then the pages the count announces
+            // are read several at once and taken in order.
+            if step > 0
+                && next == Some(step)
+                && let Some(total) = self.count_workloads().await
+            {
+                guard.total(total as u64, step as u64);
+                let end = total.min(self.http.max_list_items() as i64 + 1);
+                let planned: Vec<i64> =
+                    (1..MAX_PAGES as i64).map(|k| k * step).take_while(|o| *o < end).collect();
+                read += planned.len();
+                let mut pages = futures::stream::iter(planned).map(page_at).buffered(PAGES_AT_ONCE);
+                while let Some((o, page)) = pages.next().await {
+                    let page = page?;
+                    (offset, next) = (o, page.meta.next);
+                    if keep(page, &mut out, &mut guard)? == 0 {
+                        // The list shrank while it was read: nothing after an empty page.
+                        next = None;
+                        break;
+                    }
                 }
             }
-        }
-        // One by one from there: the pages the list grew by meanwhile, or all of them without a count.
-        for _ in read..MAX_PAGES {
+            // One by one from there: the pages the list grew by meanwhile, or all of them without a count.
+            for _ in read..MAX_PAGES {
+                match next {
+                    Some(n) if n > offset => offset = n,
+                    _ => return Ok(()),
+                }
+                let page = page_at(offset).await.1?;
+                next = page.meta.next;
+                if keep(page, &mut out, &mut guard)? == 0 {
+                    return Ok(());
+                }
+            }
             match next {
-                Some(n) if n > offset => offset = n,
-                _ => break,
+                Some(n) if n > offset => {
+                    Err(guard.stop(format!("it still had more after {MAX_PAGES} pages")))
+                }
+                _ => Ok(()),
             }
-            let page = page_at(offset).await.1?;
-            next = page.meta.next;
-            if keep(page, &mut out)? == 0 {
-                break;
-            }
-        }
+        };
+        let cut: ApiResult<()> = rest.await;
         self.refresh_cluster_names(&out.iter().collect::<Vec<_>>()).await;
         for d in &mut out {
             self.name_clusters(d);
         }
-        Ok(out)
+        let mut listing = Listing { items: out, warnings: Vec::new(), cut: cut.err() };
+        listing.dedup_by("Run:ai workloads", |d| Some(d.key.id.as_str()));
+        Ok(listing)
     }
 
     async fn get(&self, id: &str) -> ApiResult<Deployment> {

@@ -2,6 +2,7 @@
 //! All lenience lives here: every field optional, unknown fields tolerated (and kept where an edit must send
 //! them back), enum-like values kept as strings, numbers that may arrive as strings accepted.
 
+use crate::provider::count::Count;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -323,8 +324,9 @@ pub struct Workload {
     pub phase: Option<String>,
     #[serde(default)]
     pub phase_message: Option<String>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub running_pods: Option<i64>,
+    /// A value that is not a count is kept to be named, never read as 0.
+    #[serde(default, deserialize_with = "crate::provider::count::count")]
+    pub running_pods: Option<Count>,
     #[serde(default)]
     pub requested_pods: Option<RequestedPods>,
     #[serde(default)]
@@ -345,12 +347,12 @@ pub struct Workload {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RequestedPods {
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub number: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub min: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub max: Option<i64>,
+    #[serde(default, deserialize_with = "crate::provider::count::count")]
+    pub number: Option<Count>,
+    #[serde(default, deserialize_with = "crate::provider::count::count")]
+    pub min: Option<Count>,
+    #[serde(default, deserialize_with = "crate::provider::count::count")]
+    pub max: Option<Count>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -5,6 +5,7 @@ use crate::model::{
     Deployment, DeploymentKey, HardwareInfo, HttpTrigger, ProviderKind, RegionInfo, RegionReplicas, Scale,
     Status, Triggers,
 };
+use crate::provider::count;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -104,14 +105,18 @@ pub fn scale(w: &ScaleWire) -> Scale {
     }
 }
 
-fn region(c: &Container, names: &Names) -> RegionReplicas {
+/// A region of the details; a count that could not be read is added to `bad` (field and value).
+fn region(i: usize, c: &Container, names: &Names, bad: &mut Vec<String>) -> RegionReplicas {
     let id = region_id_text(&c.region_id);
     let ds = c.deploy_status.clone().unwrap_or_default();
+    let field = |f: &str| format!("containers[{i}].deployStatus.{f}");
+    let ready = count::read(&ds.ready, &field("ready"), bad);
+    let total = count::read(&ds.total, &field("total"), bad);
     RegionReplicas {
         region_name: names.regions.get(&id).map(|n| crate::model::intern(n)),
         region_id: id,
-        ready: ds.ready.unwrap_or(0),
-        total: ds.total.unwrap_or(0),
+        ready: ready.unwrap_or(0),
+        total: total.unwrap_or(0),
         scale: scale(&c.scale),
         error: c.error_message.clone().filter(|m| !m.trim().is_empty()),
     }
@@ -148,7 +153,11 @@ pub fn details(account: &str, w: &InstanceDetails, names: &Names) -> Deployment 
     if let Some(Value::Object(m)) = &w.envs {
         d.envs = m.iter().filter_map(|(k, v)| wire::value_to_string(v).map(|v| (k.clone(), v))).collect();
     }
-    d.regions = w.containers.iter().map(|c| region(c, names)).collect();
+    let mut bad = Vec::new();
+    d.regions = w.containers.iter().enumerate().map(|(i, c)| region(i, c, names, &mut bad)).collect();
+    if !bad.is_empty() {
+        d.unknown = Some(format!("GET /ai-inference/instances/{{id}}: {}", bad.join("; ")));
+    }
     d.detail = true;
     d
 }

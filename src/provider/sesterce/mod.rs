@@ -245,7 +245,20 @@ impl SesterceClient {
 
     /// The instances list as the API gives it (summaries).
     pub async fn list_summaries(&self) -> ApiResult<Vec<InstanceSummary>> {
-        self.get_list(&["ai-inference", "instances"]).await
+        Ok(self.instances(&|s| Some(s), |s| s.id.as_deref()).await?.items)
+    }
+
+    /// The instances list, each item mapped by `keep` as soon as it is decoded; items that could not be read
+    /// are counted and named, and an id listed twice is one item and a warning.
+    async fn instances<U>(
+        &self,
+        keep: &(dyn Fn(InstanceSummary) -> Option<U> + Sync),
+        id: impl Fn(&U) -> Option<&str>,
+    ) -> ApiResult<super::Listing<U>> {
+        let req = self.request(Method::GET, &["ai-inference", "instances"])?.large_body();
+        let mut listing = self.http.json_listing_map(&req, "Sesterce instances", keep).await?;
+        listing.dedup_by("Sesterce instances", id);
+        Ok(listing)
     }
 
     /// The details of one instance as the API gives it.
@@ -610,8 +623,9 @@ impl Provider for SesterceClient {
         }
     }
 
-    async fn list(&self) -> ApiResult<Vec<Deployment>> {
-        let summaries = self.list_summaries().await?;
+    async fn listing(&self) -> ApiResult<super::Listing> {
+        let super::Listing { items: summaries, warnings, cut } =
+            self.instances(&|s| Some(s), |s| s.id.as_deref()).await?;
         let names = self.names().await;
         // At most the account's limit of detail requests at once, each converted as it arrives: a large fleet
         // never holds a pending request, or a wire record, per instance.
@@ -628,12 +642,12 @@ impl Provider for SesterceClient {
             }
             match pending.next().await {
                 Some(d) => out.push(d),
-                None => return Ok(out),
+                None => return Ok(super::Listing { items: out, warnings, cut }),
             }
         }
     }
 
-    async fn list_summaries(&self) -> Option<ApiResult<Vec<super::Listed>>> {
+    async fn list_summaries(&self) -> Option<ApiResult<super::Listing<super::Listed>>> {
         // Each summary is converted as soon as it is decoded: the list's wire records never exist at once.
         let listed = |s: InstanceSummary| {
             Some(super::Listed {
@@ -645,7 +659,7 @@ impl Provider for SesterceClient {
                 ),
             })
         };
-        Some(self.get_list_map(&["ai-inference", "instances"], &listed).await)
+        Some(self.instances(&listed, |l| Some(l.dep.key.id.as_str())).await)
     }
 
     fn effective_rate(&self) -> Option<(f64, f64)> {

@@ -5,6 +5,7 @@
 //! verbatim on PATCH (`containerPort`, `description`, `envs`, ...) are kept as raw JSON, with `null` and
 //! absent told apart ([`present`]).
 
+use crate::provider::count::Count;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -296,10 +297,11 @@ fn lenient_deploy_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Deplo
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeployStatus {
-    #[serde(default, deserialize_with = "lenient_u32")]
-    pub total: Option<u32>,
-    #[serde(default, deserialize_with = "lenient_u32")]
-    pub ready: Option<u32>,
+    /// A value that is not a count is kept to be named, never read as 0.
+    #[serde(default, deserialize_with = "crate::provider::count::count")]
+    pub total: Option<Count>,
+    #[serde(default, deserialize_with = "crate::provider::count::count")]
+    pub ready: Option<Count>,
 }
 
 /// `scale` of a container, and of an `autoScalingConfigurations` item. Unknown keys are kept and sent back.
