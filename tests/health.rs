@@ -231,7 +231,7 @@ async fn a_failed_details_read_makes_a_dashboard_row_unknown_until_a_good_one() 
     let p = connect(&spec, build_client(Duration::from_secs(5), Duration::from_secs(20)));
     let now = chrono::Utc::now();
     let mut state = State::new(vec![AccountState::of(p.as_ref())], Duration::from_secs(5), now);
-    let listed = p.list_summaries().await.expect("a summary list").unwrap();
+    let listed = p.list_summaries().await.expect("a summary list").unwrap().items;
     update(&mut state, Msg::Listed { account: 0, at: now, result: Ok(listed.clone()) });
     // A running instance: deepseek-r1-distill.
     let key: DeploymentKey =

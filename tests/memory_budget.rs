@@ -95,7 +95,7 @@ fn bomb_probe() {
         assert_eq!(cap, 64 * MIB, "the default cap");
         let p = provider::connect(&spec, build_client(Duration::from_secs(5), Duration::from_secs(60)));
         let before = vm_hwm_kib();
-        let rows = p.list_summaries().await.expect("a list").expect("the list is small and fine");
+        let rows = p.list_summaries().await.expect("a list").expect("the list is small and fine").items;
         assert_eq!(rows.len(), INSTANCES);
         // Every row's details at once; the account lets 16 through at a time.
         let reads = futures::future::join_all(rows.iter().map(|r| p.get(&r.dep.key.id))).await;
