@@ -227,7 +227,9 @@ async fn apply(
     }
     let edit = req.edit();
     let mut result = match &req.change {
-        Change::Scale(u) => p.update_scale_with_source(&req.key.id, u, req.source.as_ref()).await,
+        Change::Scale(u) => {
+            p.update_scale_with_source(&req.key.id, u, req.source.as_ref().map(|s| &s.source)).await
+        }
         Change::Probes(pr) => p.update_probes(&req.key.id, pr).await,
         Change::Settings(s) => p.update_settings(&req.key.id, s).await,
     };
