@@ -384,6 +384,9 @@ fn unread(state: &State, i: usize, failed: &[(DeploymentKey, String)]) -> Option
     if let Some((_, e)) = failed.iter().find(|(k, _)| *k == row.dep.key) {
         return Some(format!("could not read it: {e}"));
     }
+    if let Some(f) = state.in_flight.get(&row.dep.key) {
+        return Some(format!("{} sent earlier is not confirmed yet: nothing sent", f.what()));
+    }
     (!state.snapshot(row).detail).then(|| "details not read yet: try again".to_string())
 }
 
@@ -1035,8 +1038,17 @@ mod tests {
         assert!(b.left_out[1].why.contains("does not offer start and stop"));
         let fx = press(&mut s, KeyCode::Char('y'));
         assert_eq!(fx.iter().filter(|e| matches!(e, Effect::Lifecycle(_))).count(), 2);
-        // Ctrl-D stays single-row: the delete prompt names the selected deployment only.
+        // Sent and not confirmed: the rows say so, and nothing more is sent for them.
         press(&mut s, KeyCode::Esc);
+        let alpha = s.selected_row().unwrap().dep.key.clone();
+        assert_eq!(s.in_flight.get(&alpha).map(|f| f.label()).as_deref(), Some("stopping"));
+        ctrl(&mut s, 'd');
+        assert_eq!(s.mode, Mode::Normal);
+        assert!(s.flash.as_deref().is_some_and(|f| f.contains("a stop was sent")), "{:?}", s.flash);
+        let name = "alpha-staging".to_string();
+        update(&mut s, Msg::Lifecycle { key: alpha.clone(), name, op: LifecycleOp::Stop, result: Ok(()) });
+        assert!(!s.in_flight.contains_key(&alpha), "confirmed: the mark goes");
+        // Ctrl-D stays single-row: the delete prompt names the selected deployment only.
         ctrl(&mut s, 'd');
         assert!(
             matches!(&s.mode, Mode::Confirm(c) if c.op == LifecycleOp::Delete && c.name == "alpha-staging")

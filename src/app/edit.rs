@@ -300,7 +300,7 @@ pub(super) fn row_to_change(state: &mut State) -> Option<usize> {
 }
 
 /// Opens a form or a confirmation for the selected deployment, if the provider and mode allow it.
-pub(super) fn open_mutation(state: &mut State, action: Action) {
+pub(super) fn open_mutation(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     let Some(row) = row_to_change(state) else { return };
     let row = &state.rows[row];
     let account = row.account;
@@ -313,6 +313,18 @@ pub(super) fn open_mutation(state: &mut State, action: Action) {
         Action::Probes if !caps.update_probes => state.flash = Some(refuse("probe edits")),
         Action::StartStop if !caps.start_stop => state.flash = Some(refuse("start and stop")),
         Action::Delete if !caps.delete => state.flash = Some(refuse("delete")),
+        Action::Scale | Action::Probes if !dep.detail && !super::state::list_carries_scale(provider) => {
+            // A summary row: what the form edits is only in the details (Sesterce's regions, Run:ai's metric
+            // and probes). The form would start from blanks: it waits for them, and they are read now.
+            state.flash = Some(if dep.regions.is_empty() {
+                "no scale data yet: wait for the details to load (reading them now)".into()
+            } else {
+                format!(
+                    "{provider} lists only part of it: reading its details, press the key again once shown"
+                )
+            });
+            fx.push(Effect::ReadDetails(vec![(account, dep.key.clone())]));
+        }
         Action::Scale => {
             if dep.regions.is_empty() {
                 state.flash = Some("no scale data yet: wait for the details to load".into());

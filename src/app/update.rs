@@ -5,7 +5,7 @@
 
 use super::input::LineInput;
 use super::keymap::Action;
-use super::state::{Filter, LifecycleOp, Mode, Pane, SortKey, State};
+use super::state::{Filter, InFlight, InFlightOp, LifecycleOp, Mode, Pane, SortKey, State};
 use super::table::{cycle_pane, focus, move_in_pane, refilter, set_sort};
 use super::{bulk, command, cost, edit, fleet, lifecycle, mouse, table, watch};
 use crate::model::{Deployment, DeploymentKey, LogLine, RegionInfo};
@@ -172,6 +172,13 @@ pub enum Effect {
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     let mut fx = Vec::new();
+    // A write's outcome landed (the edit's verified read-back, or the start/stop's with its read-back before
+    // it): it is no longer in flight. Its own handler shows the outcome, a failure included.
+    if let Msg::Applied { key, .. } | Msg::Lifecycle { key, .. } = &msg
+        && state.in_flight.remove(key).is_some()
+    {
+        state.dirty = true;
+    }
     match msg {
         Msg::Key(key) => {
             if key.kind != KeyEventKind::Release {
@@ -253,12 +260,35 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     {
         fx.push(Effect::Watch(w));
     }
+    mark_in_flight(state, &fx);
     let eyes = table::eyes_of(state);
     if eyes != state.eyes {
         state.eyes = eyes.clone();
         fx.push(Effect::Eyes(eyes));
     }
     fx
+}
+
+/// Every write about to be sent marks its row until its outcome lands (single, bulk, editor or model prompt).
+fn mark_in_flight(state: &mut State, fx: &[Effect]) {
+    for e in fx {
+        let (key, op) = match e {
+            Effect::Lifecycle(r) => (&r.key, InFlightOp::Lifecycle(r.op)),
+            Effect::Apply(r) => (&r.key, InFlightOp::Edit(r.change.kind())),
+            _ => continue,
+        };
+        state.in_flight.insert(key.clone(), InFlight { op, since: state.now });
+        state.dirty = true;
+    }
+}
+
+/// `t`, `s`, `p`, `e` or delete on a row with a write in flight: says what is in flight and sends nothing.
+fn refused_in_flight(state: &mut State) -> bool {
+    let Some(row) = state.selected_row() else { return false };
+    let Some(why) = state.in_flight_refusal(&row.dep.key, &row.dep.name) else { return false };
+    state.flash = Some(why);
+    state.dirty = true;
+    true
 }
 
 fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
@@ -349,8 +379,10 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.dirty = true;
         }
         a @ (Action::Scale | Action::StartStop) if !state.marks.is_empty() => bulk::open(state, a, fx),
+        Action::Scale | Action::Probes | Action::StartStop | Action::Delete | Action::Edit
+            if !state.read_only && refused_in_flight(state) => {}
         a @ (Action::Scale | Action::Probes | Action::StartStop | Action::Delete) => {
-            edit::open_mutation(state, a)
+            edit::open_mutation(state, a, fx)
         }
         Action::RevealEnvs => {
             let key = state.selected_row().map(|r| r.dep.key.clone());
@@ -843,6 +875,60 @@ mod tests {
         s.dirty = false;
         update(&mut s, Msg::Progress { account: 0, details: Some((3, 3)), rate: Some((10.0, 20.0)) });
         assert!(s.dirty, "slowed down");
+    }
+
+    /// A Run:ai row as its list shows it (replica bounds only) and as its details do (the metric too).
+    fn runai(detail: bool) -> Deployment {
+        let key = DeploymentKey { provider: ProviderKind::Runai, account: "r".into(), id: "w1".into() };
+        let mut d = Deployment::new(key, "nim", Status::Running);
+        let mut scale = Scale { min: 1, max: 3, ..Default::default() };
+        if detail {
+            scale.triggers.metric =
+                Some(crate::model::MetricTrigger { metric: "concurrency".into(), threshold: 4 });
+            scale.scale_to_zero_retention_seconds = Some(900);
+        }
+        d.regions.push(RegionReplicas {
+            region_id: "c1".into(),
+            region_name: None,
+            ready: 1,
+            total: 1,
+            scale,
+            error: None,
+        });
+        d.detail = detail;
+        d
+    }
+
+    #[test]
+    fn the_runai_scale_form_waits_for_details_and_a_list_never_blanks_the_metric() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let mut s = State::new(
+            vec![AccountState::new("r", ProviderKind::Runai, caps())],
+            Duration::from_secs(5),
+            now,
+        );
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(vec![runai(false)]) });
+        // Before the details: no form from the list's blanks; the details are read now.
+        let fx = press(&mut s, KeyCode::Char('s'));
+        assert_eq!(s.mode, Mode::Normal);
+        assert!(s.flash.as_deref().is_some_and(|f| f.contains("reading its details")), "{:?}", s.flash);
+        assert!(fx.iter().any(|e| matches!(e, Effect::ReadDetails(k) if k.len() == 1)), "{fx:?}");
+        let key = s.rows[0].dep.key.clone();
+        let t1 = now + chrono::Duration::seconds(1);
+        update(&mut s, Msg::Detail { key: key.clone(), at: t1, result: Ok(Box::new(runai(true))) });
+        // A list newer than the details: its bounds are live, the metric and retention stay.
+        let t2 = t1 + chrono::Duration::seconds(1);
+        let mut listed = runai(false);
+        listed.regions[0].scale.max = 4;
+        update(&mut s, Msg::Fleet { account: 0, at: t2, result: Ok(vec![listed]) });
+        let d = s.selected_deployment().unwrap();
+        assert_eq!(d.regions[0].scale.max, 4);
+        assert_eq!(d.regions[0].scale.triggers.summary(), "concurrency 4");
+        assert_eq!(d.regions[0].scale.scale_to_zero_retention_seconds, Some(900));
+        press(&mut s, KeyCode::Char('s'));
+        let Mode::Form(form) = &s.mode else { panic!("the form: {:?} {:?}", s.mode, s.flash) };
+        let metric = form.sections[0].fields.iter().find(|f| f.label == "metric").unwrap();
+        assert_eq!(metric.value(), "concurrency");
     }
 
     #[test]
