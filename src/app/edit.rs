@@ -313,7 +313,7 @@ pub(super) fn open_mutation(state: &mut State, action: Action, fx: &mut Vec<Effe
         Action::Probes if !caps.update_probes => state.flash = Some(refuse("probe edits")),
         Action::StartStop if !caps.start_stop => state.flash = Some(refuse("start and stop")),
         Action::Delete if !caps.delete => state.flash = Some(refuse("delete")),
-        Action::Scale | Action::Probes if !dep.detail && !super::state::list_carries_scale(provider) => {
+        Action::Scale | Action::Probes if !dep.detail && !super::state::list_is_whole(provider) => {
             // A summary row: what the form edits is only in the details (Sesterce's regions, Run:ai's metric
             // and probes). The form would start from blanks: it waits for them, and they are read now.
             state.flash = Some(if dep.regions.is_empty() {

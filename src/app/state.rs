@@ -509,6 +509,12 @@ pub fn absorb_summary(full: &Deployment, summary: &Deployment) -> Deployment {
     or(&mut d.price_per_hour, &full.price_per_hour);
     if d.envs.is_empty() {
         d.envs.clone_from(&full.envs);
+    } else if !list_is_whole(summary.key.provider) {
+        // Run:ai's list leaves out the variables that are not plain values (secrets, config maps): the
+        // details' stay, the list's values are the newer.
+        let mut envs = full.envs.clone();
+        envs.extend(std::mem::take(&mut d.envs));
+        d.envs = envs;
     }
     if d.pods.is_empty() {
         d.pods.clone_from(&full.pods);
@@ -516,7 +522,7 @@ pub fn absorb_summary(full: &Deployment, summary: &Deployment) -> Deployment {
     for r in &mut d.regions {
         if let Some(f) = full.regions.iter().find(|f| f.region_id == r.region_id) {
             or(&mut r.region_name, &f.region_name);
-            if !list_carries_scale(summary.key.provider) {
+            if !list_is_whole(summary.key.provider) {
                 // The list's replica bounds are live; the rest of the scale (the autoscaling metric and its
                 // threshold, the scale-to-zero retention) is only in the details: never blanked by a list.
                 let (min, max) = (r.scale.min, r.scale.max);
@@ -528,11 +534,12 @@ pub fn absorb_summary(full: &Deployment, summary: &Deployment) -> Deployment {
     d
 }
 
-/// Whether a provider's list carries a deployment's scale section whole (Gcore's containers do). Run:ai's
-/// workloads list carries the replica bounds only (`requestedPods`), not the autoscaling metric, its threshold
-/// or the scale-to-zero retention; Sesterce's list carries no regions at all. Where it does not, the scale form
-/// waits for the details and a list never blanks what they hold.
-pub fn list_carries_scale(provider: ProviderKind) -> bool {
+/// Whether a provider's list carries what a deployment's details do (Gcore's containers, envs and probes, whole).
+/// Run:ai's workloads list carries the replica bounds only (`requestedPods`), not the autoscaling metric, its
+/// threshold or the scale-to-zero retention, nor the variables that are not plain values; Sesterce's list carries
+/// no regions at all. Where it does not, the scale and probe forms wait for the details and a list never blanks
+/// what they hold.
+pub fn list_is_whole(provider: ProviderKind) -> bool {
     provider == ProviderKind::Gcore
 }
 

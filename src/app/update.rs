@@ -887,6 +887,10 @@ mod tests {
                 Some(crate::model::MetricTrigger { metric: "concurrency".into(), threshold: 4 });
             scale.scale_to_zero_retention_seconds = Some(900);
         }
+        d.envs.insert("MODEL".into(), "llama".into());
+        if detail {
+            d.envs.insert("HF_TOKEN".into(), "<secret hf/HF_TOKEN>".into());
+        }
         d.regions.push(RegionReplicas {
             region_id: "c1".into(),
             region_name: None,
@@ -925,6 +929,8 @@ mod tests {
         assert_eq!(d.regions[0].scale.max, 4);
         assert_eq!(d.regions[0].scale.triggers.summary(), "concurrency 4");
         assert_eq!(d.regions[0].scale.scale_to_zero_retention_seconds, Some(900));
+        assert_eq!(d.envs.get("HF_TOKEN").map(String::as_str), Some("<secret hf/HF_TOKEN>"), "{:?}", d.envs);
+        assert_eq!(d.envs.get("MODEL").map(String::as_str), Some("llama"));
         press(&mut s, KeyCode::Char('s'));
         let Mode::Form(form) = &s.mode else { panic!("the form: {:?} {:?}", s.mode, s.flash) };
         let metric = form.sections[0].fields.iter().find(|f| f.label == "metric").unwrap();
