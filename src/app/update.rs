@@ -5,9 +5,9 @@
 
 use super::input::LineInput;
 use super::keymap::Action;
-use super::state::{Filter, InFlight, InFlightOp, LifecycleOp, Mode, Pane, SortKey, State};
+use super::state::{Filter, LifecycleOp, Mode, Pane, SortKey, State};
 use super::table::{cycle_pane, focus, move_in_pane, refilter, set_sort};
-use super::{bulk, command, cost, edit, fleet, lifecycle, mouse, table, watch};
+use super::{bulk, command, cost, edit, fleet, in_flight, lifecycle, mouse, table, watch};
 use crate::model::{Deployment, DeploymentKey, LogLine, RegionInfo};
 use crate::provider::{ApiError, Applied, MetricsResult};
 use chrono::{DateTime, Utc};
@@ -172,13 +172,7 @@ pub enum Effect {
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     let mut fx = Vec::new();
-    // A write's outcome landed (the edit's verified read-back, or the start/stop's with its read-back before
-    // it): it is no longer in flight. Its own handler shows the outcome, a failure included.
-    if let Msg::Applied { key, .. } | Msg::Lifecycle { key, .. } = &msg
-        && state.in_flight.remove(key).is_some()
-    {
-        state.dirty = true;
-    }
+    in_flight::on_msg(state, &msg);
     match msg {
         Msg::Key(key) => {
             if key.kind != KeyEventKind::Release {
@@ -260,35 +254,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     {
         fx.push(Effect::Watch(w));
     }
-    mark_in_flight(state, &fx);
+    in_flight::mark(state, &fx);
     let eyes = table::eyes_of(state);
     if eyes != state.eyes {
         state.eyes = eyes.clone();
         fx.push(Effect::Eyes(eyes));
     }
     fx
-}
-
-/// Every write about to be sent marks its row until its outcome lands (single, bulk, editor or model prompt).
-fn mark_in_flight(state: &mut State, fx: &[Effect]) {
-    for e in fx {
-        let (key, op) = match e {
-            Effect::Lifecycle(r) => (&r.key, InFlightOp::Lifecycle(r.op)),
-            Effect::Apply(r) => (&r.key, InFlightOp::Edit(r.change.kind())),
-            _ => continue,
-        };
-        state.in_flight.insert(key.clone(), InFlight { op, since: state.now });
-        state.dirty = true;
-    }
-}
-
-/// `t`, `s`, `p`, `e` or delete on a row with a write in flight: says what is in flight and sends nothing.
-fn refused_in_flight(state: &mut State) -> bool {
-    let Some(row) = state.selected_row() else { return false };
-    let Some(why) = state.in_flight_refusal(&row.dep.key, &row.dep.name) else { return false };
-    state.flash = Some(why);
-    state.dirty = true;
-    true
 }
 
 fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
@@ -380,7 +352,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         a @ (Action::Scale | Action::StartStop) if !state.marks.is_empty() => bulk::open(state, a, fx),
         Action::Scale | Action::Probes | Action::StartStop | Action::Delete | Action::Edit
-            if !state.read_only && refused_in_flight(state) => {}
+            if !state.read_only && in_flight::refused(state) => {}
         a @ (Action::Scale | Action::Probes | Action::StartStop | Action::Delete) => {
             edit::open_mutation(state, a, fx)
         }
