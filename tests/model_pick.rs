@@ -100,9 +100,15 @@ async fn a_sesterce_edit_keeps_its_model_under_every_reading_asking_for_it_where
                 assert_eq!(lines.len(), 1, "{context}: {lines:?}");
                 assert_eq!(lines[0]["result"], "refused", "{context}");
 
-                // Esc goes back to the form with the edit kept and nothing sent; the next try asks again.
+                // Esc goes back to the form with the edit kept, saying what was sent and refused; the next try
+                // asks again.
                 d.key(KeyCode::Esc);
                 assert_eq!(d.stage(), Stage::Edit, "{context}");
+                let said = d.said();
+                assert!(
+                    said.contains("was sent and Sesterce refused it") && !said.contains("nothing was sent"),
+                    "{context}: {said}"
+                );
                 assert_eq!(
                     d.form().sections[0].fields.iter().find(|f| f.label == "max").unwrap().value(),
                     want.regions[0].scale.max.to_string()
@@ -126,7 +132,10 @@ async fn a_sesterce_edit_keeps_its_model_under_every_reading_asking_for_it_where
                 if registry {
                     d.key(KeyCode::Tab);
                 }
-                for _ in 0..index {
+                // Nothing is picked until the user moves: the first move picks the first row.
+                let Stage::PickSource(pick) = d.stage() else { panic!("{context}: the prompt") };
+                assert_eq!(pick.sel, None, "{context}: a pick before the user made one");
+                for _ in 0..=index {
                     d.key(KeyCode::Char('j'));
                 }
                 let Stage::PickSource(pick) = d.stage() else { panic!("{context}: the prompt") };
@@ -155,7 +164,16 @@ async fn a_sesterce_edit_keeps_its_model_under_every_reading_asking_for_it_where
                     ImageSource::Registry(r) => ("registry", r),
                     ImageSource::Image { .. } => unreachable!(),
                 };
-                assert_eq!(last["source"], json!({ kind: id }), "{context}: {last}");
+                let catalog = d.state.catalogs.loaded(SESTERCE).unwrap();
+                let named = match &source {
+                    ImageSource::Model(m) => catalog.models.iter().find(|x| &x.id == m).map(|x| &x.name),
+                    ImageSource::Registry(r) => {
+                        catalog.registries.iter().find(|x| &x.id == r).map(|x| &x.name)
+                    }
+                    ImageSource::Image { .. } => None,
+                };
+                // By id and by name.
+                assert_eq!(last["source"], json!({ kind: id, "name": named.unwrap() }), "{context}: {last}");
                 // The simulator's rollout is instant: the flash may already say it has rolled out.
                 assert!(
                     said.contains(&format!("{name}: applied (sent with {kind} "))
@@ -183,4 +201,50 @@ fn instance_id(d: &Driver, name: &str) -> String {
         .find(|r| r.account == SESTERCE && r.dep.name == name)
         .map(|r| r.dep.key.id.clone())
         .expect("the instance is listed")
+}
+
+/// Writes (`PATCH`) in the simulator's log.
+async fn patches(sim: &SimHandle) -> usize {
+    let log: Vec<String> =
+        reqwest::get(format!("{}/_sim/requests", sim.base_url())).await.unwrap().json().await.unwrap();
+    log.iter().filter(|l| l.starts_with("PATCH")).count()
+}
+
+/// The prompt starts with nothing picked: a reflexive `y y` after the refusal sends nothing and says to pick
+/// one. Once one is picked, the prompt says what the instance will run and that infertop cannot read what it
+/// runs now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_prompt_starts_with_nothing_picked_and_y_y_sends_nothing() {
+    let readings = ambiguity::Ambiguities::default().with(ambiguity::SESTERCE_NO_MODEL, "rejected");
+    let sim = frozen_sim(readings).await;
+    let (name, _) = instance(&sim, false);
+    let mut d = driver("pick-yy", &infertop::provider::demo_accounts(&sim.base_url())).await;
+    raise_max(&mut d, &name).await;
+    assert!(matches!(d.stage(), Stage::PickSource(_)), "the prompt: {:?}", d.stage());
+    d.wait("the catalog", |s| s.catalogs.loaded(SESTERCE).is_some()).await;
+    assert!(!d.state.catalogs.loaded(SESTERCE).unwrap().models.is_empty());
+    let refused = patches(&sim).await;
+    assert_eq!(refused, 1, "the refused edit");
+
+    d.key(KeyCode::Char('y'));
+    d.key(KeyCode::Char('y'));
+    let Stage::PickSource(pick) = d.stage() else { panic!("still the prompt: {:?}", d.stage()) };
+    assert_eq!(pick.sel, None);
+    assert!(d.said().contains("nothing sent: pick the model"), "{}", d.said());
+    d.pump(300).await;
+    assert_eq!(patches(&sim).await, refused, "y with nothing picked sent a write");
+    assert_eq!(audit_of(&d, &name).len(), 1, "only the refused edit is audited");
+
+    d.key(KeyCode::Char('j'));
+    let catalog = d.state.catalogs.loaded(SESTERCE).unwrap().clone();
+    let Stage::PickSource(pick) = d.stage() else { panic!("the prompt") };
+    assert_eq!(pick.choice(&catalog), Some(ImageSource::Model(catalog.models[0].id.clone())));
+    // The prompt's text as drawn (wrapped at its width), joined back into sentences.
+    let (lines, _, _) = infertop::ui::model_pick::body(&d.state, d.form(), &pick, 100);
+    let screen = lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" ");
+    let want = format!(
+        "the instance will run model {} (infertop cannot read which model it runs now)",
+        catalog.models[0].name
+    );
+    assert!(screen.contains(&want), "{want}\n{screen}");
 }

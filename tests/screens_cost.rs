@@ -58,6 +58,10 @@ async fn a_scale_review_shows_the_cost_at_min_and_max() {
 async fn a_runai_review_says_unknown() {
     let mut fx = fixture(120, 36).await;
     select(&mut fx, "nim-llama-3-8b").await;
+    // Run:ai's list carries the replica bounds only: the form opens once the details are read.
+    let key = fx.state.selected_row().unwrap().dep.key.clone();
+    let result = fx.providers[2].get(&key.id).await.map(Box::new);
+    fx.apply(infertop::app::Msg::Detail { key, at: common::screen::epoch(), result }).await;
     // Run:ai wants a metric when min < max: max down to min needs none.
     review_max(&mut fx, "1").await;
     let screen = render(&fx.state);

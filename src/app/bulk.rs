@@ -384,6 +384,9 @@ fn unread(state: &State, i: usize, failed: &[(DeploymentKey, String)]) -> Option
     if let Some((_, e)) = failed.iter().find(|(k, _)| *k == row.dep.key) {
         return Some(format!("could not read it: {e}"));
     }
+    if let Some(f) = state.in_flight.get(&row.dep.key) {
+        return Some(format!("{} sent earlier is not confirmed yet: nothing sent", f.what()));
+    }
     (!state.snapshot(row).detail).then(|| "details not read yet: try again".to_string())
 }
 
@@ -994,6 +997,23 @@ mod tests {
         // Hidden while it runs, the outcomes still land in it.
         press(&mut s, KeyCode::Esc);
         assert_eq!(s.mode, Mode::Normal);
+        // Its rows are in flight: p, e and Ctrl-D on one say so and send nothing.
+        let selected = s.selected_row().unwrap().dep.key.clone();
+        assert!(sent.iter().any(|r| r.key == selected));
+        assert_eq!(s.in_flight.get(&selected).map(|f| f.label()).as_deref(), Some("applying scale"));
+        for k in ['p', 'e', 'd'] {
+            let fx = if k == 'd' { ctrl(&mut s, 'd') } else { press(&mut s, KeyCode::Char(k)) };
+            assert!(
+                fx.iter().all(|e| !matches!(e, Effect::Apply(_) | Effect::Lifecycle(_) | Effect::Editor(_))),
+                "{k}: {fx:?}"
+            );
+            assert_eq!(s.mode, Mode::Normal, "{k}");
+            assert!(
+                s.flash.as_deref().is_some_and(|f| f.contains("a scale edit was sent")),
+                "{k}: {:?}",
+                s.flash
+            );
+        }
         let key = sent[1].key.clone();
         let err =
             ApiError::new(ProviderKind::Gcore, crate::provider::ErrorKind::Validation, "no").with_status(422);
@@ -1003,6 +1023,7 @@ mod tests {
         let landed =
             Landed { applied: crate::provider::Applied::Done(Box::new(read_back)), not_taken: vec![] };
         update(&mut s, Msg::Applied { key: sent[0].key.clone(), result: Ok(landed) });
+        assert!(s.in_flight.is_empty(), "both outcomes landed: {:?}", s.in_flight);
         let b = s.bulk.as_ref().unwrap();
         assert_eq!(b.stage, BulkStage::Done);
         assert!(b.tally().starts_with("1 applied · 0 conflict · 1 refused · 0 unknown"), "{}", b.tally());
@@ -1013,6 +1034,23 @@ mod tests {
         assert_eq!(s.mode, Mode::Bulk);
         press(&mut s, KeyCode::Esc);
         assert!(s.bulk.is_none());
+    }
+
+    #[test]
+    fn a_row_with_a_stop_in_flight_is_left_out_of_a_bulk_start_stop() {
+        let mut s = state();
+        // A single stop of alpha-staging, sent and not confirmed yet.
+        press(&mut s, KeyCode::Char('t'));
+        let fx = press(&mut s, KeyCode::Char('y'));
+        assert_eq!(fx.iter().filter(|e| matches!(e, Effect::Lifecycle(_))).count(), 1);
+        ctrl(&mut s, ' ');
+        let fx = press(&mut s, KeyCode::Char('t'));
+        answer_reads(&mut s, fx);
+        let b = s.bulk.as_ref().unwrap();
+        let names: Vec<&str> = b.items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["bravo"]);
+        let out = b.left_out.iter().find(|l| l.name == "alpha-staging").expect("left out");
+        assert!(out.why.contains("a stop sent earlier is not confirmed yet"), "{}", out.why);
     }
 
     #[test]
@@ -1036,8 +1074,17 @@ mod tests {
         assert!(b.left_out[1].why.contains("does not offer start and stop"));
         let fx = press(&mut s, KeyCode::Char('y'));
         assert_eq!(fx.iter().filter(|e| matches!(e, Effect::Lifecycle(_))).count(), 2);
-        // Ctrl-D stays single-row: the delete prompt names the selected deployment only.
+        // Sent and not confirmed: the rows say so, and nothing more is sent for them.
         press(&mut s, KeyCode::Esc);
+        let alpha = s.selected_row().unwrap().dep.key.clone();
+        assert_eq!(s.in_flight.get(&alpha).map(|f| f.label()).as_deref(), Some("stopping"));
+        ctrl(&mut s, 'd');
+        assert_eq!(s.mode, Mode::Normal);
+        assert!(s.flash.as_deref().is_some_and(|f| f.contains("a stop was sent")), "{:?}", s.flash);
+        let name = "alpha-staging".to_string();
+        update(&mut s, Msg::Lifecycle { key: alpha.clone(), name, op: LifecycleOp::Stop, result: Ok(()) });
+        assert!(!s.in_flight.contains_key(&alpha), "confirmed: the mark goes");
+        // Ctrl-D stays single-row: the delete prompt names the selected deployment only.
         ctrl(&mut s, 'd');
         assert!(
             matches!(&s.mode, Mode::Confirm(c) if c.op == LifecycleOp::Delete && c.name == "alpha-staging")

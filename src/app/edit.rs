@@ -41,7 +41,15 @@ pub struct ApplyRequest {
     pub change: Change,
     pub expected: Box<Deployment>,
     /// The model or registry the user picked for a provider that wants it with the edit (Sesterce).
-    pub source: Option<crate::model::ImageSource>,
+    pub source: Option<Picked>,
+}
+
+/// A model or registry the user picked, and its name as the account's catalog gives it (the audit line names
+/// both).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picked {
+    pub source: crate::model::ImageSource,
+    pub name: Option<String>,
 }
 
 impl ApplyRequest {
@@ -229,7 +237,7 @@ pub(super) fn on_form_key(state: &mut State, form: &mut Form, key: KeyEvent, fx:
             KeyCode::Char('y') | KeyCode::Char('Y') => {
                 if let Some(change) = form.validate() {
                     form.stage = Stage::Applying;
-                    fx.push(Effect::Apply(Box::new(apply_request(form, change))));
+                    fx.push(Effect::Apply(Box::new(apply_request(&state.catalogs, form, change))));
                 }
             }
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => form.stage = Stage::Edit,
@@ -258,14 +266,21 @@ pub(super) fn on_form_key(state: &mut State, form: &mut Form, key: KeyEvent, fx:
 }
 
 /// The write of `change` from `form`: checked against the deployment as the form saw it.
-pub(super) fn apply_request(form: &Form, change: Change) -> ApplyRequest {
+pub(super) fn apply_request(
+    catalogs: &super::catalog::Catalogs,
+    form: &Form,
+    change: Change,
+) -> ApplyRequest {
     ApplyRequest {
         account: form.account,
         key: form.key.clone(),
         name: form.base.name.clone(),
         change,
         expected: Box::new(form.base.clone()),
-        source: form.source.clone(),
+        source: form.source.clone().map(|source| Picked {
+            name: super::model_pick::catalog_name(catalogs, form.account, &source),
+            source,
+        }),
     }
 }
 
@@ -285,7 +300,7 @@ pub(super) fn row_to_change(state: &mut State) -> Option<usize> {
 }
 
 /// Opens a form or a confirmation for the selected deployment, if the provider and mode allow it.
-pub(super) fn open_mutation(state: &mut State, action: Action) {
+pub(super) fn open_mutation(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     let Some(row) = row_to_change(state) else { return };
     let row = &state.rows[row];
     let account = row.account;
@@ -298,6 +313,18 @@ pub(super) fn open_mutation(state: &mut State, action: Action) {
         Action::Probes if !caps.update_probes => state.flash = Some(refuse("probe edits")),
         Action::StartStop if !caps.start_stop => state.flash = Some(refuse("start and stop")),
         Action::Delete if !caps.delete => state.flash = Some(refuse("delete")),
+        Action::Scale | Action::Probes if !dep.detail && !super::state::list_is_whole(provider) => {
+            // A summary row: what the form edits is only in the details (Sesterce's regions, Run:ai's metric
+            // and probes). The form would start from blanks: it waits for them, and they are read now.
+            state.flash = Some(if dep.regions.is_empty() {
+                "no scale data yet: wait for the details to load (reading them now)".into()
+            } else {
+                format!(
+                    "{provider} lists only part of it: reading its details, press the key again once shown"
+                )
+            });
+            fx.push(Effect::ReadDetails(vec![(account, dep.key.clone())]));
+        }
         Action::Scale => {
             if dep.regions.is_empty() {
                 state.flash = Some("no scale data yet: wait for the details to load".into());

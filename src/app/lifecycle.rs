@@ -39,6 +39,12 @@ pub(super) fn on_confirm_key(state: &mut State, mut c: Confirm, key: KeyEvent, f
             state.flash = Some(format!("{} cancelled", c.op.verb()));
         }
         (LifecycleOp::Start | LifecycleOp::Stop, KeyCode::Char('y'))
+        | (LifecycleOp::Delete, KeyCode::Enter)
+            if let Some(why) = state.in_flight_refusal(&c.key, &c.name) =>
+        {
+            state.flash = Some(why);
+        }
+        (LifecycleOp::Start | LifecycleOp::Stop, KeyCode::Char('y'))
             if let Some(now) = state.index.get(&c.key).map(|&i| state.snapshot(&state.rows[i]))
                 && toggle_op(now) != Ok(c.op) =>
         {

@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod form;
 pub mod help;
 pub mod history;
+pub mod in_flight;
 pub mod input;
 pub mod keymap;
 pub mod layout;

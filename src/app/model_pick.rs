@@ -43,7 +43,8 @@ pub struct ModelPick {
     /// The review the user confirmed: what `y` sends again.
     pub diff: Vec<String>,
     pub kind: SourceKind,
-    pub sel: usize,
+    /// The row the user picked in the listed part: none until they pick one (infertop does not guess).
+    pub sel: Option<usize>,
 }
 
 impl ModelPick {
@@ -57,9 +58,10 @@ impl ModelPick {
 
     /// What the selected row names.
     pub fn choice(&self, c: &Catalog) -> Option<ImageSource> {
+        let sel = self.sel?;
         match self.kind {
-            SourceKind::Model => c.models.get(self.sel).map(|m| ImageSource::Model(m.id.clone())),
-            SourceKind::Registry => c.registries.get(self.sel).map(|r| ImageSource::Registry(r.id.clone())),
+            SourceKind::Model => c.models.get(sel).map(|m| ImageSource::Model(m.id.clone())),
+            SourceKind::Registry => c.registries.get(sel).map(|r| ImageSource::Registry(r.id.clone())),
         }
     }
 }
@@ -69,20 +71,32 @@ pub fn asks_for_source(form: &Form, e: &ApiError) -> bool {
     form.kind == FormKind::Scale && crate::provider::sesterce::wants_source(e)
 }
 
+/// The name the account's catalog gives the model or registry `source` names, when it knows it.
+pub fn catalog_name(catalogs: &Catalogs, account: usize, source: &ImageSource) -> Option<String> {
+    let c = catalogs.loaded(account)?;
+    match source {
+        ImageSource::Model(id) => c.models.iter().find(|m| &m.id == id).map(|m| m.name.clone()),
+        ImageSource::Registry(id) => c.registries.iter().find(|r| &r.id == id).map(|r| r.name.clone()),
+        ImageSource::Image { .. } => None,
+    }
+}
+
 /// The model or registry `source` names, as the catalog calls it (its id when the catalog does not know it).
 pub fn source_name(catalogs: &Catalogs, account: usize, source: &ImageSource) -> String {
-    let c = catalogs.loaded(account);
+    let name = catalog_name(catalogs, account, source);
     match source {
-        ImageSource::Model(id) => format!(
-            "model {}",
-            c.and_then(|c| c.models.iter().find(|m| &m.id == id)).map(|m| &m.name).unwrap_or(id)
-        ),
-        ImageSource::Registry(id) => format!(
-            "registry {}",
-            c.and_then(|c| c.registries.iter().find(|r| &r.id == id)).map(|r| &r.name).unwrap_or(id)
-        ),
+        ImageSource::Model(id) => format!("model {}", name.as_deref().unwrap_or(id)),
+        ImageSource::Registry(id) => format!("registry {}", name.as_deref().unwrap_or(id)),
         ImageSource::Image { image, .. } => format!("image {image}"),
     }
+}
+
+/// What the user is told `y` does with the pick: the instance runs it from then on.
+pub fn will_run(catalogs: &Catalogs, account: usize, source: &ImageSource) -> String {
+    format!(
+        "the instance will run {} (infertop cannot read which model it runs now)",
+        source_name(catalogs, account, source)
+    )
 }
 
 /// Turns the form into the prompt, with the provider's message; fetches the catalog if it is not there.
@@ -93,22 +107,27 @@ pub fn open(catalogs: &mut Catalogs, form: &mut Form, e: &ApiError, fx: &mut Vec
         e.fields.iter().map(|(f, m)| format!("{f} {m}")).collect::<Vec<_>>().join("; ")
     };
     let diff = form.validate().map(|c| form.diff(&c)).unwrap_or_default();
-    // Asked again after a pick (the provider refused that one too): start on it.
-    let c = catalogs.loaded(form.account);
-    let (kind, sel) = match (&form.source, c) {
-        (Some(ImageSource::Registry(id)), Some(c)) => {
-            (SourceKind::Registry, c.registries.iter().position(|r| &r.id == id).unwrap_or(0))
-        }
-        (Some(ImageSource::Registry(_)), None) => (SourceKind::Registry, 0),
-        (Some(ImageSource::Model(id)), Some(c)) => {
-            (SourceKind::Model, c.models.iter().position(|m| &m.id == id).unwrap_or(0))
-        }
-        _ => (SourceKind::Model, 0),
+    // Nothing is picked, even when asked again after a pick the provider refused too: the user picks again
+    // (the list shown is the part the last pick came from).
+    let kind = match &form.source {
+        Some(ImageSource::Registry(_)) => SourceKind::Registry,
+        _ => SourceKind::Model,
     };
-    form.stage = Stage::PickSource(Box::new(ModelPick { said, diff, kind, sel }));
+    form.stage = Stage::PickSource(Box::new(ModelPick { said, diff, kind, sel: None }));
     if catalogs.start_load(form.account) {
         fx.push(Effect::LoadCatalog(form.account));
     }
+}
+
+/// What Esc says: the edit was sent, and the provider refused it (its words); nothing else was sent.
+pub fn refused_text(form: &Form, pick: &ModelPick) -> String {
+    let p = crate::model::edit::provider_name(form.provider);
+    let sent: Vec<String> = pick.diff.iter().map(|l| l.trim().to_string()).collect();
+    let sent = if sent.is_empty() { String::new() } else { format!(" ({})", sent.join("; ")) };
+    format!(
+        "the edit{sent} was sent and {p} refused it: {}; nothing else was sent, the form keeps your values",
+        crate::model::text::sanitize(&pick.said)
+    )
 }
 
 pub fn on_key(state: &mut State, form: &mut Form, mut pick: ModelPick, key: KeyEvent, fx: &mut Vec<Effect>) {
@@ -117,14 +136,19 @@ pub fn on_key(state: &mut State, form: &mut Form, mut pick: ModelPick, key: KeyE
     match key.code {
         KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') => {
             form.stage = Stage::Edit;
-            state.flash = Some("nothing was sent: the form keeps your values".into());
+            state.flash = Some(refused_text(form, &pick));
             return;
         }
-        KeyCode::Down | KeyCode::Char('j') => pick.sel = (pick.sel + 1).min(rows.saturating_sub(1)),
-        KeyCode::Up | KeyCode::Char('k') => pick.sel = pick.sel.saturating_sub(1),
+        // The first move picks the first row; nothing is picked before.
+        KeyCode::Down | KeyCode::Char('j') if rows > 0 => {
+            pick.sel = Some(pick.sel.map_or(0, |s| (s + 1).min(rows - 1)))
+        }
+        KeyCode::Up | KeyCode::Char('k') if rows > 0 => {
+            pick.sel = Some(pick.sel.map_or(0, |s| s.saturating_sub(1)))
+        }
         KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
             pick.kind = pick.kind.other();
-            pick.sel = 0;
+            pick.sel = None;
         }
         KeyCode::Char('r') if state.catalogs.start_load(account) => fx.push(Effect::LoadCatalog(account)),
         KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
@@ -134,7 +158,7 @@ pub fn on_key(state: &mut State, form: &mut Form, mut pick: ModelPick, key: KeyE
                     match form.validate() {
                         Some(change) => {
                             form.stage = Stage::Applying;
-                            fx.push(Effect::Apply(Box::new(apply_request(form, change))));
+                            fx.push(Effect::Apply(Box::new(apply_request(&state.catalogs, form, change))));
                         }
                         None => {
                             form.stage = Stage::Edit;
@@ -146,6 +170,13 @@ pub fn on_key(state: &mut State, form: &mut Form, mut pick: ModelPick, key: KeyE
                 }
                 None => {
                     state.flash = Some(match state.catalogs.by_account.get(&account) {
+                        Some(CatalogEntry::Loaded { .. }) if rows > 0 => format!(
+                            "nothing sent: pick the {} the instance runs first (↑↓), then y",
+                            match pick.kind {
+                                SourceKind::Model => "model",
+                                SourceKind::Registry => "registry",
+                            }
+                        ),
                         Some(CatalogEntry::Loaded { .. }) => {
                             format!(
                                 "no {} to pick: Tab shows the other list",

@@ -128,6 +128,42 @@ pub struct Confirm {
     pub input: LineInput,
 }
 
+/// What a write sent and not confirmed yet is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InFlightOp {
+    Lifecycle(LifecycleOp),
+    /// An edit: `scale`, `probes` or `settings` (`crate::model::edit::Change::kind`).
+    Edit(&'static str),
+}
+
+/// A start, stop, delete or edit sent and not confirmed yet: its row says so, and nothing else is sent for it
+/// until its result (and read-back) lands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InFlight {
+    pub op: InFlightOp,
+    pub since: DateTime<Utc>,
+}
+
+impl InFlight {
+    /// What the status cell shows: `stopping`, `starting`, `deleting`, `applying scale`.
+    pub fn label(&self) -> String {
+        match self.op {
+            InFlightOp::Lifecycle(LifecycleOp::Start) => "starting".into(),
+            InFlightOp::Lifecycle(LifecycleOp::Stop) => "stopping".into(),
+            InFlightOp::Lifecycle(LifecycleOp::Delete) => "deleting".into(),
+            InFlightOp::Edit(kind) => format!("applying {kind}"),
+        }
+    }
+
+    /// `a stop`, `a scale edit`.
+    pub fn what(&self) -> String {
+        match self.op {
+            InFlightOp::Lifecycle(op) => format!("a {}", op.verb()),
+            InFlightOp::Edit(kind) => format!("a {kind} edit"),
+        }
+    }
+}
+
 /// An applied change still rolling out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
@@ -316,6 +352,8 @@ pub struct State {
     pub clipboard: Option<String>,
     /// Applied changes still rolling out.
     pub pending: HashMap<DeploymentKey, Pending>,
+    /// Starts, stops, deletes and edits sent and not confirmed yet (see [`InFlight`]).
+    pub in_flight: HashMap<DeploymentKey, InFlight>,
     /// Marked deployments (Space, Ctrl-Space), by key: they survive refreshes and resorts.
     pub marks: BTreeSet<DeploymentKey>,
     /// The bulk change being prepared, under way, or finished and not closed yet.
@@ -377,6 +415,7 @@ impl State {
             seen_errors: HashSet::new(),
             details: HashMap::new(),
             pending: HashMap::new(),
+            in_flight: HashMap::new(),
             marks: BTreeSet::new(),
             bulk: None,
             reveal_envs: None,
@@ -440,6 +479,18 @@ impl State {
         failed_since || self.now - row.fetched_at > limit
     }
 
+    /// Why nothing may be sent for `key` now: a write sent for it is not confirmed yet. Says what and since when.
+    pub fn in_flight_refusal(&self, key: &DeploymentKey, name: &str) -> Option<String> {
+        let f = self.in_flight.get(key)?;
+        let secs = (self.now - f.since).num_seconds().max(0);
+        Some(format!(
+            "{}: {} was sent {}s ago and is not confirmed yet: nothing sent (wait for its outcome)",
+            crate::model::text::sanitize(name),
+            f.what(),
+            secs
+        ))
+    }
+
     /// Visible toasts (recent ones), newest last.
     pub fn live_toasts(&self) -> impl Iterator<Item = &Toast> {
         let now = self.now;
@@ -468,6 +519,12 @@ pub fn absorb_summary(full: &Deployment, summary: &Deployment) -> Deployment {
     or(&mut d.price_per_hour, &full.price_per_hour);
     if d.envs.is_empty() {
         d.envs.clone_from(&full.envs);
+    } else if !list_is_whole(summary.key.provider) {
+        // Run:ai's list leaves out the variables that are not plain values (secrets, config maps): the
+        // details' stay, the list's values are the newer.
+        let mut envs = full.envs.clone();
+        envs.extend(std::mem::take(&mut d.envs));
+        d.envs = envs;
     }
     if d.pods.is_empty() {
         d.pods.clone_from(&full.pods);
@@ -475,10 +532,25 @@ pub fn absorb_summary(full: &Deployment, summary: &Deployment) -> Deployment {
     for r in &mut d.regions {
         if let Some(f) = full.regions.iter().find(|f| f.region_id == r.region_id) {
             or(&mut r.region_name, &f.region_name);
+            if !list_is_whole(summary.key.provider) {
+                // The list's replica bounds are live; the rest of the scale (the autoscaling metric and its
+                // threshold, the scale-to-zero retention) is only in the details: never blanked by a list.
+                let (min, max) = (r.scale.min, r.scale.max);
+                r.scale = crate::model::Scale { min, max, ..f.scale.clone() };
+            }
         }
     }
     d.detail = full.detail;
     d
+}
+
+/// Whether a provider's list carries what a deployment's details do (Gcore's containers, envs and probes, whole).
+/// Run:ai's workloads list carries the replica bounds only (`requestedPods`), not the autoscaling metric, its
+/// threshold or the scale-to-zero retention, nor the variables that are not plain values; Sesterce's list carries
+/// no regions at all. Where it does not, the scale and probe forms wait for the details and a list never blanks
+/// what they hold.
+pub fn list_is_whole(provider: ProviderKind) -> bool {
+    provider == ProviderKind::Gcore
 }
 
 /// Builds the text the filter matches: provider, account, name, status, image, hardware, regions.

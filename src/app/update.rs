@@ -7,7 +7,7 @@ use super::input::LineInput;
 use super::keymap::Action;
 use super::state::{Filter, LifecycleOp, Mode, Pane, SortKey, State};
 use super::table::{cycle_pane, focus, move_in_pane, refilter, set_sort};
-use super::{bulk, command, cost, edit, fleet, lifecycle, mouse, table, watch};
+use super::{bulk, command, cost, edit, fleet, in_flight, lifecycle, mouse, table, watch};
 use crate::model::{Deployment, DeploymentKey, LogLine, RegionInfo};
 use crate::provider::{ApiError, Applied, MetricsResult};
 use chrono::{DateTime, Utc};
@@ -186,6 +186,7 @@ pub enum Effect {
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     let mut fx = Vec::new();
+    in_flight::on_msg(state, &msg);
     match msg {
         Msg::Key(key) => {
             if key.kind != KeyEventKind::Release {
@@ -274,6 +275,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     {
         fx.push(Effect::Watch(w));
     }
+    in_flight::mark(state, &fx);
     let eyes = table::eyes_of(state);
     if eyes != state.eyes {
         state.eyes = eyes.clone();
@@ -370,8 +372,10 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.dirty = true;
         }
         a @ (Action::Scale | Action::StartStop) if !state.marks.is_empty() => bulk::open(state, a, fx),
+        Action::Scale | Action::Probes | Action::StartStop | Action::Delete | Action::Edit
+            if !state.read_only && in_flight::refused(state) => {}
         a @ (Action::Scale | Action::Probes | Action::StartStop | Action::Delete) => {
-            edit::open_mutation(state, a)
+            edit::open_mutation(state, a, fx)
         }
         Action::RevealEnvs => {
             let key = state.selected_row().map(|r| r.dep.key.clone());
@@ -865,6 +869,66 @@ mod tests {
         s.dirty = false;
         update(&mut s, Msg::Progress { account: 0, details: Some((3, 3)), rate: Some((10.0, 20.0)) });
         assert!(s.dirty, "slowed down");
+    }
+
+    /// A Run:ai row as its list shows it (replica bounds only) and as its details do (the metric too).
+    fn runai(detail: bool) -> Deployment {
+        let key = DeploymentKey { provider: ProviderKind::Runai, account: "r".into(), id: "w1".into() };
+        let mut d = Deployment::new(key, "nim", Status::Running);
+        let mut scale = Scale { min: 1, max: 3, ..Default::default() };
+        if detail {
+            scale.triggers.metric =
+                Some(crate::model::MetricTrigger { metric: "concurrency".into(), threshold: 4 });
+            scale.scale_to_zero_retention_seconds = Some(900);
+        }
+        d.envs.insert("MODEL".into(), "llama".into());
+        if detail {
+            d.envs.insert("HF_TOKEN".into(), "<secret hf/HF_TOKEN>".into());
+        }
+        d.regions.push(RegionReplicas {
+            region_id: "c1".into(),
+            region_name: None,
+            ready: 1,
+            total: 1,
+            scale,
+            error: None,
+        });
+        d.detail = detail;
+        d
+    }
+
+    #[test]
+    fn the_runai_scale_form_waits_for_details_and_a_list_never_blanks_the_metric() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
+        let mut s = State::new(
+            vec![AccountState::new("r", ProviderKind::Runai, caps())],
+            Duration::from_secs(5),
+            now,
+        );
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(vec![runai(false)]) });
+        // Before the details: no form from the list's blanks; the details are read now.
+        let fx = press(&mut s, KeyCode::Char('s'));
+        assert_eq!(s.mode, Mode::Normal);
+        assert!(s.flash.as_deref().is_some_and(|f| f.contains("reading its details")), "{:?}", s.flash);
+        assert!(fx.iter().any(|e| matches!(e, Effect::ReadDetails(k) if k.len() == 1)), "{fx:?}");
+        let key = s.rows[0].dep.key.clone();
+        let t1 = now + chrono::Duration::seconds(1);
+        update(&mut s, Msg::Detail { key: key.clone(), at: t1, result: Ok(Box::new(runai(true))) });
+        // A list newer than the details: its bounds are live, the metric and retention stay.
+        let t2 = t1 + chrono::Duration::seconds(1);
+        let mut listed = runai(false);
+        listed.regions[0].scale.max = 4;
+        update(&mut s, Msg::Fleet { account: 0, at: t2, result: Ok(vec![listed]) });
+        let d = s.selected_deployment().unwrap();
+        assert_eq!(d.regions[0].scale.max, 4);
+        assert_eq!(d.regions[0].scale.triggers.summary(), "concurrency 4");
+        assert_eq!(d.regions[0].scale.scale_to_zero_retention_seconds, Some(900));
+        assert_eq!(d.envs.get("HF_TOKEN").map(String::as_str), Some("<secret hf/HF_TOKEN>"), "{:?}", d.envs);
+        assert_eq!(d.envs.get("MODEL").map(String::as_str), Some("llama"));
+        press(&mut s, KeyCode::Char('s'));
+        let Mode::Form(form) = &s.mode else { panic!("the form: {:?} {:?}", s.mode, s.flash) };
+        let metric = form.sections[0].fields.iter().find(|f| f.label == "metric").unwrap();
+        assert_eq!(metric.value(), "concurrency");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! result). It never holds a secret: credentials are not part of any section, probe header values are masked,
 //! and env values are not recorded (a create records their names only).
 
+use crate::app::edit::Picked;
 use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest};
 use crate::model::edit::Change;
 use crate::model::settings::Settings;
@@ -58,13 +59,18 @@ fn section(change: &Change) -> Value {
     }
 }
 
-/// The model or registry sent with an edit (never a credential: an image's credential is not sent).
-fn source_json(s: &ImageSource) -> Value {
-    match s {
+/// The model or registry sent with an edit, by id and by the name the catalog gives it (never a credential:
+/// an image's credential is not sent).
+fn source_json(s: &Picked) -> Value {
+    let mut v = match &s.source {
         ImageSource::Model(id) => json!({ "model": id }),
         ImageSource::Registry(id) => json!({ "registry": id }),
         ImageSource::Image { image, .. } => json!({ "image": image }),
+    };
+    if let (Some(o), Some(name)) = (v.as_object_mut(), &s.name) {
+        o.insert("name".into(), json!(name));
     }
+    v
 }
 
 impl AuditLog {

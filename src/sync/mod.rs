@@ -99,17 +99,21 @@ impl Sync {
         let tx = self.tx.clone();
         let audit = self.audit.clone();
         tokio::spawn(in_lane(Lane::User, async move {
-            let result = match req.op {
-                LifecycleOp::Start => p.start(&req.key.id).await,
-                LifecycleOp::Stop => p.stop(&req.key.id).await,
-                LifecycleOp::Delete => p.delete(&req.key.id).await,
-            };
+            let Lifecycled { sent, read, result } = lifecycle(p.as_ref(), &req).await;
             if let Some(a) = &audit {
                 let outcome = match &result {
                     Ok(()) => "done".to_string(),
+                    Err(e) if !sent => format!("not sent: {e}"),
                     Err(e) => format!("failed: {e}"),
                 };
                 a.record_lifecycle(p.as_ref(), &req, &outcome);
+            }
+            // The freshest read first, so that the row shows it when the mark goes.
+            if let Some(d) = read {
+                let key = req.key.clone();
+                if tx.send(Msg::Detail { key, at: Utc::now(), result: Ok(Box::new(d)) }).await.is_err() {
+                    return;
+                }
             }
             let _ = tx.send(Msg::Lifecycle { key: req.key, name: req.name, op: req.op, result }).await;
         }));
@@ -212,6 +216,51 @@ pub async fn create(
     result
 }
 
+/// What a start, stop or delete did: whether it was sent, the latest read of the deployment (the read-back
+/// after the write, or the read that stopped it), and the outcome.
+pub struct Lifecycled {
+    pub sent: bool,
+    pub read: Option<Deployment>,
+    pub result: Result<(), crate::provider::ApiError>,
+}
+
+/// Start or stop: the deployment is read first, and the request goes only if what was asked still fits what
+/// it is now (the screen may be a refresh behind: another writer, or a stop sent a moment ago); after the
+/// write it is read back. Delete (whose prompt asked for the typed name): sent as asked.
+pub async fn lifecycle(p: &dyn Provider, req: &LifecycleRequest) -> Lifecycled {
+    let id = &req.key.id;
+    let op = req.op;
+    if op == LifecycleOp::Delete {
+        return Lifecycled { sent: true, read: None, result: p.delete(id).await };
+    }
+    let now = match p.get(id).await {
+        Ok(d) => d,
+        Err(mut e) => {
+            e.message =
+                format!("{} (it could not be read before the {}: nothing sent)", e.message, op.verb());
+            return Lifecycled { sent: false, read: None, result: Err(e) };
+        }
+    };
+    if crate::app::lifecycle::toggle_op(&now) != Ok(op) {
+        let message = format!(
+            "{} is {} now: nothing sent",
+            crate::model::text::sanitize(&req.name),
+            now.status.label()
+        );
+        let e = crate::provider::ApiError::new(p.kind(), ErrorKind::Conflict, message);
+        return Lifecycled { sent: false, read: Some(now), result: Err(e) };
+    }
+    let result = match op {
+        LifecycleOp::Start => p.start(id).await,
+        _ => p.stop(id).await,
+    };
+    let read = match &result {
+        Ok(()) => p.get(id).await.ok(),
+        Err(_) => None,
+    };
+    Lifecycled { sent: true, read, result }
+}
+
 /// The deployment as read before the write (None when that read failed: nothing was sent), the verified
 /// outcome, and a note for the audit line.
 async fn apply(
@@ -227,7 +276,9 @@ async fn apply(
     }
     let edit = req.edit();
     let mut result = match &req.change {
-        Change::Scale(u) => p.update_scale_with_source(&req.key.id, u, req.source.as_ref()).await,
+        Change::Scale(u) => {
+            p.update_scale_with_source(&req.key.id, u, req.source.as_ref().map(|s| &s.source)).await
+        }
         Change::Probes(pr) => p.update_probes(&req.key.id, pr).await,
         Change::Settings(s) => p.update_settings(&req.key.id, s).await,
     };

@@ -54,6 +54,13 @@ pub fn details(f: &mut Frame, area: Rect, state: &State, focused: bool) {
             Span::styled(format!("{:<12}", "status"), t.header),
             Span::styled(d.status.label(), t.health(d.health())),
             Span::styled(format!("  {}/{} ready", d.ready(), d.total()), t.readiness(d.ready(), d.total())),
+            Span::styled(
+                match state.in_flight.get(&d.key) {
+                    Some(f) => format!("  ⏳ {}: {} sent, not confirmed yet", f.label(), f.what()),
+                    None => String::new(),
+                },
+                t.progressing,
+            ),
         ]),
         kv("image", opt(d.image.as_deref()), state),
         kv("port", d.port.map(|p| p.to_string()).unwrap_or_else(|| "-".into()), state),

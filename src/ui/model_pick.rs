@@ -3,7 +3,7 @@
 
 use crate::app::catalog::CatalogEntry;
 use crate::app::form::Form;
-use crate::app::model_pick::{ModelPick, SourceKind};
+use crate::app::model_pick::{ModelPick, SourceKind, will_run};
 use crate::app::state::State;
 use crate::model::edit::provider_name;
 use crate::model::text::sanitize;
@@ -61,6 +61,15 @@ pub fn body(
     for d in &pick.diff {
         lines.push(Line::from(Span::styled(sanitize(d).into_owned(), t.accent)));
     }
+    let choice = state.catalogs.loaded(form.account).and_then(|c| pick.choice(c));
+    match &choice {
+        Some(source) => para(
+            &mut lines,
+            &format!("y sends it: {}", sanitize(&will_run(&state.catalogs, form.account, source))),
+            t.warning,
+        ),
+        None => para(&mut lines, "Nothing is picked yet: ↑↓ picks the one it runs, then y sends.", t.dim),
+    }
     let mut tabs = vec![Span::raw(" ")];
     for k in [SourceKind::Model, SourceKind::Registry] {
         let style = if k == pick.kind { t.title.add_modifier(Modifier::REVERSED) } else { t.dim };
@@ -94,7 +103,7 @@ pub fn body(
                 lines.push(Line::from(Span::styled(format!("   the catalog has no {what}"), t.dim)));
             }
             for (i, row) in rows.into_iter().enumerate() {
-                let selected = i == pick.sel;
+                let selected = pick.sel == Some(i);
                 if selected {
                     focus = lines.len();
                 }

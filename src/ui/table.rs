@@ -110,7 +110,10 @@ fn cell<'a>(col: Col, row: &'a DataRow, state: &State) -> Cell<'a> {
         Col::Name if !state.marks.is_empty() => Cell::from(format!("  {}", sanitize(&d.name))),
         Col::Name => Cell::from(sanitize(&d.name).into_owned()),
         Col::Status => {
-            if state.pending.contains_key(&d.key) {
+            if let Some(f) = state.in_flight.get(&d.key) {
+                // Sent and not confirmed yet: what the row is waiting for, not what it was.
+                Cell::from(Span::styled(format!("⏳ {}", f.label()), t.progressing))
+            } else if state.pending.contains_key(&d.key) {
                 Cell::from(Span::styled(format!("⟳ {}", d.status.label()), t.progressing))
             } else {
                 // The one health model: unknown is marked in every theme (mono has no colour to tell it by).
