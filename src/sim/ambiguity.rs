@@ -20,6 +20,7 @@ pub struct Switch {
 pub const GCORE_V3_NULL: &str = "gcore-v3-null";
 pub const GCORE_TRIGGER_NULL: &str = "gcore-trigger-null";
 pub const GCORE_V2_PROJECT: &str = "gcore-v2-default-project";
+pub const GCORE_V2_LOGS: &str = "gcore-v2-logs";
 pub const SESTERCE_NULL: &str = "sesterce-null";
 pub const SESTERCE_NO_MODEL: &str = "sesterce-patch-without-model";
 pub const RUNAI_NULL: &str = "runai-null";
@@ -56,6 +57,17 @@ pub const SWITCHES: &[Switch] = &[
             "the key's default project is the deployment's project",
         ],
         source: "seeds/001 (project_id: \"if not provided, your default project ID will be used\")",
+    },
+    Switch {
+        name: GCORE_V2_LOGS,
+        readings: &["page", "object"],
+        meanings: &[
+            "GET .../logs of the v2 API answers a {count, results} page of lines (as v3 does), more lines than the \
+             dashboard shows: the client sorts and cuts them itself",
+            "GET .../logs of the v2 API answers one log line object, as the v2 document's schema types it",
+        ],
+        source: "specs/gcore-inference-v2-legacy.openapi.yaml GET /cloud/v2/inference/deployments/{instance_id}/logs \
+                 (\"List of Inference Instance Logs\", schema InferenceInstanceLogOutSerializer: one object)",
     },
     Switch {
         name: SESTERCE_NULL,
