@@ -268,7 +268,9 @@ pub fn walk(v: &Value, t: &Ty, path: &str, need: Need, out: &mut Vec<Finding>) {
             // fewest errors, then the fewest warnings, the first of equals. (Not the first of the right type: an
             // object with one key more is that object with a warning, not a page missing `count` and
             // `results`.) A body none of them knows a key of is compared with the first, the documented one.
-            let mut best: Option<((std::cmp::Reverse<usize>, usize, usize), Vec<Finding>)> = None;
+            // (keys known, reversed; errors; warnings): lower is better.
+            type Fit = (std::cmp::Reverse<usize>, usize, usize);
+            let mut best: Option<(Fit, Vec<Finding>)> = None;
             for t in ts {
                 let mut found = Vec::new();
                 walk(v, t, path, need, &mut found);
