@@ -31,7 +31,7 @@ pub const MAX_PAGES: usize = 50;
 pub enum Severity {
     /// Infertop copes (the field is ignored, the value shown as unknown).
     Warning,
-    /// Would stop the dashboard or an edit.
+    /// Would stop the dashboard or an edit, or show every row with it as UNKNOWN (a status infertop does not know).
     Error,
 }
 
