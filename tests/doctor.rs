@@ -111,6 +111,9 @@ fn finding(account: &str, severity: Severity, kind: FindingKind, endpoint: &str,
 
 const GCORE_V3_GET: &str = "GET /cloud/v3/inference/{project_id}/deployments/{deployment_name}";
 const GCORE_V2_GET: &str = "GET /cloud/v2/inference/deployments/{instance_id}";
+const GCORE_V2_LIST: &str = "GET /cloud/v2/inference/deployments";
+const GCORE_V2_LOGS: &str = "GET /cloud/v2/inference/deployments/{instance_id}/logs";
+const GCORE_V2_FLAVOR: &str = "GET /cloud/v2/inference/flavors/{flavor_id}";
 const SESTERCE_GET: &str = "GET /ai-inference/instances/{id}";
 const RUNAI_GET: &str = "GET /api/v1/workloads/inferences/{workloadId}";
 
@@ -145,6 +148,7 @@ async fn the_demo_is_green_with_every_endpoint_listed() {
             "GET /cloud/v2/inference/deployments",
             GCORE_V2_GET,
             "GET /cloud/v2/inference/deployments/{instance_id}/logs",
+            GCORE_V2_FLAVOR,
             "GET /cloud/v3/inference/flavors",
             "GET /cloud/v3/inference/capacity",
             "GET /cloud/v1/regions",
@@ -168,6 +172,7 @@ async fn the_demo_is_green_with_every_endpoint_listed() {
         "POST /api/v2/token",
         "POST /api/v1/token",
         "GET /api/v1/workloads",
+        "GET /api/v1/clusters",
         RUNAI_GET,
         "GET /api/v1/workloads/{workloadId}",
         "GET /api/v1/workloads/{workloadId}/pods",
@@ -177,8 +182,8 @@ async fn the_demo_is_green_with_every_endpoint_listed() {
         "GET /api/v1/workloads/{workloadId}/pods/{podId}/metrics",
         RUNAI_GET,
     ]);
-    runai[6].1 = "warning".into();
-    runai[8].1 = "warning".into();
+    runai[7].1 = "warning".into();
+    runai[9].1 = "warning".into();
     assert_eq!(endpoints(&r, "runai-demo"), runai);
     let auth: Vec<&str> = r.accounts.iter().map(|a| a.auth.as_str()).collect();
     assert_eq!(auth[0], "Authorization: APIKey header");
@@ -289,14 +294,15 @@ async fn each_drift_is_named_exactly_with_its_exit_status() {
             doctor::EXIT_FINDINGS,
         ),
         (
+            // A status outside the vocabulary shows the row as UNKNOWN and fails `--fail-on-unhealthy`.
             "drift-unknown-enum",
             vec![
-                finding("gcore-demo", Warning, UnknownValue, GCORE_V3_GET, "$.status"),
-                finding("gcore-v2", Warning, UnknownValue, GCORE_V2_GET, "$.status"),
-                finding("sesterce-demo", Warning, UnknownValue, SESTERCE_GET, "$.status"),
-                finding("runai-demo", Warning, UnknownValue, RUNAI_GET, "$.actualPhase"),
+                finding("gcore-demo", Error, UnknownValue, GCORE_V3_GET, "$.status"),
+                finding("gcore-v2", Error, UnknownValue, GCORE_V2_GET, "$.status"),
+                finding("sesterce-demo", Error, UnknownValue, SESTERCE_GET, "$.status"),
+                finding("runai-demo", Error, UnknownValue, RUNAI_GET, "$.actualPhase"),
             ],
-            0,
+            doctor::EXIT_FINDINGS,
         ),
         (
             "drift-missing-endpoint",
@@ -707,10 +713,6 @@ fn the_providers_documents_are_what_the_doctor_expects() {
             let body = example(&doc, schema, 0);
             let endpoint = if *status == 404 { "error".to_string() } else { format!("{method} {path}") };
             for f in findings_for(kind, &endpoint, &body) {
-                // The metrics types come from the query; the example takes the enum's first value.
-                if f.starts_with("UnknownValue $.measurements[*].type") {
-                    continue;
-                }
                 problems.push(format!("{file} {method} {path}: {f}"));
             }
         }
@@ -769,4 +771,210 @@ fn the_seed_examples_raise_no_finding() {
     }
     assert_eq!(seen.len(), 6, "{seen:?}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+// ------------------------------------------------------------------------- data the documents allow (issue 23)
+
+const FLAVOR_UUID: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+const DEPLOYMENT_UUID: &str = "0b7c5a3e-1f2d-4c6b-9a8e-7d6c5b4a3f21";
+
+/// A v2 deployment as seed 001 shows it, with `status` as given and a probe whose `schema` is in lower case (free
+/// text in the read schema).
+fn v2_deployment(status: &str) -> Value {
+    let probe = serde_json::json!({
+        "enabled": true,
+        "probe": {
+            "exec": null, "tcp_socket": null,
+            "http_get": {"headers": {}, "host": null, "path": "/health", "port": 8080, "schema": "http"},
+            "failure_threshold": 3, "initial_delay_seconds": 0, "period_seconds": 5, "success_threshold": 1,
+            "timeout_seconds": 1
+        }
+    });
+    serde_json::json!({
+        "id": DEPLOYMENT_UUID, "name": "llm", "status": status, "address": null, "image": "vllm/vllm-openai:latest",
+        "listening_port": 8080, "flavor_id": FLAVOR_UUID, "description": null, "image_registry_id": null,
+        "command": null, "envs": {}, "timeout": 120, "auth_enabled": false, "api_key_ids": [],
+        "created_at": "2026-01-05T09:00:00Z", "project_id": 1,
+        "containers": [{"region_id": 7, "error_message": null,
+            "scale": {"min": 1, "max": 1, "cooldown_period": 60, "triggers": {}},
+            "deploy_status": {"ready": 1, "total": 1}}],
+        "probes": {"liveness_probe": probe, "readiness_probe": probe, "startup_probe": {"enabled": false, "probe": null}}
+    })
+}
+
+/// A Gcore account on the legacy v2 API that answers what the documents allow and the simulator does not: the
+/// logs as the v2 document's one object, with a key more; a flavor name on two catalog pages; a probe `schema`
+/// in lower case; every deployment `status` as `status`. Serves the v2 flavor read by uuid.
+async fn gcore_v2_server(status: &'static str) -> String {
+    use axum::http::{StatusCode, Uri};
+    use axum::response::IntoResponse;
+    let app = axum::Router::new().fallback(move |uri: Uri| async move {
+        let path = uri.path().to_string();
+        let offset: u64 = uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("offset="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let page = |count: u64, results: Value| serde_json::json!({"count": count, "results": results});
+        let v2 = "/cloud/v2/inference/deployments";
+        let body = if path == v2 {
+            page(1, serde_json::json!([v2_deployment(status)]))
+        } else if path == format!("{v2}/{DEPLOYMENT_UUID}") {
+            v2_deployment(status)
+        } else if path == format!("{v2}/{DEPLOYMENT_UUID}/logs") {
+            serde_json::json!({"time": "2026-01-05T09:00:01.123456789Z", "region_id": 7, "pod": "llm-7f9c-x2x4z",
+                "message": "INFO: started", "stream": "stdout"})
+        } else if path == format!("/cloud/v2/inference/flavors/{FLAVOR_UUID}") {
+            serde_json::json!({"id": FLAVOR_UUID, "name": "inference-16vcpu-232gib-1xl40s-48gb", "cpu": 16000,
+                "ram": 237568, "gpu_count": 1})
+        } else if path == "/cloud/v3/inference/flavors" {
+            // Two pages that both hold the L40S flavor (a catalog listed per region, say).
+            let flavor = |name: &str| serde_json::json!({"name": name, "cpu": 16, "memory": 232, "gpu": 1});
+            if offset == 0 {
+                page(3, serde_json::json!([flavor("inference-4vcpu-16gib"), flavor("inference-l40s")]))
+            } else {
+                page(3, serde_json::json!([flavor("inference-l40s")]))
+            }
+        } else if path == "/cloud/v1/regions" {
+            page(1, serde_json::json!([{"id": 7, "display_name": "Luxembourg-2", "state": "ACTIVE", "has_ai": true}]))
+        } else if path == "/cloud/v3/inference/capacity" || path.ends_with("/registry_credentials") {
+            page(0, serde_json::json!([]))
+        } else {
+            let err = serde_json::json!({"exception_class": "NotFound", "message": "not found", "request_id": "r1"});
+            return (StatusCode::NOT_FOUND, axum::Json(err)).into_response();
+        };
+        axum::Json(body).into_response()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+async fn examine_v2(base: &str) -> Report {
+    let mut accounts = common::wire::accounts_with_v2(base);
+    accounts.retain(|a| a.name == "gcore-v2");
+    doctor::examine(&accounts, build_client(Duration::from_secs(5), Duration::from_secs(20))).await
+}
+
+/// What the documents allow raises no error: the v2 logs as one object with a key more is that object with an
+/// unknown field (not a page missing `count` and `results`); a flavor name on two catalog pages is a warning
+/// that says why it stops nothing; a probe `schema` in lower case is free text. The v2 flavor read by uuid,
+/// which the dashboard makes to name the flavor, is checked.
+#[tokio::test]
+async fn data_the_documents_allow_is_no_error() {
+    use FindingKind::*;
+    use Severity::*;
+    let base = gcore_v2_server("ACTIVE").await;
+    let r = examine_v2(&base).await;
+    let text = doctor::report::human(&r);
+    let expected: BTreeSet<Named> = [
+        finding("gcore-v2", Warning, UnknownField, GCORE_V2_LOGS, "$.stream"),
+        finding("gcore-v2", Warning, PagingOverlap, "GET /cloud/v3/inference/flavors", "$"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(named(&r), expected, "{text}");
+    assert_eq!(r.exit_code(), 0, "{text}");
+    assert!(text.contains("a choice by name is the same either way"), "{text}");
+    let calls = endpoints(&r, "gcore-v2");
+    assert!(calls.contains(&(GCORE_V2_FLAVOR.to_string(), "ok".to_string())), "{text}");
+    assert!(calls.contains(&(GCORE_V2_LOGS.to_string(), "warning".to_string())), "{text}");
+}
+
+/// A status vocabulary that drifted in casing (`Active` for `ACTIVE`) shows every row as UNKNOWN and fails
+/// `snapshot --fail-on-unhealthy`: an error on the list and on the read, naming the casing infertop reads.
+#[tokio::test]
+async fn a_status_in_other_casing_is_an_error() {
+    use FindingKind::*;
+    use Severity::*;
+    let base = gcore_v2_server("Active").await;
+    let r = examine_v2(&base).await;
+    let text = doctor::report::human(&r);
+    let errors: BTreeSet<Named> = named(&r).into_iter().filter(|f| f.1 == Error).collect();
+    let expected: BTreeSet<Named> = [
+        finding("gcore-v2", Error, UnknownValue, GCORE_V2_LIST, "$.results[*].status"),
+        finding("gcore-v2", Error, UnknownValue, GCORE_V2_GET, "$.status"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(errors, expected, "{text}");
+    assert_eq!(r.exit_code(), doctor::EXIT_FINDINGS, "{text}");
+    assert!(text.contains(r#""Active" where infertop reads "ACTIVE""#), "{text}");
+    assert!(text.contains("--fail-on-unhealthy"), "{text}");
+}
+
+/// The v2 logs under the `gcore-v2-logs=object` reading are one log object (the v2 document's schema): the
+/// client shows that line and the doctor is green; under `page` the client cuts the page to its limit.
+#[tokio::test]
+async fn the_v2_logs_as_one_object_are_read_and_green() {
+    use infertop::provider::Provider;
+    use infertop::sim::ambiguity::GCORE_V2_LOGS as SWITCH;
+    for reading in ["object", "page"] {
+        let h = start_with(quiet().with(SWITCH, reading)).await;
+        let accounts = common::wire::accounts_with_v2(&h.base_url());
+        let v2 = accounts.iter().find(|a| a.name == "gcore-v2").unwrap();
+        let c = infertop::provider::gcore::GcoreClient::new(
+            v2,
+            build_client(Duration::from_secs(5), Duration::from_secs(20)),
+        );
+        let d = c.list().await.unwrap().into_iter().find(|d| d.name == "whisper-large-v3").unwrap();
+        let url = format!("{}/cloud/v2/inference/deployments/{}/logs", h.base_url(), d.key.id);
+        let raw: Value = reqwest::Client::new()
+            .get(url)
+            .header("authorization", format!("APIKey {}", sim::DEMO_GCORE_KEY))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let q = infertop::provider::LogQuery { limit: 5, region_id: None };
+        let lines = c.logs(&d.key.id, &q).await.unwrap();
+        if reading == "object" {
+            assert!(raw.get("message").is_some() && raw.get("results").is_none(), "{raw}");
+            assert_eq!(lines.len(), 1, "{reading}");
+            assert_eq!(lines[0].message, raw["message"].as_str().unwrap(), "{reading}");
+        } else {
+            assert!(raw["results"].as_array().unwrap().len() > 5, "{raw}");
+            assert_eq!(lines.len(), 5, "{reading}");
+        }
+        let r = examine(&h).await;
+        assert_eq!(named(&r), BTreeSet::new(), "{reading}:\n{}", doctor::report::human(&r));
+        assert!(endpoints(&r, "gcore-v2").contains(&(GCORE_V2_LOGS.to_string(), "ok".to_string())));
+    }
+}
+
+/// Sesterce counts written as text the way its client reads them (`"2"`, `"2.0"`, a whole float) are no
+/// finding: the client takes them (its lenient readers), so the doctor does too; a region id as text too.
+#[test]
+fn numbers_as_text_the_client_reads_are_no_finding() {
+    let details: Vec<Value> = common::openapi::seed_json_examples("004_044379b10d40206f.txt")
+        .into_iter()
+        .filter(|v| v.get("containers").is_some() && v.get("_id").is_some())
+        .collect();
+    let mut body = details.first().cloned().expect("seed 004 has the details");
+    body["containerPort"] = "80.0".into();
+    body["podLifetime"] = "120".into();
+    let c = &mut body["containers"][0];
+    c["regionId"] = "eu-1".into();
+    c["scale"]["min"] = "1.0".into();
+    c["scale"]["max"] = serde_json::json!(2.0);
+    c["deployStatus"] = serde_json::json!({"total": "2", "ready": "1e0"});
+    let found = findings_for(ProviderKind::Sesterce, SESTERCE_GET, &body);
+    assert!(found.is_empty(), "{found:#?}");
+    // What the client makes of them.
+    let w: infertop::provider::sesterce::wire::InstanceDetails = serde_json::from_value(body).unwrap();
+    let c = &w.containers[0];
+    assert_eq!((c.scale.min, c.scale.max), (Some(1), Some(2)));
+    let ds = c.deploy_status.as_ref().unwrap();
+    assert_eq!((ds.total, ds.ready), (Some(2), Some(1)));
+    // A word where a count goes is still named.
+    let mut bad = details[0].clone();
+    bad["containers"][0]["scale"]["min"] = "one".into();
+    let found = findings_for(ProviderKind::Sesterce, SESTERCE_GET, &bad);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].starts_with("OtherType $.containers[*].scale.min"), "{found:#?}");
 }

@@ -15,12 +15,8 @@ fn region_state_known(s: &str) -> bool {
     matches!(s, "ACTIVE" | "DELETED" | "DELETING" | "DELETION_FAILED" | "INACTIVE" | "MAINTENANCE" | "NEW")
 }
 
-fn http_scheme_known(s: &str) -> bool {
-    matches!(s, "HTTP" | "HTTPS")
-}
-
 fn status() -> Ty {
-    Ty::Word { known: status_known, what: "Gcore deployment statuses" }
+    Ty::Health { known: status_known, what: "Gcore deployment statuses" }
 }
 
 fn threshold() -> Ty {
@@ -75,7 +71,8 @@ fn probe_config() -> Ty {
                 opt("host", Ty::Str),
                 opt("path", Ty::Str),
                 req("port", Ty::Int),
-                opt("schema", Ty::Word { known: http_scheme_known, what: "HTTP or HTTPS" }),
+                // Free text in the read schema (`type: string`, examples HTTP and HTTPS; no enum).
+                opt("schema", Ty::Str),
             ]),
         ),
         opt("tcp_socket", obj(vec![req("port", Ty::Int)])),
@@ -386,6 +383,9 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
             }
         }
     }
+    if !v3 {
+        v2_flavor(rec, http, &headers, &paged.items).await;
+    }
 
     // The catalog the create form reads.
     paged_catalog(
@@ -440,6 +440,44 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
     // The error body, from a read of a deployment that does not exist.
     let absent = if v3 { one("infertop-doctor-absent") } else { one("00000000-0000-4000-8000-000000000000") };
     error_probe(rec, http, &headers, get_ep, &absent, &error_body()).await;
+}
+
+/// The flavor a v2 deployment names by uuid, read by uuid as the dashboard does to show its name. Nothing
+/// there stops anything: without it the dashboard shows the uuid.
+async fn v2_flavor(rec: &mut Recorder, http: &ReadOnly, headers: &[super::Header<'_>], items: &[Value]) {
+    let ep = "GET /cloud/v2/inference/flavors/{flavor_id}";
+    let role = "flavor name (v2)";
+    let id = items
+        .iter()
+        .filter_map(|d| d.get("flavor_id").and_then(Value::as_str))
+        .find(|id| crate::model::text::looks_like_uuid(id));
+    let Some(id) = id else {
+        rec.skip(ep, role, "no deployment names its flavor by uuid");
+        return;
+    };
+    let path = format!("/cloud/v2/inference/flavors/{}", super::enc(id));
+    let body = single(rec, http, headers, ep, role, &path, &[], &flavor_v2(), dec::<wire::FlavorV2>).await;
+    if body.is_some_and(|b| b.get("name").and_then(Value::as_str).is_none_or(str::is_empty)) {
+        rec.add(
+            ep,
+            vec![Finding::new(
+                FindingKind::Missing,
+                Severity::Warning,
+                "$.name",
+                "no name: the dashboard shows the flavor by its uuid".into(),
+            )],
+        );
+        if let Some(c) = rec.report.calls.last_mut().filter(|c| c.outcome == "ok") {
+            c.outcome = "warning".into();
+        }
+    }
+    super::at_most_warnings(rec, ep, "the dashboard shows the flavor's uuid instead of its name");
+}
+
+/// `FlavorOutSerializer` of the legacy v2 API. No document here lists its keys (the v2 reference types the
+/// read only by name); infertop reads `name`, and the other keys are not looked at.
+fn flavor_v2() -> Ty {
+    Ty::Open(vec![opt("name", Ty::Str), opt("id", Ty::Str)])
 }
 
 /// One GET, checked.
@@ -500,6 +538,15 @@ async fn paged_catalog(
         &mut found,
     )
     .await;
+    // A catalog item seen again on a later page is offered twice in the create form; a choice is by name, so
+    // either of the two is the same: it stops nothing (a deployment listed twice is another matter).
+    for f in found.iter_mut().filter(|f| f.kind == FindingKind::PagingOverlap) {
+        f.severity = Severity::Warning;
+        f.message = format!(
+            "{}; the create form may offer them twice, and a choice by name is the same either way",
+            f.message.split(':').next().unwrap_or_default()
+        );
+    }
     let note = super::count(paged.items.len(), "item");
     rec.call(endpoint, role, paged.status, paged.requests, paged.elapsed, note, found);
 }
@@ -554,6 +601,7 @@ pub(super) fn shape_for(endpoint: &str) -> Option<Ty> {
             one_of(vec![page(log_line()), arr(log_line()), log_line()])
         }
         "GET /cloud/v3/inference/flavors" => page(flavor()),
+        "GET /cloud/v2/inference/flavors/{flavor_id}" => flavor_v2(),
         "GET /cloud/v3/inference/capacity" => page(capacity()),
         "GET /cloud/v1/regions" => page(region()),
         "GET /cloud/v3/inference/{project_id}/registry_credentials" => page(registry_credential()),

@@ -24,20 +24,12 @@ fn desired_phase_known(s: &str) -> bool {
     matches!(s, "Running" | "Stopped" | "Deleted")
 }
 
-fn inference_metric_known(s: &str) -> bool {
-    matches!(s, "THROUGHPUT" | "LATENCY")
-}
-
-fn gpu_metric_known(s: &str) -> bool {
-    s == "GPU_UTILIZATION"
-}
-
 fn scheme_known(s: &str) -> bool {
     matches!(s, "HTTP" | "HTTPS")
 }
 
 fn phase() -> Ty {
-    Ty::Word { known: phase_known, what: "Run:ai phases" }
+    Ty::Health { known: phase_known, what: "Run:ai phases" }
 }
 
 fn workload_fields() -> Vec<Field> {
@@ -243,9 +235,10 @@ fn pods_page() -> Ty {
     obj(vec![opt("next", Ty::IntOrText), req("pods", arr(obj(pod)))])
 }
 
-fn metrics(known: fn(&str) -> bool, what: &'static str, composite: bool) -> Ty {
+fn metrics(composite: bool) -> Ty {
+    // `type` is free text in `MeasurementResponse` ("specifies what data returned", example ALLOCATED_GPU).
     let measurement = obj(vec![
-        req("type", Ty::Word { known, what }),
+        req("type", Ty::Str),
         opt("labels", Ty::Map),
         opt("values", arr(obj(vec![opt("value", Ty::NumOrText), opt("timestamp", Ty::Str)]))),
     ]);
@@ -478,12 +471,14 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
         ("GET /api/v1/workloads/{workloadId}/pods/{podId}/metrics", "pod metrics: GPU"),
     ];
     let Some(id) = first else {
+        rec.skip(CLUSTERS, CLUSTERS_ROLE, "no inference workload: the dashboard does not read it");
         for (ep, role) in eps {
             rec.skip(ep, role, "no inference workload to read");
         }
         error_probe(rec, http, &headers, eps[0].0, &absent_path(), &error_body()).await;
         return;
     };
+    clusters(rec, http, &headers).await;
     let id = super::enc(&id);
     single(
         rec,
@@ -538,8 +533,8 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
             ("numberOfSamples", "20".to_string()),
         ]
     };
-    let inf_metrics = metrics(inference_metric_known, "THROUGHPUT or LATENCY", false);
-    let gpu_metrics = metrics(gpu_metric_known, "GPU_UTILIZATION", true);
+    let inf_metrics = metrics(false);
+    let gpu_metrics = metrics(true);
     single(
         rec,
         http,
@@ -602,6 +597,36 @@ pub(super) async fn examine(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recor
     error_probe(rec, http, &headers, eps[0].0, &absent_path(), &error_body()).await;
 }
 
+const CLUSTERS: &str = "GET /api/v1/clusters";
+const CLUSTERS_ROLE: &str = "cluster names";
+
+/// The clusters list the dashboard reads to name each workload's cluster. Nothing there stops anything: without
+/// it the dashboard shows cluster ids.
+async fn clusters(rec: &mut Recorder, http: &ReadOnly, headers: &[super::Header<'_>]) {
+    let body = single(
+        rec,
+        http,
+        headers,
+        CLUSTERS,
+        CLUSTERS_ROLE,
+        "/api/v1/clusters",
+        &[],
+        &clusters_shape(),
+        dec::<Vec<wire::Cluster>>,
+    )
+    .await;
+    if let (Some(c), Some(b)) = (rec.report.calls.last_mut(), body) {
+        c.note = super::count(b.as_array().map_or(0, Vec::len), "cluster");
+    }
+    super::at_most_warnings(rec, CLUSTERS, "the dashboard shows cluster ids instead of names");
+}
+
+/// `GET /api/v1/clusters`: an array of clusters. No document here lists a cluster's keys; infertop reads
+/// `uuid` (what a workload's `clusterId` names) and `name`, and the other keys are not looked at.
+fn clusters_shape() -> Ty {
+    arr(Ty::Open(vec![req("uuid", Ty::Str), opt("name", Ty::Str)]))
+}
+
 /// How long a token lives by its own `exp` claim (a JWT), as the dashboard reads it when no lifetime is given.
 fn jwt_expiry(token: &str) -> String {
     match crate::provider::runai::jwt_lifetime(token) {
@@ -621,7 +646,7 @@ fn documented_metrics_404(rec: &mut Recorder, endpoint: &str) {
         {
             f.severity = Severity::Warning;
             f.message =
-                "HTTP 404: a control plane older than 2.18 (seed 003): the dashboard shows the GPU series only, marked partial".into();
+                "HTTP 404: a control plane older than 2.18 (NVIDIA documents the inference metrics from 2.18 on): the dashboard shows the GPU series only, marked partial".into();
             downgraded = true;
         }
     }
@@ -640,17 +665,14 @@ pub(super) fn shape_for(endpoint: &str) -> Option<Ty> {
         "POST /api/v2/token" => token_v2(),
         "POST /api/v1/token" => token_v1(),
         "GET /api/v1/workloads" => workloads_page(),
+        "GET /api/v1/clusters" => clusters_shape(),
         "GET /api/v1/workloads/{workloadId}" => workload_detailed(),
         "GET /api/v1/workloads/{workloadId}/pods" => pods_page(),
         "GET /api/v1/workloads/inferences/{workloadId}" => inference(),
         "GET /api/v1/workloads/inferences/{workloadId}/metrics"
-        | "GET /api/v1/workloads/inferences/{workloadId}/pods/{podId}/metrics" => {
-            metrics(inference_metric_known, "THROUGHPUT or LATENCY", false)
-        }
+        | "GET /api/v1/workloads/inferences/{workloadId}/pods/{podId}/metrics" => metrics(false),
         "GET /api/v1/workloads/{workloadId}/metrics"
-        | "GET /api/v1/workloads/{workloadId}/pods/{podId}/metrics" => {
-            metrics(gpu_metric_known, "GPU_UTILIZATION", true)
-        }
+        | "GET /api/v1/workloads/{workloadId}/pods/{podId}/metrics" => metrics(true),
         "error" => error_body(),
         _ => return None,
     })

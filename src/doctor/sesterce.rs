@@ -24,7 +24,7 @@ fn summary_fields() -> Vec<super::shape::Field> {
     vec![
         req("_id", Ty::Str),
         req("name", Ty::Str),
-        req("status", Ty::Word { known: status_known, what: "Sesterce instance statuses" }),
+        req("status", Ty::Health { known: status_known, what: "Sesterce instance statuses" }),
         opt("hourlyPrice", Ty::NumOrText),
         opt("features", arr(Ty::Word { known: feature_known, what: "chat or image" })),
         opt("address", Ty::Str),
@@ -33,15 +33,20 @@ fn summary_fields() -> Vec<super::shape::Field> {
     ]
 }
 
+/// A region id: a number in the seed; the client keeps any text (`eu-1`) too.
+fn region_id() -> Ty {
+    one_of(vec![Ty::CountOrText, Ty::Str])
+}
+
 fn threshold() -> Ty {
-    obj(vec![req("threshold", Ty::IntOrText)])
+    obj(vec![req("threshold", Ty::CountOrText)])
 }
 
 fn details() -> Ty {
     let scale = obj(vec![
-        req("min", Ty::IntOrText),
-        req("max", Ty::IntOrText),
-        opt("cooldownPeriod", Ty::IntOrText),
+        req("min", Ty::CountOrText),
+        req("max", Ty::CountOrText),
+        opt("cooldownPeriod", Ty::CountOrText),
         opt(
             "triggers",
             obj(vec![
@@ -49,23 +54,23 @@ fn details() -> Ty {
                 opt("gpuMemory", threshold()),
                 opt("gpuUtilization", threshold()),
                 opt("memory", threshold()),
-                opt("http", obj(vec![req("rate", Ty::IntOrText), req("window", Ty::IntOrText)])),
+                opt("http", obj(vec![req("rate", Ty::CountOrText), req("window", Ty::CountOrText)])),
             ]),
         ),
     ]);
     let container = obj(vec![
-        req("regionId", Ty::IntOrText),
+        req("regionId", region_id()),
         req("scale", scale),
-        req("deployStatus", obj(vec![req("total", Ty::IntOrText), req("ready", Ty::IntOrText)])),
+        req("deployStatus", obj(vec![req("total", Ty::CountOrText), req("ready", Ty::CountOrText)])),
         opt("errorMessage", Ty::Str),
     ]);
     let mut f = summary_fields();
     f.extend([
         // A scale edit sends the instance back whole: without the port it is refused before sending.
-        req("containerPort", Ty::IntOrText),
+        req("containerPort", Ty::CountOrText),
         // Each of these goes back in the PATCH as read (null included); absent, the edit is refused.
         sent_back("description", Ty::Str),
-        sent_back("podLifetime", Ty::IntOrText),
+        sent_back("podLifetime", Ty::CountOrText),
         req("containers", arr(container)),
         opt("hardwareId", Ty::Str),
         opt("hardwareName", Ty::Str),
@@ -83,7 +88,7 @@ fn model() -> Ty {
     obj(vec![
         req("id", Ty::Str),
         req("name", Ty::Str),
-        opt("port", Ty::IntOrText),
+        opt("port", Ty::CountOrText),
         opt("defaultHardwareId", Ty::Str),
         opt("features", arr(Ty::Word { known: feature_known, what: "chat or image" })),
     ])
@@ -97,18 +102,18 @@ fn hardware() -> Ty {
         opt("ram", Ty::NumOrText),
         opt(
             "gpu",
-            obj(vec![opt("model", Ty::Str), opt("count", Ty::IntOrText), opt("memory", Ty::NumOrText)]),
+            obj(vec![opt("model", Ty::Str), opt("count", Ty::CountOrText), opt("memory", Ty::NumOrText)]),
         ),
     ])
 }
 
 fn region() -> Ty {
     obj(vec![
-        req("id", Ty::IntOrText),
+        req("id", region_id()),
         req("name", Ty::Str),
         opt("countryCode", Ty::Str),
         opt("state", Ty::Word { known: region_state_known, what: "Sesterce region states" }),
-        opt("capacities", arr(obj(vec![req("hardwareId", Ty::Str), req("capacity", Ty::IntOrText)]))),
+        opt("capacities", arr(obj(vec![req("hardwareId", Ty::Str), req("capacity", Ty::CountOrText)]))),
     ])
 }
 
@@ -125,7 +130,7 @@ fn registry() -> Ty {
 
 fn error_body() -> Ty {
     obj(vec![
-        req("statusCode", Ty::IntOrText),
+        req("statusCode", Ty::CountOrText),
         req("message", one_of(vec![Ty::Str, arr(Ty::Str)])),
         opt("error", Ty::Str),
     ])

@@ -20,18 +20,29 @@ pub enum Ty {
     IntOrText,
     /// A number, or a string holding one.
     NumOrText,
+    /// A whole number or a string holding one, as Sesterce's client reads counts (`"2"`, `"2.0"`, `2.0`).
+    CountOrText,
     /// A word that `known` accepts; `what` says which vocabulary (shown in the finding).
     Word {
         known: fn(&str) -> bool,
         what: &'static str,
     },
+    /// The status (or phase) a row's health is read from: a word outside `known` shows the row as UNKNOWN and
+    /// fails `snapshot --fail-on-unhealthy`, so it is an error, not a warning.
+    Health {
+        known: fn(&str) -> bool,
+        what: &'static str,
+    },
     Obj(Vec<Field>),
+    /// An object whose keys no document here lists beyond `fields`: those are checked, the others are not
+    /// looked at (no unknown-field warning for a key nobody documented either way).
+    Open(Vec<Field>),
     Arr(Box<Ty>),
     /// An object with free keys (envs, labels, headers): its keys and values are never looked at.
     Map,
     /// Anything (a documented key whose content infertop does not read).
     Any,
-    /// The first of these that fits.
+    /// Whichever of these fits best (of the body's JSON type, fewest errors, then fewest warnings).
     OneOf(Vec<Ty>),
 }
 
@@ -139,11 +150,22 @@ fn expected(t: &Ty) -> String {
         Ty::Bool => "a boolean".into(),
         Ty::IntOrText => "an integer".into(),
         Ty::NumOrText => "a number".into(),
-        Ty::Word { what, .. } => format!("a string ({what})"),
-        Ty::Obj(_) | Ty::Map => "an object".into(),
+        Ty::CountOrText => "a whole number".into(),
+        Ty::Word { what, .. } | Ty::Health { what, .. } => format!("a string ({what})"),
+        Ty::Obj(_) | Ty::Open(_) | Ty::Map => "an object".into(),
         Ty::Arr(_) => "an array".into(),
         Ty::Any => "anything".into(),
         Ty::OneOf(ts) => ts.iter().map(expected).collect::<Vec<_>>().join(" or "),
+    }
+}
+
+/// `active` -> `Active` (Run:ai's casing of a phase).
+fn capitalized(s: &str) -> String {
+    let lower = s.to_lowercase();
+    let mut c = lower.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 
@@ -202,11 +224,35 @@ pub fn walk(v: &Value, t: &Ty, path: &str, need: Need, out: &mut Vec<Finding>) {
             }
         }
         Ty::NumOrText => {
-            let ok = v.is_number() || v.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok());
+            let ok = v.is_number()
+                || v.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok_and(f64::is_finite));
             if !ok {
                 other_type(out)
             }
         }
+        Ty::CountOrText => {
+            if crate::provider::sesterce::wire::value_to_u32(v).is_none() {
+                other_type(out)
+            }
+        }
+        Ty::Health { known, what } => match v.as_str() {
+            None => other_type(out),
+            Some(s) if known(s) => {}
+            Some(s) => {
+                // `Active` for `ACTIVE`: the whole vocabulary drifted, not one new word.
+                let casing = [s.to_uppercase(), capitalized(s)].into_iter().find(|c| c != s && known(c));
+                let saw = match &casing {
+                    Some(c) => format!("{} where infertop reads {}", shown_word(s), shown_word(c)),
+                    None => format!("{} is not a value infertop knows ({what})", shown_word(s)),
+                };
+                out.push(Finding::new(
+                    FindingKind::UnknownValue,
+                    Severity::Error,
+                    path,
+                    format!("{saw}: the row shows UNKNOWN and `snapshot --fail-on-unhealthy` fails for it"),
+                ));
+            }
+        },
         Ty::Word { known, what } => match v.as_str() {
             None => other_type(out),
             Some(s) if known(s) => {}
@@ -232,25 +278,46 @@ pub fn walk(v: &Value, t: &Ty, path: &str, need: Need, out: &mut Vec<Finding>) {
             }
         },
         Ty::OneOf(ts) => {
-            let mut best: Option<Vec<Finding>> = None;
+            // The best fit of the body's JSON type: the shape that knows the most of the body's keys, then the
+            // fewest errors, then the fewest warnings, the first of equals. (Not the first of the right type: an
+            // object with one key more is that object with a warning, not a page missing `count` and
+            // `results`.) A body none of them knows a key of is compared with the first, the documented one.
+            // (keys known, reversed; errors; warnings): lower is better.
+            type Fit = (std::cmp::Reverse<usize>, usize, usize);
+            let mut best: Option<(Fit, Vec<Finding>)> = None;
             for t in ts {
                 let mut found = Vec::new();
                 walk(v, t, path, need, &mut found);
                 if found.is_empty() {
                     return;
                 }
-                // A shape of the right JSON type beats one of another type.
                 let same_type = !found.iter().any(|f| f.kind == FindingKind::OtherType && f.path == path);
-                if same_type && best.is_none() {
-                    best = Some(found);
+                if !same_type {
+                    continue;
+                }
+                let known = match (t, v.as_object()) {
+                    (Ty::Obj(fields) | Ty::Open(fields), Some(m)) => {
+                        m.keys().filter(|k| fields.iter().any(|f| f.name == k.as_str())).count()
+                    }
+                    _ => 0,
+                };
+                let errors = found.iter().filter(|f| f.severity == Severity::Error).count();
+                let score = if known == 0 {
+                    (std::cmp::Reverse(0), usize::MAX, usize::MAX)
+                } else {
+                    (std::cmp::Reverse(known), errors, found.len() - errors)
+                };
+                if best.as_ref().is_none_or(|(b, _)| score < *b) {
+                    best = Some((score, found));
                 }
             }
             match best {
-                Some(found) => out.extend(found),
+                Some((_, found)) => out.extend(found),
                 None => other_type(out),
             }
         }
-        Ty::Obj(fields) => {
+        Ty::Obj(fields) | Ty::Open(fields) => {
+            let open = matches!(t, Ty::Open(_));
             let Some(m) = v.as_object() else { return other_type(out) };
             let mut consumed: Vec<&str> = Vec::new();
             for f in fields {
@@ -301,7 +368,7 @@ pub fn walk(v: &Value, t: &Ty, path: &str, need: Need, out: &mut Vec<Finding>) {
                 }
             }
             for k in m.keys() {
-                if fields.iter().any(|f| f.name == k.as_str()) || consumed.contains(&k.as_str()) {
+                if open || fields.iter().any(|f| f.name == k.as_str()) || consumed.contains(&k.as_str()) {
                     continue;
                 }
                 out.push(Finding::new(
@@ -434,6 +501,39 @@ mod tests {
                 (FindingKind::Missing, Severity::Error, "$.items".into()),
             ]
         );
+    }
+
+    #[test]
+    fn one_of_takes_the_best_fit_not_the_first_object() {
+        let line = obj(vec![req("time", Ty::Str), req("message", Ty::Str)]);
+        let t = one_of(vec![page(line.clone()), line]);
+        let mut out = Vec::new();
+        walk(&json!({"time": "t", "message": "m", "stream": "stdout"}), &t, "$", Need::Required, &mut out);
+        let got: Vec<_> = out.iter().map(|f| (f.kind, f.severity, f.path.as_str())).collect();
+        assert_eq!(got, [(FindingKind::UnknownField, Severity::Warning, "$.stream")]);
+        // A body that shares no key with either is compared with the first.
+        let mut out = Vec::new();
+        walk(&json!({"fault": 1}), &t, "$", Need::Required, &mut out);
+        let missing: Vec<_> =
+            out.iter().filter(|f| f.kind == FindingKind::Missing).map(|f| f.path.as_str()).collect();
+        assert_eq!(missing, ["$.count", "$.results"]);
+    }
+
+    #[test]
+    fn a_health_word_outside_the_vocabulary_is_an_error_that_names_the_casing() {
+        let t = Ty::Health { known: status_word, what: "test statuses" };
+        let mut out = Vec::new();
+        walk(&json!("Active"), &t, "$.status", Need::Required, &mut out);
+        assert_eq!((out[0].kind, out[0].severity), (FindingKind::UnknownValue, Severity::Error));
+        assert!(
+            out[0].message.starts_with(r#""Active" where infertop reads "ACTIVE""#),
+            "{}",
+            out[0].message
+        );
+        let mut out = Vec::new();
+        walk(&json!("HIBERNATING"), &t, "$.status", Need::Required, &mut out);
+        assert!(out[0].message.contains("is not a value infertop knows"), "{}", out[0].message);
+        assert_eq!(out[0].severity, Severity::Error);
     }
 
     #[test]

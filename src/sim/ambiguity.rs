@@ -22,6 +22,7 @@ pub struct Switch {
 pub const GCORE_V3_NULL: &str = "gcore-v3-null";
 pub const GCORE_TRIGGER_NULL: &str = "gcore-trigger-null";
 pub const GCORE_V2_PROJECT: &str = "gcore-v2-default-project";
+pub const GCORE_V2_LOGS: &str = "gcore-v2-logs";
 pub const SESTERCE_NULL: &str = "sesterce-null";
 pub const SESTERCE_NO_MODEL: &str = "sesterce-patch-without-model";
 pub const RUNAI_NULL: &str = "runai-null";
@@ -78,6 +79,17 @@ pub const SWITCHES: &[Switch] = &[
         source: "seeds/001 and specs/gcore-inference-v2-legacy InferenceInstanceOutSerializer (required: only \
                  containers, flavor_id, id, image, listening_port, name, status; ContainerScaleSerializer: min, \
                  max); api/README.md ambiguities",
+    },
+    Switch {
+        name: GCORE_V2_LOGS,
+        readings: &["page", "object"],
+        meanings: &[
+            "GET .../logs of the v2 API answers a {count, results} page of lines (as v3 does), more lines than the \
+             dashboard shows: the client sorts and cuts them itself",
+            "GET .../logs of the v2 API answers one log line object, as the v2 document's schema types it",
+        ],
+        source: "specs/gcore-inference-v2-legacy.openapi.yaml GET /cloud/v2/inference/deployments/{instance_id}/logs \
+                 (\"List of Inference Instance Logs\", schema InferenceInstanceLogOutSerializer: one object)",
     },
     Switch {
         name: SESTERCE_NULL,

@@ -30,7 +30,7 @@ pub use store::Store;
 
 use super::SimState;
 use super::ambiguity::{
-    GCORE_TRIGGER_NULL, GCORE_V2_OPTIONAL, GCORE_V2_PROJECT, GCORE_V3_NULL, PRICING_PREVIEW,
+    GCORE_TRIGGER_NULL, GCORE_V2_LOGS, GCORE_V2_OPTIONAL, GCORE_V2_PROJECT, GCORE_V3_NULL, PRICING_PREVIEW,
 };
 use axum::{
     Json, Router,
@@ -1148,9 +1148,35 @@ async fn v2_stop(State(s): State<SimState>, h: HeaderMap, Path(id): Path<String>
     })
 }
 
+/// The v2 logs answer under the `gcore-v2-logs` reading: the `{count, results}` page the v3 API gives, or the
+/// single `InferenceInstanceLogOutSerializer` the v2 document types it as (the newest line; `[]` when there is
+/// none, as one object cannot say "no line").
+fn v2_logs_answer(
+    s: &SimState,
+    st: &Store,
+    i: usize,
+    q: &BTreeMap<String, String>,
+    region: Option<i64>,
+    with_region: bool,
+) -> Response {
+    if !s.reads(GCORE_V2_LOGS, "object") {
+        return logs_answer(st, i, q, region, with_region);
+    }
+    match st.logs(&st.deployments[i], region).into_iter().next() {
+        None => Json(json!([])).into_response(),
+        Some((t, r, pod, message)) => {
+            let mut line = json!({ "time": store::log_time(t), "pod": pod, "message": message });
+            if with_region {
+                line["region_id"] = json!(r);
+            }
+            Json(line).into_response()
+        }
+    }
+}
+
 async fn v2_logs(State(s): State<SimState>, h: HeaderMap, Path(id): Path<String>, Query(q): Q) -> Response {
     guarded(&s, &h, None, |st| match st.find_id(&id) {
-        Some(i) => logs_answer(st, i, &q, None, true),
+        Some(i) => v2_logs_answer(&s, st, i, &q, None, true),
         None => v2_missing(&id),
     })
 }
@@ -1166,7 +1192,7 @@ async fn v2_region_logs(
             return invalid1("region_id", "Input should be a valid integer");
         };
         match st.find_id(&id) {
-            Some(i) => logs_answer(st, i, &q, Some(region), false),
+            Some(i) => v2_logs_answer(&s, st, i, &q, Some(region), false),
             None => v2_missing(&id),
         }
     })
