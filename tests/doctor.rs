@@ -970,7 +970,8 @@ fn numbers_as_text_the_client_reads_are_no_finding() {
     let c = &w.containers[0];
     assert_eq!((c.scale.min, c.scale.max), (Some(1), Some(2)));
     let ds = c.deploy_status.as_ref().unwrap();
-    assert_eq!((ds.total, ds.ready), (Some(2), Some(1)));
+    use infertop::provider::count::Count;
+    assert_eq!((ds.total.clone(), ds.ready.clone()), (Some(Count::Fits(2)), Some(Count::Fits(1))));
     // A word where a count goes is still named.
     let mut bad = details[0].clone();
     bad["containers"][0]["scale"]["min"] = "one".into();
