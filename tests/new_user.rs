@@ -99,7 +99,10 @@ fn a_bad_file_names_every_mistake_plainly_and_exits_2() {
     let out = run(&home, &["snapshot", "--demo", "--faults", "chaotic"]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.starts_with("error: invalid value 'chaotic' for '--faults") && err.contains("chaos"), "{err}");
+    assert!(
+        err.starts_with("error: invalid value 'chaotic' for '--faults") && err.contains("chaos"),
+        "{err}"
+    );
     for bad in ["Location:", "Backtrace", "  0: ", "src/"] {
         assert!(!err.contains(bad), "{bad:?} in:\n{err}");
     }

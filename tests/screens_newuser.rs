@@ -110,7 +110,7 @@ async fn sort_by_price_shows_the_price_column_at_common_widths() {
         key(&mut fx.state, KeyCode::Enter);
         let s = render(&fx.state);
         let header = s.lines().find(|l| l.contains("NAME")).unwrap();
-        assert!(header.contains("$/H"), "no price column at {w}×{h}:\n{s}");
+        assert!(header.contains("COST/H"), "no price column at {w}×{h}:\n{s}");
         assert!(header.contains("DATA"), "the last column still fits at {w}×{h}:\n{s}");
     }
 }

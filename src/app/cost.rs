@@ -117,6 +117,17 @@ impl Costs {
     }
 }
 
+/// What a deployment costs per hour now, and in which currency: its replicas running × the price of one
+/// replica in each region, from the same prices as the header's sum. None while any region's price is not
+/// known (Run:ai has none; a preview failed or is being asked for).
+pub fn deployment_cost(state: &State, account: usize, dep: &Deployment) -> Option<(String, f64)> {
+    let kind = state.accounts.get(account)?.kind;
+    match running(state.cost.units.get(&account), has_prices(kind), dep) {
+        Running::Priced(currency, per_hour) => Some((currency.to_string(), per_hour)),
+        Running::Unpriced { .. } => None,
+    }
+}
+
 /// Providers that have a price per replica at all (Run:ai has none: nothing to ask).
 fn has_prices(kind: ProviderKind) -> bool {
     !matches!(kind, ProviderKind::Runai)
@@ -377,6 +388,9 @@ pub fn on_priced(
     state.cost.set(account, &hardware, &region, Entry { unit, asked, in_flight: false, failed });
     state.dirty = true;
     on_account_changed(state, account, fx);
+    if state.sort == super::state::SortKey::Price {
+        super::table::resort(state);
+    }
 }
 
 /// The cost of a change to one deployment, per region: what a review shows.

@@ -78,12 +78,8 @@ fn compare(a: &Row, b: &Row, key: SortKey) -> Ordering {
             ratio(a).partial_cmp(&ratio(b)).unwrap_or(Ordering::Equal).then_with(by_name)
         }
         SortKey::Age => b.dep.created_at.cmp(&a.dep.created_at).then_with(by_name),
-        SortKey::Price => a
-            .dep
-            .price_per_hour
-            .partial_cmp(&b.dep.price_per_hour)
-            .unwrap_or(Ordering::Equal)
-            .then_with(by_name),
+        // Sorted by the costs `resort` works out beforehand (they need the prices): see there.
+        SortKey::Price => by_name(),
     }
 }
 
@@ -92,7 +88,25 @@ pub fn resort(state: &mut State) {
     let rows = &state.rows;
     let key = state.sort;
     let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by(|&a, &b| compare(&rows[a], &rows[b], key));
+    if key == SortKey::Price {
+        // What each row costs per hour now, as the COST/H column shows it (every provider, every currency by
+        // its amount); rows without a known cost last, by name.
+        let cost: Vec<Option<f64>> = rows
+            .iter()
+            .map(|r| super::cost::deployment_cost(state, r.account, state.snapshot(r)).map(|(_, v)| v))
+            .collect();
+        order.sort_by(|&a, &b| {
+            match (cost[a], cost[b]) {
+                (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            }
+            .then_with(|| compare(&rows[a], &rows[b], key))
+        });
+    } else {
+        order.sort_by(|&a, &b| compare(&rows[a], &rows[b], key));
+    }
     if state.sort_desc {
         order.reverse();
     }

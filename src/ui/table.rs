@@ -36,7 +36,7 @@ impl Col {
             Col::Ready => "READY",
             Col::Image => "IMAGE",
             Col::Hardware => "HARDWARE",
-            Col::Price => "$/H",
+            Col::Price => "COST/H",
             Col::Age => "AGE",
             Col::Data => "DATA",
         }
@@ -52,7 +52,7 @@ impl Col {
             Col::Ready => Constraint::Length(7),
             Col::Image => Constraint::Fill(1),
             Col::Hardware => Constraint::Length(22),
-            Col::Price => Constraint::Length(6),
+            Col::Price => Constraint::Length(10),
             Col::Age => Constraint::Length(4),
             Col::Data => Constraint::Length(9),
         }
@@ -171,7 +171,7 @@ fn make_room(mut widths: Vec<Constraint>, cols: &[Col], inner: u16) -> Vec<Const
     widths
 }
 
-/// The text and style of a number column's cell (READY, $/H, AGE, DATA); None for the other columns, and for
+/// The text and style of a number column's cell (READY, COST/H, AGE, DATA); None for the other columns, and for
 /// READY not read yet (drawn `…` by [`cell`]).
 fn number(col: Col, row: &DataRow, state: &State) -> Option<(String, Style)> {
     let t = &state.theme;
@@ -182,9 +182,12 @@ fn number(col: Col, row: &DataRow, state: &State) -> Option<(String, Style)> {
             let (r, tot) = (d.ready(), d.total());
             Some((format!("{r}/{tot}"), t.readiness(r, tot)))
         }
-        Col::Price => {
-            Some((d.price_per_hour.map_or_else(|| "-".into(), |p| format!("{p:.2}")), Style::new()))
-        }
+        // The same cost per hour as the header sums and the reviews show, in its currency; `-` where unknown.
+        Col::Price => Some((
+            crate::app::cost::deployment_cost(state, row.account, d)
+                .map_or_else(|| "-".into(), |(currency, v)| format!("{v:.2} {currency}")),
+            Style::new(),
+        )),
         Col::Age => Some((
             d.created_at.map_or_else(|| "-".into(), |c| fmt_age((state.now - c).num_seconds())),
             Style::new(),
