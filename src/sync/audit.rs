@@ -265,4 +265,24 @@ mod tests {
         assert_eq!(mode(log.path()), 0o600);
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    /// Issue 25: the audit file is created 0600, not created readable and tightened after (for that moment
+    /// another user could open it, and every new file would log a bogus "tightened"); one that others can
+    /// read is tightened, and that is said. (Under a umask of 077 a wider creation mode would not show.)
+    #[test]
+    fn a_new_audit_file_is_created_private_and_a_wide_one_is_tightened() {
+        let dir = std::env::temp_dir().join(format!("infertop-audit-new-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit.jsonl");
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let (_, note) = crate::config::open_private_append(&path).unwrap();
+        assert_eq!(note, None, "a new file needed no tightening");
+        assert_eq!(mode(&path), 0o600);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let (_, note) = crate::config::open_private_append(&path).unwrap();
+        assert!(note.as_deref().is_some_and(|n| n.contains("from mode 640 to 600")), "{note:?}");
+        assert_eq!(mode(&path), 0o600);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
