@@ -971,6 +971,39 @@ mod tests {
         );
     }
 
+    /// Issue 25: a marked Run:ai deployment that is `Terminating` is left out with its reason, as one
+    /// `Deleting` is; nothing is planned for it.
+    #[test]
+    fn a_terminating_runai_deployment_is_left_out_with_its_reason() {
+        let mut s = state();
+        let now = s.now;
+        let r = vec![
+            dep("r", ProviderKind::Runai, "delta-staging", Status::Running, 1, 1),
+            dep("r", ProviderKind::Runai, "echo-staging", Status::Terminating, 1, 1),
+        ];
+        update(&mut s, Msg::Fleet { account: 1, at: now, result: Ok(r) });
+        filter(&mut s, "delta|echo");
+        ctrl(&mut s, ' ');
+        assert_eq!(marked(&s), ["delta-staging", "echo-staging"]);
+        // min +1 and max +1: 1..1 becomes 2..2, which Run:ai takes without a metric.
+        press(&mut s, KeyCode::Char('s'));
+        for c in "+1".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        press(&mut s, KeyCode::Tab);
+        for c in "+1".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        let fx = press(&mut s, KeyCode::Enter);
+        answer_reads(&mut s, fx);
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Review, "{:?}", s.flash);
+        let names: Vec<&str> = b.items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["delta-staging"]);
+        let why: Vec<(&str, &str)> = b.left_out.iter().map(|l| (l.name.as_str(), l.why.as_str())).collect();
+        assert_eq!(why, [("echo-staging", "it is Terminating: nothing to scale")]);
+    }
+
     #[test]
     fn y_sends_one_apply_per_deployment_and_routes_the_outcomes_to_the_bulk() {
         let mut s = state();

@@ -656,6 +656,27 @@ mod tests {
         None
     }
 
+    /// Issue 25: a read answered 404 or 405 is a missing endpoint (an API that does not serve it), an error;
+    /// a refused credential is an auth finding; anything else a failed call.
+    #[test]
+    fn a_404_or_a_405_is_a_missing_endpoint() {
+        for status in [404, 405] {
+            let (kind, severity, text) = failure(status);
+            assert_eq!((kind, severity), (FindingKind::EndpointMissing, Severity::Error), "{status}");
+            assert_eq!(text, format!("HTTP {status}: this API does not serve the endpoint"));
+        }
+        for status in [401, 403] {
+            assert_eq!(failure(status).0, FindingKind::Auth, "{status}");
+        }
+        for status in [400, 406, 409, 500, 503] {
+            let (kind, severity, text) = failure(status);
+            assert_eq!(
+                (kind, severity, text),
+                (FindingKind::CallFailed, Severity::Error, format!("HTTP {status}"))
+            );
+        }
+    }
+
     fn ok(v: Value) -> Result<Answer, NoAnswer> {
         Ok(Answer { status: 200, json: Some(v), elapsed: Duration::ZERO })
     }

@@ -151,6 +151,30 @@ mod tests {
         assert_eq!(u.regions[0].scale.cooldown_seconds, Some(60));
     }
 
+    /// Issue 25: `+N` adds N (not one) to every region's value, each from its own; past `u32::MAX` it says so.
+    #[test]
+    fn plus_n_adds_n_to_each_region_from_its_own_value() {
+        assert_eq!(ScaleOp::parse(" +3 "), Ok(ScaleOp::Add(3)));
+        assert_eq!(ScaleOp::parse("+ 12"), Ok(ScaleOp::Add(12)));
+        assert_eq!(ScaleOp::Add(3).to_string(), "+3");
+        let d = dep(ProviderKind::Gcore, &[(1, 3, Some(60)), (0, 7, Some(300))]);
+        let b = BulkScale { min: ScaleOp::Add(2), max: ScaleOp::Add(3), cooldown: ScaleOp::Add(30) };
+        assert_eq!(b.summary(), "min +2, max +3, cooldown +30");
+        let u = b.adjust(&d).unwrap();
+        let got: Vec<(u32, u32, Option<u32>)> =
+            u.regions.iter().map(|r| (r.scale.min, r.scale.max, r.scale.cooldown_seconds)).collect();
+        assert_eq!(got, [(3, 6, Some(90)), (2, 10, Some(330))]);
+        assert_eq!(
+            BulkScale { max: ScaleOp::Add(0), ..Default::default() }.adjust(&d).unwrap().regions[1].scale.max,
+            7
+        );
+        let top = dep(ProviderKind::Gcore, &[(1, u32::MAX - 1, None)]);
+        let u = BulkScale { max: ScaleOp::Add(1), ..Default::default() }.adjust(&top).unwrap();
+        assert_eq!(u.regions[0].scale.max, u32::MAX);
+        let e = BulkScale { max: ScaleOp::Add(2), ..Default::default() }.adjust(&top).unwrap_err();
+        assert_eq!(e, "max in r0: too large");
+    }
+
     #[test]
     fn what_cannot_be_done_says_why() {
         let d = dep(ProviderKind::Gcore, &[(0, 3, None)]);

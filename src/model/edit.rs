@@ -797,6 +797,82 @@ mod tests {
         );
     }
 
+    /// Issue 25: every deployment-wide setting `e` edits is compared after the write, like every scale and
+    /// probe field: one the provider kept is named, each on its own; the model or registry, never shown back,
+    /// is named as not verified whatever the read-back holds.
+    #[test]
+    fn every_setting_field_is_compared() {
+        let d = dep(ProviderKind::Gcore);
+        let logging = crate::model::LoggingConfig {
+            enabled: true,
+            destination_region_id: Some(7),
+            topic_name: Some("bite".into()),
+            retention_days: Some(7),
+        };
+        let mut s = Settings::from_deployment(&d);
+        s.image = Some("nginx:1.27".into());
+        s.port = Some(9000);
+        s.command = Some("serve --fast".into());
+        s.description = Some("edited".into());
+        s.logging = Some(logging.clone());
+        s.envs.insert("A".into(), "1".into());
+        s.source = Some(crate::model::ImageSource::Model("m-1".into()));
+        let edit = Edit::new(&d, Change::Settings(Box::new(s.clone())));
+        let meant: Vec<(Place, Field)> = edit.meant.iter().map(|m| (m.place.clone(), m.field)).collect();
+        let setting = |f: Field| (Place::Deployment, f);
+        assert_eq!(
+            meant,
+            [
+                setting(Field::Image),
+                setting(Field::Port),
+                setting(Field::Command),
+                setting(Field::Description),
+                setting(Field::Logging),
+                setting(Field::Source),
+                (Place::Env("A".into()), Field::Env),
+            ]
+        );
+        let texts: Vec<String> = edit.not_taken(&d).iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Gcore kept image unset (asked: \"nginx:1.27\")",
+                "Gcore kept port unset (asked: 9000)",
+                "Gcore kept command unset (asked: \"serve --fast\")",
+                "Gcore kept description unset (asked: \"edited\")",
+                "Gcore kept logging none (asked: on topic bite retention 7)",
+                "Gcore does not show the model or registry back: model m-1 was sent, not verified",
+                "Gcore kept env A unset (asked: set)",
+            ]
+        );
+        let mut back = d.clone();
+        back.image = Some("nginx:1.27".into());
+        back.port = Some(9000);
+        back.command = Some("serve --fast".into());
+        back.description = Some("edited".into());
+        back.logging = Some(logging);
+        back.envs.insert("A".into(), "1".into());
+        let only_source = |d: &Deployment| edit.not_taken(d).iter().map(|n| n.field).collect::<Vec<_>>();
+        assert_eq!(only_source(&back), [Field::Source], "all taken: the source alone is unverifiable");
+        // Each setting on its own: one the provider kept is one finding.
+        for field in SETTING_FIELDS {
+            let mut one = back.clone();
+            match field {
+                Field::Image => one.image = Some("nginx:1.26".into()),
+                Field::Port => one.port = Some(8080),
+                Field::Command => one.command = None,
+                Field::Description => one.description = Some("old".into()),
+                Field::Logging => one.logging.as_mut().unwrap().retention_days = Some(30),
+                _ => unreachable!(),
+            }
+            assert_eq!(only_source(&one), [field, Field::Source], "{field:?}");
+        }
+        let mut other = back.clone();
+        other.envs.insert("A".into(), "2".into());
+        let nt = edit.not_taken(&other);
+        assert_eq!(nt[1].to_string(), "Gcore kept env A another value (asked: set)");
+    }
+
     #[test]
     fn conflict_checks_read_the_same_section() {
         let d = dep(ProviderKind::Gcore);

@@ -1609,6 +1609,26 @@ mod tests {
         }
     }
 
+    /// Issue 25: `Retry-After` as an HTTP date is the wait until then; a date gone by is no wait at all.
+    #[test]
+    fn retry_after_reads_an_http_date() {
+        let at = chrono::Utc::now() + chrono::Duration::seconds(30);
+        for text in [at.to_rfc2822(), at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()] {
+            let mut h = HeaderMap::new();
+            h.insert("retry-after", text.parse().unwrap());
+            let s = retry_after(&h).unwrap_or_else(|| panic!("{text}"));
+            assert!((20.0..=30.0).contains(&s), "{text}: {s}");
+        }
+        let mut h = HeaderMap::new();
+        let gone = chrono::Utc::now() - chrono::Duration::seconds(30);
+        h.insert("retry-after", gone.to_rfc2822().parse().unwrap());
+        assert_eq!(retry_after(&h), Some(0.0));
+        // Milliseconds win over a date, seconds over a date.
+        h.insert("retry-after-ms", "1500".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(1.5));
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
     fn ms(d: Duration) -> u128 {
         (d.as_secs_f64() * 1000.0).round() as u128
     }

@@ -154,11 +154,13 @@ pub const SWITCHES: &[Switch] = &[
     },
     Switch {
         name: RUNAI_TOKEN,
-        readings: &["v1-only", "v2-only", "both"],
+        readings: &["v1-only", "v2-only", "both", "v1-only-405"],
         meanings: &[
             "only POST /api/v1/token (JSON, deprecated) is served; /api/v2/token answers 404",
             "only POST /api/v2/token (form, OAuth2) is served; /api/v1/token answers 404",
             "both token endpoints are served",
+            "only POST /api/v1/token is served; /api/v2/token answers 405 (a gateway that routes the path but \
+             not the method), which the client must read as \"not served\" as it does a 404",
         ],
         source: "api/runai-sesterce.md §A.1 (v2 current, v1 deprecated but served; older planes have only v1)",
     },
@@ -288,7 +290,7 @@ pub fn listing() -> String {
     for s in SWITCHES {
         out.push_str(&format!("{}  (default: {})\n", s.name, s.readings[0]));
         for (r, m) in s.readings.iter().zip(s.meanings) {
-            out.push_str(&format!("    {r:<10} {m}\n"));
+            out.push_str(&format!("    {r:<11} {m}\n"));
         }
         out.push_str(&format!("    source: {}\n", s.source));
     }
@@ -325,9 +327,9 @@ mod tests {
     #[test]
     fn every_reading_covers_the_product() {
         let all = every_reading_of(&[RUNAI_TOKEN, SESTERCE_NULL]);
-        assert_eq!(all.len(), 6);
+        assert_eq!(all.len(), 8);
         let labels: std::collections::BTreeSet<String> = all.iter().map(|a| a.to_string()).collect();
-        assert_eq!(labels.len(), 6);
+        assert_eq!(labels.len(), 8);
     }
 
     #[test]

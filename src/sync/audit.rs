@@ -271,4 +271,86 @@ mod tests {
         assert_eq!(mode(log.path()), 0o600);
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    /// Issue 25: the audit file is created 0600, not created readable and tightened after (for that moment
+    /// another user could open it, and every new file would log a bogus "tightened"); one that others can
+    /// read is tightened, and that is said. (Under a umask of 077 a wider creation mode would not show.)
+    #[test]
+    fn a_new_audit_file_is_created_private_and_a_wide_one_is_tightened() {
+        let dir = std::env::temp_dir().join(format!("infertop-audit-new-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit.jsonl");
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let (_, note) = crate::config::open_private_append(&path).unwrap();
+        assert_eq!(note, None, "a new file needed no tightening");
+        assert_eq!(mode(&path), 0o600);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let (_, note) = crate::config::open_private_append(&path).unwrap();
+        assert!(note.as_deref().is_some_and(|n| n.contains("from mode 640 to 600")), "{note:?}");
+        assert_eq!(mode(&path), 0o600);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The audit line of a probes edit holds the probes asked for, whole, with every header value masked
+    /// (the secrets test only shows that no secret is there, which an empty line also passes).
+    #[test]
+    fn a_probes_edit_is_audited_whole_with_header_values_masked() {
+        use crate::model::{DeploymentKey, HttpGetAction, Probe, ProbeConfig, ProviderKind, Status};
+        let dir = std::env::temp_dir().join(format!("infertop-audit-probes-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let log = AuditLog::new(dir.join("audit.jsonl"));
+        // The real client of a demo account (only its name and kind are read: nothing is sent).
+        let spec = crate::provider::demo_accounts("http://127.0.0.1:9").remove(0);
+        let p = crate::provider::connect(&spec, reqwest::Client::new());
+        let key = DeploymentKey {
+            provider: ProviderKind::Gcore,
+            account: spec.name.as_str().into(),
+            id: "d".into(),
+        };
+        let dep = Deployment::new(key.clone(), "d", Status::Active);
+        let http_get = HttpGetAction {
+            path: "/health".into(),
+            port: 8080,
+            scheme: "HTTP".into(),
+            host: None,
+            headers: [("X-Token".to_string(), "s3cret".to_string())].into(),
+        };
+        let probes = Probes {
+            readiness: Some(ProbeConfig {
+                enabled: true,
+                probe: Probe { http_get: Some(http_get), period_seconds: Some(7), ..Default::default() },
+            }),
+            ..Default::default()
+        };
+        let req = ApplyRequest {
+            account: 0,
+            key,
+            name: "d".into(),
+            change: Change::Probes(Arc::new(probes)),
+            expected: Box::new(dep.clone()),
+            source: None,
+        };
+        let refused = ApiError::new(ProviderKind::Gcore, ErrorKind::Validation, "no").with_status(422);
+        log.record_edit(p.as_ref(), &req, Some(&dep), &Err(ApplyFailure::Api(refused)), None);
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        assert!(!text.contains("s3cret"), "{text}");
+        let line: Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!((&line["change"], &line["result"]), (&json!("probes"), &json!("refused")), "{line}");
+        let asked = &line["asked"]["readiness"];
+        assert_eq!(asked["probe"]["http_get"]["headers"]["X-Token"], "***", "{line}");
+        assert_eq!(
+            (&asked["probe"]["http_get"]["path"], &asked["probe"]["period_seconds"]),
+            (&json!("/health"), &json!(7))
+        );
+        assert_eq!(line["before"]["readiness"], Value::Null, "none before: {line}");
+        // An answer that never came is not a refusal: the outcome is "failed", with what happened.
+        let lost = ApiError::new(ProviderKind::Gcore, ErrorKind::Timeout, "the request timed out");
+        log.record_edit(p.as_ref(), &req, Some(&dep), &Err(ApplyFailure::Api(lost)), None);
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        let line: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+        assert_eq!(line["result"], "failed", "{line}");
+        assert!(line["message"].as_str().unwrap().contains("timed out"), "{line}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

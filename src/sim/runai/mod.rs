@@ -168,6 +168,9 @@ async fn token(State(state): State<SimState>, body: Bytes) -> Response {
     if state.reads(RUNAI_TOKEN, "v1-only") {
         return error(404, "Not found");
     }
+    if state.reads(RUNAI_TOKEN, "v1-only-405") {
+        return error(405, "Method Not Allowed");
+    }
     let form = parse_form(&body);
     let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
     match get("grant_type") {
