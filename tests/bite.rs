@@ -336,7 +336,7 @@ async fn reads_of_rows_in_view_go_ahead_of_a_queued_background_sweep() {
     };
     let p = provider::connect(&spec, build_client(Duration::from_secs(5), Duration::from_secs(30)));
     let ids: Vec<String> =
-        p.list_summaries().await.expect("a list").unwrap().into_iter().map(|l| l.dep.key.id).collect();
+        p.list_summaries().await.expect("a list").unwrap().items.into_iter().map(|l| l.dep.key.id).collect();
     assert!(ids.len() >= 60, "{}", ids.len());
     // The catalog names are read once, here, so that every later get is one details read.
     p.get(&ids[0]).await.unwrap();
