@@ -360,7 +360,7 @@ async fn sign_in(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recorder) -> Opt
     );
     let v1_ep = "POST /api/v1/token";
     let body = json!({ "grantType": "client_credentials", "clientID": client_id, "clientSecret": secret });
-    let answer = match http.token(TokenPath::V1, TokenBody::Json(body)).await {
+    let mut answer = match http.token(TokenPath::V1, TokenBody::Json(body)).await {
         Ok(a) => a,
         Err(no) => {
             let f = Finding::new(FindingKind::Auth, Severity::Error, "$", no.what);
@@ -369,6 +369,18 @@ async fn sign_in(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recorder) -> Opt
             return None;
         }
     };
+    // A plane that refuses the client_credentials grant (400) may take the `app_token` grant NVIDIA's own
+    // client sends, as the dashboard then does.
+    let mut grant = "";
+    if answer.status == 400 {
+        let body = json!({ "grantType": "app_token", "AppId": client_id, "AppSecret": secret });
+        if let Ok(a) = http.token(TokenPath::V1, TokenBody::Json(body)).await
+            && (200..300).contains(&a.status)
+        {
+            answer = a;
+            grant = " with the app_token grant (client_credentials refused)";
+        }
+    }
     let mut found = Vec::new();
     let token = if (200..300).contains(&answer.status) {
         check_body(&answer, &token_v1(), dec::<wire::TokenResponseV1>, &mut found)
@@ -386,10 +398,10 @@ async fn sign_in(spec: &AccountSpec, http: &ReadOnly, rec: &mut Recorder) -> Opt
         .and_then(|e| e.as_u64().or_else(|| e.as_str()?.trim().parse().ok()));
     rec.report.auth = match (&token, expiry) {
         (Some(_), Some(s)) => {
-            format!("POST /api/v1/token (v1 fallback: /api/v2/token is not served), token valid {s} s")
+            format!("POST /api/v1/token{grant} (v1 fallback: /api/v2/token is not served), token valid {s} s")
         }
         (Some(t), None) => {
-            format!("POST /api/v1/token (v1 fallback: /api/v2/token is not served), {}", jwt_expiry(t))
+            format!("POST /api/v1/token{grant} (v1 fallback: /api/v2/token is not served), {}", jwt_expiry(t))
         }
         (None, _) => format!("POST /api/v1/token (v1 fallback): refused (HTTP {})", answer.status),
     };

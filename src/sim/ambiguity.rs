@@ -29,6 +29,7 @@ pub const RUNAI_NULL: &str = "runai-null";
 pub const RUNAI_TYPE: &str = "runai-workload-type";
 pub const RUNAI_FILTER: &str = "runai-filterby";
 pub const RUNAI_TOKEN: &str = "runai-token";
+pub const RUNAI_V1_GRANT: &str = "runai-v1-grant";
 pub const RUNAI_METRICS: &str = "runai-inference-metrics";
 pub const PRICING_PREVIEW: &str = "pricing-preview";
 pub const GCORE_V2_OPTIONAL: &str = "gcore-v2-optional-fields";
@@ -163,6 +164,23 @@ pub const SWITCHES: &[Switch] = &[
              not the method), which the client must read as \"not served\" as it does a 404",
         ],
         source: "api/runai-sesterce.md §A.1 (v2 current, v1 deprecated but served; older planes have only v1)",
+    },
+    Switch {
+        name: RUNAI_V1_GRANT,
+        // Not a one-grant reading first: either one refuses a client the other takes (runapy's app_token, the
+        // spec's client_credentials), and the contract tests hold every sign-in body against the spec, which
+        // spells app_token's fields otherwise. The client and doctor sign in under each reading, asked by name
+        // (tests/runai_signin.rs).
+        readings: &["both", "app-token-only", "client-credentials-only"],
+        meanings: &[
+            "POST /api/v1/token takes both grants (default: the hostile readings are the two below)",
+            "POST /api/v1/token takes only grantType app_token with AppId/AppSecret (as NVIDIA's runapy sends \
+             it); client_credentials is refused with 400",
+            "POST /api/v1/token takes only grantType client_credentials with clientID/clientSecret (the spec's \
+             example); app_token is refused with 400",
+        ],
+        source: "api/runai-sesterce.md §A.1 (TokenRequest: app_token deprecated, client_credentials; runapy 1.224.0 \
+                 sends app_token with AppId/AppSecret); api/README.md ambiguities (Run:ai v1 token body)",
     },
     Switch {
         name: RUNAI_METRICS,

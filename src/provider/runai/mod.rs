@@ -58,6 +58,8 @@ pub struct RunaiClient {
     token: tokio::sync::Mutex<Option<Token>>,
     /// Set once `/api/v2/token` answered 404 or 405: the control plane has only the v1 token endpoint.
     v1_only: std::sync::atomic::AtomicBool,
+    /// The v1 token endpoint refused the client_credentials grant and took `app_token`: asked that way since.
+    v1_app_token: std::sync::atomic::AtomicBool,
     /// Cluster uuid -> name from `GET /api/v1/clusters` (None: the list had no name for it). Read at most
     /// once per list (refresh cycle), and only when a cluster turns up that it has not seen.
     cluster_names: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
@@ -164,6 +166,7 @@ impl RunaiClient {
             page: PAGE,
             token: tokio::sync::Mutex::new(None),
             v1_only: std::sync::atomic::AtomicBool::new(false),
+            v1_app_token: std::sync::atomic::AtomicBool::new(false),
             cluster_names: Default::default(),
             clusters_unavailable: std::sync::atomic::AtomicBool::new(false),
             count_unavailable: std::sync::atomic::AtomicBool::new(false),
@@ -255,17 +258,32 @@ impl RunaiClient {
         Ok((t.access_token, t.expires_in))
     }
 
-    /// `POST /api/v1/token` (deprecated, the only one on older control planes), JSON client credentials as
-    /// the spec gives them: (token, `expiresIn`).
+    /// `POST /api/v1/token` (deprecated, the only one on older control planes), JSON: client credentials as
+    /// the spec gives them, or, where the plane refuses that grant (400), the `app_token` grant NVIDIA's own
+    /// client sends (`AppId`/`AppSecret`), remembered for later sign-ins: (token, `expiresIn`).
     async fn token_v1(&self, secret: &Secret) -> ApiResult<(String, Option<i64>)> {
-        let req = Request::new(Method::POST, self.url("/api/v1/token"))
-            .json(json!({
-                "grantType": "client_credentials",
-                "clientID": self.client_id,
-                "clientSecret": secret.expose(),
-            }))
-            .idempotent(true);
-        let resp = self.http.send(&req).await.map_err(Self::token_error)?;
+        use std::sync::atomic::Ordering;
+        let body = |app: bool| {
+            if app {
+                json!({ "grantType": "app_token", "AppId": self.client_id, "AppSecret": secret.expose() })
+            } else {
+                json!({ "grantType": "client_credentials", "clientID": self.client_id, "clientSecret": secret.expose() })
+            }
+        };
+        let send = |app: bool| {
+            let req = Request::new(Method::POST, self.url("/api/v1/token")).json(body(app)).idempotent(true);
+            async move { self.http.send(&req).await }
+        };
+        let app = self.v1_app_token.load(Ordering::Relaxed);
+        let resp = match send(app).await {
+            Err(e) if e.status == Some(400) && !app => {
+                tracing::info!(account = %self.account, "runai: /api/v1/token refused client_credentials, trying app_token");
+                let resp = send(true).await.map_err(Self::token_error)?;
+                self.v1_app_token.store(true, Ordering::Relaxed);
+                resp
+            }
+            other => other.map_err(Self::token_error)?,
+        };
         let t: wire::TokenResponseV1 = resp.json(P)?;
         if t.access_token.is_empty() {
             return Err(ApiError::new(P, ErrorKind::Auth, "the token response held no access token")

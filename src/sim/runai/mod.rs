@@ -11,7 +11,7 @@ pub mod metrics;
 pub mod store;
 
 use super::SimState;
-use super::ambiguity::{RUNAI_FILTER, RUNAI_METRICS, RUNAI_NULL, RUNAI_TOKEN, RUNAI_TYPE};
+use super::ambiguity::{RUNAI_FILTER, RUNAI_METRICS, RUNAI_NULL, RUNAI_TOKEN, RUNAI_TYPE, RUNAI_V1_GRANT};
 use axum::{
     Json, Router,
     body::Bytes,
@@ -208,8 +208,12 @@ async fn token_v1(State(state): State<SimState>, body: Bytes) -> Response {
     };
     let get = |k: &str| b.iter().find(|(key, _)| key.eq_ignore_ascii_case(k)).and_then(|(_, v)| v.as_str());
     let (id, secret) = match get("grantType") {
-        Some("app_token") => (get("appID"), get("appSecret")),
-        Some("client_credentials") => (get("clientID"), get("clientSecret")),
+        Some("app_token") if !state.reads(RUNAI_V1_GRANT, "client-credentials-only") => {
+            (get("appID"), get("appSecret"))
+        }
+        Some("client_credentials") if !state.reads(RUNAI_V1_GRANT, "app-token-only") => {
+            (get("clientID"), get("clientSecret"))
+        }
         Some(other) => return error(400, format!("grantType: {other:?} is not supported here")),
         None => return error(400, "grantType: required"),
     };
