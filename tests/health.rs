@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::temp::TempDir;
+
 use common::tmux::{BIN, sim_credentials, start_sim};
 use infertop::app::{AccountState, Msg, RowDetail, State, update};
 use infertop::model::{DeploymentKey, Health, ProviderKind};
@@ -15,26 +17,8 @@ use infertop::provider::{connect, demo_accounts};
 use infertop::sim::{self, SimConfig};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("infertop-health-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn run(dir: &TempDir, args: &[&str]) -> Output {
     Command::new(BIN)
@@ -69,7 +53,7 @@ fn http() -> reqwest::blocking::Client {
 #[test]
 fn active_with_its_only_region_at_0_of_3_and_an_error_is_not_ok_anywhere() {
     let sim = start_sim(&["--time-scale", "0", "--faults", "stale-status"]);
-    let dir = TempDir::new("active");
+    let dir = TempDir::new("health", "active");
     let cfg = dir.0.join("config.toml");
     std::fs::write(
         &cfg,
@@ -160,7 +144,7 @@ fn active_with_its_only_region_at_0_of_3_and_an_error_is_not_ok_anywhere() {
 /// reasons are on stderr, and `--fail-on-unhealthy` exits 3 on a fleet that is otherwise healthy.
 #[test]
 fn sesterce_details_that_cannot_be_read_make_their_rows_unknown_with_the_reason() {
-    let dir = TempDir::new("details");
+    let dir = TempDir::new("health", "details");
     // A generated fleet is healthy: without the fault, exit 0 (the same run, no fault, first).
     let base = ["snapshot", "--demo", "--fleet", "6", "--time-scale", "0", "--fail-on-unhealthy", "--json"];
     let out = run(&dir, &base);
@@ -306,7 +290,7 @@ fn the_alert_rules_fire_on_unknown_and_not_ready_and_never_at_rest() {
         eprintln!("*** SKIPPED: promtool is not installed ***");
         return;
     }
-    let dir = TempDir::new("rules");
+    let dir = TempDir::new("health", "rules");
     let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/prometheus/alerts.yml");
     let info = |p: &str, a: &str, id: &str, status: &str| {
         format!(

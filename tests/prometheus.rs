@@ -7,11 +7,13 @@
 
 mod common;
 
+use common::temp::TempDir;
+
 use common::tmux::{BIN, Sim, sim_accounts_config, sim_credentials, start_sim};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -41,24 +43,6 @@ impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// A temp dir removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("infertop-prom-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -239,7 +223,7 @@ fn prometheus_scrapes_serve_and_sees_the_simulators_values_changes_and_deletions
     }
     // Simulated time stands still unless the test moves it: the values read two ways must be the same.
     let sim = start_sim(&["--time-scale", "0"]);
-    let dir = TempDir::new("e2e");
+    let dir = TempDir::new("prom", "e2e");
     std::fs::write(dir.0.join("config.toml"), config_for(&sim.url)).unwrap();
     let (_serve, serve_url) = start_serve(&dir.0);
     let (_prom, prom) = start_prometheus(&dir.0, serve_url.trim_start_matches("http://"));
@@ -358,7 +342,7 @@ fn alert_rules_and_scrapes_pass_promtool_with_hostile_strings_from_the_network()
     );
 
     let sim = start_sim(&["--hostile"]);
-    let dir = TempDir::new("hostile");
+    let dir = TempDir::new("prom", "hostile");
     std::fs::write(dir.0.join("config.toml"), config_for(&sim.url)).unwrap();
     let (_serve, url) = start_serve(&dir.0);
     let http = client();
@@ -451,7 +435,7 @@ fn promtool_check_metrics(text: &str) {
 
 #[test]
 fn serve_refuses_a_public_address_without_listen_public_and_answers_health_and_openmetrics() {
-    let dir = TempDir::new("listen");
+    let dir = TempDir::new("prom", "listen");
     std::fs::write(dir.0.join("config.toml"), config_for("http://127.0.0.1:9")).unwrap();
     let out = infertop(&dir.0, &["serve", "--listen", "0.0.0.0:0"]).output().unwrap();
     assert!(!out.status.success());
