@@ -424,7 +424,8 @@ fn scale_one(state: &State, i: usize, change: &BulkScale) -> Result<Planned, Str
     if !state.accounts[row.account].capabilities.update_scale {
         return Err(format!("{} does not offer scale edits", provider_name(provider)));
     }
-    if matches!(dep.status, Status::Deleting | Status::Deleted | Status::Terminating) {
+    if matches!(dep.status, Status::Deleting | Status::PhaseDeleting | Status::Deleted | Status::Terminating)
+    {
         return Err(format!("it is {}: nothing to scale", dep.status.label()));
     }
     if row.awaiting_details(&state.accounts) || dep.regions.is_empty() {

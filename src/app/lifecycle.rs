@@ -104,9 +104,11 @@ pub fn toggle_op(dep: &Deployment) -> Result<LifecycleOp, String> {
     let name = sanitize(&dep.name);
     match &dep.status {
         Status::Disabled | Status::Stopped => Ok(LifecycleOp::Start),
-        s @ (Status::Stopping | Status::Deleting | Status::Deleted | Status::Terminating) => {
-            Err(format!("{name} is {}: nothing to start or stop yet", s.label()))
-        }
+        s @ (Status::Stopping
+        | Status::Deleting
+        | Status::PhaseDeleting
+        | Status::Deleted
+        | Status::Terminating) => Err(format!("{name} is {}: nothing to start or stop yet", s.label())),
         _ => Ok(LifecycleOp::Stop),
     }
 }

@@ -17,7 +17,7 @@ const PAGE: u32 = 200;
 
 fn phase_known(s: &str) -> bool {
     // `Unknown` is a phase the spec names; infertop keeps it as it is.
-    s == "Unknown" || !matches!(Status::from_runai(s), Status::Unknown(_))
+    !matches!(Status::from_runai(s), Status::Unknown(_))
 }
 
 fn desired_phase_known(s: &str) -> bool {

@@ -95,6 +95,13 @@ pub enum Status {
     Degraded,
     Completed,
     Terminating,
+    /// Run:ai `Failed` (Gcore's `FAILED` is [`Status::Failed`]): each provider's word is shown as it sends it.
+    PhaseFailed,
+    /// Run:ai `Deleting` (Gcore's `DELETING` is [`Status::Deleting`]).
+    PhaseDeleting,
+    /// Run:ai's own `Unknown` phase: the control plane does not know the workload's state. A value of its
+    /// vocabulary, shown as `Unknown`, and never ok.
+    PhaseUnknown,
     /// A value the provider sent that we do not know; shown as `UNKNOWN(VALUE)`.
     Unknown(String),
 }
@@ -151,16 +158,16 @@ impl Status {
             "Initializing" => Status::Initializing,
             "Resuming" => Status::Resuming,
             "Pending" => Status::Pending,
-            "Deleting" => Status::Deleting,
+            "Deleting" => Status::PhaseDeleting,
             "Running" => Status::Running,
             "Updating" => Status::Updating,
             "Stopped" => Status::Stopped,
             "Stopping" => Status::Stopping,
             "Degraded" => Status::Degraded,
-            "Failed" => Status::Failed,
+            "Failed" => Status::PhaseFailed,
             "Completed" => Status::Completed,
             "Terminating" => Status::Terminating,
-            // Run:ai's own "Unknown" phase is a real value, kept verbatim.
+            "Unknown" => Status::PhaseUnknown,
             other => Status::Unknown(other.to_string()),
         }
     }
@@ -189,6 +196,9 @@ impl Status {
             Status::Degraded => "Degraded".into(),
             Status::Completed => "Completed".into(),
             Status::Terminating => "Terminating".into(),
+            Status::PhaseFailed => "Failed".into(),
+            Status::PhaseDeleting => "Deleting".into(),
+            Status::PhaseUnknown => "Unknown".into(),
             Status::Unknown(s) => format!("UNKNOWN({})", text::sanitize(s)),
         }
     }
@@ -206,10 +216,12 @@ impl Status {
             | Status::Resuming
             | Status::Pending
             | Status::Updating => Health::Progressing,
-            Status::Error | Status::Failed => Health::Failed,
+            Status::Error | Status::Failed | Status::PhaseFailed => Health::Failed,
+            Status::PhaseUnknown => Health::Unknown,
             Status::ScaledToZero
             | Status::Disabled
             | Status::Deleting
+            | Status::PhaseDeleting
             | Status::Deleted
             | Status::Stopped
             | Status::Stopping
@@ -579,6 +591,9 @@ impl Deployment {
                 why(&|| format!("the status {s:?} is not one infertop knows (its replicas may say more)")),
             );
         }
+        if self.status == Status::PhaseUnknown {
+            return (Health::Unknown, why(&|| "Run:ai reports its phase as Unknown".into()));
+        }
         let status = self.status.health();
         match status {
             Health::Failed | Health::Inactive | Health::Unknown => return (status, None),
@@ -681,6 +696,24 @@ pub struct HardwareInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_provider_word_is_shown_as_the_provider_sends_it() {
+        for (word, health) in
+            [("Failed", Health::Failed), ("Deleting", Health::Inactive), ("Unknown", Health::Unknown)]
+        {
+            let s = Status::from_runai(word);
+            assert_eq!(s.label(), word, "Run:ai {word}");
+            assert_eq!(s.health(), health, "Run:ai {word}");
+        }
+        for word in ["FAILED", "DELETING"] {
+            assert_eq!(Status::from_gcore(word).label(), word);
+        }
+        let phase_unknown = deployment(Status::from_runai("Unknown"), vec![region(1, 1, 1, None)], true);
+        let (h, why) = phase_unknown.assess();
+        assert_eq!(h, Health::Unknown);
+        assert!(why.unwrap().contains("Unknown"));
+    }
 
     #[test]
     fn unknown_status_is_kept_and_shown() {

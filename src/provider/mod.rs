@@ -410,7 +410,9 @@ pub fn settled(d: &Deployment) -> bool {
     use crate::model::Health;
     match d.health() {
         Health::Ok => true,
-        Health::Inactive | Health::Failed => !matches!(d.status, crate::model::Status::Deleting),
+        Health::Inactive | Health::Failed => {
+            !matches!(d.status, crate::model::Status::Deleting | crate::model::Status::PhaseDeleting)
+        }
         Health::Progressing | Health::Warning | Health::Unknown => false,
     }
 }

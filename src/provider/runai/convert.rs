@@ -23,7 +23,10 @@ fn to_u32(v: Option<i64>) -> Option<u32> {
 
 /// Whether a status is one whose `phaseMessage` explains a problem worth showing as the region error.
 fn shows_error(s: &Status) -> bool {
-    matches!(s, Status::Degraded | Status::Failed | Status::Pending | Status::Unknown(_))
+    matches!(
+        s,
+        Status::Degraded | Status::PhaseFailed | Status::Pending | Status::PhaseUnknown | Status::Unknown(_)
+    )
 }
 
 fn nonempty(s: Option<&String>) -> Option<String> {
