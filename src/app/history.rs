@@ -1,18 +1,18 @@
 //! Readiness recorded locally, per region, where a provider has no metrics API (Gcore, Sesterce): one sample
 //! per list of the account, aligned with the account's sample times. Compact: a series is a fixed ring of
-//! `u16` counts with no allocation of its own, so ten thousand rows cost a few hundred kilobytes.
+//! `u32` counts (every count a provider can send, exactly) and a bit per gap, with no allocation of its own.
 
 use super::state::HISTORY_LEN;
 use crate::model::Deployment;
 
-/// A gap (no sample) in a [`Ring`].
-const GAP: u16 = u16::MAX;
+const _: () = assert!(HISTORY_LEN <= 64, "a ring's gaps are one bit each in a u64");
 
-/// The last [`HISTORY_LEN`] ready counts of one region, oldest first; counts above `u16::MAX - 1` are kept
-/// as that (no region runs that many replicas).
+/// The last [`HISTORY_LEN`] ready counts of one region, oldest first, each exactly as read, or a gap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ring {
-    values: [u16; HISTORY_LEN],
+    values: [u32; HISTORY_LEN],
+    /// Bit `i` set: slot `i` is a gap (no sample).
+    gaps: u64,
     /// Index of the oldest value.
     head: u8,
     len: u8,
@@ -20,7 +20,7 @@ pub struct Ring {
 
 impl Default for Ring {
     fn default() -> Self {
-        Ring { values: [GAP; HISTORY_LEN], head: 0, len: 0 }
+        Ring { values: [0; HISTORY_LEN], gaps: 0, head: 0, len: 0 }
     }
 }
 
@@ -35,13 +35,21 @@ impl Ring {
 
     /// Appends a value (None: a gap), dropping the oldest when full.
     pub fn push(&mut self, v: Option<u32>) {
-        let v = v.map_or(GAP, |n| n.min(GAP as u32 - 1) as u16);
         if self.len() < HISTORY_LEN {
-            self.values[(self.head as usize + self.len()) % HISTORY_LEN] = v;
+            self.put((self.head as usize + self.len()) % HISTORY_LEN, v);
             self.len += 1;
         } else {
-            self.values[self.head as usize] = v;
+            self.put(self.head as usize, v);
             self.head = ((self.head as usize + 1) % HISTORY_LEN) as u8;
+        }
+    }
+
+    fn put(&mut self, i: usize, v: Option<u32>) {
+        self.values[i] = v.unwrap_or(0);
+        if v.is_some() {
+            self.gaps &= !(1 << i);
+        } else {
+            self.gaps |= 1 << i;
         }
     }
 
@@ -51,14 +59,14 @@ impl Ring {
             return self.push(v);
         }
         let i = (self.head as usize + self.len() - 1) % HISTORY_LEN;
-        self.values[i] = v.map_or(GAP, |n| n.min(GAP as u32 - 1) as u16);
+        self.put(i, v);
     }
 
     /// Oldest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = Option<u32>> + '_ {
         (0..self.len()).map(move |k| {
-            let v = self.values[(self.head as usize + k) % HISTORY_LEN];
-            (v != GAP).then_some(v as u32)
+            let i = (self.head as usize + k) % HISTORY_LEN;
+            (self.gaps & (1 << i) == 0).then_some(self.values[i])
         })
     }
 
@@ -172,8 +180,13 @@ mod tests {
         assert_eq!(all[0], Some(5));
         assert_eq!(r.last(), Some(Some(HISTORY_LEN as u32 + 4)));
         assert!(all.contains(&None));
-        r.push(Some(1_000_000));
-        assert_eq!(r.last(), Some(Some(u16::MAX as u32 - 1)), "a huge count saturates, it is not a gap");
+        for huge in [65_535, 1_000_000, u32::MAX] {
+            r.push(Some(huge));
+            assert_eq!(r.last(), Some(Some(huge)), "a huge count is kept as read, not cut and not a gap");
+        }
+        r.push(None);
+        assert_eq!(r.last(), Some(None));
+        assert_eq!(r.iter().rev().nth(1), Some(Some(u32::MAX)), "a gap after it leaves it as it was");
     }
 
     #[test]
