@@ -135,9 +135,13 @@ pub fn draw_form(f: &mut Frame, area: Rect, state: &State, form: &Form) {
             ))];
         }
     }
+    // The footer as it wraps at the form's width: every key it names stays on screen, on a narrow one too.
+    let width = 96.min(area.width);
+    let footer = Paragraph::new(footer).wrap(Wrap { trim: true });
+    let footer_h = footer.line_count(width.saturating_sub(2)) as u16;
     // As tall as the content needs, so the dashboard stays visible around a short form.
-    let want = (lines.len() + footer.len() + 3) as u16;
-    let r = centered(area, 96, want.min(area.height.saturating_sub(2)).max(8));
+    let want = lines.len() as u16 + footer_h + 3;
+    let r = centered(area, width, want.min(area.height.saturating_sub(2)).max(8));
     f.render_widget(Clear, r);
     let what = match form.kind {
         FormKind::Scale => "Scale",
@@ -147,14 +151,11 @@ pub fn draw_form(f: &mut Frame, area: Rect, state: &State, form: &Form) {
     let blk = block(&title, true, state);
     let inner = blk.inner(r);
     f.render_widget(blk, r);
-    let body_h = inner.height.saturating_sub(footer.len() as u16) as usize;
+    let body_h = inner.height.saturating_sub(footer_h) as usize;
     // Scroll so the focused field stays visible.
     let offset = focus_line.saturating_sub(body_h.saturating_sub(2));
     let body: Vec<Line> = lines.into_iter().skip(offset).take(body_h).collect();
     f.render_widget(Paragraph::new(body), Rect::new(inner.x, inner.y, inner.width, body_h as u16));
     let fy = inner.y + body_h as u16;
-    f.render_widget(
-        Paragraph::new(footer).wrap(Wrap { trim: true }),
-        Rect::new(inner.x, fy, inner.width, inner.bottom().saturating_sub(fy)),
-    );
+    f.render_widget(footer, Rect::new(inner.x, fy, inner.width, inner.bottom().saturating_sub(fy)));
 }

@@ -7,7 +7,7 @@ use crate::model::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 pub fn logs(f: &mut Frame, area: Rect, state: &State, focused: bool) {
     let Some(row) = state.selected_row() else {
@@ -40,24 +40,34 @@ pub fn logs(f: &mut Frame, area: Rect, state: &State, focused: bool) {
     let inner = blk.inner(area);
     let h = inner.height as usize;
     let end = lines_all.len().saturating_sub(state.logs_scroll);
-    let start = end.saturating_sub(h);
-    let mut lines: Vec<Line> = lines_all[start..end]
-        .iter()
-        .map(|l| {
-            let region = d
-                .regions
-                .iter()
-                .find(|r| r.region_id == l.region_id)
-                .map(|r| r.display_name())
-                .unwrap_or_else(|| sanitize(&l.region_id).into_owned());
-            Line::from(vec![
-                Span::styled(l.time.format("%H:%M:%S ").to_string(), t.dim),
-                Span::styled(format!("{region:<12} "), t.accent),
-                Span::styled(format!("{} ", sanitize(&l.pod)), t.dim),
-                Span::raw(sanitize(&l.message).into_owned()),
-            ])
-        })
-        .collect();
+    // Long lines wrap (a message is never cut at the pane's edge): from the newest shown back, as many lines
+    // as fill the pane, the oldest of them cut at the top when it does not fit whole.
+    let line = |l: &crate::model::LogLine| {
+        let region = d
+            .regions
+            .iter()
+            .find(|r| r.region_id == l.region_id)
+            .map(|r| r.display_name())
+            .unwrap_or_else(|| sanitize(&l.region_id).into_owned());
+        Line::from(vec![
+            Span::styled(l.time.format("%H:%M:%S ").to_string(), t.dim),
+            Span::styled(format!("{region:<12} "), t.accent),
+            Span::styled(format!("{} ", sanitize(&l.pod)), t.dim),
+            Span::raw(sanitize(&l.message).into_owned()),
+        ])
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    let mut rows = 0usize;
+    for l in lines_all[..end].iter().rev() {
+        if rows >= h {
+            break;
+        }
+        let l = line(l);
+        rows += Paragraph::new(l.clone()).wrap(Wrap { trim: false }).line_count(inner.width).max(1);
+        lines.push(l);
+    }
+    lines.reverse();
+    let over = u16::try_from(rows.saturating_sub(h)).unwrap_or(u16::MAX);
     if lines.is_empty() {
         let msg = match cache.and_then(|c| c.logs_error.as_ref()) {
             Some(e) => Span::styled(sanitize(&e.to_string()).into_owned(), t.failed),
@@ -65,5 +75,5 @@ pub fn logs(f: &mut Frame, area: Rect, state: &State, focused: bool) {
         };
         lines.push(Line::from(msg));
     }
-    f.render_widget(Paragraph::new(lines).block(blk), area);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((over, 0)).block(blk), area);
 }

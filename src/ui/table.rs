@@ -144,6 +144,63 @@ fn cell<'a>(col: Col, row: &'a DataRow, state: &State) -> Cell<'a> {
     }
 }
 
+/// The columns of free text that share what the fixed ones leave, by what the rows in view need.
+const TEXT: [Col; 4] = [Col::Name, Col::Regions, Col::Hardware, Col::Image];
+
+/// How wide a text column's cell is for a row (what [`cell`] draws).
+fn text_width(col: Col, row: &DataRow, state: &State) -> usize {
+    let d = &row.dep;
+    let text = |s: &str| Span::raw(sanitize(s).into_owned()).width();
+    match col {
+        Col::Name => text(&d.name) + if state.marks.is_empty() { 0 } else { 2 },
+        Col::Regions if row.awaiting_details(&state.accounts) => 1,
+        Col::Regions => {
+            let names: Vec<String> = state.snapshot(row).regions.iter().map(|r| r.display_name()).collect();
+            Span::raw(names.join(",")).width()
+        }
+        Col::Hardware => text(d.hardware.as_deref().unwrap_or("-")),
+        Col::Image => text(d.image.as_deref().unwrap_or("-")),
+        _ => 0,
+    }
+}
+
+/// Gives NAME, REGIONS, HARDWARE and IMAGE the room the rows in view need, shared fairly where there is not
+/// enough for all (each first gets what it needs up to its usual width, then the rest goes one cell at a time
+/// to the narrowest that still needs more); what is left over goes to NAME. On a screen too narrow even for
+/// the usual widths, the widths stay as they are (and [`make_room`] takes over).
+fn fit_text(widths: &mut [Constraint], cols: &[Col], visible: &[usize], state: &State, inner: u16) {
+    let spacing = u16::try_from(cols.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let text: Vec<usize> = (0..cols.len()).filter(|&j| TEXT.contains(&cols[j])).collect();
+    let fixed = (0..cols.len())
+        .filter(|j| !text.contains(j))
+        .map(|j| constraint_size(&widths[j]))
+        .fold(spacing, u16::saturating_add);
+    let usual = |c: Col| if c == Col::Image { 16 } else { c.min_width() };
+    let Some(mut extra) = inner.checked_sub(fixed) else { return };
+    let want: Vec<u16> = text
+        .iter()
+        .map(|&j| {
+            let c = cols[j];
+            let widest = visible.iter().map(|&i| text_width(c, &state.rows[i], state)).max().unwrap_or(0);
+            u16::try_from(widest.max(c.title().len())).unwrap_or(u16::MAX)
+        })
+        .collect();
+    let mut got: Vec<u16> = text.iter().zip(&want).map(|(&j, &w)| w.min(usual(cols[j]))).collect();
+    let Some(left) = extra.checked_sub(got.iter().sum()) else { return };
+    extra = left;
+    while extra > 0 {
+        let Some(k) = (0..got.len()).filter(|&k| got[k] < want[k]).min_by_key(|&k| got[k]) else { break };
+        got[k] += 1;
+        extra -= 1;
+    }
+    if let Some(k) = text.iter().position(|&j| cols[j] == Col::Name) {
+        got[k] += extra;
+    }
+    for (&j, &w) in text.iter().zip(&got) {
+        widths[j] = Constraint::Length(w);
+    }
+}
+
 fn constraint_size(c: &Constraint) -> u16 {
     match c {
         Constraint::Length(n) | Constraint::Min(n) => *n,
@@ -243,6 +300,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State) {
             }
         })
         .collect();
+    fit_text(&mut widths, &cols, visible, state, area.width.saturating_sub(2));
     let mut room = table_column_widths(&widths, area, 1);
     let numbers_short =
         cols.iter().zip(&widths).zip(&room).any(|((c, w), r)| c.is_number() && *r < constraint_size(w));
