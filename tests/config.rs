@@ -22,8 +22,8 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 }
 
 fn infertop(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let home = std::env::temp_dir().join(format!("infertop-config-test-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
+    let tmp = common::temp::TempDir::unique("config-test");
+    let home = tmp.0.clone();
     let mut c = Command::new(BIN);
     c.args(args)
         .env_remove("INFERTOP_CONFIG")
@@ -42,8 +42,8 @@ fn infertop(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
 #[test]
 fn every_valid_config_starts_against_the_simulator() {
     let sim = start_sim(&[]);
-    let dir = std::env::temp_dir().join(format!("infertop-valid-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = common::temp::TempDir::new("valid", "configs");
+    let dir = tmp.0.clone();
     for f in fixtures("valid_configs") {
         let text = std::fs::read_to_string(&f).unwrap().replace("{SIM}", &sim.url);
         let path = dir.join(f.file_name().unwrap());

@@ -27,6 +27,12 @@ struct Driver {
     audit: PathBuf,
 }
 
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.audit);
+    }
+}
+
 async fn driver(tag: &str) -> Driver {
     let sim = sim::start(
         SimConfig {

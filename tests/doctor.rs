@@ -385,8 +385,8 @@ async fn each_drift_is_named_exactly_with_its_exit_status() {
 
 /// Runs the real binary with `args` (HOME and the state dir in a temporary directory).
 async fn run_bin(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let home = std::env::temp_dir().join(format!("infertop-doctor-test-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
+    let tmp = common::temp::TempDir::unique("doctor-test");
+    let home = tmp.0.clone();
     let mut c = tokio::process::Command::new(BIN);
     c.args(args)
         .env_remove("INFERTOP_CONFIG")
@@ -476,8 +476,8 @@ async fn the_binary_on_the_demo_prints_green_reports_without_secrets() {
 #[tokio::test]
 async fn the_binary_against_a_config_reads_and_never_writes() {
     let h = start_with(quiet()).await;
-    let dir = std::env::temp_dir().join(format!("infertop-doctor-config-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = common::temp::TempDir::new("doctor-config", "bin");
+    let dir = tmp.0.clone();
     let path = dir.join("config.toml");
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_configs/all-providers.toml"),

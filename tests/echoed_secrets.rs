@@ -44,8 +44,8 @@ fn run(dir: &Path, cfg: &Path, args: &[&str]) -> (String, String) {
 #[test]
 fn echoed_credentials_never_reach_snapshot_doctor_serve_or_their_logs() {
     let sim = start_sim(&["--faults", "echo-credentials"]);
-    let dir = std::env::temp_dir().join(format!("infertop-echoed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = common::temp::TempDir::new("echoed", "all");
+    let dir = tmp.0.clone();
     let cfg = config(&dir, &sim.url);
 
     let (out, err) = run(&dir, &cfg, &["snapshot"]);

@@ -10,11 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// A fresh, private home for one test.
-fn fresh_home(tag: &str) -> PathBuf {
-    let home = std::env::temp_dir().join(format!("infertop-first-hour-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).unwrap();
-    home
+fn fresh_home(tag: &str) -> common::temp::TempDir {
+    common::temp::TempDir::new("first-hour", tag)
 }
 
 fn command(home: &Path, args: &[&str]) -> Command {

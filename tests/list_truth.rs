@@ -11,6 +11,8 @@
 //!
 //! The misbehaving Sesterce and Run:ai servers are small axum routers in this file: each answers fixed bodies.
 
+mod common;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -22,7 +24,6 @@ use infertop::provider::{self, AccountSpec, GcoreApi, Provider};
 use infertop::sim::{self, SimConfig, SimHandle};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -116,11 +117,8 @@ async fn runai_bad_counts() -> String {
     canned(b).await
 }
 
-fn fresh_home(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("infertop-list-truth-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn fresh_home(tag: &str) -> common::temp::TempDir {
+    common::temp::TempDir::new("list-truth", tag)
 }
 
 /// `infertop snapshot --json` against one account; (JSON, stderr).

@@ -5,15 +5,12 @@
 mod common;
 
 use common::tmux::{BIN, start_sim};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// A fresh, private home for one test.
-fn fresh_home(tag: &str) -> PathBuf {
-    let home = std::env::temp_dir().join(format!("infertop-new-user-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).unwrap();
-    home
+fn fresh_home(tag: &str) -> common::temp::TempDir {
+    common::temp::TempDir::new("new-user", tag)
 }
 
 /// The binary in `home`, with nothing of the caller's environment that would find a config, and a backtrace

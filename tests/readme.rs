@@ -225,9 +225,8 @@ impl Runner {
 
 #[test]
 fn every_readme_command_runs() {
-    let home = std::env::temp_dir().join(format!("infertop-readme-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).unwrap();
+    let tmp = common::temp::TempDir::new("readme", "blocks");
+    let home = tmp.0.clone();
     let ci = std::fs::read_to_string(Path::new(ROOT).join(".ci/run")).unwrap();
     let mut r = Runner { home: home.clone(), sim: None, ci, ran: 0 };
     let config = home.join(".config/infertop/config.toml");
@@ -352,8 +351,8 @@ fn every_inline_readme_command_is_a_block_command_or_runs() {
         .collect();
     let inline = inline_commands();
     assert!(inline.len() >= 10, "only {} inline commands found: {inline:?}", inline.len());
-    let home = std::env::temp_dir().join(format!("infertop-readme-inline-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
+    let tmp = common::temp::TempDir::new("readme", "inline");
+    let home = tmp.0.clone();
     // The prose's commands about your own accounts get a config whose accounts are a simulator's.
     let config = home.join(".config/infertop/config.toml");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();

@@ -46,10 +46,11 @@ async fn the_client_signs_in_under_every_v1_grant_and_remembers_the_one_taken() 
 #[test]
 fn doctor_signs_in_with_the_grant_the_plane_takes() {
     for (reading, says) in [("app-token-only", true), ("client-credentials-only", false)] {
+        let home = common::temp::TempDir::new("signin", reading);
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_infertop"))
             .args(["doctor", "--demo", "--account", "runai-demo", "--ambiguity", "runai-token=v1-only"])
             .args(["--ambiguity", &format!("runai-v1-grant={reading}")])
-            .env("HOME", std::env::temp_dir().join(format!("infertop-signin-{}", std::process::id())))
+            .env("HOME", &home.0)
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);

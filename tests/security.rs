@@ -566,10 +566,8 @@ async fn a_sesterce_list_longer_than_the_cap_is_refused() {
 // ---------------------------------------------------------------------------------------------------------
 // Files and config, with the real binary
 
-fn fresh_home(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("infertop-security-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn fresh_home(tag: &str) -> common::temp::TempDir {
+    let dir = common::temp::TempDir::new("security", tag);
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
 }

@@ -243,10 +243,27 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
+    /// A fresh directory under the temp dir, removed when the test ends, passed or not.
+    struct Scratch(std::path::PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!("infertop-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            Scratch(dir)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
     #[test]
     fn lines_are_private_whole_and_rotated() {
-        let dir = std::env::temp_dir().join(format!("infertop-audit-unit-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let scratch = Scratch::new("audit-unit");
+        let dir = scratch.0.clone();
         let log = AuditLog::new(dir.join("state/audit.jsonl")).with_rotation(1000);
         for i in 0..30 {
             log.append(json!({"n": i, "pad": "x".repeat(90)}));
@@ -269,7 +286,6 @@ mod tests {
         std::fs::set_permissions(log.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
         log.append(json!({"n": 30}));
         assert_eq!(mode(log.path()), 0o600);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// Issue 25: the audit file is created 0600, not created readable and tightened after (for that moment
@@ -277,8 +293,8 @@ mod tests {
     /// read is tightened, and that is said. (Under a umask of 077 a wider creation mode would not show.)
     #[test]
     fn a_new_audit_file_is_created_private_and_a_wide_one_is_tightened() {
-        let dir = std::env::temp_dir().join(format!("infertop-audit-new-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let scratch = Scratch::new("audit-new");
+        let dir = scratch.0.clone();
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("audit.jsonl");
         let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -289,7 +305,6 @@ mod tests {
         let (_, note) = crate::config::open_private_append(&path).unwrap();
         assert!(note.as_deref().is_some_and(|n| n.contains("from mode 640 to 600")), "{note:?}");
         assert_eq!(mode(&path), 0o600);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// The audit line of a probes edit holds the probes asked for, whole, with every header value masked
@@ -297,8 +312,8 @@ mod tests {
     #[test]
     fn a_probes_edit_is_audited_whole_with_header_values_masked() {
         use crate::model::{DeploymentKey, HttpGetAction, Probe, ProbeConfig, ProviderKind, Status};
-        let dir = std::env::temp_dir().join(format!("infertop-audit-probes-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let scratch = Scratch::new("audit-probes");
+        let dir = scratch.0.clone();
         let log = AuditLog::new(dir.join("audit.jsonl"));
         // The real client of a demo account (only its name and kind are read: nothing is sent).
         let spec = crate::provider::demo_accounts("http://127.0.0.1:9").remove(0);
@@ -351,6 +366,5 @@ mod tests {
         let line: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
         assert_eq!(line["result"], "failed", "{line}");
         assert!(line["message"].as_str().unwrap().contains("timed out"), "{line}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
