@@ -31,8 +31,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State) {
             ))],
             "Esc cancel".to_string(),
         ),
-        BulkStage::Review => review_lines(state, bulk),
-        BulkStage::Running | BulkStage::Done => outcome_lines(state, bulk),
+        BulkStage::Review => review_lines(state, bulk, r.width.saturating_sub(2) as usize),
+        BulkStage::Running | BulkStage::Done => {
+            outcome_lines(state, bulk, r.width.saturating_sub(2) as usize)
+        }
     };
     let inner_h = r.height.saturating_sub(3) as usize;
     let scroll = bulk.scroll.min(lines.len().saturating_sub(inner_h.max(1)));
@@ -93,7 +95,7 @@ fn form_lines(state: &State, form: &BulkForm) -> (Vec<Line<'static>>, String) {
     (lines, "Enter review · Tab/↑↓ field · Esc cancel".into())
 }
 
-fn review_lines(state: &State, bulk: &Bulk) -> (Vec<Line<'static>>, String) {
+fn review_lines(state: &State, bulk: &Bulk, width: usize) -> (Vec<Line<'static>>, String) {
     let t = &state.theme;
     let mut lines = Vec::new();
     if bulk.items.is_empty() {
@@ -134,7 +136,7 @@ fn review_lines(state: &State, bulk: &Bulk) -> (Vec<Line<'static>>, String) {
         lines.push(Line::from(""));
         lines.extend(super::cost::review_lines(state));
     }
-    left_out_lines(state, bulk, &mut lines);
+    left_out_lines(state, bulk, width, &mut lines);
     let footer = if bulk.items.is_empty() {
         "n/Esc back".to_string()
     } else {
@@ -143,7 +145,7 @@ fn review_lines(state: &State, bulk: &Bulk) -> (Vec<Line<'static>>, String) {
     (lines, footer)
 }
 
-fn left_out_lines(state: &State, bulk: &Bulk, lines: &mut Vec<Line<'static>>) {
+fn left_out_lines(state: &State, bulk: &Bulk, width: usize, lines: &mut Vec<Line<'static>>) {
     let t = &state.theme;
     if bulk.left_out.is_empty() {
         return;
@@ -154,11 +156,11 @@ fn left_out_lines(state: &State, bulk: &Bulk, lines: &mut Vec<Line<'static>>) {
         t.warning,
     )));
     for l in &bulk.left_out {
-        lines.push(Line::from(vec![
+        let head = vec![
             Span::styled(format!("  {:<9}", l.key.provider.label()), t.dim),
-            Span::styled(sanitize(&l.name).into_owned(), t.text),
-            Span::styled(format!(": {}", sanitize(&l.why)), t.dim),
-        ]));
+            Span::styled(format!("{}: ", sanitize(&l.name)), t.text),
+        ];
+        lines.extend(hanging(head, &sanitize(&l.why), 2 + 9 + 2, width, t.dim));
     }
 }
 
@@ -172,7 +174,44 @@ fn outcome_style(state: &State, o: &Outcome) -> Style {
     }
 }
 
-fn outcome_lines(state: &State, bulk: &Bulk) -> (Vec<Line<'static>>, String) {
+/// The first line's `head` spans, then `text` wrapped to what is left of `width` after `indent` cells, each
+/// following line indented as far: a long reason stays in its column instead of running under the first.
+fn hanging(
+    head: Vec<Span<'static>>,
+    text: &str,
+    indent: usize,
+    width: usize,
+    style: Style,
+) -> Vec<Line<'static>> {
+    let head_w: usize = head.iter().map(Span::width).sum();
+    let room = width.saturating_sub(indent).max(20);
+    // The first line takes the words that fit after the head; the rest wrap in the column.
+    let first_room = width.saturating_sub(head_w);
+    let mut taken = 0;
+    let mut first_text = String::new();
+    for word in text.split_whitespace() {
+        let need = if first_text.is_empty() { word.chars().count() } else { word.chars().count() + 1 };
+        if first_text.chars().count() + need > first_room && !(first_text.is_empty() && head_w <= indent) {
+            break;
+        }
+        if !first_text.is_empty() {
+            first_text.push(' ');
+        }
+        first_text.push_str(word);
+        taken += 1;
+    }
+    let rest: Vec<&str> = text.split_whitespace().skip(taken).collect();
+    let mut first = head;
+    first.push(Span::styled(first_text, style));
+    let mut out = vec![Line::from(first)];
+    if !rest.is_empty() {
+        let rest = crate::app::help::wrap(&rest.join(" "), room);
+        out.extend(rest.into_iter().map(|p| Line::from(Span::styled(format!("{:indent$}{p}", ""), style))));
+    }
+    out
+}
+
+fn outcome_lines(state: &State, bulk: &Bulk, width: usize) -> (Vec<Line<'static>>, String) {
     let t = &state.theme;
     let done = bulk.stage == BulkStage::Done;
     let mut lines = vec![
@@ -201,14 +240,14 @@ fn outcome_lines(state: &State, bulk: &Bulk) -> (Vec<Line<'static>>, String) {
         if name.chars().count() > name_w {
             name = name.chars().take(name_w - 1).collect::<String>() + "…";
         }
-        lines.push(Line::from(vec![
+        let head = vec![
             Span::styled(format!("  {:<10}", item.outcome.label()), outcome_style(state, &item.outcome)),
             Span::styled(format!("{:<9}", item.key.provider.label()), t.dim),
             Span::styled(format!("{name:<28}"), t.text),
-            Span::styled(sanitize(&what).into_owned(), t.dim),
-        ]));
+        ];
+        lines.extend(hanging(head, &sanitize(&what), 2 + 10 + 9 + 28, width, t.dim));
     }
-    left_out_lines(state, bulk, &mut lines);
+    left_out_lines(state, bulk, width, &mut lines);
     if done && matches!(bulk.what, BulkWhat::Scale(_)) {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
