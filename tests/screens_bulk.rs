@@ -70,7 +70,13 @@ async fn bulk_form_review_and_end_state() {
     mark_staging(&mut fx.state);
     key(&mut fx.state, KeyCode::Char('s'));
     assert!(matches!(fx.state.mode, Mode::Bulk));
+    // A letter is refused beside the field, as the single form does, not only on the status line.
+    type_str(&mut fx.state, "x");
+    let refused = render(&fx.state);
+    let field = refused.lines().find(|l| l.contains("▶ min")).unwrap_or_else(|| panic!("{refused}"));
+    assert!(field.contains("✗ N sets, +N or −N changes, empty leaves as is"), "{refused}");
     type_str(&mut fx.state, "0");
+    assert!(!render(&fx.state).contains("✗ N sets"), "the next key clears it");
     key(&mut fx.state, KeyCode::Tab);
     type_str(&mut fx.state, "+1");
     insta::assert_snapshot!("bulk_form", render(&fx.state));

@@ -28,6 +28,9 @@ pub struct BulkForm {
     /// min, max, cooldown.
     pub inputs: [LineInput; 3],
     pub focus: usize,
+    /// Why the last key was not taken, shown beside the focused field (as the single form does) until the
+    /// next key.
+    pub notice: Option<&'static str>,
 }
 
 impl BulkForm {
@@ -575,6 +578,7 @@ fn on_form_key(
     key: KeyEvent,
     fx: &mut Vec<Effect>,
 ) -> bool {
+    form.notice = None;
     match key.code {
         KeyCode::Esc => {
             state.flash = Some("bulk change cancelled: nothing was sent".into());
@@ -584,10 +588,8 @@ fn on_form_key(
         KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 3,
         KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + 2) % 3,
         KeyCode::Enter => match form.change() {
-            None => {
-                state.flash = Some("a field needs attention: N sets, +N or −N changes, empty leaves".into())
-            }
-            Some(c) if c.is_noop() => state.flash = Some("every field says leave: nothing to change".into()),
+            None => form.notice = Some("a field needs attention: N sets, +N or −N changes, empty leaves"),
+            Some(c) if c.is_noop() => form.notice = Some("every field says leave: nothing to change"),
             Some(c) => {
                 bulk.what = BulkWhat::Scale(c);
                 start_reading(state, bulk, fx);
@@ -599,7 +601,7 @@ fn on_form_key(
                 && !ctrl
                 && !(c.is_ascii_digit() || matches!(c, '+' | '-' | '−' | '='))
             {
-                state.flash = Some("N sets, +N or −N changes, empty leaves as is".into());
+                form.notice = Some("N sets, +N or −N changes, empty leaves as is");
             } else {
                 form.inputs[form.focus].handle(key);
             }
@@ -959,7 +961,8 @@ mod tests {
         press(&mut s, KeyCode::Backspace);
         press(&mut s, KeyCode::Char('+'));
         press(&mut s, KeyCode::Enter);
-        assert!(s.flash.as_deref().unwrap().contains("needs attention"), "a bare + is no op");
+        let BulkStage::Form(form) = &s.bulk.as_ref().unwrap().stage else { panic!("still the form") };
+        assert!(form.notice.unwrap().contains("needs attention"), "a bare + is no op");
         press(&mut s, KeyCode::Char('1'));
         let fx = press(&mut s, KeyCode::Enter);
         answer_reads(&mut s, fx);

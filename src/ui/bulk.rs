@@ -84,6 +84,9 @@ fn form_lines(state: &State, form: &BulkForm) -> (Vec<Line<'static>>, String) {
         if i == 2 {
             spans.push(Span::styled("  (Gcore and Sesterce; Run:ai has none)", t.dim));
         }
+        if let Some(n) = form.notice.filter(|_| focused) {
+            spans.push(Span::styled(format!("  ✗ {n}"), t.warning));
+        }
         lines.push(Line::from(spans));
     }
     lines.push(Line::from(""));
