@@ -38,7 +38,8 @@ fn credentials(dir: &TempDir, with: &[(&str, &str)]) -> std::path::PathBuf {
         std::fs::write(&f, format!("{value}\n")).unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o400)).unwrap();
     }
-    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o500)).unwrap();
+    // (systemd makes it 0500; 0700 lets a test that is not root replace and remove it.)
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o700)).unwrap();
     creds
 }
 
