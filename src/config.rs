@@ -60,6 +60,9 @@ pub struct AccountConfig {
     /// Gcore / Sesterce: the API key itself. Prefer `api_key_env` or `api_key_command`; infertop warns when a
     /// file holding one is readable by others.
     pub api_key: Option<String>,
+    /// Gcore / Sesterce: the name of a systemd credential holding the API key, read from
+    /// `$CREDENTIALS_DIRECTORY/<name>` (a unit's `LoadCredential=`).
+    pub api_key_credential: Option<String>,
     /// Run:ai: the client id (not a secret).
     pub client_id: Option<String>,
     /// Run:ai: the environment variable holding the client secret.
@@ -68,6 +71,8 @@ pub struct AccountConfig {
     pub client_secret_command: Option<String>,
     /// Run:ai: the client secret itself (see `api_key`).
     pub client_secret: Option<String>,
+    /// Run:ai: the name of a systemd credential holding the client secret (see `api_key_credential`).
+    pub client_secret_credential: Option<String>,
     /// Requests in flight to this account at most.
     pub max_in_flight: Option<usize>,
     /// Requests per second to this account at most (default 20; 0 turns the limit off).
@@ -332,13 +337,16 @@ pub fn plain_http_accounts(accounts: &[AccountSpec]) -> Vec<String> {
     accounts.iter().filter(|a| is_plain_http_remote(&a.base_url)).map(|a| a.name.clone()).collect()
 }
 
-fn secret_from(
-    account: &str,
-    what: &str,
-    inline: Option<&str>,
-    env: Option<&str>,
-    command: Option<&str>,
-) -> Result<Secret, String> {
+/// Where an account's credential comes from, as its settings say (the first set is used, in this order).
+struct Sources<'a> {
+    inline: Option<&'a str>,
+    env: Option<&'a str>,
+    credential: Option<&'a str>,
+    command: Option<&'a str>,
+}
+
+fn secret_from(account: &str, what: &str, sources: Sources<'_>) -> Result<Secret, String> {
+    let Sources { inline, env, credential, command } = sources;
     if let Some(v) = inline.filter(|v| !v.trim().is_empty()) {
         return Ok(Secret::new(v.trim()));
     }
@@ -350,6 +358,9 @@ fn secret_from(
                  starting infertop"
             )),
         };
+    }
+    if let Some(name) = credential {
+        return read_credential(account, what, name, credentials_directory().as_deref());
     }
     if let Some(cmd) = command {
         let out = std::process::Command::new("sh")
@@ -372,16 +383,108 @@ fn secret_from(
         }
         return Ok(Secret::new(first));
     }
-    Err(format!("account {account}: say where the {what} comes from (an *_env or *_command setting)"))
+    Err(format!(
+        "account {account}: say where the {what} comes from (an *_env, *_credential or *_command setting)"
+    ))
+}
+
+/// The directory systemd hands a service's credentials in (`LoadCredential=`): `$CREDENTIALS_DIRECTORY`.
+pub fn credentials_directory() -> Option<PathBuf> {
+    std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty()).map(PathBuf::from)
+}
+
+/// A credential's name is a file name in the credential directory: not empty, no `/`, not `.` or `..`.
+pub fn is_credential_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
+}
+
+/// The largest credential file read (a key is a few hundred bytes at most).
+const MAX_CREDENTIAL_BYTES: u64 = 64 * 1024;
+
+/// Reads the credential `name` from systemd's credential directory `dir` (`$CREDENTIALS_DIRECTORY`): its one
+/// line, surrounding whitespace trimmed. Every refusal says what to do, and none shows the file's content.
+pub fn read_credential(account: &str, what: &str, name: &str, dir: Option<&Path>) -> Result<Secret, String> {
+    use std::io::Read;
+    if !is_credential_name(name) {
+        return Err(format!(
+            "account {account}: the {what} credential {name:?} is not a credential's name: name a file of the \
+             credential directory, without any /"
+        ));
+    }
+    let Some(dir) = dir else {
+        return Err(format!(
+            "account {account}: the {what} comes from the systemd credential {name}, but $CREDENTIALS_DIRECTORY \
+             is not set: systemd sets it for a service that loads credentials (LoadCredential=, as the \
+             infertop-serve unit does); outside such a service, use the *_env or *_command setting instead"
+        ));
+    };
+    let path = dir.join(name);
+    let mut text = String::new();
+    let read = std::fs::File::open(&path)
+        .and_then(|f| f.take(MAX_CREDENTIAL_BYTES + 1).read_to_string(&mut text).map(|_| ()));
+    match read {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut present: Vec<String> = std::fs::read_dir(dir)
+                .map(|it| {
+                    it.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+                })
+                .unwrap_or_default();
+            present.sort();
+            let present = if present.is_empty() {
+                "it holds none".to_string()
+            } else {
+                format!("it holds {}", present.join(", "))
+            };
+            return Err(crate::model::text::sanitize(&format!(
+                "account {account}: no credential {name} in {} ($CREDENTIALS_DIRECTORY; {present}): load it in the \
+                 unit with LoadCredential={name}:/path/to/the/file (the infertop-serve unit loads each file F of \
+                 /etc/infertop/credentials/ as infertop_F)",
+                dir.display()
+            ))
+            .into_owned());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(format!("account {account}: the credential {} is not text", path.display()));
+        }
+        Err(e) => {
+            return Err(format!("account {account}: cannot read the credential {}: {e}", path.display()));
+        }
+        Ok(()) => {}
+    }
+    if text.len() as u64 > MAX_CREDENTIAL_BYTES {
+        return Err(format!(
+            "account {account}: the credential {} is larger than {} KiB: put only the {what} in it",
+            path.display(),
+            MAX_CREDENTIAL_BYTES / 1024
+        ));
+    }
+    let value = text.trim();
+    if value.is_empty() {
+        return Err(format!(
+            "account {account}: the credential {} is empty: put the {what} in it",
+            path.display()
+        ));
+    }
+    if value.contains(['\n', '\r']) {
+        return Err(format!(
+            "account {account}: the credential {} holds more than one line: put only the {what} in it",
+            path.display()
+        ));
+    }
+    Ok(Secret::new(value))
 }
 
 /// Where an account's credential comes from, in words (never the credential itself).
 pub fn credential_source(a: &AccountConfig) -> String {
-    let (what, inline, env, command) = match a.provider {
-        ProviderKind::Runai => {
-            ("client secret", &a.client_secret, &a.client_secret_env, &a.client_secret_command)
-        }
-        _ => ("API key", &a.api_key, &a.api_key_env, &a.api_key_command),
+    let (what, inline, env, credential, command) = match a.provider {
+        ProviderKind::Runai => (
+            "client secret",
+            &a.client_secret,
+            &a.client_secret_env,
+            &a.client_secret_credential,
+            &a.client_secret_command,
+        ),
+        _ => ("API key", &a.api_key, &a.api_key_env, &a.api_key_credential, &a.api_key_command),
     };
     // The same order as `secret_from`.
     if inline.as_deref().is_some_and(|v| !v.trim().is_empty()) {
@@ -389,6 +492,14 @@ pub fn credential_source(a: &AccountConfig) -> String {
     } else if let Some(var) = env {
         let set = std::env::var(var).is_ok_and(|v| !v.trim().is_empty());
         format!("{what} from ${var} ({})", if set { "set" } else { "not set" })
+    } else if let Some(name) = credential {
+        let state = match credentials_directory() {
+            None => "$CREDENTIALS_DIRECTORY not set".to_string(),
+            Some(d) if d.join(name).is_file() => format!("{} present", d.join(name).display()),
+            Some(d) => format!("{} missing", d.join(name).display()),
+        };
+        crate::model::text::sanitize(&format!("{what} from the systemd credential {name} ({state})"))
+            .into_owned()
     } else if let Some(cmd) = command {
         format!("{what} from the command `{}`", crate::model::text::sanitize(cmd))
     } else {
@@ -397,6 +508,15 @@ pub fn credential_source(a: &AccountConfig) -> String {
 }
 
 impl AccountConfig {
+    fn key_sources(&self) -> Sources<'_> {
+        Sources {
+            inline: self.api_key.as_deref(),
+            env: self.api_key_env.as_deref(),
+            credential: self.api_key_credential.as_deref(),
+            command: self.api_key_command.as_deref(),
+        }
+    }
+
     pub fn to_spec(&self, allow_http: bool) -> Result<AccountSpec, String> {
         let base_url = match (&self.base_url, default_base_url(self.provider)) {
             (Some(u), _) => u.clone(),
@@ -408,26 +528,14 @@ impl AccountConfig {
         check_base_url(&base_url, allow_http).map_err(|e| format!("account {}: {e}", self.name))?;
         let credentials = match self.provider {
             ProviderKind::Gcore => Credentials::Gcore {
-                api_key: secret_from(
-                    &self.name,
-                    "API key",
-                    self.api_key.as_deref(),
-                    self.api_key_env.as_deref(),
-                    self.api_key_command.as_deref(),
-                )?,
+                api_key: secret_from(&self.name, "API key", self.key_sources())?,
                 project_id: self
                     .project_id
                     .ok_or_else(|| format!("account {}: project_id is required for gcore", self.name))?,
             },
-            ProviderKind::Sesterce => Credentials::Sesterce {
-                api_key: secret_from(
-                    &self.name,
-                    "API key",
-                    self.api_key.as_deref(),
-                    self.api_key_env.as_deref(),
-                    self.api_key_command.as_deref(),
-                )?,
-            },
+            ProviderKind::Sesterce => {
+                Credentials::Sesterce { api_key: secret_from(&self.name, "API key", self.key_sources())? }
+            }
             ProviderKind::Runai => Credentials::Runai {
                 client_id: self
                     .client_id
@@ -436,9 +544,12 @@ impl AccountConfig {
                 client_secret: secret_from(
                     &self.name,
                     "client secret",
-                    self.client_secret.as_deref(),
-                    self.client_secret_env.as_deref(),
-                    self.client_secret_command.as_deref(),
+                    Sources {
+                        inline: self.client_secret.as_deref(),
+                        env: self.client_secret_env.as_deref(),
+                        credential: self.client_secret_credential.as_deref(),
+                        command: self.client_secret_command.as_deref(),
+                    },
                 )?,
             },
         };
@@ -576,6 +687,63 @@ mod tests {
             Credentials::Sesterce { api_key } => assert_eq!(api_key.expose(), "s3cret-value"),
             _ => panic!("wrong credentials"),
         }
+    }
+
+    /// `api_key_credential` reads `$CREDENTIALS_DIRECTORY/<name>` (systemd's `LoadCredential=`): its one line,
+    /// trimmed; each way it can be wrong is a message saying what to do, never showing what the file holds.
+    #[test]
+    fn a_credential_comes_from_the_credential_directory() {
+        let dir = std::env::temp_dir().join(format!("infertop-cfg-creds-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("infertop_gcore"), "k3y-in-the-file\n").unwrap();
+        let read = |name: &str, dir: Option<&Path>| read_credential("g", "API key", name, dir);
+        assert_eq!(read("infertop_gcore", Some(&dir)).unwrap().expose(), "k3y-in-the-file");
+
+        let no_dir = read("infertop_gcore", None).unwrap_err();
+        assert!(no_dir.contains("$CREDENTIALS_DIRECTORY is not set") && no_dir.contains("LoadCredential="));
+        let missing = read("infertop_gcor", Some(&dir)).unwrap_err();
+        assert!(
+            missing.contains("no credential infertop_gcor") && missing.contains("it holds infertop_gcore")
+        );
+        assert!(missing.contains("LoadCredential=infertop_gcor:"), "{missing}");
+        for bad in ["../gcore", "a/b", "", ".", ".."] {
+            let e = read(bad, Some(&dir)).unwrap_err();
+            assert!(e.contains("is not a credential's name"), "{bad:?}: {e}");
+        }
+        std::fs::write(dir.join("empty"), " \n").unwrap();
+        assert!(read("empty", Some(&dir)).unwrap_err().contains("is empty"));
+        std::fs::write(dir.join("two"), "k3y-in-the-file\nsecond-line-secret\n").unwrap();
+        let two = read("two", Some(&dir)).unwrap_err();
+        assert!(two.contains("more than one line"), "{two}");
+        std::fs::write(dir.join("huge"), "x".repeat(70_000)).unwrap();
+        assert!(read("huge", Some(&dir)).unwrap_err().contains("larger than 64 KiB"));
+        for e in [no_dir, missing, two] {
+            assert!(!e.contains("k3y-in-the-file") && !e.contains("second-line-secret"), "{e}");
+        }
+
+        // From the config: `config check` takes both keys, and refuses a name that is not a file name.
+        let text = r#"
+            [[account]]
+            name = "r"
+            provider = "runai"
+            base_url = "https://x.run.ai"
+            client_id = "c"
+            client_secret_credential = "infertop_runai"
+
+            [[account]]
+            name = "s"
+            provider = "sesterce"
+            api_key_credential = "infertop_sesterce"
+            "#;
+        assert_eq!(check_text(text, false), Ok(2));
+        let cfg = Config::parse(text).unwrap();
+        assert!(credential_source(&cfg.accounts[0]).starts_with("client secret from the systemd credential"));
+        let errors = check_text(&text.replace("infertop_sesterce", "../sesterce"), false).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.contains("api_key_credential") && e.contains("not a credential's name"))
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -498,6 +498,11 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
             "The editor e opens (VISUAL first, else EDITOR, else vi), split into words like a shell: code --wait.",
         ),
         ("the variables a config names", "Credentials: each account's api_key_env or client_secret_env."),
+        (
+            "CREDENTIALS_DIRECTORY",
+            "Set by systemd for a unit with LoadCredential=: where each account's api_key_credential or \
+             client_secret_credential is read (the infertop-serve unit).",
+        ),
     ];
     writeln!(w, ".SH ENVIRONMENT")?;
     for (v, what) in env {

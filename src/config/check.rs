@@ -93,10 +93,12 @@ const ACCOUNT: &[(&str, Kind)] = &[
     ("api_key_env", Kind::Text),
     ("api_key_command", Kind::Text),
     ("api_key", Kind::Text),
+    ("api_key_credential", Kind::Text),
     ("client_id", Kind::Text),
     ("client_secret_env", Kind::Text),
     ("client_secret_command", Kind::Text),
     ("client_secret", Kind::Text),
+    ("client_secret_credential", Kind::Text),
     ("max_in_flight", Kind::Integer(1, 64)),
     ("requests_per_second", Kind::Number(0.0, 10_000.0)),
     ("request_burst", Kind::Integer(1, u32::MAX as i64)),
@@ -105,10 +107,14 @@ const ACCOUNT: &[(&str, Kind)] = &[
     ("max_string_kib", Kind::Integer(1, super::MAX_STRING_KIB as i64)),
 ];
 
+const KEY_SOURCES: &str = "set api_key_env (or api_key_command, or api_key_credential) for the API key";
+
 /// Keys only one provider takes.
 const GCORE_ONLY: &[&str] = &["project_id", "api"];
-const KEY_ONLY: &[&str] = &["api_key_env", "api_key_command", "api_key"];
-const RUNAI_ONLY: &[&str] = &["client_id", "client_secret_env", "client_secret_command", "client_secret"];
+const KEY_ONLY: &[&str] = &["api_key_env", "api_key_command", "api_key", "api_key_credential"];
+/// The client id, then the client secret's sources.
+const RUNAI_ONLY: &[&str] =
+    &["client_id", "client_secret_env", "client_secret_command", "client_secret", "client_secret_credential"];
 
 struct Checker<'t> {
     text: &'t str,
@@ -286,15 +292,19 @@ impl Checker<'_> {
         match provider {
             ProviderKind::Gcore => {
                 need(has("project_id"), "project_id", "required for gcore (the project's number)");
-                need(key_source, "api_key_env", "set api_key_env (or api_key_command) for the API key");
+                need(key_source, "api_key_env", KEY_SOURCES);
             }
             ProviderKind::Sesterce => {
-                need(key_source, "api_key_env", "set api_key_env (or api_key_command) for the API key");
+                need(key_source, "api_key_env", KEY_SOURCES);
             }
             ProviderKind::Runai => {
                 need(has("base_url"), "base_url", "required for runai (your tenant's URL)");
                 need(has("client_id"), "client_id", "required for runai");
-                need(secret_source, "client_secret_env", "set client_secret_env (or client_secret_command)");
+                need(
+                    secret_source,
+                    "client_secret_env",
+                    "set client_secret_env (or client_secret_command, or client_secret_credential)",
+                );
             }
         }
         let misplaced: Vec<&str> = match provider {
@@ -305,6 +315,18 @@ impl Checker<'_> {
         for key in misplaced {
             if let Some((span, _)) = get(key) {
                 self.at(span, &format!("{path}.{key}"), format!("{provider} accounts do not take it"));
+            }
+        }
+        for key in ["api_key_credential", "client_secret_credential"] {
+            if let Some(name) = text_of(key)
+                && !super::is_credential_name(&name)
+                && let Some((_, v)) = get(key)
+            {
+                self.at(
+                    v.span(),
+                    &format!("{path}.{key}"),
+                    format!("{name:?} is not a credential's name: name a file of the credential directory, without any /"),
+                );
             }
         }
         if let Some(url) = text_of("base_url")
