@@ -97,6 +97,22 @@ pub struct BulkItem {
     pub outcome: Outcome,
 }
 
+impl BulkItem {
+    /// The edit a planned scale change sends (the single edit's request, checked against the planned record),
+    /// with the model or registry `source` when one was picked.
+    pub fn apply_request(&self, source: Option<super::edit::Picked>) -> Option<ApplyRequest> {
+        let Planned::Scale { expected, update, .. } = &self.planned else { return None };
+        Some(ApplyRequest {
+            account: self.account,
+            key: self.key.clone(),
+            name: self.name.clone(),
+            change: Change::Scale(update.clone()),
+            expected: expected.clone(),
+            source,
+        })
+    }
+}
+
 /// A bulk change from its form to its end state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bulk {
@@ -507,15 +523,8 @@ fn send(state: &mut State, bulk: &mut Bulk, fx: &mut Vec<Effect>) {
     bulk.scroll = 0;
     for item in &mut bulk.items {
         match &item.planned {
-            Planned::Scale { expected, update, .. } => {
-                fx.push(Effect::Apply(Box::new(ApplyRequest {
-                    account: item.account,
-                    key: item.key.clone(),
-                    name: item.name.clone(),
-                    change: Change::Scale(update.clone()),
-                    expected: expected.clone(),
-                    source: None,
-                })));
+            Planned::Scale { .. } => {
+                fx.extend(item.apply_request(None).map(|r| Effect::Apply(Box::new(r))));
                 item.outcome = Outcome::Sent;
             }
             Planned::Lifecycle { op, .. } => {

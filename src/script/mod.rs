@@ -9,7 +9,6 @@
 mod report;
 mod select;
 
-use crate::app::ApplyRequest;
 use crate::app::bulk::{BulkItem, LeftOut, Outcome, Planned, scale_outcome};
 use crate::app::edit::Picked;
 use crate::app::lifecycle::{LifecycleRequest, describe};
@@ -352,14 +351,9 @@ async fn send(
 ) -> (Outcome, Vec<serde_json::Value>) {
     match &item.planned {
         Planned::Scale { expected, update, .. } => {
-            let req = ApplyRequest {
-                account: item.account,
-                key: item.key.clone(),
-                name: item.name.clone(),
-                change: Change::Scale(update.clone()),
-                expected: expected.clone(),
-                source: source.filter(|_| item.key.provider == ProviderKind::Sesterce),
-            };
+            let source = source.filter(|_| item.key.provider == ProviderKind::Sesterce);
+            // Always there for a scale item; without it nothing is sent, and the run says so (exit 4).
+            let Some(req) = item.apply_request(source) else { return (Outcome::Ready, Vec::new()) };
             let result = crate::sync::apply_recorded(p.as_ref(), &req, Some(audit)).await;
             let not_taken = match &result {
                 Ok(l) => l.not_taken.iter().map(|n| n.to_json()).collect(),
