@@ -25,7 +25,7 @@ pub const CHANGE_EXIT: &str = "Exit status:\n  \
      refusal (the provider's message is shown), a partial or unknown outcome, a deployment left out for a \
      reason other than being as asked already, or with --wait one not rolled out in time\n  \
      2  a mistake to fix: nothing matched, an ambiguous name, no terminal and no --yes, a read-only config, \
-     a bad flag or config; nothing was sent\n  \
+     a bad flag or config; or the question was answered no. Nothing was sent\n  \
      1  any other failure (an account could not be read: nothing was sent)";
 
 /// Which deployments a change is for, how it is confirmed and reported (`scale`, `stop`, `start`).

@@ -425,3 +425,38 @@ fn stop_and_start_follow_the_dashboards_rule() {
     assert_eq!(changes, [("stop", "done"), ("stop", "done"), ("start", "done")], "{audit:#?}");
     assert!(audit.iter().all(|l| l["origin"] == "command line"));
 }
+
+/// On a terminal, without `--yes`, the plan is shown and asked about once: `n` sends nothing (exit 2), `y`
+/// sends it (exit 0).
+#[test]
+fn on_a_terminal_the_plan_is_asked_about_once() {
+    let env = Env::new("terminal", &["--time-scale", "0"]);
+    let creds: Vec<String> = sim_credentials("SCRIPTED").iter().map(|(k, v)| format!("{k}={v}")).collect();
+    for (answer, exit) in [("n", 2), ("y", 0)] {
+        let skip = env.requests().len();
+        let t = common::tmux::Tmux::new(&format!("scripted-{answer}"));
+        t.start_sized(
+            &format!(
+                "env HOME={home} XDG_STATE_HOME={home}/state {creds} {BIN} scale gcore-sim/llama-3-70b-chat \
+                 --max +1 --config {config}; echo SCRIPTED-EXIT-$?; sleep 30",
+                home = env.dir.0.display(),
+                creds = creds.join(" "),
+                config = env.config(),
+            ),
+            160,
+            40,
+        );
+        let s = t.wait_for("the question", std::time::Duration::from_secs(30), |s| {
+            s.contains("Send 1 change? [y/N]")
+        });
+        assert!(s.contains("gcore-sim/llama-3-70b-chat") && s.contains("max 4 → 5"), "the plan first:\n{s}");
+        assert!(writes(&env.requests()[skip..]).is_empty(), "nothing sent before the answer");
+        t.type_text(answer);
+        t.keys(&["Enter"]);
+        let done = format!("SCRIPTED-EXIT-{exit}");
+        t.wait_for(&done, std::time::Duration::from_secs(30), |s| s.contains(&done));
+        let sent = writes(&env.requests()[skip..]).len();
+        assert_eq!(sent > 0, answer == "y", "{answer}: {sent} writes");
+    }
+    assert_eq!(env.audit().len(), 1, "{:?}", env.audit());
+}

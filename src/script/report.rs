@@ -108,7 +108,8 @@ fn left_out_json(l: &crate::app::bulk::LeftOut, nothing: bool) -> Value {
 }
 
 /// The plan: what will be sent to each deployment (per region, old → new; or the start/stop and what the
-/// provider then does), the cost per hour before → after, and what is left out and why.
+/// provider then does), the cost per hour before → after, and what is left out and why. On stdout for
+/// `--dry-run`; on stderr, where the question is, before asking.
 pub fn plan(what: &What, run: &Run, json: bool, dry_run: bool) {
     if json {
         for i in 0..run.items.len() {
@@ -151,7 +152,11 @@ pub fn plan(what: &What, run: &Run, json: bool, dry_run: bool) {
         out.extend(cost_lines(&costs));
     }
     left_out_text(run, &mut out);
-    println!("{}", out.join("\n"));
+    if dry_run {
+        println!("{}", out.join("\n"));
+    } else {
+        eprintln!("{}", out.join("\n"));
+    }
 }
 
 fn left_out_text(run: &Run, out: &mut Vec<String>) {
