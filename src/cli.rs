@@ -1,7 +1,7 @@
 //! Command-line definitions. Each command takes only its own flags: the dashboard's display flags live on
 //! the top level, where to read the fleet from ([`SourceArgs`]) on the dashboard, `snapshot` and `doctor`,
-//! the simulator's settings ([`SimArgs`]) on `sim` and wherever `--demo` is taken; `info`, `man`,
-//! `completions` and `config check` take none of them.
+//! the simulator's settings ([`SimArgs`]) on `sim` and wherever `--demo` is taken (`scale`, `stop` and `start`
+//! take both within [`ChangeArgs`]); `info`, `man`, `completions` and `config check` take none of them.
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -16,6 +16,66 @@ pub const SNAPSHOT_EXIT: &str = "Exit status:\n  \
      account could not be read\n  \
      2  a mistake to fix: no config, a bad config file, an unset variable, a bad flag\n  \
      1  any other failure";
+
+/// What each exit status of `infertop scale`, `stop` and `start` means (also in the README and the man page).
+pub const CHANGE_EXIT: &str = "Exit status:\n  \
+     0  every change was applied and read back as asked (with --wait: and rolled out), or there was nothing to \
+     do; --dry-run: the plan was printed\n  \
+     4  something was not applied: a conflict (another writer changed it since it was read: nothing sent), a \
+     refusal (the provider's message is shown), a partial or unknown outcome, a deployment left out for a \
+     reason other than being as asked already, or with --wait one not rolled out in time\n  \
+     2  a mistake to fix: nothing matched, an ambiguous name, no terminal and no --yes, a read-only config, \
+     a bad flag or config; or the question was answered no. Nothing was sent\n  \
+     1  any other failure (an account could not be read: nothing was sent)";
+
+/// Which deployments a change is for, how it is confirmed and reported (`scale`, `stop`, `start`).
+#[derive(Debug, Clone, Args)]
+pub struct ChangeArgs {
+    /// The deployments: ACCOUNT/NAME, or a NAME that only one account has (else the candidates are listed).
+    #[arg(value_name = "SELECTOR")]
+    pub selectors: Vec<String>,
+
+    /// Every deployment the dashboard's / filter would show for REGEX (case-insensitive; !REGEX inverts).
+    #[arg(long, value_name = "REGEX", conflicts_with = "selectors")]
+    pub filter: Option<String>,
+
+    /// Only accounts of this provider: gcore, sesterce or runai (repeatable).
+    #[arg(long, value_name = "PROVIDER", value_parser = clap::builder::PossibleValuesParser::new(["gcore", "sesterce", "runai"]))]
+    pub provider: Vec<String>,
+
+    /// Only this account, by its name in the config (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub account: Vec<String>,
+
+    /// Print the plan (per deployment and region old → new, what is left out and why, the cost per hour before
+    /// → after) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Send without asking. Without it, infertop asks once on a terminal, and refuses (exit 2) without one.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Then follow the rollout until every changed deployment has settled (the dashboard's ⟳ rule), at most
+    /// SECONDS (default 600).
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, require_equals = true, default_missing_value = "600")]
+    pub wait: Option<u64>,
+
+    /// One JSON object per deployment and line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `--min` and friends: `N` sets, `+N` or `-N` changes by N.
+fn scale_op(s: &str) -> Result<crate::model::bulk::ScaleOp, String> {
+    match crate::model::bulk::ScaleOp::parse(s) {
+        Ok(crate::model::bulk::ScaleOp::Leave) => Err("give N to set, +N or -N to change".into()),
+        other => other,
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -231,6 +291,41 @@ pub enum Command {
         json: bool,
         #[command(flatten)]
         source: SourceArgs,
+    },
+    /// Change the scale of deployments without the dashboard (scripts, cron, runbooks), through the dashboard's
+    /// edit path: each deployment read again, checked for another writer, written, read back and audited.
+    #[command(after_help = CHANGE_EXIT, allow_negative_numbers = true)]
+    Scale {
+        /// The minimum replicas in every region: N, +N or -N.
+        #[arg(long, value_name = "N|+N|-N", value_parser = scale_op, allow_hyphen_values = true)]
+        min: Option<crate::model::bulk::ScaleOp>,
+        /// The maximum replicas in every region: N, +N or -N.
+        #[arg(long, value_name = "N|+N|-N", value_parser = scale_op, allow_hyphen_values = true)]
+        max: Option<crate::model::bulk::ScaleOp>,
+        /// The cooldown in seconds in every region (Gcore, Sesterce): N, +N or -N.
+        #[arg(long, value_name = "N|+N|-N", value_parser = scale_op, allow_hyphen_values = true)]
+        cooldown: Option<crate::model::bulk::ScaleOp>,
+        /// Only this region (its id or name); the others are sent back as read.
+        #[arg(long, value_name = "NAME")]
+        region: Option<String>,
+        /// Sesterce wants the instance's model with every update and does not give it: send this model id with
+        /// each Sesterce change (never guessed; a wrong one moves the instance to another model).
+        #[arg(long, value_name = "ID")]
+        sesterce_model: Option<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Stop deployments (those running; each decided from a fresh read, as the dashboard's t does).
+    #[command(after_help = CHANGE_EXIT)]
+    Stop {
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Start stopped deployments (each decided from a fresh read, as the dashboard's t does).
+    #[command(after_help = CHANGE_EXIT)]
+    Start {
+        #[command(flatten)]
+        change: ChangeArgs,
     },
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },

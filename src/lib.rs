@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod model;
 pub mod provider;
 pub mod run;
+pub mod script;
 pub mod serve;
 pub mod sim;
 pub mod sync;

@@ -174,6 +174,32 @@ fn try_main() -> color_eyre::Result<()> {
             rt.shutdown_timeout(std::time::Duration::from_millis(200));
             std::process::exit(code);
         }
+        Some(Command::Scale { min, max, cooldown, region, sesterce_model, change }) => {
+            let _guard = init_logging(true);
+            let bulk = infertop::model::bulk::BulkScale {
+                min: min.unwrap_or_default(),
+                max: max.unwrap_or_default(),
+                cooldown: cooldown.unwrap_or_default(),
+            };
+            let what = infertop::script::What::Scale {
+                change: bulk,
+                region: region.clone(),
+                sesterce_model: sesterce_model.clone(),
+            };
+            let code = rt.block_on(infertop::script::command(what, change))?;
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            std::process::exit(code);
+        }
+        Some(Command::Stop { change } | Command::Start { change }) => {
+            let _guard = init_logging(true);
+            let what = match &cli.command {
+                Some(Command::Stop { .. }) => infertop::script::What::Stop,
+                _ => infertop::script::What::Start,
+            };
+            let code = rt.block_on(infertop::script::command(what, change))?;
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            std::process::exit(code);
+        }
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "infertop", &mut std::io::stdout());

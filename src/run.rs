@@ -518,13 +518,22 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
         (
             "2",
             "A mistake to fix: no config, a bad config file (every mistake is named with file:line:column), an \
-               unset credential variable, a bad flag. config check: some account would not start.",
+               unset credential variable, a bad flag. config check: some account would not start. scale, stop, \
+               start: nothing matched, an ambiguous name, no terminal and no \\-\\-yes, a read-only config \
+               (nothing was sent).",
         ),
         (
             "3",
             "snapshot \\-\\-fail\\-on\\-unhealthy: a deployment is neither healthy nor at rest (its health \
                unknown included: part of it could not be read), or an account could not be read. doctor: \
                something would stop the dashboard or an edit.",
+        ),
+        (
+            "4",
+            "scale, stop, start: a change was not applied: a conflict (another writer changed it since it was \
+               read; nothing sent), a refusal (the provider's message is shown), a partial or unknown outcome, a \
+               deployment left out for a reason other than being as asked already, or with \\-\\-wait one not \
+               rolled out in time.",
         ),
     ] {
         writeln!(w, ".TP\n\\fB{code}\\fR\n{}", what.replace("\\-", "-").replace('-', "\\-"))?;
@@ -537,6 +546,15 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
         (
             "infertop snapshot \\-\\-json \\-\\-fail\\-on\\-unhealthy",
             "The fleet once, for a script; exit 3 when unhealthy.",
+        ),
+        (
+            "infertop scale \\-\\-filter staging \\-\\-min 0 \\-\\-dry\\-run",
+            "The plan of scaling every deployment the filter staging shows to a minimum of 0, with its cost per \
+             hour; nothing sent.",
+        ),
+        (
+            "0 20 * * 1\\-5 infertop scale \\-\\-filter staging \\-\\-min 0 \\-\\-yes",
+            "A crontab line: staging scaled to zero on weekday nights; exit 4 when something was not applied.",
         ),
         (
             "infertop sim \\-\\-listen 127.0.0.1:8000",

@@ -15,9 +15,10 @@ use super::lifecycle::{LifecycleRequest, describe, toggle_op};
 use super::state::{LifecycleOp, Mode, Pending, State};
 use super::update::Effect;
 use crate::model::bulk::{BulkScale, ScaleOp};
+pub use crate::model::bulk::{LeftOut, Outcome, RegionDelta};
 use crate::model::edit::{Change, provider_name};
 use crate::model::text::sanitize;
-use crate::model::{Deployment, DeploymentKey, ProviderKind, Scale, ScaleUpdate, Status, validate};
+use crate::model::{Deployment, DeploymentKey, ScaleUpdate, Status};
 use crate::provider::ApiError;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeSet;
@@ -72,34 +73,6 @@ pub enum BulkStage {
     Done,
 }
 
-/// One region of a planned scale change (Run:ai: its one autoscaling block).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RegionDelta {
-    pub region_id: String,
-    pub name: String,
-    pub old: Scale,
-    pub new: Scale,
-}
-
-impl RegionDelta {
-    /// `min 1 → 0`, `max 3 → 4`: only the fields that change.
-    pub fn changes(&self) -> Vec<String> {
-        let (a, b) = (&self.old, &self.new);
-        let mut out = Vec::new();
-        if a.min != b.min {
-            out.push(format!("min {} → {}", a.min, b.min));
-        }
-        if a.max != b.max {
-            out.push(format!("max {} → {}", a.max, b.max));
-        }
-        if a.cooldown_seconds != b.cooldown_seconds {
-            let s = |v: Option<u32>| v.map(|v| format!("{v}s")).unwrap_or_else(|| "unset".into());
-            out.push(format!("cooldown {} → {}", s(a.cooldown_seconds), s(b.cooldown_seconds)));
-        }
-        out
-    }
-}
-
 /// What one deployment will get.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Planned {
@@ -116,47 +89,6 @@ pub enum Planned {
     },
 }
 
-/// Where one deployment's change stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Not sent yet (review).
-    Ready,
-    Sent,
-    Applied(String),
-    /// Written, but the read-back does not hold every field as asked: which.
-    Partial(String),
-    /// Another writer changed it since the review: nothing sent.
-    Conflict(String),
-    Refused(String),
-    /// The write may or may not have landed.
-    Unknown(String),
-}
-
-impl Outcome {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Outcome::Ready => "ready",
-            Outcome::Sent => "sending",
-            Outcome::Applied(_) => "applied",
-            Outcome::Partial(_) => "partial",
-            Outcome::Conflict(_) => "conflict",
-            Outcome::Refused(_) => "refused",
-            Outcome::Unknown(_) => "unknown",
-        }
-    }
-
-    pub fn detail(&self) -> &str {
-        match self {
-            Outcome::Ready | Outcome::Sent => "",
-            Outcome::Applied(s)
-            | Outcome::Partial(s)
-            | Outcome::Conflict(s)
-            | Outcome::Refused(s)
-            | Outcome::Unknown(s) => s,
-        }
-    }
-}
-
 /// One deployment of a bulk run. Carries the key and, for scale, the old and new scale per region, which is
 /// what a cost delta per deployment (and a total) is computed from.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,12 +100,20 @@ pub struct BulkItem {
     pub outcome: Outcome,
 }
 
-/// A marked deployment that gets nothing, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeftOut {
-    pub key: DeploymentKey,
-    pub name: String,
-    pub why: String,
+impl BulkItem {
+    /// The edit a planned scale change sends (the single edit's request, checked against the planned record),
+    /// with the model or registry `source` when one was picked.
+    pub fn apply_request(&self, source: Option<super::edit::Picked>) -> Option<ApplyRequest> {
+        let Planned::Scale { expected, update, .. } = &self.planned else { return None };
+        Some(ApplyRequest {
+            account: self.account,
+            key: self.key.clone(),
+            name: self.name.clone(),
+            change: Change::Scale(update.clone()),
+            expected: expected.clone(),
+            source,
+        })
+    }
 }
 
 /// A bulk change from its form to its end state.
@@ -194,20 +134,7 @@ impl Bulk {
 
     /// `3 applied · 1 conflict · 1 refused · 0 unknown` (partial only when there is one).
     pub fn tally(&self) -> String {
-        let mut parts: Vec<String> = ["applied", "conflict", "refused", "unknown"]
-            .iter()
-            .map(|l| format!("{} {l}", self.count(l)))
-            .collect();
-        if self.count("partial") > 0 {
-            parts.insert(1, format!("{} partial", self.count("partial")));
-        }
-        if self.count("sending") > 0 {
-            parts.push(format!("{} waiting", self.count("sending")));
-        }
-        if !self.left_out.is_empty() {
-            parts.push(format!("{} left out", self.left_out.len()));
-        }
-        parts.join(" · ")
+        crate::model::bulk::tally(self.items.iter().map(|i| i.outcome.label()), self.left_out.len())
     }
 
     /// `min set to 0` or `start/stop`.
@@ -423,53 +350,12 @@ pub fn plan_scale(
 fn scale_one(state: &State, i: usize, change: &BulkScale) -> Result<Planned, String> {
     let row = &state.rows[i];
     let dep = state.snapshot(row);
-    let provider = dep.key.provider;
-    if !state.accounts[row.account].capabilities.update_scale {
-        return Err(format!("{} does not offer scale edits", provider_name(provider)));
-    }
-    if matches!(dep.status, Status::Deleting | Status::PhaseDeleting | Status::Deleted | Status::Terminating)
-    {
-        return Err(format!("it is {}: nothing to scale", dep.status.label()));
-    }
-    if row.awaiting_details(&state.accounts) || dep.regions.is_empty() {
+    if row.awaiting_details(&state.accounts) {
         return Err("details not read yet: wait for them to load, then try again".into());
     }
-    let update = change.adjust(dep)?;
-    let errors = validate::scale_update(provider, &update);
-    if !errors.is_empty() {
-        let why: Vec<String> =
-            errors.iter().map(|e| limit_text(provider, dep, &e.field, &e.message)).collect();
-        return Err(why.join("; "));
-    }
-    let regions: Vec<RegionDelta> = dep
-        .regions
-        .iter()
-        .zip(&update.regions)
-        .filter(|(r, u)| r.scale != u.scale)
-        .map(|(r, u)| RegionDelta {
-            region_id: r.region_id.clone(),
-            name: if provider == ProviderKind::Runai { "autoscaling".into() } else { r.display_name() },
-            old: r.scale.clone(),
-            new: u.scale.clone(),
-        })
-        .collect();
-    if regions.is_empty() {
-        return Err("already as asked: nothing to change".into());
-    }
+    let can = state.accounts[row.account].capabilities.update_scale;
+    let (update, regions) = crate::model::bulk::plan_scale(dep, can, true, change, None)?;
     Ok(Planned::Scale { expected: Box::new(dep.clone()), update, regions })
-}
-
-/// A validation message with the region named (`regions[1].scale.min` → `Amsterdam`).
-fn limit_text(provider: ProviderKind, dep: &Deployment, field: &str, message: &str) -> String {
-    let region = field
-        .strip_prefix("regions[")
-        .and_then(|r| r.split(']').next())
-        .and_then(|n| n.parse::<usize>().ok())
-        .and_then(|n| dep.regions.get(n));
-    match region {
-        Some(r) if provider != ProviderKind::Runai => format!("{} in {}", message, r.display_name()),
-        _ => message.to_string(),
-    }
 }
 
 /// What `t` would do to each marked deployment, from its freshest snapshot.
@@ -639,15 +525,8 @@ fn send(state: &mut State, bulk: &mut Bulk, fx: &mut Vec<Effect>) {
     bulk.scroll = 0;
     for item in &mut bulk.items {
         match &item.planned {
-            Planned::Scale { expected, update, .. } => {
-                fx.push(Effect::Apply(Box::new(ApplyRequest {
-                    account: item.account,
-                    key: item.key.clone(),
-                    name: item.name.clone(),
-                    change: Change::Scale(update.clone()),
-                    expected: expected.clone(),
-                    source: None,
-                })));
+            Planned::Scale { .. } => {
+                fx.extend(item.apply_request(None).map(|r| Effect::Apply(Box::new(r))));
                 item.outcome = Outcome::Sent;
             }
             Planned::Lifecycle { op, .. } => {
@@ -690,74 +569,78 @@ pub(super) fn on_applied(
 ) {
     state.dirty = true;
     let Some(mut bulk) = state.bulk.take() else { return };
-    if let Some(item) = bulk.items.iter_mut().find(|i| i.key == key && i.outcome == Outcome::Sent) {
-        item.outcome = match result {
-            Ok(Landed { applied, not_taken }) => {
-                let (expected, change) = match &item.planned {
-                    Planned::Scale { expected, update, .. } => {
-                        (Some(&**expected), Some(Change::Scale(update.clone())))
-                    }
-                    Planned::Lifecycle { .. } => (None, None),
-                };
-                let (dep, word) = super::edit::landed(applied, expected, change.as_ref());
-                let outcome = if not_taken.is_empty() {
-                    // A stopped deployment has nothing to roll out until it is started.
-                    let at_rest = matches!(dep.status, Status::Disabled | Status::Stopped);
-                    if let Planned::Scale { update, .. } = &item.planned
-                        && !at_rest
-                    {
-                        // Followed until it has rolled out, as a single edit is (the row shows ⟳).
-                        state.pending.insert(
-                            key.clone(),
-                            Pending { change: Change::Scale(update.clone()), since: state.now },
-                        );
-                    }
-                    Outcome::Applied(format!("{word}; read back as asked"))
-                } else {
-                    let missing: Vec<String> = not_taken.iter().map(|n| n.to_string()).collect();
-                    Outcome::Partial(missing.join("; "))
-                };
-                // The read-back is the freshest record there is.
-                state.details.entry(key.clone()).or_default().detail = Some((*dep, state.now));
-                fx.push(Effect::Refresh(Some(item.account)));
-                outcome
+    if let Some(item) = bulk.items.iter_mut().find(|i| i.key == key && i.outcome == Outcome::Sent)
+        && let Planned::Scale { expected, update, .. } = &item.planned
+    {
+        let (outcome, read_back) = scale_outcome(expected, update, result, |_| {
+            // One prompt per instance would be N prompts: the single edit (s on the row alone) asks for it.
+            "Sesterce wants the instance's model or registry: clear the marks (Esc), then s on it picks one"
+                .into()
+        });
+        if let Some(dep) = read_back {
+            // A stopped deployment has nothing to roll out until it is started.
+            let at_rest = matches!(dep.status, Status::Disabled | Status::Stopped);
+            if matches!(outcome, Outcome::Applied(_)) && !at_rest {
+                // Followed until it has rolled out, as a single edit is (the row shows ⟳).
+                let change = Change::Scale(update.clone());
+                state.pending.insert(key.clone(), Pending { change, since: state.now });
             }
-            Err(ApplyFailure::Conflict(latest)) => {
-                let changed = match &item.planned {
-                    Planned::Scale { expected, .. } => super::form::diff_against(
-                        expected,
-                        &Change::Scale(ScaleUpdate::from_deployment(&latest)),
-                    ),
-                    Planned::Lifecycle { .. } => Vec::new(),
-                };
-                let changed: Vec<String> = changed.iter().map(|l| l.trim().to_string()).collect();
-                Outcome::Conflict(if changed.is_empty() {
-                    "changed by another writer since the review: nothing sent".into()
-                } else {
-                    format!(
-                        "changed by another writer since the review ({}): nothing sent",
-                        changed.join("; ")
-                    )
-                })
-            }
-            Err(ApplyFailure::Api(e)) => api_outcome(&e),
-        };
+            // The read-back is the freshest record there is.
+            state.details.entry(key.clone()).or_default().detail = Some((*dep, state.now));
+            fx.push(Effect::Refresh(Some(item.account)));
+        }
+        item.outcome = outcome;
     }
     finish_if_done(state, &mut bulk);
     state.bulk = Some(bulk);
 }
 
-/// A refusal or a failure, sorted: the write may have landed (unknown), or it did not.
-fn api_outcome(e: &ApiError) -> Outcome {
-    if crate::provider::sesterce::wants_source(e) {
-        // One prompt per instance would be N prompts: the single edit (s on the row alone) asks for it.
-        return Outcome::Refused(
-            "Sesterce wants the instance's model or registry: clear the marks (Esc), then s on it picks one"
-                .into(),
-        );
+/// The outcome of a scale change planned from `expected` and sent as `update`, in the bulk end table's words
+/// (also `infertop scale`'s), and the read-back when the write landed. `sesterce_hint`: what to say when
+/// Sesterce refuses for want of the instance's model.
+pub fn scale_outcome(
+    expected: &Deployment,
+    update: &ScaleUpdate,
+    result: Result<Landed, ApplyFailure>,
+    sesterce_hint: impl FnOnce(&ApiError) -> String,
+) -> (Outcome, Option<Box<Deployment>>) {
+    match result {
+        Ok(Landed { applied, not_taken }) => {
+            let change = Change::Scale(update.clone());
+            let (dep, word) = super::edit::landed(applied, Some(expected), Some(&change));
+            let outcome = if not_taken.is_empty() {
+                Outcome::Applied(format!("{word}; read back as asked"))
+            } else {
+                let missing: Vec<String> = not_taken.iter().map(|n| n.to_string()).collect();
+                Outcome::Partial(missing.join("; "))
+            };
+            (outcome, Some(dep))
+        }
+        Err(ApplyFailure::Conflict(latest)) => {
+            let changed =
+                super::form::diff_against(expected, &Change::Scale(ScaleUpdate::from_deployment(&latest)));
+            let changed: Vec<String> = changed.iter().map(|l| l.trim().to_string()).collect();
+            let outcome = Outcome::Conflict(if changed.is_empty() {
+                "changed by another writer since the review: nothing sent".into()
+            } else {
+                format!("changed by another writer since the review ({}): nothing sent", changed.join("; "))
+            });
+            (outcome, None)
+        }
+        Err(ApplyFailure::Api(e)) if crate::provider::sesterce::wants_source(&e) => {
+            (Outcome::Refused(sesterce_hint(&e)), None)
+        }
+        Err(ApplyFailure::Api(e)) => {
+            // A refusal or a failure, sorted: the write may have landed (unknown), or it did not.
+            let text = e.to_string();
+            let outcome = if text.contains("the outcome is unknown") {
+                Outcome::Unknown(text)
+            } else {
+                Outcome::Refused(text)
+            };
+            (outcome, None)
+        }
     }
-    let text = e.to_string();
-    if text.contains("the outcome is unknown") { Outcome::Unknown(text) } else { Outcome::Refused(text) }
 }
 
 /// The outcome of one bulk start or stop.
@@ -797,7 +680,7 @@ mod tests {
     use super::*;
     use crate::app::AccountState;
     use crate::app::update::{Msg, update};
-    use crate::model::RegionReplicas;
+    use crate::model::{ProviderKind, RegionReplicas, Scale};
     use crate::provider::Capabilities;
     use chrono::TimeZone;
     use std::time::Duration;

@@ -19,7 +19,9 @@
 
 use super::state::State;
 use super::update::Effect;
-use crate::model::{Deployment, DeploymentKey, Price, ProviderKind, RegionScale};
+pub use crate::model::cost::{CostChange, CostTotal, Figure, RegionCost, Unit, total};
+use crate::model::cost::{has_prices, no_price};
+use crate::model::{Deployment, DeploymentKey, Price, RegionScale};
 use crate::provider::ApiError;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -28,19 +30,6 @@ use std::collections::{BTreeMap, HashMap};
 pub const PRICE_TTL_SECONDS: i64 = 600;
 /// A failed ask, or one never answered, is tried again after this long.
 pub const RETRY_SECONDS: i64 = 120;
-
-/// The price of one replica for one hour, or why there is none.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Unit {
-    /// Asked for, no answer yet.
-    Asking,
-    Known {
-        currency: String,
-        per_hour: f64,
-    },
-    /// No price: the provider gives none for it, or its pricing failed. Says which.
-    Unknown(String),
-}
 
 #[derive(Debug, Clone, PartialEq)]
 struct Entry {
@@ -126,15 +115,6 @@ pub fn deployment_cost(state: &State, account: usize, dep: &Deployment) -> Optio
         Running::Priced(currency, per_hour) => Some((currency.to_string(), per_hour)),
         Running::Unpriced { .. } => None,
     }
-}
-
-/// Providers that have a price per replica at all (Run:ai has none: nothing to ask).
-fn has_prices(kind: ProviderKind) -> bool {
-    !matches!(kind, ProviderKind::Runai)
-}
-
-fn no_price(kind: ProviderKind) -> Unit {
-    Unit::Unknown(format!("{kind} gives no price"))
 }
 
 /// The price for a pair, where no ask is needed: Run:ai (none), no hardware known.
@@ -361,28 +341,15 @@ pub fn on_priced(
     result: Result<Option<Price>, ApiError>,
     fx: &mut Vec<Effect>,
 ) {
-    let kind = state.accounts.get(account).map(|a| a.kind);
+    let Some(kind) = state.accounts.get(account).map(|a| a.kind) else { return };
     let failed = result.is_err();
-    let unit = match result {
-        Ok(Some(p)) if p.per_hour.is_finite() && p.per_hour >= 0.0 => {
-            Unit::Known { currency: p.currency, per_hour: p.per_hour }
-        }
-        Ok(Some(_)) => Unit::Unknown("the provider gave an unusable price".into()),
-        Ok(None) => match kind {
-            Some(k) => Unit::Unknown(format!("{k} gives no price for this hardware")),
-            None => return,
-        },
-        Err(e) => {
-            tracing::debug!(account, hardware = %hardware, region = %region, error = %e, "price preview failed");
-            match state.cost.unit(account, &hardware, &region) {
-                // A renewal that failed keeps the price it renews.
-                Some(u @ Unit::Known { .. }) => u.clone(),
-                _ => Unit::Unknown(match e.status {
-                    Some(s) => format!("the price preview failed ({s})"),
-                    None => "the price preview failed".into(),
-                }),
-            }
-        }
+    if let Err(e) = &result {
+        tracing::debug!(account, hardware = %hardware, region = %region, error = %e, "price preview failed");
+    }
+    let unit = match (&result, state.cost.unit(account, &hardware, &region)) {
+        // A renewal that failed keeps the price it renews.
+        (Err(_), Some(u @ Unit::Known { .. })) => u.clone(),
+        _ => Unit::answered(kind, result),
     };
     let asked = state.cost.entry(account, &hardware, &region).map(|e| e.asked).unwrap_or(state.now);
     state.cost.set(account, &hardware, &region, Entry { unit, asked, in_flight: false, failed });
@@ -391,130 +358,6 @@ pub fn on_priced(
     if state.sort == super::state::SortKey::Price {
         super::table::resort(state);
     }
-}
-
-/// The cost of a change to one deployment, per region: what a review shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RegionCost {
-    pub region_id: String,
-    /// `(min, max)` today; None for a region the change adds.
-    pub old: Option<(u32, u32)>,
-    /// `(min, max)` after; None for a region the change removes.
-    pub new: Option<(u32, u32)>,
-    pub unit: Unit,
-}
-
-/// The change in cost per hour of one deployment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CostChange {
-    pub key: Option<DeploymentKey>,
-    pub name: String,
-    pub regions: Vec<RegionCost>,
-}
-
-/// The cost per hour at one bound (every region at its minimum, or at its maximum), today and after.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Figure {
-    Known {
-        currency: String,
-        old: f64,
-        new: f64,
-    },
-    /// No replica runs at this bound, today or after: it costs nothing, whatever the price.
-    Nothing,
-    Asking,
-    Unknown(String),
-}
-
-impl Figure {
-    pub fn delta(&self) -> Option<f64> {
-        match self {
-            Figure::Known { old, new, .. } => Some(new - old),
-            Figure::Nothing => Some(0.0),
-            _ => None,
-        }
-    }
-}
-
-impl CostChange {
-    /// Every region at its minimum.
-    pub fn at_min(&self) -> Figure {
-        self.figure(|(min, _)| min)
-    }
-
-    /// Every region at its maximum.
-    pub fn at_max(&self) -> Figure {
-        self.figure(|(_, max)| max)
-    }
-
-    /// Regions with no replica at the bound, today or after, need no price; every other one does.
-    fn figure(&self, pick: fn((u32, u32)) -> u32) -> Figure {
-        let mut out: Option<(String, f64, f64)> = None;
-        let mut asking = false;
-        for r in &self.regions {
-            let (o, n) = (r.old.map(pick).unwrap_or(0), r.new.map(pick).unwrap_or(0));
-            if o == 0 && n == 0 {
-                continue;
-            }
-            match &r.unit {
-                Unit::Known { currency, per_hour } => {
-                    let (o, n) = (per_hour * f64::from(o), per_hour * f64::from(n));
-                    match &mut out {
-                        Some((c, so, sn)) if c == currency => {
-                            *so += o;
-                            *sn += n;
-                        }
-                        Some(_) => return Figure::Unknown("prices in several currencies".into()),
-                        None => out = Some((currency.clone(), o, n)),
-                    }
-                }
-                Unit::Unknown(why) => return Figure::Unknown(why.clone()),
-                Unit::Asking => asking = true,
-            }
-        }
-        match (asking, out) {
-            (true, _) => Figure::Asking,
-            (false, Some((currency, old, new))) => Figure::Known { currency, old, new },
-            (false, None) => Figure::Nothing,
-        }
-    }
-}
-
-/// The change in cost per hour of several deployments, by currency.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CostTotal {
-    /// currency → (today, after), every region at its minimum.
-    pub at_min: BTreeMap<String, (f64, f64)>,
-    /// currency → (today, after), every region at its maximum.
-    pub at_max: BTreeMap<String, (f64, f64)>,
-    /// Deployments whose change has no price (left out of the sums).
-    pub unpriced: usize,
-    /// Of the unpriced, those whose price is being asked for.
-    pub asking: usize,
-}
-
-/// Sums changes by currency; a deployment with either bound unpriced is counted, not summed.
-pub fn total(changes: &[CostChange]) -> CostTotal {
-    let mut t = CostTotal::default();
-    for c in changes {
-        let (min, max) = (c.at_min(), c.at_max());
-        let unpriced = |f: &Figure| matches!(f, Figure::Asking | Figure::Unknown(_));
-        if unpriced(&min) || unpriced(&max) {
-            t.unpriced += 1;
-            if min == Figure::Asking || max == Figure::Asking {
-                t.asking += 1;
-            }
-            continue;
-        }
-        for (f, into) in [(min, &mut t.at_min), (max, &mut t.at_max)] {
-            if let Figure::Known { currency, old, new } = f {
-                let e = into.entry(currency).or_default();
-                e.0 += old;
-                e.1 += new;
-            }
-        }
-    }
-    t
 }
 
 /// The cost change of a deployment of `account` on `hardware` from `old` to `new` scale per region.
@@ -527,25 +370,7 @@ pub fn change_cost_of(
     old: &[RegionScale],
     new: &[RegionScale],
 ) -> CostChange {
-    let mut ids: Vec<&str> = old.iter().map(|r| r.region_id.as_str()).collect();
-    for r in new {
-        if !ids.contains(&r.region_id.as_str()) {
-            ids.push(&r.region_id);
-        }
-    }
-    let bounds = |list: &[RegionScale], id: &str| {
-        list.iter().find(|r| r.region_id == id).map(|r| (r.scale.min, r.scale.max))
-    };
-    let regions = ids
-        .into_iter()
-        .map(|id| RegionCost {
-            region_id: id.to_string(),
-            old: bounds(old, id),
-            new: bounds(new, id),
-            unit: unit_for(state, account, hardware, id),
-        })
-        .collect();
-    CostChange { key, name: name.to_string(), regions }
+    CostChange::between(key, name, old, new, |region| unit_for(state, account, hardware, region))
 }
 
 /// The cost change of the deployment `key` from `old` to `new` scale per region (what the single, bulk and
@@ -696,6 +521,7 @@ pub fn spec_price_text(state: &State, account: usize, spec: &crate::model::Creat
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ProviderKind;
 
     fn eur(per_hour: f64) -> Unit {
         Unit::Known { currency: "EUR".into(), per_hour }

@@ -75,34 +75,7 @@ pub(super) fn settle_pending(state: &mut State, only: Option<&DeploymentKey>) {
         };
         let dep = state.snapshot(&state.rows[i]);
         let Some(p) = state.pending.get(&key) else { continue };
-        let reflected = match &p.change {
-            Change::Scale(u) => {
-                let mut want: Vec<(&str, u32, u32)> =
-                    u.regions.iter().map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max)).collect();
-                let mut have: Vec<(&str, u32, u32)> =
-                    dep.regions.iter().map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max)).collect();
-                want.sort();
-                have.sort();
-                want == have && rolled_out(dep)
-            }
-            Change::Probes(_) => true,
-            // An image change rolls the deployment: settled once the read shows it and every replica is ready.
-            Change::Settings(s) => {
-                let mut want: Vec<(&str, u32, u32)> = s
-                    .scale
-                    .regions
-                    .iter()
-                    .map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max))
-                    .collect();
-                let mut have: Vec<(&str, u32, u32)> =
-                    dep.regions.iter().map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max)).collect();
-                want.sort();
-                have.sort();
-                want == have
-                    && (s.image.is_none() || s.image.as_deref() == dep.image.as_deref())
-                    && rolled_out(dep)
-            }
-        };
+        let reflected = p.change.rolled_out_in(dep);
         let name = dep.name.clone();
         if reflected {
             state.pending.remove(&key);
@@ -115,14 +88,7 @@ pub(super) fn settle_pending(state: &mut State, only: Option<&DeploymentKey>) {
     }
 }
 
-/// Whether a deployment has settled, by the provider's own word: a settled status (Gcore/Sesterce `ACTIVE`
-/// or `PENDING` scaled to zero, Run:ai `Running`), and in every region as many replicas as the minimum asks,
-/// all of them ready. `PARTIALLYDEPLOYED` with equal counts is still rolling out.
-pub fn rolled_out(dep: &Deployment) -> bool {
-    use crate::model::Status;
-    matches!(dep.status, Status::Active | Status::Running | Status::ScaledToZero)
-        && dep.regions.iter().all(|r| r.ready == r.total && r.total >= r.scale.min)
-}
+pub use crate::model::edit::rolled_out;
 
 pub(super) fn on_applied(
     state: &mut State,

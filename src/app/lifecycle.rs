@@ -6,8 +6,10 @@ use super::input::LineInput;
 use super::state::{Confirm, LifecycleOp, Mode, State, toast};
 use super::update::Effect;
 use crate::model::text::sanitize;
-use crate::model::{Deployment, DeploymentKey, ProviderKind, Status};
+use crate::model::{Deployment, DeploymentKey, ProviderKind};
 use crate::provider::ApiError;
+
+pub use crate::model::lifecycle::toggle_op;
 use crossterm::event::{KeyCode, KeyEvent};
 
 /// A start, stop or delete the user confirmed.
@@ -99,20 +101,6 @@ pub(super) fn on_result(
     state.dirty = true;
 }
 
-/// What `t` does for a deployment in this state: start, stop, or nothing (and why).
-pub fn toggle_op(dep: &Deployment) -> Result<LifecycleOp, String> {
-    let name = sanitize(&dep.name);
-    match &dep.status {
-        Status::Disabled | Status::Stopped => Ok(LifecycleOp::Start),
-        s @ (Status::Stopping
-        | Status::Deleting
-        | Status::PhaseDeleting
-        | Status::Deleted
-        | Status::Terminating) => Err(format!("{name} is {}: nothing to start or stop yet", s.label())),
-        _ => Ok(LifecycleOp::Stop),
-    }
-}
-
 /// The prompt's sentence: what will be sent and what the provider then does, with the state it is in now.
 pub fn describe(op: LifecycleOp, dep: &Deployment) -> String {
     let name = sanitize(&dep.name);
@@ -148,7 +136,7 @@ pub fn describe(op: LifecycleOp, dep: &Deployment) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::DeploymentKey;
+    use crate::model::{DeploymentKey, Status};
 
     fn dep(p: ProviderKind, status: Status) -> Deployment {
         let key = DeploymentKey { provider: p, account: "a".into(), id: "1".into() };

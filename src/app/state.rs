@@ -98,23 +98,7 @@ pub enum Mode {
     Bulk,
 }
 
-/// Start, stop or delete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LifecycleOp {
-    Start,
-    Stop,
-    Delete,
-}
-
-impl LifecycleOp {
-    pub fn verb(self) -> &'static str {
-        match self {
-            LifecycleOp::Start => "start",
-            LifecycleOp::Stop => "stop",
-            LifecycleOp::Delete => "delete",
-        }
-    }
-}
+pub use crate::model::lifecycle::LifecycleOp;
 
 /// A confirmation dialog for start/stop (y/n) or delete (type the name).
 #[derive(Debug, Clone, PartialEq, Eq)]

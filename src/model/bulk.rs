@@ -2,7 +2,11 @@
 //! Turning it into one deployment's [`ScaleUpdate`] is domain logic (it can fail: below zero, a field the
 //! provider does not have); the documented limits are then checked by [`super::validate`], once.
 
-use super::{Deployment, ProviderKind, RegionScale, Scale, ScaleUpdate};
+use super::edit::provider_name;
+use super::text::sanitize;
+use super::{
+    Deployment, DeploymentKey, ProviderKind, RegionReplicas, RegionScale, Scale, ScaleUpdate, Status,
+};
 use std::fmt;
 
 /// What to do with one field.
@@ -93,11 +97,24 @@ impl BulkScale {
     /// The deployment's scale section with the change applied in every region, or why it cannot take it
     /// (before the provider's limits, which [`super::validate::scale_update`] checks).
     pub fn adjust(&self, d: &Deployment) -> Result<ScaleUpdate, String> {
+        self.adjust_where(d, |_| true)
+    }
+
+    /// [`Self::adjust`] in the regions `pick` names only; the others are sent back as read.
+    pub fn adjust_where(
+        &self,
+        d: &Deployment,
+        pick: impl Fn(&RegionReplicas) -> bool,
+    ) -> Result<ScaleUpdate, String> {
         if !self.cooldown.is_leave() && d.key.provider == ProviderKind::Runai {
             return Err("Run:ai has no cooldown".into());
         }
         let mut regions = Vec::with_capacity(d.regions.len());
         for r in &d.regions {
+            if !pick(r) {
+                regions.push(RegionScale { region_id: r.region_id.clone(), scale: r.scale.clone() });
+                continue;
+            }
             let at = |field: &str, e: String| format!("{field} in {}: {e}", r.display_name());
             let mut s: Scale = r.scale.clone();
             s.min = self.min.apply(Some(s.min)).map_err(|e| at("min", e))?.unwrap_or(s.min);
@@ -106,6 +123,174 @@ impl BulkScale {
             regions.push(RegionScale { region_id: r.region_id.clone(), scale: s });
         }
         Ok(ScaleUpdate { regions })
+    }
+}
+
+/// The reason a deployment already as asked is left out: there is nothing to do for it.
+pub const NOTHING_TO_CHANGE: &str = "already as asked: nothing to change";
+
+/// One region of a planned scale change (Run:ai: its one autoscaling block).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionDelta {
+    pub region_id: String,
+    pub name: String,
+    pub old: Scale,
+    pub new: Scale,
+}
+
+impl RegionDelta {
+    /// `min 1 → 0`, `max 3 → 4`: only the fields that change.
+    pub fn changes(&self) -> Vec<String> {
+        let (a, b) = (&self.old, &self.new);
+        let mut out = Vec::new();
+        if a.min != b.min {
+            out.push(format!("min {} → {}", a.min, b.min));
+        }
+        if a.max != b.max {
+            out.push(format!("max {} → {}", a.max, b.max));
+        }
+        if a.cooldown_seconds != b.cooldown_seconds {
+            let s = |v: Option<u32>| v.map(|v| format!("{v}s")).unwrap_or_else(|| "unset".into());
+            out.push(format!("cooldown {} → {}", s(a.cooldown_seconds), s(b.cooldown_seconds)));
+        }
+        out
+    }
+}
+
+/// Where one deployment's change stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Not sent yet (review).
+    Ready,
+    Sent,
+    Applied(String),
+    /// Written, but the read-back does not hold every field as asked: which.
+    Partial(String),
+    /// Another writer changed it since the review: nothing sent.
+    Conflict(String),
+    Refused(String),
+    /// The write may or may not have landed.
+    Unknown(String),
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Ready => "ready",
+            Outcome::Sent => "sending",
+            Outcome::Applied(_) => "applied",
+            Outcome::Partial(_) => "partial",
+            Outcome::Conflict(_) => "conflict",
+            Outcome::Refused(_) => "refused",
+            Outcome::Unknown(_) => "unknown",
+        }
+    }
+
+    pub fn detail(&self) -> &str {
+        match self {
+            Outcome::Ready | Outcome::Sent => "",
+            Outcome::Applied(s)
+            | Outcome::Partial(s)
+            | Outcome::Conflict(s)
+            | Outcome::Refused(s)
+            | Outcome::Unknown(s) => s,
+        }
+    }
+}
+
+/// A marked deployment that gets nothing, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    pub key: DeploymentKey,
+    pub name: String,
+    pub why: String,
+}
+
+/// `3 applied · 1 conflict · 1 refused · 0 unknown` from each deployment's outcome label (partial only when
+/// there is one; `sending` as waiting).
+pub fn tally<'a>(labels: impl Iterator<Item = &'a str> + Clone, left_out: usize) -> String {
+    let count = |l: &str| labels.clone().filter(|x| *x == l).count();
+    let mut parts: Vec<String> =
+        ["applied", "conflict", "refused", "unknown"].iter().map(|l| format!("{} {l}", count(l))).collect();
+    if count("partial") > 0 {
+        parts.insert(1, format!("{} partial", count("partial")));
+    }
+    if count("sending") > 0 {
+        parts.push(format!("{} waiting", count("sending")));
+    }
+    if left_out > 0 {
+        parts.push(format!("{left_out} left out"));
+    }
+    parts.join(" · ")
+}
+
+/// Whether `r` is the region `name` names: its id, or its name in any case.
+pub fn is_region(r: &RegionReplicas, name: &str) -> bool {
+    r.region_id == name || r.display_name().eq_ignore_ascii_case(name)
+}
+
+/// One deployment's scale change, planned from a full record of it (`details`: the record is one, not a list
+/// summary): the scale section to send and the regions that change, old and new; or why it is left out.
+/// `region`: only the region of that id or name changes. The documented limits are checked here, once.
+pub fn plan_scale(
+    dep: &Deployment,
+    can_scale: bool,
+    details: bool,
+    change: &BulkScale,
+    region: Option<&str>,
+) -> Result<(ScaleUpdate, Vec<RegionDelta>), String> {
+    let provider = dep.key.provider;
+    if !can_scale {
+        return Err(format!("{} does not offer scale edits", provider_name(provider)));
+    }
+    if matches!(dep.status, Status::Deleting | Status::PhaseDeleting | Status::Deleted | Status::Terminating)
+    {
+        return Err(format!("it is {}: nothing to scale", dep.status.label()));
+    }
+    if !details || dep.regions.is_empty() {
+        return Err("details not read yet: wait for them to load, then try again".into());
+    }
+    if let Some(name) = region
+        && !dep.regions.iter().any(|r| is_region(r, name))
+    {
+        let names: Vec<String> = dep.regions.iter().map(|r| r.display_name()).collect();
+        return Err(format!("it has no region {} (it runs in {})", sanitize(name), names.join(", ")));
+    }
+    let update = change.adjust_where(dep, |r| region.is_none_or(|n| is_region(r, n)))?;
+    let errors = super::validate::scale_update(provider, &update);
+    if !errors.is_empty() {
+        let why: Vec<String> =
+            errors.iter().map(|e| limit_text(provider, dep, &e.field, &e.message)).collect();
+        return Err(why.join("; "));
+    }
+    let regions: Vec<RegionDelta> = dep
+        .regions
+        .iter()
+        .zip(&update.regions)
+        .filter(|(r, u)| r.scale != u.scale)
+        .map(|(r, u)| RegionDelta {
+            region_id: r.region_id.clone(),
+            name: if provider == ProviderKind::Runai { "autoscaling".into() } else { r.display_name() },
+            old: r.scale.clone(),
+            new: u.scale.clone(),
+        })
+        .collect();
+    if regions.is_empty() {
+        return Err(NOTHING_TO_CHANGE.into());
+    }
+    Ok((update, regions))
+}
+
+/// A validation message with the region named (`regions[1].scale.min` → `Amsterdam`).
+fn limit_text(provider: ProviderKind, dep: &Deployment, field: &str, message: &str) -> String {
+    let region = field
+        .strip_prefix("regions[")
+        .and_then(|r| r.split(']').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| dep.regions.get(n));
+    match region {
+        Some(r) if provider != ProviderKind::Runai => format!("{} in {}", message, r.display_name()),
+        _ => message.to_string(),
     }
 }
 

@@ -53,6 +53,39 @@ impl Change {
             Change::Settings(_) => "settings",
         }
     }
+
+    /// Whether `dep` shows this change rolled out: every region with the min and max sent (a settings change:
+    /// and its image), and [`rolled_out`]. The dashboard's ⟳ goes when it holds, and `--wait` returns.
+    pub fn rolled_out_in(&self, dep: &Deployment) -> bool {
+        fn bounds(u: &ScaleUpdate) -> Vec<(&str, u32, u32)> {
+            let mut v: Vec<(&str, u32, u32)> =
+                u.regions.iter().map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max)).collect();
+            v.sort();
+            v
+        }
+        let mut have: Vec<(&str, u32, u32)> =
+            dep.regions.iter().map(|r| (r.region_id.as_str(), r.scale.min, r.scale.max)).collect();
+        have.sort();
+        match self {
+            Change::Scale(u) => bounds(u) == have && rolled_out(dep),
+            Change::Probes(_) => true,
+            // An image change rolls the deployment: settled once the read shows it and every replica is ready.
+            Change::Settings(s) => {
+                bounds(&s.scale) == have
+                    && (s.image.is_none() || s.image.as_deref() == dep.image.as_deref())
+                    && rolled_out(dep)
+            }
+        }
+    }
+}
+
+/// Whether a deployment has settled, by the provider's own word: a settled status (Gcore/Sesterce `ACTIVE`
+/// or `PENDING` scaled to zero, Run:ai `Running`), and in every region as many replicas as the minimum asks,
+/// all of them ready. `PARTIALLYDEPLOYED` with equal counts is still rolling out.
+pub fn rolled_out(dep: &Deployment) -> bool {
+    use crate::model::Status;
+    matches!(dep.status, Status::Active | Status::Running | Status::ScaledToZero)
+        && dep.regions.iter().all(|r| r.ready == r.total && r.total >= r.scale.min)
 }
 
 /// Where a field lives: a region (Run:ai: its cluster) or a probe slot.

@@ -4,9 +4,11 @@
 //! edit forms and the headless commands. The limits a form must enforce live in [`validate`], once.
 
 pub mod bulk;
+pub mod cost;
 pub mod create;
 pub mod demo;
 pub mod edit;
+pub mod lifecycle;
 pub mod settings;
 pub mod shared;
 pub mod text;

@@ -398,6 +398,11 @@ enum DriftTarget {
     Missing,
 }
 
+/// Whether `path` reads one deployment (Gcore v3 or v2, a Sesterce instance's details, a Run:ai inference).
+pub fn is_deployment_get(p: ProviderKind, path: &str) -> bool {
+    drift_target(p, path) == Some(DriftTarget::DeploymentGet)
+}
+
 fn drift_target(p: ProviderKind, path: &str) -> Option<DriftTarget> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     use DriftTarget::*;

@@ -11,6 +11,7 @@ pub mod life;
 pub mod rng;
 pub mod runai;
 pub mod sesterce;
+pub mod writer;
 
 use axum::{
     Json, Router,
@@ -127,6 +128,8 @@ pub struct SimInner {
     pub fault_counters: faults::FaultCounters,
     /// Requests served and requests in flight, per provider.
     pub traffic: Traffic,
+    /// Another writer a test can arm (see [`writer`]).
+    pub another_writer: writer::AnotherWriter,
 }
 
 /// Requests per provider, and the most that were in flight at once (latency included), so that benches and
@@ -244,6 +247,7 @@ impl SimInner {
             ambiguities: std::sync::RwLock::new(config.ambiguities.clone()),
             fault_counters: faults::FaultCounters::default(),
             traffic: Traffic::default(),
+            another_writer: writer::AnotherWriter::default(),
             config,
             clock,
             fleet,
@@ -265,6 +269,8 @@ pub fn router(state: SimState) -> Router {
         .route("/_sim/traffic", axum::routing::get(get_traffic))
         .route("/_sim/requests", axum::routing::get(get_requests))
         .route("/_sim/ambiguities", post(set_ambiguities).get(get_ambiguities))
+        .route("/_sim/another-writer", post(writer::arm).get(writer::get))
+        .layer(middleware::from_fn_with_state(state.clone(), writer::before_reads))
         .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .layer(middleware::from_fn_with_state(state.clone(), latency))
         .layer(middleware::from_fn_with_state(state.clone(), traffic))

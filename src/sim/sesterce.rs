@@ -172,7 +172,7 @@ impl Instance {
         if self.stopped || self.deleting_since.is_some() { 0 } else { self.demand.clamp(s.min, s.max) }
     }
 
-    fn refresh_desired(&mut self) {
+    pub(crate) fn refresh_desired(&mut self) {
         for i in 0..self.containers.len() {
             let d = self.desired(&self.containers[i].scale);
             self.containers[i].replicas.desired = d;

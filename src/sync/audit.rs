@@ -1,6 +1,7 @@
 //! The audit file: one JSON line per applied change (time, account, deployment, fields before and after,
-//! result). It never holds a secret: credentials are not part of any section, probe header values are masked,
-//! and env values are not recorded (a create records their names only).
+//! result, and its origin: the dashboard or the command line). It never holds a secret: credentials are not
+//! part of any section, probe header values are masked, and env values are not recorded (a create records
+//! their names only).
 
 use crate::app::edit::Picked;
 use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest};
@@ -18,7 +19,13 @@ pub struct AuditLog {
     path: PathBuf,
     lock: Arc<Mutex<()>>,
     rotate_at: u64,
+    origin: &'static str,
 }
+
+/// Where a change came from, as each audit line says in `origin`: the dashboard.
+pub const FROM_DASHBOARD: &str = "dashboard";
+/// ...or a command line (`infertop scale`, `stop`, `start`).
+pub const FROM_COMMAND_LINE: &str = "command line";
 
 /// The audit file is rotated before it would grow past this: the previous generation is kept as
 /// `audit.jsonl.1`, so at most about twice this is kept (a few thousand edits per generation).
@@ -75,7 +82,18 @@ fn source_json(s: &Picked) -> Value {
 
 impl AuditLog {
     pub fn new(path: PathBuf) -> AuditLog {
-        AuditLog { path, lock: Arc::new(Mutex::new(())), rotate_at: AUDIT_ROTATE_BYTES }
+        AuditLog {
+            path,
+            lock: Arc::new(Mutex::new(())),
+            rotate_at: AUDIT_ROTATE_BYTES,
+            origin: FROM_DASHBOARD,
+        }
+    }
+
+    /// Lines say the changes came from `origin` ([`FROM_DASHBOARD`] unless told).
+    pub fn with_origin(mut self, origin: &'static str) -> AuditLog {
+        self.origin = origin;
+        self
     }
 
     /// Rotates at `bytes` instead of [`AUDIT_ROTATE_BYTES`].
@@ -95,7 +113,10 @@ impl AuditLog {
         self.path.with_file_name(name)
     }
 
-    fn append(&self, line: Value) {
+    fn append(&self, mut line: Value) {
+        if let Some(o) = line.as_object_mut() {
+            o.insert("origin".into(), json!(self.origin));
+        }
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut text = line.to_string();
         text.push('\n');

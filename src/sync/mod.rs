@@ -72,10 +72,7 @@ impl Sync {
         let tx = self.tx.clone();
         let audit = self.audit.clone();
         tokio::spawn(in_lane(Lane::User, async move {
-            let (before, result, note) = apply(p.as_ref(), &req).await;
-            if let Some(a) = &audit {
-                a.record_edit(p.as_ref(), &req, before.as_ref(), &result, note.as_deref());
-            }
+            let result = apply_recorded(p.as_ref(), &req, audit.as_ref()).await;
             let _ = tx.send(Msg::Applied { key: req.key, result }).await;
         }));
     }
@@ -99,15 +96,7 @@ impl Sync {
         let tx = self.tx.clone();
         let audit = self.audit.clone();
         tokio::spawn(in_lane(Lane::User, async move {
-            let Lifecycled { sent, read, result } = lifecycle(p.as_ref(), &req).await;
-            if let Some(a) = &audit {
-                let outcome = match &result {
-                    Ok(()) => "done".to_string(),
-                    Err(e) if !sent => format!("not sent: {e}"),
-                    Err(e) => format!("failed: {e}"),
-                };
-                a.record_lifecycle(p.as_ref(), &req, &outcome);
-            }
+            let Lifecycled { read, result, .. } = lifecycle_recorded(p.as_ref(), &req, audit.as_ref()).await;
             // The freshest read first, so that the row shows it when the mark goes.
             if let Some(d) = read {
                 let key = req.key.clone();
@@ -241,7 +230,7 @@ pub async fn lifecycle(p: &dyn Provider, req: &LifecycleRequest) -> Lifecycled {
             return Lifecycled { sent: false, read: None, result: Err(e) };
         }
     };
-    if crate::app::lifecycle::toggle_op(&now) != Ok(op) {
+    if crate::model::lifecycle::toggle_op(&now) != Ok(op) {
         let message = format!(
             "{} is {} now: nothing sent",
             crate::model::text::sanitize(&req.name),
@@ -259,6 +248,39 @@ pub async fn lifecycle(p: &dyn Provider, req: &LifecycleRequest) -> Lifecycled {
         Err(_) => None,
     };
     Lifecycled { sent: true, read, result }
+}
+
+/// An edit as [`Sync::apply`] sends it (conflict check, write, verify-after-write), its outcome appended to
+/// the audit file: the dashboard's path, also taken by `infertop scale`.
+pub async fn apply_recorded(
+    p: &dyn Provider,
+    req: &ApplyRequest,
+    audit: Option<&audit::AuditLog>,
+) -> Result<Landed, ApplyFailure> {
+    let (before, result, note) = apply(p, req).await;
+    if let Some(a) = audit {
+        a.record_edit(p, req, before.as_ref(), &result, note.as_deref());
+    }
+    result
+}
+
+/// A start or stop as [`Sync::lifecycle`] sends it ([`lifecycle`]), its outcome appended to the audit file:
+/// the dashboard's path, also taken by `infertop start` and `infertop stop`.
+pub async fn lifecycle_recorded(
+    p: &dyn Provider,
+    req: &LifecycleRequest,
+    audit: Option<&audit::AuditLog>,
+) -> Lifecycled {
+    let done = lifecycle(p, req).await;
+    if let Some(a) = audit {
+        let outcome = match &done.result {
+            Ok(()) => "done".to_string(),
+            Err(e) if !done.sent => format!("not sent: {e}"),
+            Err(e) => format!("failed: {e}"),
+        };
+        a.record_lifecycle(p, req, &outcome);
+    }
+    done
 }
 
 /// The deployment as read before the write (None when that read failed: nothing was sent), the verified

@@ -43,6 +43,16 @@ pub fn derived(path: &str) -> bool {
     .any(|k| path.split('/').any(|seg| seg == *k))
 }
 
+/// Only the max fields of a scale (and what the simulator moves itself) changed on the wire, and they did.
+pub fn assert_only_max_changed(name: &str, before: &Value, after: &Value) {
+    let mut changed = Vec::new();
+    changed_paths(before, after, "", &mut changed);
+    let allowed = |p: &String| p.ends_with("scale/max") || p.ends_with("autoscaling/maxReplicas");
+    let unexpected: Vec<&String> = changed.iter().filter(|p| !derived(p) && !allowed(p)).collect();
+    assert!(unexpected.is_empty(), "{name}: untouched fields changed: {unexpected:?}");
+    assert!(changed.iter().any(allowed), "{name}: the change is not on the wire: {changed:?}");
+}
+
 /// The simulator's demo accounts plus a Gcore account on the legacy v2 API (index 3).
 pub fn accounts_with_v2(base: &str) -> Vec<infertop::provider::AccountSpec> {
     let mut accounts = infertop::provider::demo_accounts(base);
