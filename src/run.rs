@@ -204,6 +204,7 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
         }
     }
     rows.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.name.cmp(&b.name)));
+    let costs = snapshot_costs(&providers, &rows).await;
     // Rows whose health is unknown, per account (the account was read, but not all of it).
     let mut unknown_rows: std::collections::HashMap<(crate::model::ProviderKind, String), usize> =
         Default::default();
@@ -234,7 +235,10 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
             "reason": reason,
             "ready": d.ready(),
             "total": d.total(),
-            "price_per_hour": d.price_per_hour,
+            "cost_per_hour": costs.get(&d.key).and_then(|c| c.as_ref().ok()).map(|(currency, amount)| {
+                serde_json::json!({"amount": (amount * 100.0).round() / 100.0, "currency": currency})
+            }),
+            "cost_unknown": costs.get(&d.key).and_then(|c| c.as_ref().err()),
             "unknown": d.unknown,
             "regions": d.regions.iter().map(|r| serde_json::json!({
                 "region": r.region_id, "name": r.region_name.as_deref(), "ready": r.ready, "total": r.total,
@@ -249,11 +253,22 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
         a["unknown"] = serde_json::json!(n);
     }
     if json {
+        // The fleet's cost per hour by currency, as the dashboard's header sums it; what is unpriced is counted.
+        let mut fleet: std::collections::BTreeMap<&str, f64> = Default::default();
+        for (currency, amount) in costs.values().flatten() {
+            *fleet.entry(currency.as_str()).or_default() += amount;
+        }
+        let fleet: serde_json::Map<String, serde_json::Value> = fleet
+            .into_iter()
+            .map(|(c, v)| (c.to_string(), serde_json::json!((v * 100.0).round() / 100.0)))
+            .collect();
         let doc = serde_json::json!({
             "time": chrono::Utc::now().to_rfc3339(),
             "accounts": out_accounts,
             "deployments": out_deps,
             "unhealthy": unhealthy,
+            "cost_per_hour": fleet,
+            "unpriced": costs.values().filter(|c| c.is_err()).count(),
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
@@ -278,6 +293,59 @@ pub async fn snapshot(cli: &Cli, json: bool, fail_on_unhealthy: bool) -> Result<
         }
     }
     Ok(if fail_on_unhealthy && (unhealthy > 0 || failed_accounts > 0) { 3 } else { 0 })
+}
+
+/// What each deployment costs per hour now (currency, amount), from the providers' prices per replica as the
+/// dashboard's COST/H column has them (each hardware and region asked once), or why it is not known.
+async fn snapshot_costs(
+    providers: &[std::sync::Arc<dyn provider::Provider>],
+    rows: &[crate::model::Deployment],
+) -> std::collections::HashMap<crate::model::DeploymentKey, std::result::Result<(String, f64), String>> {
+    use crate::model::cost::{Running, Unit, has_prices};
+    let index = |d: &crate::model::Deployment| providers.iter().position(|p| p.account() == &*d.key.account);
+    let mut pairs: Vec<(usize, String, String)> = Vec::new();
+    for d in rows {
+        let (Some(i), Some(hw)) = (index(d), d.hardware.as_deref()) else { continue };
+        if !has_prices(d.key.provider) {
+            continue;
+        }
+        for r in &d.regions {
+            let pair = (i, hw.to_string(), r.region_id.clone());
+            if !pairs.contains(&pair) {
+                pairs.push(pair);
+            }
+        }
+    }
+    let answers = futures::future::join_all(pairs.iter().map(|(i, hw, region)| {
+        let p = providers[*i].clone();
+        async move { Unit::answered(p.kind(), p.replica_price(hw, region).await) }
+    }))
+    .await;
+    let units: std::collections::HashMap<(usize, String, String), Unit> =
+        pairs.into_iter().zip(answers).collect();
+    rows.iter()
+        .map(|d| {
+            let i = index(d).unwrap_or(usize::MAX);
+            let unit = |hw: &str, region: &str| units.get(&(i, hw.to_string(), region.to_string()));
+            let cost = match crate::model::cost::running(d, has_prices(d.key.provider), unit) {
+                Running::Priced(currency, amount) => Ok((currency.to_string(), amount)),
+                Running::Unpriced { .. } if !has_prices(d.key.provider) => {
+                    Err(format!("{} gives no price", d.key.provider))
+                }
+                Running::Unpriced { .. } if d.hardware.is_none() => Err("its hardware was not read".into()),
+                Running::Unpriced { .. } if d.regions.is_empty() => Err("no region reported".into()),
+                Running::Unpriced { .. } => Err(d
+                    .regions
+                    .iter()
+                    .find_map(|r| match d.hardware.as_deref().and_then(|hw| unit(hw, &r.region_id)) {
+                        Some(Unit::Unknown(why)) => Some(format!("{}: {why}", r.display_name())),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| "its regions are priced in different currencies".into())),
+            };
+            (d.key.clone(), cost)
+        })
+        .collect()
 }
 
 /// `infertop doctor`: see [`crate::doctor`]. Returns the exit status.

@@ -20,7 +20,7 @@
 use super::state::State;
 use super::update::Effect;
 pub use crate::model::cost::{CostChange, CostTotal, Figure, RegionCost, Unit, total};
-use crate::model::cost::{has_prices, no_price};
+use crate::model::cost::{Running, has_prices, no_price};
 use crate::model::{Deployment, DeploymentKey, Price, RegionScale};
 use crate::provider::ApiError;
 use chrono::{DateTime, Utc};
@@ -170,40 +170,12 @@ fn ask(state: &mut State, account: usize, hardware: &str, region: &str, user: bo
     });
 }
 
-/// What one deployment costs now, as far as the prices go.
-enum Running<'a> {
-    /// Replicas running (the provider's total per region, ready or starting) × the price of a replica there.
-    Priced(&'a str, f64),
-    /// A region's price is not known (`asking`: it is being asked for).
-    Unpriced { asking: bool },
-}
-
 type AccountUnits = HashMap<String, HashMap<String, Entry>>;
 
 /// Borrows everything: this runs for every row at every refresh.
 fn running<'a>(units: Option<&'a AccountUnits>, priced_kind: bool, dep: &Deployment) -> Running<'a> {
-    let hw = match dep.hardware.as_deref() {
-        Some(hw) if priced_kind && !dep.regions.is_empty() => hw,
-        _ => return Running::Unpriced { asking: false },
-    };
-    let by_region = units.and_then(|u| u.get(hw));
-    let mut out: Option<(&str, f64)> = None;
-    for r in &dep.regions {
-        match by_region.and_then(|m| m.get(&r.region_id)).map(|e| &e.unit) {
-            Some(Unit::Known { currency, per_hour }) => {
-                let add = per_hour * f64::from(r.total);
-                match &mut out {
-                    Some((c, sum)) if *c == currency.as_str() => *sum += add,
-                    // Several currencies in one deployment: not summed.
-                    Some(_) => return Running::Unpriced { asking: false },
-                    None => out = Some((currency.as_str(), add)),
-                }
-            }
-            Some(Unit::Unknown(_)) => return Running::Unpriced { asking: false },
-            Some(Unit::Asking) | None => return Running::Unpriced { asking: true },
-        }
-    }
-    out.map_or(Running::Unpriced { asking: false }, |(c, sum)| Running::Priced(c, sum))
+    let by_hw = |hw: &str| units.and_then(|u| u.get(hw));
+    crate::model::cost::running(dep, priced_kind, |hw, region| by_hw(hw)?.get(region).map(|e| &e.unit))
 }
 
 /// What a deployment's cost is summed from: its hardware, and each region's replicas.

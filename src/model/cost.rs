@@ -45,6 +45,46 @@ pub fn no_price(kind: ProviderKind) -> Unit {
     Unit::Unknown(format!("{kind} gives no price"))
 }
 
+/// What one deployment costs now, as far as the prices go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Running<'a> {
+    /// Replicas running (the provider's total per region, ready or starting) × the price of a replica there.
+    Priced(&'a str, f64),
+    /// A region's price is not known (`asking`: it is being asked for).
+    Unpriced { asking: bool },
+}
+
+/// What `dep` costs per hour now: each region's replicas (its total, ready or starting) × the price of one
+/// replica of its hardware there, as `unit(hardware, region)` has it. Unpriced when the provider has no prices,
+/// the hardware or regions are not known, a region's price is not, or the regions' currencies differ.
+pub fn running<'a>(
+    dep: &super::Deployment,
+    priced_kind: bool,
+    unit: impl Fn(&str, &str) -> Option<&'a Unit>,
+) -> Running<'a> {
+    let hw = match dep.hardware.as_deref() {
+        Some(hw) if priced_kind && !dep.regions.is_empty() => hw,
+        _ => return Running::Unpriced { asking: false },
+    };
+    let mut out: Option<(&str, f64)> = None;
+    for r in &dep.regions {
+        match unit(hw, &r.region_id) {
+            Some(Unit::Known { currency, per_hour }) => {
+                let add = per_hour * f64::from(r.total);
+                match &mut out {
+                    Some((c, sum)) if *c == currency.as_str() => *sum += add,
+                    // Several currencies in one deployment: not summed.
+                    Some(_) => return Running::Unpriced { asking: false },
+                    None => out = Some((currency.as_str(), add)),
+                }
+            }
+            Some(Unit::Unknown(_)) => return Running::Unpriced { asking: false },
+            Some(Unit::Asking) | None => return Running::Unpriced { asking: true },
+        }
+    }
+    out.map_or(Running::Unpriced { asking: false }, |(c, sum)| Running::Priced(c, sum))
+}
+
 /// The cost of a change to one deployment, per region: what a review shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegionCost {
