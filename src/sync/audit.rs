@@ -309,22 +309,25 @@ mod tests {
         assert_eq!(mode(log.path()), 0o600);
     }
 
-    /// A file holds as many whole lines as fit in its size, to the byte: ten lines of 100 bytes fill a file of
-    /// 1000 with no rotation; the eleventh starts a new file and keeps the ten as the previous one.
+    /// A file holds as many whole lines as fit in its size, to the byte: ten lines fill a file of exactly ten
+    /// lines' size with no rotation; the eleventh starts a new file and keeps the ten as the previous one.
     #[test]
     fn rotation_comes_when_a_line_would_pass_the_size_not_before() {
         let scratch = Scratch::new("audit-edge");
-        let log = AuditLog::new(scratch.0.join("audit.jsonl")).with_rotation(1000);
         let line = |n: u32| json!({"n": n, "pad": "x".repeat(83)});
-        assert_eq!(line(0).to_string().len() + 1, 100, "each line is 100 bytes with its newline");
+        // One line as written (with what the log adds), to size the file to ten of them exactly.
+        let probe = AuditLog::new(scratch.0.join("probe.jsonl"));
+        probe.append(line(0));
+        let len = std::fs::metadata(probe.path()).unwrap().len();
+        let log = AuditLog::new(scratch.0.join("audit.jsonl")).with_rotation(10 * len);
         for n in 0..10 {
             log.append(line(n));
         }
-        assert_eq!(std::fs::metadata(log.path()).unwrap().len(), 1000, "ten lines, one file");
+        assert_eq!(std::fs::metadata(log.path()).unwrap().len(), 10 * len, "ten lines, one file");
         assert!(!log.previous_path().exists(), "no rotation while the lines fit");
         log.append(line(0));
-        assert_eq!(std::fs::metadata(log.previous_path()).unwrap().len(), 1000);
-        assert_eq!(std::fs::metadata(log.path()).unwrap().len(), 100);
+        assert_eq!(std::fs::metadata(log.previous_path()).unwrap().len(), 10 * len);
+        assert_eq!(std::fs::metadata(log.path()).unwrap().len(), len);
     }
 
     /// Issue 25: the audit file is created 0600, not created readable and tightened after (for that moment
