@@ -568,8 +568,8 @@ async fn delete_goes_through_deleting_then_disappears() {
     let id = id_of(&*p, "nim-embedqa").await;
     p.delete(&id).await.unwrap();
     let d = p.get(&id).await.unwrap();
-    assert_eq!(d.status, Status::Deleting);
-    assert!(p.list().await.unwrap().iter().any(|d| d.key.id == id && d.status == Status::Deleting));
+    assert_eq!(d.status, Status::PhaseDeleting);
+    assert!(p.list().await.unwrap().iter().any(|d| d.key.id == id && d.status == Status::PhaseDeleting));
     h.advance(10.0);
     assert_eq!(p.get(&id).await.unwrap_err().kind, ErrorKind::NotFound);
     assert!(!p.list().await.unwrap().iter().any(|d| d.key.id == id));
