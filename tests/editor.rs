@@ -87,16 +87,19 @@ impl Drop for Scratch {
 
 /// A running deployment of `account` with its details read, selected.
 async fn pick(d: &mut Driver, account: usize) -> String {
+    // Running with replicas, so that an image change has something to roll; ok only once its details are read
+    // (a row never read is unknown), so wait for the sweep to read one.
+    let running = |s: &infertop::app::state::State, r: &infertop::app::state::Row| {
+        r.account == account
+            && r.dep.health() == Health::Ok
+            && (r.dep.total() > 0 || r.awaiting_details(&s.accounts))
+    };
+    d.wait("a running deployment read", |s| s.rows.iter().any(|r| running(s, r))).await;
     let name = d
         .state
         .rows
         .iter()
-        // Running with replicas, so that an image change has something to roll.
-        .filter(|r| {
-            r.account == account
-                && r.dep.health() == Health::Ok
-                && (r.dep.total() > 0 || r.awaiting_details(&d.state.accounts))
-        })
+        .filter(|r| running(&d.state, r))
         .map(|r| r.dep.name.clone())
         .min()
         .expect("a running deployment");
