@@ -383,11 +383,11 @@ mod tests {
         assert_eq!(c.rate(t1), Some(10.0));
         // Answers to requests sent before the decrease, 429s or not, change nothing.
         for i in 0..40 {
-            assert!(!c.answered(t1 + ms(i), t1 - ms(1), true, None));
+            assert!(!c.answered(t1 + ms(50 * i), t1 - ms(1), true, None));
         }
         assert_eq!(c.decreases(), 1);
         // Windows sent at the lower rate and still refused: one decrease each, down to 5% and no lower.
-        let mut t = t1 + ms(100);
+        let mut t = t1 + Duration::from_secs(2) + ms(100);
         for _ in 0..10 {
             assert_eq!(answers(&mut c, t, Duration::from_secs(1) + ms(100), 10, |_| true), 1);
             t += Duration::from_secs(1) + ms(200);
