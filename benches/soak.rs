@@ -1,24 +1,26 @@
 //! Issue 26's soak, in minutes: the real dashboard (tmux, 200×50, default account limits: 20 requests/s, 16
-//! in flight; default refresh) against two `infertop sim --fleet N --faults flaky`, side by side:
+//! in flight; default refresh, 5 s) against two `infertop sim --fleet N --faults flaky`, side by side.
 //!
-//! - A: `flaky` throughout;
-//! - B: `flaky`, with `chaos` (the change storm: unknown status values make every row read look changed)
-//!   from a quarter of the first pass's floor on, for 5 minutes of scenario time.
+//! Phase 1, the first details pass: A under `flaky` throughout; B under `flaky` with `chaos` (the change
+//! storm: unknown status values make every row read look changed and moving) from a quarter of the pass's
+//! floor on, for 5 minutes of scenario time. Figures: each first pass (the dashboard's `details first pass
+//! complete` log line), B's `details N/M` never going backwards (its status line sampled every 250 ms), each
+//! dashboard's CPU during the storm (both reading at full rate), their resident sets.
 //!
-//! Figures: each first details pass (the dashboard's `details first pass complete` log line), B's
-//! `details N/M` never going backwards (its status line sampled every 250 ms), each dashboard's CPU during
-//! the storm, B's resident set before the storm and 5 minutes (scenario) after it, with A's at the same
-//! moments; the time for A's rate to come back to the configured one once a spell of 429s on every request
-//! stops (its status line shows `x/20 req/s` until then). Then, in this process, against an in-process
-//! simulator under `chaos`, while a details sweep and a change storm run at the default limits: how long an
-//! edit's first read (the user's lane) and a row brought into view wait, and how many requests reach the
-//! simulator between the ask and theirs.
+//! Phase 2, at rest after the pass: a storm on A (5 minutes, scenario time); its resident set before, at the end
+//! and 5 minutes (scenario) after; its CPU during the storm beside B's under `flaky` alone. Then 429s on every
+//! request to A for 10 s, and the time, once they stop, until A's status line no longer shows a lowered rate
+//! (`x/20 req/s`).
+//!
+//! Then, in this process, against an in-process simulator under `chaos` with a details sweep and a change
+//! storm under way at the default limits: how long an edit's first read (the user's lane) and a row brought
+//! into view wait, and how many requests reach the simulator between the ask and theirs.
 //!
 //! `cargo bench --bench soak -- [--fleet N] [--time-scale K]`: N deployments (default 1,000: a third of them
-//! Sesterce's, each one details read); K compresses the scenario's durations (the storm's start and length,
-//! the wait after it) and is passed to the simulators' `--time-scale`. The default K is 10,000 / N: the
-//! first pass takes time in proportion to the fleet, so the figures scale to the 10,000 of the issue by K.
-//! The rate's recovery is the client's own clock and is not scaled.
+//! Sesterce's, each one details read); K compresses the scenario's durations (the storm's length, the waits
+//! after it) and is passed to the simulators' `--time-scale`. The default K is 10,000 / N: the first pass
+//! takes time in proportion to the fleet, so its figures scale to the issue's 10,000 by K. The rate's
+//! recovery is the client's own clock and is not scaled.
 
 mod common;
 
@@ -221,25 +223,21 @@ fn main() {
     let mut backwards = Vec::new();
     let (mut storm, mut storm_end) = (None::<(f64, f64, f64, f64)>, None::<Instant>);
     let mut cpu = None;
-    let mut rss_after = None;
     let limit = Duration::from_secs_f64(floor * 6.0 + 600.0);
-    while done_a.is_none() || done_b.is_none() || rss_after.is_none() {
+    // Phase 1, the first pass: A under `flaky`, B with the storm in the middle of its pass.
+    while done_a.is_none() || done_b.is_none() || storm_end.is_none() {
         assert!(started.elapsed() < limit, "the soak ran past {limit:?}");
         let t = started.elapsed();
         if storm.is_none() && t >= storm_at {
             set_faults(&url_b, serde_json::json!({"profile": "chaos"}));
-            storm = Some((
+            let s = (
                 cpu_seconds(pid_a),
                 cpu_seconds(pid_b),
                 status_mb(pid_a, "VmRSS:"),
                 status_mb(pid_b, "VmRSS:"),
-            ));
-            println!(
-                "{:6.1} s: chaos on B; RSS A {:.1} MB, B {:.1} MB",
-                t.as_secs_f64(),
-                storm.unwrap().2,
-                storm.unwrap().3
             );
+            println!("{:6.1} s: chaos on B; RSS A {:.1} MB, B {:.1} MB", t.as_secs_f64(), s.2, s.3);
+            storm = Some(s);
         }
         if let Some((ca, cb, _, _)) = storm
             && storm_end.is_none()
@@ -249,13 +247,12 @@ fn main() {
             let secs = storm_len.as_secs_f64();
             cpu = Some(((cpu_seconds(pid_a) - ca) / secs * 100.0, (cpu_seconds(pid_b) - cb) / secs * 100.0));
             storm_end = Some(Instant::now());
-            println!("{:6.1} s: chaos off B (back to flaky)", t.as_secs_f64());
-        }
-        if let Some(end) = storm_end
-            && rss_after.is_none()
-            && end.elapsed() >= after_wait
-        {
-            rss_after = Some((status_mb(pid_a, "VmRSS:"), status_mb(pid_b, "VmRSS:")));
+            println!(
+                "{:6.1} s: chaos off B (back to flaky); RSS A {:.1} MB, B {:.1} MB",
+                t.as_secs_f64(),
+                status_mb(pid_a, "VmRSS:"),
+                status_mb(pid_b, "VmRSS:")
+            );
         }
         if done_a.is_none() && log_has(&dir_a, "details first pass complete") {
             done_a = Some(t.as_secs_f64());
@@ -279,8 +276,21 @@ fn main() {
     }
     let (done_a, done_b) = (done_a.unwrap(), done_b.unwrap());
     let (cpu_a, cpu_b) = cpu.unwrap();
-    let (_, _, rss_a0, rss_b0) = storm.unwrap();
-    let (rss_a1, rss_b1) = rss_after.unwrap();
+    let (_, _, rss_a_mid, rss_b_mid) = storm.unwrap();
+    let (rss_a_end, rss_b_end) = (status_mb(pid_a, "VmRSS:"), status_mb(pid_b, "VmRSS:"));
+    // Phase 2, at rest after the pass: a storm on A; its resident set before and 5 minutes (scenario) after.
+    std::thread::sleep(scaled(60.0));
+    let rss_before = status_mb(pid_a, "VmRSS:");
+    let (ca, cb) = (cpu_seconds(pid_a), cpu_seconds(pid_b));
+    set_faults(&url_a, serde_json::json!({"profile": "chaos"}));
+    std::thread::sleep(storm_len);
+    set_faults(&url_a, serde_json::json!({"profile": "flaky"}));
+    let secs = storm_len.as_secs_f64();
+    let (cpu_rest_a, cpu_rest_b) =
+        ((cpu_seconds(pid_a) - ca) / secs * 100.0, (cpu_seconds(pid_b) - cb) / secs * 100.0);
+    let rss_storm_end = status_mb(pid_a, "VmRSS:");
+    std::thread::sleep(after_wait);
+    let rss_after = status_mb(pid_a, "VmRSS:");
     let k = a.scale;
     println!(
         "figures as measured at --fleet {}, and ×{k} (the 10,000 of the issue) where they scale:",
@@ -298,15 +308,21 @@ fn main() {
     for (t0, n0, t1, n1) in &backwards {
         println!("  details went back from {n0} at {t0:.2} s to {n1} at {t1:.2} s");
     }
-    summary.row("soak_cpu_storm_b", cpu_b, "% of one core");
-    summary.row("soak_cpu_flaky_a_same_time", cpu_a, "% of one core");
-    summary.row("soak_cpu_storm_over_flaky", cpu_b / cpu_a, "×");
-    summary.row("soak_rss_b_before_storm", rss_b0, "MB");
-    summary.row("soak_rss_b_after_storm", rss_b1, "MB");
-    summary.row("soak_rss_b_after_over_before", rss_b1 / rss_b0, "×");
-    summary.row("soak_rss_a_same_moments_before", rss_a0, "MB");
-    summary.row("soak_rss_a_same_moments_after", rss_a1, "MB");
-    summary.row("soak_rss_b_peak", status_mb(pid_b, "VmHWM:"), "MB");
+    summary.row("soak_pass_cpu_storm_b", cpu_b, "% of one core");
+    summary.row("soak_pass_cpu_flaky_a_same_time", cpu_a, "% of one core");
+    summary.row("soak_pass_cpu_storm_over_flaky", cpu_b / cpu_a, "×");
+    summary.row("soak_pass_rss_b_storm_start", rss_b_mid, "MB");
+    summary.row("soak_pass_rss_a_storm_start", rss_a_mid, "MB");
+    summary.row("soak_pass_rss_b_end", rss_b_end, "MB");
+    summary.row("soak_pass_rss_a_end", rss_a_end, "MB");
+    summary.row("soak_rest_cpu_storm_a", cpu_rest_a, "% of one core");
+    summary.row("soak_rest_cpu_flaky_b_same_time", cpu_rest_b, "% of one core");
+    summary.row("soak_rest_rss_a_before_storm", rss_before, "MB");
+    summary.row("soak_rest_rss_a_storm_end", rss_storm_end, "MB");
+    summary.row("soak_rest_rss_a_after_storm", rss_after, "MB");
+    summary.row("soak_rest_rss_after_over_before", rss_after / rss_before, "×");
+    summary.row("soak_rss_peak_a", status_mb(pid_a, "VmHWM:"), "MB");
+    summary.row("soak_rss_peak_b", status_mb(pid_b, "VmHWM:"), "MB");
 
     // A spell of 429s on every request to A (too fast, as far as the client can tell), then none.
     let all = serde_json::json!({"rate_limit": 1.0});
