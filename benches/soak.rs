@@ -126,8 +126,36 @@ fn dashboard(dir: &Path, url: &str) -> String {
     )
 }
 
-fn log_has(dir: &Path, text: &str) -> bool {
-    std::fs::read_to_string(dir.join("infertop").join("infertop.log")).is_ok_and(|l| l.contains(text))
+/// Whether the dashboard's log has said `text` yet, reading only what was added since the last look.
+struct LogWatch {
+    path: PathBuf,
+    pos: u64,
+    found: bool,
+}
+
+impl LogWatch {
+    fn new(dir: &Path) -> LogWatch {
+        LogWatch { path: dir.join("infertop").join("infertop.log"), pos: 0, found: false }
+    }
+
+    fn has(&mut self, text: &str) -> bool {
+        use std::io::{Read, Seek};
+        if self.found {
+            return true;
+        }
+        let Ok(mut f) = std::fs::File::open(&self.path) else { return false };
+        // Back a little, in case the text was cut by the last read.
+        let from = self.pos.saturating_sub(200);
+        if f.seek(std::io::SeekFrom::Start(from)).is_err() {
+            return false;
+        }
+        let mut buf = Vec::new();
+        if f.read_to_end(&mut buf).is_ok() {
+            self.pos = from + buf.len() as u64;
+            self.found = String::from_utf8_lossy(&buf).contains(text);
+        }
+        self.found
+    }
 }
 
 fn ticks() -> f64 {
@@ -219,6 +247,7 @@ fn main() {
     let storm_len = scaled(300.0);
     let after_wait = scaled(300.0);
     let (mut done_a, mut done_b) = (None, None);
+    let (mut log_a, mut log_b) = (LogWatch::new(&dir_a), LogWatch::new(&dir_b));
     let mut seen: Vec<(f64, usize, usize)> = Vec::new();
     let mut backwards = Vec::new();
     let (mut storm, mut storm_end) = (None::<(f64, f64, f64, f64)>, None::<Instant>);
@@ -254,7 +283,7 @@ fn main() {
                 status_mb(pid_b, "VmRSS:")
             );
         }
-        if done_a.is_none() && log_has(&dir_a, "details first pass complete") {
+        if done_a.is_none() && log_a.has("details first pass complete") {
             done_a = Some(t.as_secs_f64());
             println!("{:6.1} s: A's first pass complete", t.as_secs_f64());
         }
@@ -267,7 +296,7 @@ fn main() {
                 }
                 seen.push((t.as_secs_f64(), n, m));
             }
-            if log_has(&dir_b, "details first pass complete") {
+            if log_b.has("details first pass complete") {
                 done_b = Some(t.as_secs_f64());
                 println!("{:6.1} s: B's first pass complete", t.as_secs_f64());
             }

@@ -15,7 +15,6 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 /// Builds the one `reqwest::Client` the process uses.
@@ -565,9 +564,6 @@ pub static REQUEST_OBSERVER: std::sync::OnceLock<fn(&ApiResult<Response>, Durati
 pub struct Http {
     clients: Clients,
     provider: ProviderKind,
-    limiter: Arc<Semaphore>,
-    /// Background reads hold one of these too: one slot in flight is always left to the higher lanes.
-    background: Arc<Semaphore>,
     gate: Arc<super::rate::Gate>,
     limit: usize,
     pub policy: RetryPolicy,
@@ -590,9 +586,7 @@ impl Http {
         Http {
             clients: clients.into(),
             provider,
-            limiter: Arc::new(Semaphore::new(max_in_flight.max(1))),
-            background: Arc::new(Semaphore::new(max_in_flight.saturating_sub(1).max(1))),
-            gate: super::rate::Gate::new(RateLimit::default()),
+            gate: super::rate::Gate::new(RateLimit::default(), max_in_flight.max(1)),
             limit: max_in_flight.max(1),
             policy,
             parse_error,
@@ -717,18 +711,18 @@ impl Http {
 
     /// Sets the requests-per-second limit (the default is [`RateLimit::default`]).
     pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
-        self.gate = super::rate::Gate::new(limit);
+        self.gate = super::rate::Gate::new(limit, self.limit);
         self
     }
 
-    /// Requests in flight right now for this provider.
     /// The most requests this handle sends at once.
     pub fn limit(&self) -> usize {
         self.limit
     }
 
-    pub fn in_flight(&self, max_in_flight: usize) -> usize {
-        max_in_flight.saturating_sub(self.limiter.available_permits())
+    /// Requests in flight right now for this account.
+    pub fn in_flight(&self) -> usize {
+        self.gate.in_flight()
     }
 
     /// Sends with retries (for idempotent requests) and returns the response of a 2xx, else the error. A
@@ -793,26 +787,15 @@ impl Http {
         self.gate.decreases()
     }
 
-    /// Waits for this request's turn in its lane: a token (asleep in the lane's queue until the gate hands it
-    /// one: a higher lane first, first come first served within a lane), then a slot in flight. Background
-    /// reads also hold one of `max_in_flight - 1` slots of their own, so one is always left to the others.
-    async fn turn(
-        &self,
-    ) -> ApiResult<(tokio::sync::SemaphorePermit<'_>, Option<tokio::sync::SemaphorePermit<'_>>)> {
-        let closed = |_| ApiError::new(self.provider, ErrorKind::Other, "the client is shutting down");
-        let lane = current_lane();
-        let background = match lane {
-            Lane::Background => Some(self.background.acquire().await.map_err(closed)?),
-            _ => None,
-        };
-        // The rate limit first, so that a request waiting for its turn does not hold a slot in flight.
-        self.gate.turn(lane).await;
-        let permit = self.limiter.acquire().await.map_err(closed)?;
-        Ok((permit, background))
+    /// Waits (asleep) for this request's turn in its lane: a token and a slot in flight, handed by the
+    /// account's gate to the first waiter of the highest lane (first come first served within a lane).
+    /// Background reads hold at most `max_in_flight - 1` slots, so one is always left to the others.
+    async fn turn(&self) -> super::rate::Turn {
+        self.gate.turn(current_lane()).await
     }
 
     async fn send_once(&self, req: &Request) -> ApiResult<Response> {
-        let _permits = self.turn().await?;
+        let _turn = self.turn().await;
         let started = Instant::now();
         let result = self.exchange(req).await;
         if let Some(observe) = REQUEST_OBSERVER.get() {

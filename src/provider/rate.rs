@@ -220,9 +220,11 @@ fn slot(lane: Lane) -> usize {
     }
 }
 
-/// Where an account's requests wait for their token: one queue per lane, first come first served within a
-/// lane, a higher lane always first. A waiter sleeps until it is handed its token; a timer wakes the gate when
-/// the next token is due (or the pause ends), and hands it to the first waiter of the highest lane then.
+/// Where an account's requests wait for their turn (a token and a slot in flight): one queue per lane, first
+/// come first served within a lane, a higher lane always first; a lower lane's request is never handed a turn
+/// while a higher lane's waits, for a token or for a slot. A waiter sleeps until it is handed its turn; a timer
+/// wakes the gate when the next token is due (or the pause ends), and the end of a request when a slot frees.
+/// Background requests hold at most `slots - 1` of the slots, so one is always left to the others.
 #[derive(Debug)]
 pub struct Gate {
     state: Mutex<GateState>,
@@ -231,18 +233,49 @@ pub struct Gate {
 #[derive(Debug)]
 struct GateState {
     ctl: RateControl,
-    queues: [VecDeque<oneshot::Sender<()>>; 3],
+    queues: [VecDeque<oneshot::Sender<Turn>>; 3],
     /// A wake-up is set for this instant.
     armed: Option<Instant>,
+    slots: usize,
+    in_flight: usize,
+    background: usize,
+}
+
+/// A request's turn: its slot in flight, given back (and the next waiter served) when dropped.
+#[derive(Debug)]
+pub struct Turn {
+    gate: std::sync::Weak<Gate>,
+    background: bool,
+    /// Whether dropping it gives the slot back (not for a turn that never reached its waiter).
+    held: bool,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if !self.held {
+            return;
+        }
+        if let Some(gate) = self.gate.upgrade() {
+            let mut g = gate.lock();
+            g.in_flight = g.in_flight.saturating_sub(1);
+            if self.background {
+                g.background = g.background.saturating_sub(1);
+            }
+            gate.pump(&mut g);
+        }
+    }
 }
 
 impl Gate {
-    pub fn new(limit: RateLimit) -> Arc<Gate> {
+    pub fn new(limit: RateLimit, slots: usize) -> Arc<Gate> {
         Arc::new(Gate {
             state: Mutex::new(GateState {
                 ctl: RateControl::new(limit, Instant::now()),
                 queues: Default::default(),
                 armed: None,
+                slots: slots.max(1),
+                in_flight: 0,
+                background: 0,
             }),
         })
     }
@@ -251,8 +284,8 @@ impl Gate {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits (asleep) until this request's token is handed to it.
-    pub async fn turn(self: &Arc<Self>, lane: Lane) {
+    /// Waits (asleep) until this request is handed its turn: hold it while the request is in flight.
+    pub async fn turn(self: &Arc<Self>, lane: Lane) -> Turn {
         let rx = {
             let mut g = self.lock();
             let (tx, rx) = oneshot::channel();
@@ -260,10 +293,11 @@ impl Gate {
             self.pump(&mut g);
             rx
         };
-        let _ = rx.await;
+        // The gate gone (the client dropped): go without a turn.
+        rx.await.unwrap_or(Turn { gate: std::sync::Weak::new(), background: false, held: false })
     }
 
-    /// Hands out the tokens that are there, highest lane first; sets a wake-up for the next one.
+    /// Hands out the turns there are, highest lane first; sets a wake-up for the next token.
     fn pump(self: &Arc<Self>, g: &mut GateState) {
         let now = Instant::now();
         loop {
@@ -279,12 +313,27 @@ impl Gate {
                 }
             }
             let Some(i) = next else { return };
+            let background = i == 2;
+            // No slot: the end of a request serves the next waiter.
+            if g.in_flight >= g.slots || (background && g.background >= g.slots.saturating_sub(1).max(1)) {
+                return;
+            }
             match g.ctl.try_take(now, i == 0) {
                 Ok(()) => {
-                    if let Some(tx) = g.queues[i].pop_front()
-                        && tx.send(()).is_err()
-                    {
-                        g.ctl.untake();
+                    let Some(tx) = g.queues[i].pop_front() else { return };
+                    let turn = Turn { gate: Arc::downgrade(self), background, held: true };
+                    match tx.send(turn) {
+                        Ok(()) => {
+                            g.in_flight += 1;
+                            if background {
+                                g.background += 1;
+                            }
+                        }
+                        Err(mut turn) => {
+                            // Its waiter is gone: nothing was taken.
+                            turn.held = false;
+                            g.ctl.untake();
+                        }
                     }
                 }
                 Err(at) => {
@@ -299,9 +348,10 @@ impl Gate {
         if g.armed.is_some_and(|a| a <= at) {
             return;
         }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
         g.armed = Some(at);
         let gate = Arc::downgrade(self);
-        tokio::spawn(async move {
+        rt.spawn(async move {
             tokio::time::sleep_until(at).await;
             if let Some(gate) = gate.upgrade() {
                 let mut g = gate.lock();
@@ -313,7 +363,7 @@ impl Gate {
         });
     }
 
-    /// A request that was handed its token at `sent` was answered (see [`RateControl::answered`]).
+    /// A request that was handed its turn at `sent` was answered (see [`RateControl::answered`]).
     pub fn answered(&self, sent: Instant, throttled: bool, retry_after: Option<Duration>) -> bool {
         self.lock().ctl.answered(Instant::now(), sent, throttled, retry_after)
     }
@@ -341,6 +391,11 @@ impl Gate {
     pub fn waiting(&self) -> [usize; 3] {
         let g = self.lock();
         [0, 1, 2].map(|i| g.queues[i].len())
+    }
+
+    /// Requests holding a turn now.
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight
     }
 }
 
@@ -460,8 +515,8 @@ mod tests {
     #[tokio::test]
     async fn the_gate_hands_tokens_to_the_highest_lane_first_and_first_come_within_it() {
         // One token every 100 ms: every waiter below is queued long before the next one.
-        let gate = Gate::new(RateLimit { per_second: 10.0, burst: 1 });
-        gate.turn(Lane::Normal).await;
+        let gate = Gate::new(RateLimit { per_second: 10.0, burst: 1 }, 16);
+        drop(gate.turn(Lane::Normal).await);
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
         for (name, lane) in [
@@ -474,7 +529,7 @@ mod tests {
         ] {
             let (g, order) = (gate.clone(), order.clone());
             tasks.push(tokio::spawn(async move {
-                g.turn(lane).await;
+                let _turn = g.turn(lane).await;
                 order.lock().unwrap().push(name);
             }));
             // On this runtime's one thread, the task runs up to its wait (queued) before this one goes on.
@@ -495,5 +550,39 @@ mod tests {
         }
         assert_eq!(*order.lock().unwrap(), ["u1", "n1", "n2", "b1", "b2"]);
         assert_eq!(gate.waiting(), [0, 0, 0]);
+    }
+
+    #[tokio::test]
+    async fn no_lower_lane_is_handed_a_turn_while_a_higher_one_waits_for_a_slot() {
+        // Tokens aplenty, two slots: the sweep holds one of its own at most, and never the last one.
+        let gate = Gate::new(RateLimit::unlimited(), 2);
+        let first = gate.turn(Lane::Background).await;
+        let second = gate.turn(Lane::Normal).await;
+        assert_eq!(gate.in_flight(), 2);
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for (name, lane) in [("b", Lane::Background), ("n", Lane::Normal), ("u", Lane::User)] {
+            let (g, order) = (gate.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let turn = g.turn(lane).await;
+                order.lock().unwrap().push(name);
+                turn
+            }));
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+        }
+        assert_eq!(gate.waiting(), [1, 1, 1], "every slot is taken: all wait");
+        // A slot frees: the user's request has it, then the dashboard's, and the sweep waits for one of its own.
+        drop(second);
+        let u = tasks.remove(2).await.unwrap();
+        assert_eq!(*order.lock().unwrap(), ["u"]);
+        drop(u);
+        let n = tasks.remove(1).await.unwrap();
+        drop(first);
+        let b = tasks.remove(0).await.unwrap();
+        assert_eq!(*order.lock().unwrap(), ["u", "n", "b"]);
+        drop((n, b));
+        assert_eq!(gate.in_flight(), 0);
     }
 }
