@@ -370,6 +370,7 @@ fn main() {
     std::thread::sleep(Duration::from_secs(10));
     let low = tmux.screen("a").lines().find(|l| l.contains("req/s")).map(str::to_string);
     set_faults(&url_a, serde_json::json!({"profile": "none"}));
+    let spell = spell.elapsed().as_secs_f64();
     let stopped = Instant::now();
     let back = loop {
         if !tmux.screen("a").contains(" req/s") {
@@ -378,10 +379,7 @@ fn main() {
         assert!(stopped.elapsed() < Duration::from_secs(300), "the rate never came back");
         std::thread::sleep(Duration::from_millis(100));
     };
-    println!(
-        "429s on every request for {:.0} s: rate lowered on screen: {slowed}; {low:?}",
-        spell.elapsed().as_secs_f64() - back
-    );
+    println!("429s on every request for {spell:.0} s: rate lowered on screen: {slowed}; {low:?}");
     summary.row("soak_rate_back_after_429s_stop", back, "s");
     drop(tmux);
 
@@ -437,9 +435,15 @@ fn lanes(fleet: usize, summary: &mut common::Summary) {
                 .position(|l| l.ends_with(&format!("/instances/{id}")))
                 .unwrap_or(usize::MAX);
             user.push((ms, ahead));
-            // A row brought into view (one the sweep has not reached: from the end of the list).
-            let id = &ids[ids.len() - 1 - i];
-            let mark = h.state.traffic.log().len();
+            // A row brought into view that was never asked for (from the end of the list, which the sweep
+            // reaches last): it has to be read. One the sweep has asked for may wait in its queue.
+            let log = h.state.traffic.log();
+            let Some(id) =
+                ids.iter().rev().find(|id| !log.iter().any(|l| l.ends_with(&format!("/instances/{id}"))))
+            else {
+                break;
+            };
+            let mark = log.len();
             let t = Instant::now();
             sync.eyes(vec![key(id)]);
             let want = format!("GET /ai-inference/instances/{id}");
@@ -455,6 +459,9 @@ fn lanes(fleet: usize, summary: &mut common::Summary) {
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
         for (name, mut v) in [("user_read", user), ("row_in_view", eyes)] {
+            if v.is_empty() {
+                continue;
+            }
             v.sort_by(|a, b| a.0.total_cmp(&b.0));
             summary.row(&format!("soak_storm_{name}_wait_median"), v[v.len() / 2].0, "ms");
             summary.row(&format!("soak_storm_{name}_wait_max"), v[v.len() - 1].0, "ms");

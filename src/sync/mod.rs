@@ -482,7 +482,10 @@ async fn details_loop(
     let mut listed: Vec<(String, String)> = Vec::new();
     let mut versions: HashMap<String, String> = HashMap::new();
     let mut changed = ChangeQueue::default();
+    // Rows being read, in either lane; and those being read in each.
     let mut in_flight: HashSet<String> = HashSet::new();
+    let mut in_background: HashSet<String> = HashSet::new();
+    let mut in_normal: HashSet<String> = HashSet::new();
     let mut background = 0usize;
     let mut pending: futures::stream::FuturesUnordered<DetailFuture> = Default::default();
     let mut batch: Vec<RowDetail> = Vec::new();
@@ -490,6 +493,7 @@ async fn details_loop(
     let mut cursor = 0usize;
     let mut next_list = Instant::now() + every;
     let mut list_result = Some(first);
+    let mut listing: Option<ListFuture> = None;
     let mut warned = Warned::default();
     let read = |id: String, version: String, lane: Lane| -> DetailFuture {
         let p = provider.clone();
@@ -554,6 +558,9 @@ async fn details_loop(
                 return;
             }
         }
+        // Reads of rows in view just asked for: they reach their lane's queue as they are first polled, so the
+        // background reads wait for the next turn of this loop (a read answered), not to get in ahead of them.
+        let mut eyes_asked = false;
         if fresh_eyes {
             fresh_eyes = false;
             let keys = eyes.borrow_and_update().clone();
@@ -564,7 +571,11 @@ async fn details_loop(
                 let due = reads
                     .get(&k.id)
                     .is_none_or(|r| r.version != *version || !r.settled || r.at.elapsed() >= EYES_EVERY);
-                if due && in_flight.insert(k.id.clone()) {
+                // A row being read in the background lane (queued behind the sweep, or waiting to retry) is
+                // read again in this one: a row in view waits for no background read.
+                if due && in_normal.insert(k.id.clone()) {
+                    eyes_asked = true;
+                    in_flight.insert(k.id.clone());
                     pending.push(read(k.id.clone(), version.to_string(), Lane::Normal));
                 }
             }
@@ -573,7 +584,7 @@ async fn details_loop(
         // then the oldest), taking turns while the first pass is incomplete.
         let now = Instant::now();
         let first_pass = !first_pass_done;
-        while background < SWEEP_SLOTS {
+        while background < SWEEP_SLOTS && !eyes_asked {
             let sweep_first = changed.is_empty() || (first_pass && sweep_turn);
             let mut picked = None;
             if sweep_first && sweep_idle_until.is_none_or(|t| now >= t) {
@@ -596,14 +607,20 @@ async fn details_loop(
             }
             let Some((id, version)) = picked else { break };
             background += 1;
+            in_background.insert(id.clone());
             pending.push(read(id, version, Lane::Background));
         }
         let wake = batch_due.map_or(next_list, |b| b.min(next_list));
         tokio::select! {
             Some((lane, id, version, result)) = pending.next() => {
-                in_flight.remove(&id);
                 if lane == Lane::Background {
                     background -= 1;
+                    in_background.remove(&id);
+                } else {
+                    in_normal.remove(&id);
+                }
+                if !in_background.contains(&id) && !in_normal.contains(&id) {
+                    in_flight.remove(&id);
                 }
                 let ok = result.is_ok();
                 let settled = result.as_ref().is_ok_and(settled);
@@ -616,6 +633,13 @@ async fn details_loop(
                 let key = DeploymentKey { provider: provider.kind(), account: crate::model::intern(provider.account()), id };
                 batch.push(RowDetail { key, version, result: result.map(Box::new) });
                 batch_due.get_or_insert(Instant::now() + BATCH_EVERY);
+            }
+            Some(r) = futures::future::OptionFuture::from(listing.as_mut()) => {
+                listing = None;
+                if tx.send(Msg::Busy { account, busy: false }).await.is_err() {
+                    return;
+                }
+                list_result = Some(r);
             }
             _ = tokio::time::sleep_until(wake) => {}
             r = refresh.recv() => {
@@ -648,25 +672,30 @@ async fn details_loop(
                 tracing::info!(account = provider.account(), rows = total, "details first pass complete");
             }
         }
-        if now >= next_list {
+        // The list is read beside the details reads, not in their way: a slow list (a retry, a timeout) does
+        // not hold back a row coming into view.
+        if now >= next_list && listing.is_none() {
             next_list = now + every;
             if tx.send(Msg::Busy { account, busy: true }).await.is_err() {
                 return;
             }
-            let r = provider.list_summaries().await.unwrap_or_else(|| {
-                Err(crate::provider::ApiError::new(
-                    provider.kind(),
-                    ErrorKind::Other,
-                    "the list stopped being a summary",
-                ))
-            });
-            if tx.send(Msg::Busy { account, busy: false }).await.is_err() {
-                return;
-            }
-            list_result = Some(r);
+            let p = provider.clone();
+            listing = Some(Box::pin(async move {
+                p.list_summaries().await.unwrap_or_else(|| {
+                    Err(crate::provider::ApiError::new(
+                        p.kind(),
+                        ErrorKind::Other,
+                        "the list stopped being a summary",
+                    ))
+                })
+            }));
         }
     }
 }
+
+/// A list read under way.
+type ListFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = crate::provider::ApiResult<Listing<Listed>>> + Send>>;
 
 /// Rows whose details are due again (their list entry changed, or they are still moving), each held once
 /// however often it changes, in the order they were found due.
