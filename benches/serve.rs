@@ -84,6 +84,19 @@ fn scrape(
     (t.elapsed().as_secs_f64() * 1000.0, raw.len(), body)
 }
 
+/// The size of `gzip -6` of `text` (None when there is no `gzip`).
+fn gzip_6(text: &str) -> Option<usize> {
+    use std::io::Write;
+    let mut child =
+        Command::new("gzip").args(["-6", "-c"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().ok()?;
+    let mut stdin = child.stdin.take()?;
+    let text = text.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().ok()?;
+    writer.join().ok()?.ok()?;
+    Some(out.stdout.len())
+}
+
 /// Samples the resident set every 20 ms until `stop`; prints each new high with the time since `started`.
 fn watch_rss(pid: u32, started: Instant, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(f64, f64)> {
     std::thread::spawn(move || {
@@ -176,6 +189,11 @@ fn main() {
             summary.row(&format!("serve_scrape_{format}_10000_bytes_sent"), sent as f64, "B");
             if !gzip {
                 summary.row(&format!("serve_scrape_{format}_10000_bytes"), text as f64, "B");
+                // What `gzip -6` makes of the same text: the gzip answer is to be within 10 % of it.
+                let (_, _, body) = scrape(&http, &url, openmetrics, false);
+                if let Some(n) = gzip_6(&body) {
+                    summary.row(&format!("serve_scrape_{format}_10000_gzip6_bytes"), n as f64, "B");
+                }
             }
             println!("  rss {before:.1} MB before these scrapes, {:.1} MB after", status_mb(pid, "VmRSS:"));
         }

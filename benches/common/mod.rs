@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 /// The parts, in the order they appear in the combined summary.
-const PARTS: [&str; 5] = ["dashboard", "fleet", "list_first", "process", "serve"];
+const PARTS: [&str; 6] = ["dashboard", "fleet", "list_first", "process", "serve", "soak"];
 
 pub fn target_dir() -> PathBuf {
     PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))

@@ -5,6 +5,7 @@ pub mod count;
 pub mod gcore;
 pub mod http;
 pub mod paging;
+pub mod rate;
 pub mod runai;
 pub mod secret;
 pub mod sesterce;

@@ -17,9 +17,11 @@ use std::fmt;
 use std::io::Write as _;
 use std::sync::Arc;
 
-/// Level 1: a large exposition compresses about tenfold at the fastest level; higher levels gain little on
-/// such repetitive text for several times the time.
-const LEVEL: Compression = Compression::new(1);
+/// Level 6, what `gzip` does by default: the fastest level sends over half as much again on an exposition's
+/// long label sets (2.0 MB against 1.29 MB for 11.8 MB of text). The level costs only when the fleet changed
+/// (the parts are deflated once per change, on a thread of their own, ahead of the next scrape); a gzip
+/// scrape sends the cached data as it is.
+const LEVEL: Compression = Compression::new(6);
 
 /// Size of the pieces a plain body is inflated and sent in.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -307,6 +309,58 @@ mod tests {
         p.deflate = p.deflate.slice(..p.deflate.len() / 2);
         let (_, pieces) = plain(&[Arc::new(p)], "tail\n".into());
         assert!(pieces.into_iter().any(|r| r.is_err()));
+    }
+
+    /// Text shaped like the per-deployment families at scale: long label sets, ids that do not repeat.
+    fn exposition_text() -> String {
+        let mut out = String::new();
+        for i in 0..6_000u64 {
+            let id = format!(
+                "{:016x}{:08x}",
+                i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                i * 2_654_435_761 % 1_000_003
+            );
+            let (p, a) = [("gcore", "gcore-demo"), ("sesterce", "sesterce-demo"), ("runai", "runai-demo")]
+                [i as usize % 3];
+            out += &format!(
+                "infertop_deployment_info{{provider=\"{p}\",account=\"{a}\",id=\"{id}\",name=\"fleet-{i:05}\",status=\"{}\",image=\"registry.example/models/m{}:v{}\",hardware=\"{}\"}} 1\n",
+                ["running", "deploying", "stopped"][(i % 5 % 3) as usize],
+                i % 40,
+                i % 7,
+                ["1xH100-80G", "2xA100-40G", "1xL40S"][(i % 3) as usize],
+            );
+            for r in 0..(1 + i % 3) {
+                out += &format!(
+                    "infertop_replicas_ready{{provider=\"{p}\",account=\"{a}\",id=\"{id}\",region=\"region-{r}\"}} {}\n",
+                    i * 7 % 5
+                );
+                out += &format!(
+                    "infertop_replicas_max{{provider=\"{p}\",account=\"{a}\",id=\"{id}\",region=\"region-{r}\"}} {}\n",
+                    i % 9
+                );
+            }
+            out += &format!(
+                "infertop_data_age_seconds{{provider=\"{p}\",account=\"{a}\",id=\"{id}\"}} {}.{}\n",
+                i % 97,
+                i % 10
+            );
+        }
+        out
+    }
+
+    /// Issue 26: the cached data (what a gzip scrape sends) is within 10 % of `gzip -6` of the same text.
+    #[test]
+    fn the_cached_part_is_within_a_tenth_of_gzip_6() {
+        let text = exposition_text();
+        let ours = packed(&text).size();
+        let mut six = DeflateEncoder::new(Vec::new(), Compression::new(6));
+        six.write_all(text.as_bytes()).unwrap();
+        let six = six.finish().unwrap().len();
+        assert!(
+            ours as f64 <= six as f64 * 1.10,
+            "{ours} bytes against {six} at level 6 ({} of text)",
+            text.len()
+        );
     }
 
     #[test]

@@ -455,6 +455,8 @@ pub const EYES_EVERY: Duration = Duration::from_secs(10);
 /// view: every other row is read within the cycle or every [`EYES_EVERY`]. It is what bounds how late such a
 /// row shows a change the list does not carry (a replica lost without a new `updatedAt`), so a minute.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// A row never read whose read failed is tried again after this (the sweep goes on with the others).
+const UNREAD_RETRY: Duration = Duration::from_secs(5);
 /// Detail results go to the app in batches: at most this long after the first of a batch.
 const BATCH_EVERY: Duration = Duration::from_millis(100);
 
@@ -465,7 +467,8 @@ struct Read {
     at: Instant,
     /// Read, and at rest (nothing to follow until the list entry changes).
     settled: bool,
-    ok: bool,
+    /// Its details were read at least once (this read, or one before it).
+    had: bool,
 }
 
 /// One details read: its lane, the id, the list version it was sent under, and the outcome.
@@ -481,9 +484,11 @@ const SWEEP_SLOTS: usize = crate::provider::DEFAULT_MAX_IN_FLIGHT;
 
 /// The details scheduler of an account whose list is a summary. The list is read every `every` and shown at
 /// once; then details are read, in this order: rows in view (never read, changed, or older than
-/// [`EYES_EVERY`]), rows whose list entry changed or that are still moving (deploying, not fully ready), all
-/// in the normal lane; and a background sweep (never-read rows first, then rows older than [`SWEEP_EVERY`])
-/// in the background lane, which only spends what the account's rate leaves.
+/// [`EYES_EVERY`]) in the normal lane, at once; then, in the background lane, within [`SWEEP_SLOTS`] reads at
+/// a time: rows whose list entry changed or that are still moving (the [`ChangeQueue`], each row once
+/// however often it changes), and the sweep (never-read rows, then rows older than [`SWEEP_EVERY`]). While
+/// the first pass is incomplete, the sweep has every other background read however long the change queue is,
+/// so a storm of changes cannot stop the first pass; after it, changed rows go first.
 async fn details_loop(
     account: usize,
     provider: Arc<dyn Provider>,
@@ -497,7 +502,12 @@ async fn details_loop(
     let mut reads: HashMap<String, Read> = HashMap::new();
     // The list as last read: ids in list order, and each one's version.
     let mut listed: Vec<(String, String)> = Vec::new();
+    let mut versions: HashMap<String, String> = HashMap::new();
+    let mut changed = ChangeQueue::default();
+    // Rows being read, in either lane; and those being read in each.
     let mut in_flight: HashSet<String> = HashSet::new();
+    let mut in_background: HashSet<String> = HashSet::new();
+    let mut in_normal: HashSet<String> = HashSet::new();
     let mut background = 0usize;
     let mut pending: futures::stream::FuturesUnordered<DetailFuture> = Default::default();
     let mut batch: Vec<RowDetail> = Vec::new();
@@ -505,6 +515,7 @@ async fn details_loop(
     let mut cursor = 0usize;
     let mut next_list = Instant::now() + every;
     let mut list_result = Some(first);
+    let mut listing: Option<ListFuture> = None;
     let mut warned = Warned::default();
     let read = |id: String, version: String, lane: Lane| -> DetailFuture {
         let p = provider.clone();
@@ -515,6 +526,8 @@ async fn details_loop(
     };
     let mut fresh_eyes = true;
     let mut first_pass_done = false;
+    // While the first pass is incomplete, the sweep and the change queue take turns.
+    let mut sweep_turn = true;
     // No row is due for the sweep before this (a scan that found none due says when the first one is): until
     // then each wake skips the scan of the whole list.
     let mut sweep_idle_until: Option<Instant> = None;
@@ -529,8 +542,11 @@ async fn details_loop(
                 }
                 Err(e) => (Err(e), None),
             };
+            // A list that could not read some of its items does not forget what was read of them.
+            let whole = warnings.as_ref().is_none_or(Vec::is_empty);
             if let Ok(items) = &result {
                 listed = items.iter().map(|l| (l.dep.key.id.clone(), l.version.clone())).collect();
+                versions = listed.iter().cloned().collect();
             }
             match &result {
                 Ok(items) => tracing::debug!(account = provider.account(), count = items.len(), "list read"),
@@ -544,66 +560,108 @@ async fn details_loop(
             }
             if ok {
                 sweep_idle_until = None;
-                let ids: HashSet<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
-                reads.retain(|id, _| ids.contains(id.as_str()));
-                // Changed or still moving: read again now.
+                if whole {
+                    reads.retain(|id, _| versions.contains_key(id));
+                }
+                // Changed or still moving: queued (once) to be read again.
                 for (id, version) in &listed {
                     let due = reads.get(id).is_some_and(|r| r.version != *version || !r.settled);
-                    if due && in_flight.insert(id.clone()) {
-                        pending.push(read(id.clone(), version.clone(), Lane::Normal));
+                    if due && !in_flight.contains(id) {
+                        changed.push(id);
                     }
                 }
                 fresh_eyes = true;
             }
-            if tx.send(progress(account, provider.as_ref(), Some(count_read(&listed, &reads)))).await.is_err()
+            if tx
+                .send(progress(account, provider.as_ref(), Some(shown(&listed, &reads, &changed))))
+                .await
+                .is_err()
             {
                 return;
             }
         }
+        // Reads of rows in view just asked for: they reach their lane's queue as they are first polled, so the
+        // background reads wait for the next turn of this loop (a read answered), not to get in ahead of them.
+        let mut eyes_asked = false;
         if fresh_eyes {
             fresh_eyes = false;
             let keys = eyes.borrow_and_update().clone();
-            let versions: HashMap<&str, &str> =
-                listed.iter().map(|(i, v)| (i.as_str(), v.as_str())).collect();
             for k in
                 keys.iter().filter(|k| k.provider == provider.kind() && *k.account == *provider.account())
             {
-                let Some(version) = versions.get(k.id.as_str()) else { continue };
+                let Some(version) = versions.get(&k.id) else { continue };
                 let due = reads
                     .get(&k.id)
                     .is_none_or(|r| r.version != *version || !r.settled || r.at.elapsed() >= EYES_EVERY);
-                if due && in_flight.insert(k.id.clone()) {
+                // A row being read in the background lane (queued behind the sweep, or waiting to retry) is
+                // read again in this one: a row in view waits for no background read.
+                if due && in_normal.insert(k.id.clone()) {
+                    eyes_asked = true;
+                    in_flight.insert(k.id.clone());
                     pending.push(read(k.id.clone(), version.to_string(), Lane::Normal));
                 }
             }
         }
-        // Top up the sweep: never-read rows first (the list's order), then the oldest.
+        // Top up the background reads: the change queue and the sweep (never-read rows first, in list order,
+        // then the oldest), taking turns while the first pass is incomplete.
         let now = Instant::now();
-        if sweep_idle_until.is_none_or(|t| now >= t) {
-            let free = SWEEP_SLOTS.saturating_sub(background);
-            let (picked, idle_until) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, free, now);
-            sweep_idle_until = idle_until;
-            for (id, version) in picked {
-                background += 1;
-                pending.push(read(id, version, Lane::Background));
+        let first_pass = !first_pass_done;
+        while background < SWEEP_SLOTS && !eyes_asked {
+            let sweep_first = changed.is_empty() || (first_pass && sweep_turn);
+            let mut picked = None;
+            if sweep_first && sweep_idle_until.is_none_or(|t| now >= t) {
+                let (mut found, idle_until) =
+                    sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 1, now);
+                sweep_idle_until = idle_until;
+                picked = found.pop();
+                sweep_turn = picked.is_none();
             }
+            if picked.is_none() {
+                while let Some(id) = changed.pop() {
+                    if let Some(version) = versions.get(&id)
+                        && in_flight.insert(id.clone())
+                    {
+                        picked = Some((id, version.clone()));
+                        sweep_turn = true;
+                        break;
+                    }
+                }
+            }
+            let Some((id, version)) = picked else { break };
+            background += 1;
+            in_background.insert(id.clone());
+            pending.push(read(id, version, Lane::Background));
         }
         let wake = batch_due.map_or(next_list, |b| b.min(next_list));
         tokio::select! {
             Some((lane, id, version, result)) = pending.next() => {
-                in_flight.remove(&id);
                 if lane == Lane::Background {
                     background -= 1;
+                    in_background.remove(&id);
+                } else {
+                    in_normal.remove(&id);
+                }
+                if !in_background.contains(&id) && !in_normal.contains(&id) {
+                    in_flight.remove(&id);
                 }
                 let ok = result.is_ok();
                 let settled = result.as_ref().is_ok_and(settled);
                 if let Err(e) = &result {
                     tracing::warn!(account = provider.account(), id = %id, error = %e, "details read failed");
                 }
-                reads.insert(id.clone(), Read { version: version.clone(), at: Instant::now(), settled, ok });
+                // A failed re-read leaves the row with the details it had.
+                let had = ok || reads.get(&id).is_some_and(|r| r.had);
+                reads.insert(id.clone(), Read { version: version.clone(), at: Instant::now(), settled, had });
                 let key = DeploymentKey { provider: provider.kind(), account: crate::model::intern(provider.account()), id };
                 batch.push(RowDetail { key, version, result: result.map(Box::new) });
                 batch_due.get_or_insert(Instant::now() + BATCH_EVERY);
+            }
+            Some(r) = futures::future::OptionFuture::from(listing.as_mut()) => {
+                listing = None;
+                if tx.send(Msg::Busy { account, busy: false }).await.is_err() {
+                    return;
+                }
+                list_result = Some(r);
             }
             _ = tokio::time::sleep_until(wake) => {}
             r = refresh.recv() => {
@@ -623,36 +681,92 @@ async fn details_loop(
         if batch_due.is_some_and(|d| d <= now) || (pending.is_empty() && !batch.is_empty()) {
             batch_due = None;
             let items = std::mem::take(&mut batch);
-            let (read, total) = count_read(&listed, &reads);
+            let details = shown(&listed, &reads, &changed);
             if tx.send(Msg::RowDetails { account, at: Utc::now(), items }).await.is_err()
-                || tx.send(progress(account, provider.as_ref(), Some((read, total)))).await.is_err()
+                || tx.send(progress(account, provider.as_ref(), Some(details))).await.is_err()
             {
                 return;
             }
             // `benches/process.rs` waits for this line: idle is measured after the first pass.
+            let (read, total) = count_read(&listed, &reads);
             if !first_pass_done && read == total {
                 first_pass_done = true;
                 tracing::info!(account = provider.account(), rows = total, "details first pass complete");
             }
         }
-        if now >= next_list {
+        // The list is read beside the details reads, not in their way: a slow list (a retry, a timeout) does
+        // not hold back a row coming into view.
+        if now >= next_list && listing.is_none() {
             next_list = now + every;
             if tx.send(Msg::Busy { account, busy: true }).await.is_err() {
                 return;
             }
-            let r = provider.list_summaries().await.unwrap_or_else(|| {
-                Err(crate::provider::ApiError::new(
-                    provider.kind(),
-                    ErrorKind::Other,
-                    "the list stopped being a summary",
-                ))
-            });
-            if tx.send(Msg::Busy { account, busy: false }).await.is_err() {
-                return;
-            }
-            list_result = Some(r);
+            let p = provider.clone();
+            listing = Some(Box::pin(async move {
+                p.list_summaries().await.unwrap_or_else(|| {
+                    Err(crate::provider::ApiError::new(
+                        p.kind(),
+                        ErrorKind::Other,
+                        "the list stopped being a summary",
+                    ))
+                })
+            }));
         }
     }
+}
+
+/// A list read under way.
+type ListFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = crate::provider::ApiResult<Listing<Listed>>> + Send>>;
+
+/// Rows whose details are due again (their list entry changed, or they are still moving), each held once
+/// however often it changes, in the order they were found due.
+#[derive(Debug, Default)]
+struct ChangeQueue {
+    order: std::collections::VecDeque<String>,
+    queued: HashSet<String>,
+}
+
+impl ChangeQueue {
+    /// Queues `id` unless it is queued already.
+    fn push(&mut self, id: &str) {
+        if !self.queued.contains(id) {
+            self.queued.insert(id.to_string());
+            self.order.push_back(id.to_string());
+        }
+    }
+
+    fn pop(&mut self) -> Option<String> {
+        let id = self.order.pop_front()?;
+        self.queued.remove(&id);
+        Some(id)
+    }
+
+    fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
+/// A change queue at least this long is a backlog the status line shows (`details N/M`): a few rows due
+/// again are read within a round trip, and are no news.
+const BACKLOG_SHOWN: usize = SWEEP_SLOTS;
+
+/// What the status line's `details N/M` says: while the first pass is incomplete, rows with details of the
+/// rows listed; after it, while a backlog of changed rows waits, the rows not waiting; otherwise all read.
+fn shown(
+    listed: &[(String, String)],
+    reads: &HashMap<String, Read>,
+    changed: &ChangeQueue,
+) -> (usize, usize) {
+    let (read, total) = count_read(listed, reads);
+    if read < total || changed.len() < BACKLOG_SHOWN {
+        return (read, total);
+    }
+    (total.saturating_sub(changed.len()), total)
 }
 
 /// One look for the background sweep, from `cursor` on in list order: up to `free` rows due (never read, or
@@ -675,7 +789,8 @@ fn sweep_scan(
         let (id, version) = &listed[*cursor];
         *cursor += 1;
         looked += 1;
-        match reads.get(id).map(|r| r.at + SWEEP_EVERY) {
+        // A row never read is due again soon after a failed read; a row read, after SWEEP_EVERY.
+        match reads.get(id).map(|r| r.at + if r.had { SWEEP_EVERY } else { UNREAD_RETRY }) {
             Some(at) if now < at => first_due = Some(first_due.map_or(at, |f| f.min(at))),
             _ if in_flight.insert(id.clone()) => picked.push((id.clone(), version.clone())),
             // Due, and being read already: when it is due next is known only once that read ends.
@@ -686,9 +801,9 @@ fn sweep_scan(
     (picked, if whole { first_due } else { None })
 }
 
-/// Details read so far of the rows listed, and how many rows are listed.
+/// Rows listed whose details were read (a failed re-read does not take them back), and how many are listed.
 fn count_read(listed: &[(String, String)], reads: &HashMap<String, Read>) -> (usize, usize) {
-    let read = listed.iter().filter(|(id, _)| reads.get(id).is_some_and(|r| r.ok)).count();
+    let read = listed.iter().filter(|(id, _)| reads.get(id).is_some_and(|r| r.had)).count();
     (read, listed.len())
 }
 
@@ -757,7 +872,7 @@ mod tests {
     }
 
     fn read_at(at: Instant) -> Read {
-        Read { version: "v".into(), at, settled: true, ok: true }
+        Read { version: "v".into(), at, settled: true, had: true }
     }
 
     fn ids(picked: &[(String, String)]) -> Vec<&str> {
