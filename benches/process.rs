@@ -14,6 +14,8 @@
 
 mod common;
 
+use common::Tmux;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -22,55 +24,6 @@ use std::time::{Duration, Instant, SystemTime};
 const BIN: &str = env!("CARGO_BIN_EXE_infertop");
 const IDLE_SECONDS: u64 = 60;
 const START_RUNS: usize = 7;
-
-/// A private tmux server, killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn new() -> Option<Tmux> {
-        let t = Tmux { socket: format!("infertop-bench-{}", std::process::id()) };
-        // A placeholder session keeps the server up, so later sessions don't pay for its start.
-        let ok = t.cmd(&["new-session", "-d", "-s", "keep", "-x", "200", "-y", "50", "sleep 3600"]).ok()?;
-        ok.then_some(t)
-    }
-
-    fn cmd(&self, args: &[&str]) -> std::io::Result<bool> {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-    }
-
-    /// Starts `command` (run through `sh -c`, with `exec`) in a 200×50 session; returns its pid.
-    fn spawn(&self, name: &str, command: &str) -> u32 {
-        assert!(
-            self.cmd(&["new-session", "-d", "-s", name, "-x", "200", "-y", "50", &format!("exec {command}")])
-                .unwrap(),
-            "tmux session {name}"
-        );
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "list-panes", "-t", name, "-F", "#{pane_pid}"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse().expect("pane pid")
-    }
-
-    fn kill(&self, name: &str) {
-        let _ = self.cmd(&["kill-session", "-t", name]);
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
 
 /// A separate `infertop sim`, killed on drop.
 struct Sim {
@@ -254,7 +207,7 @@ fn start(tmux: &Tmux, summary: &mut common::Summary) {
 
 fn main() {
     // `cargo bench -- NAME` passes a filter; this bench has no sub-benches to pick from, so it ignores it.
-    let Some(tmux) = Tmux::new() else {
+    let Some(tmux) = Tmux::new("bench") else {
         println!("process bench skipped: tmux is not available");
         return;
     };

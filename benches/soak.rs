@@ -24,6 +24,8 @@
 
 mod common;
 
+use common::Tmux;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -61,57 +63,6 @@ fn sim(fleet: usize, scale: f64) -> (Proc, String) {
 fn set_faults(url: &str, body: serde_json::Value) {
     let r = reqwest::blocking::Client::new().post(format!("{url}/_sim/faults")).json(&body).send().unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-}
-
-/// A private tmux server, killed on drop.
-struct Tmux(String);
-
-impl Tmux {
-    fn new() -> Option<Tmux> {
-        let t = Tmux(format!("infertop-soak-{}", std::process::id()));
-        t.cmd(&["new-session", "-d", "-s", "keep", "-x", "200", "-y", "50", "sleep 3600"]).then_some(t)
-    }
-
-    fn cmd(&self, args: &[&str]) -> bool {
-        Command::new("tmux")
-            .args(["-L", &self.0])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    fn spawn(&self, name: &str, command: &str) -> u32 {
-        assert!(self.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "200",
-            "-y",
-            "50",
-            &format!("exec {command}")
-        ]));
-        let out = Command::new("tmux")
-            .args(["-L", &self.0, "list-panes", "-t", name, "-F", "#{pane_pid}"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse().expect("pane pid")
-    }
-
-    fn screen(&self, name: &str) -> String {
-        let out =
-            Command::new("tmux").args(["-L", &self.0, "capture-pane", "-p", "-t", name]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.cmd(&["kill-server"]);
-    }
 }
 
 fn dashboard(dir: &Path, url: &str) -> String {
@@ -224,7 +175,7 @@ fn args() -> Args {
 
 fn main() {
     let a = args();
-    let Some(tmux) = Tmux::new() else {
+    let Some(tmux) = Tmux::new("soak") else {
         println!("soak bench skipped: tmux is not available");
         return;
     };

@@ -78,3 +78,60 @@ client_secret_env = "BENCH_RUNAI_SECRET"
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// A private tmux server for a bench's dashboards, killed on drop.
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A server on its own socket (`infertop-{name}-{pid}`); None where tmux cannot start.
+    pub fn new(name: &str) -> Option<Tmux> {
+        let t = Tmux { socket: format!("infertop-{name}-{}", std::process::id()) };
+        // A placeholder session keeps the server up, so later sessions don't pay for its start.
+        t.cmd(&["new-session", "-d", "-s", "keep", "-x", "200", "-y", "50", "sleep 3600"]).then_some(t)
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> bool {
+        std::process::Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Starts `command` (run through `sh -c`, with `exec`) in a 200×50 session; returns its pid.
+    pub fn spawn(&self, name: &str, command: &str) -> u32 {
+        let exec = format!("exec {command}");
+        assert!(
+            self.cmd(&["new-session", "-d", "-s", name, "-x", "200", "-y", "50", &exec]),
+            "tmux session {name}"
+        );
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "list-panes", "-t", name, "-F", "#{pane_pid}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().expect("pane pid")
+    }
+
+    /// What session `name` shows now.
+    pub fn screen(&self, name: &str) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn kill(&self, name: &str) {
+        self.cmd(&["kill-session", "-t", name]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.cmd(&["kill-server"]);
+    }
+}
