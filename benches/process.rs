@@ -16,9 +16,8 @@ mod common;
 
 use common::Tmux;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant, SystemTime};
 
 const BIN: &str = env!("CARGO_BIN_EXE_infertop");
@@ -33,15 +32,7 @@ struct Sim {
 
 impl Sim {
     fn start(fleet: usize) -> Sim {
-        let mut child = Command::new(BIN)
-            .args(["sim", "--fleet", &fleet.to_string(), "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("listening on ").expect("the simulator's first line").to_string();
+        let (child, url) = common::start_sim(&["--fleet", &fleet.to_string()]);
         Sim { child, url }
     }
 

@@ -26,9 +26,8 @@ mod common;
 
 use common::Tmux;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_infertop");
@@ -47,16 +46,8 @@ impl Drop for Proc {
 }
 
 fn sim(fleet: usize, scale: f64) -> (Proc, String) {
-    let mut child = Command::new(BIN)
-        .args(["sim", "--fleet", &fleet.to_string(), "--faults", "flaky", "--listen", "127.0.0.1:0"])
-        .args(["--time-scale", &scale.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("the simulator's first line").to_string();
+    let (fleet, scale) = (fleet.to_string(), scale.to_string());
+    let (child, url) = common::start_sim(&["--fleet", &fleet, "--faults", "flaky", "--time-scale", &scale]);
     (Proc(child), url)
 }
 

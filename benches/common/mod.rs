@@ -135,3 +135,21 @@ impl Drop for Tmux {
         self.cmd(&["kill-server"]);
     }
 }
+
+/// Starts `infertop sim` with `args` on a loopback port of its own; its process and base URL (from the
+/// first line it prints).
+pub fn start_sim(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_infertop"))
+        .arg("sim")
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").expect("the simulator's first line").to_string();
+    (child, url)
+}
