@@ -15,7 +15,7 @@ use crossterm::event::KeyCode;
 use infertop::app::Msg;
 use infertop::app::editor::{EditorOutcome, ReviewStage};
 use infertop::app::state::Mode;
-use infertop::model::{Health, ProviderKind};
+use infertop::model::ProviderKind;
 use infertop::provider::http::{Http, Lane, Limits, RateLimit, Request, RetryPolicy, build_client, in_lane};
 use infertop::provider::{self, AccountSpec};
 use infertop::sim::ambiguity::{self, Ambiguities};
@@ -57,20 +57,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// The first (by name) running deployment of `account` for which `also` holds, selected with its details.
-async fn pick(d: &mut Driver, account: usize, also: impl Fn(&infertop::model::Deployment) -> bool) -> String {
-    let name = d
-        .state
-        .rows
-        .iter()
-        .filter(|r| r.account == account && r.dep.health() == Health::Ok && also(&r.dep))
-        .map(|r| r.dep.name.clone())
-        .min()
-        .expect("a running deployment");
-    d.select(account, &name).await;
-    name
 }
 
 /// `e`, the session the terminal loop would run with `editor`, and its outcome handed back.
@@ -143,7 +129,7 @@ async fn a_description_the_provider_kept_after_e_is_named_not_applied() {
     let scratch = Scratch::new("kept-description");
     let accounts = provider::demo_accounts(&sim.base_url());
     let mut probe = driver("bite-desc-probe", &accounts).await;
-    let name = pick(&mut probe, GCORE, |_| true).await;
+    let name = probe.pick_running(GCORE, |_, _| true).await;
     let id = probe.state.selected_row().unwrap().dep.key.id.clone();
     let raw = raw_deployment(&reqwest::Client::new(), &sim.base_url(), &accounts[GCORE], &id).await;
     let kept = raw["description"].clone();
@@ -185,7 +171,7 @@ async fn a_sesterce_edit_with_a_registry_and_a_kept_field_is_audited_partial() {
     let scratch = Scratch::new("sesterce-mixed");
     let accounts = provider::demo_accounts(&sim.base_url());
     let mut probe = driver("bite-mixed-probe", &accounts).await;
-    let name = pick(&mut probe, SESTERCE, |_| true).await;
+    let name = probe.pick_running(SESTERCE, |_, _| true).await;
     let id = probe.state.selected_row().unwrap().dep.key.id.clone();
     drop(probe);
     let (registry, kept) = {
@@ -233,7 +219,7 @@ async fn a_runai_readiness_probe_switched_off_in_e_is_off() {
     let scratch = Scratch::new("runai-probe-off");
     let accounts = provider::demo_accounts(&sim.base_url());
     let mut d = driver("bite-probe-off", &accounts).await;
-    let name = pick(&mut d, RUNAI, |_| true).await;
+    let name = d.pick_running(RUNAI, |_, _| true).await;
     let id = d.state.selected_row().unwrap().dep.key.id.clone();
     let http = reqwest::Client::new();
     let before = raw_deployment(&http, &sim.base_url(), &accounts[RUNAI], &id).await;

@@ -12,7 +12,6 @@ use crossterm::event::KeyCode;
 use infertop::app::Msg;
 use infertop::app::editor::{EditorOutcome, ReviewStage};
 use infertop::app::state::Mode;
-use infertop::model::Health;
 use infertop::sim::{self, SimConfig, SimHandle};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
@@ -85,26 +84,10 @@ impl Drop for Scratch {
     }
 }
 
-/// A running deployment of `account` with its details read, selected.
+/// A running deployment of `account` with its details read, selected: running with replicas, so that an image
+/// change has something to roll.
 async fn pick(d: &mut Driver, account: usize) -> String {
-    // Running with replicas, so that an image change has something to roll; ok only once its details are read
-    // (a row never read is unknown), so wait for the sweep to read one.
-    let running = |s: &infertop::app::state::State, r: &infertop::app::state::Row| {
-        r.account == account
-            && r.dep.health() == Health::Ok
-            && (r.dep.total() > 0 || r.awaiting_details(&s.accounts))
-    };
-    d.wait("a running deployment read", |s| s.rows.iter().any(|r| running(s, r))).await;
-    let name = d
-        .state
-        .rows
-        .iter()
-        .filter(|r| running(&d.state, r))
-        .map(|r| r.dep.name.clone())
-        .min()
-        .expect("a running deployment");
-    d.select(account, &name).await;
-    name
+    d.pick_running(account, |s, r| r.dep.total() > 0 || r.awaiting_details(&s.accounts)).await
 }
 
 /// Presses `e`, runs the session the terminal loop would run with `editor`, and hands its outcome back.

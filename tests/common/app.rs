@@ -132,6 +132,24 @@ impl Driver {
         }
     }
 
+    /// The first (by name) deployment of `account` that is ok and for which `also` holds, selected with its
+    /// details. Ok only once read: a Sesterce list entry is a summary whose health is unknown until its details
+    /// come, so this waits for the sweep to read one rather than taking the table as the list left it.
+    pub async fn pick_running(
+        &mut self,
+        account: usize,
+        also: impl Fn(&State, &infertop::app::state::Row) -> bool,
+    ) -> String {
+        let ok = |s: &State, r: &infertop::app::state::Row| {
+            r.account == account && r.dep.health() == infertop::model::Health::Ok && also(s, r)
+        };
+        self.wait("a running deployment read", |s| s.rows.iter().any(|r| ok(s, r))).await;
+        let name = self.state.rows.iter().filter(|r| ok(&self.state, r)).map(|r| r.dep.name.clone()).min();
+        let name = name.expect("a running deployment");
+        self.select(account, &name).await;
+        name
+    }
+
     /// Feeds whatever the sync layer sends for `ms` milliseconds.
     pub async fn pump(&mut self, ms: u64) {
         let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
