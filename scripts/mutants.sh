@@ -5,6 +5,8 @@
 #   scripts/mutants.sh                          every changed file, the whole test suite per mutant
 #   scripts/mutants.sh --re 'apply|verify'      only mutants whose name matches
 #   scripts/mutants.sh -- --lib --test edits    only these test targets per mutant (faster)
+#   scripts/mutants.sh --file src/app/bulk.rs   these files, changed or not (--iterate skips what an earlier
+#                                               run into the same output caught)
 #
 # MUTANTS_BASE picks another base than main. Install the tool with `cargo install cargo-mutants --locked`.
 # The report (caught.txt, missed.txt, timeout.txt, unviable.txt) goes to $CARGO_TARGET_DIR/mutants.out.
@@ -13,19 +15,24 @@ cd "$(git rev-parse --show-toplevel)"
 base="${MUTANTS_BASE:-main}"
 since="$(git merge-base "$base" HEAD)"
 files=()
-while IFS= read -r f; do
+for a in "$@"; do
+    [[ "$a" == --file || "$a" == --file=* ]] && since="" && break
+done
+[[ -n "$since" ]] && while IFS= read -r f; do
     [[ -f "$f" ]] && files+=(--file "$f")
 done < <(git diff --name-only "$since" -- 'src/*.rs' 'src/**/*.rs' | sort -u)
-if [[ ${#files[@]} -eq 0 ]]; then
+if [[ -n "$since" && ${#files[@]} -eq 0 ]]; then
     echo "no Rust file under src/ changed since $base: nothing to mutate"
     exit 0
 fi
-echo "mutating (since $base):"
-printf '  %s\n' "${files[@]}" | grep -v -- '--file'
+if [[ -n "$since" ]]; then
+    echo "mutating (since $base):"
+    printf '  %s\n' "${files[@]}" | grep -v -- '--file'
+fi
 if ! cargo mutants --version >/dev/null 2>&1; then
     echo "cargo-mutants is not installed: cargo install cargo-mutants --locked" >&2
     exit 2
 fi
 # One job: the machine is shared and each build already uses every core. The shared target dir keeps builds
 # incremental; the tree is copied, so the working copy is never touched.
-exec cargo mutants --jobs 1 --output "${CARGO_TARGET_DIR:-target}" "${files[@]}" "$@"
+exec cargo mutants --jobs 1 --profile mutants --output "${CARGO_TARGET_DIR:-target}" ${files[@]+"${files[@]}"} "$@"
