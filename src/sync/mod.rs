@@ -457,6 +457,8 @@ pub const EYES_EVERY: Duration = Duration::from_secs(10);
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// A row never read whose read failed is tried again after this (the sweep goes on with the others).
 const UNREAD_RETRY: Duration = Duration::from_secs(5);
+/// How long the sweep looks for no never-read row once every row was read: a new list resets it sooner.
+const NO_UNREAD_BEFORE_RELIST: Duration = Duration::from_secs(3600);
 /// Detail results go to the app in batches: at most this long after the first of a batch.
 const BATCH_EVERY: Duration = Duration::from_millis(100);
 
@@ -512,7 +514,6 @@ async fn details_loop(
     let mut pending: futures::stream::FuturesUnordered<DetailFuture> = Default::default();
     let mut batch: Vec<RowDetail> = Vec::new();
     let mut batch_due: Option<Instant> = None;
-    let mut cursor = 0usize;
     let mut next_list = Instant::now() + every;
     let mut list_result = Some(first);
     let mut listing: Option<ListFuture> = None;
@@ -528,9 +529,7 @@ async fn details_loop(
     let mut first_pass_done = false;
     // While the first pass is incomplete, the sweep and the change queue take turns.
     let mut sweep_turn = true;
-    // No row is due for the sweep before this (a scan that found none due says when the first one is): until
-    // then each wake skips the scan of the whole list.
-    let mut sweep_idle_until: Option<Instant> = None;
+    let mut sweep = Sweep::default();
     loop {
         if let Some(result) = list_result.take() {
             let at = Utc::now();
@@ -559,7 +558,7 @@ async fn details_loop(
                 return;
             }
             if ok {
-                sweep_idle_until = None;
+                sweep.relisted();
                 if whole {
                     reads.retain(|id, _| versions.contains_key(id));
                 }
@@ -609,11 +608,8 @@ async fn details_loop(
         while background < SWEEP_SLOTS && !eyes_asked {
             let sweep_first = changed.is_empty() || (first_pass && sweep_turn);
             let mut picked = None;
-            if sweep_first && sweep_idle_until.is_none_or(|t| now >= t) {
-                let (mut found, idle_until) =
-                    sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 1, now);
-                sweep_idle_until = idle_until;
-                picked = found.pop();
+            if sweep_first {
+                picked = sweep.next(&listed, &reads, &mut in_flight, now);
                 sweep_turn = picked.is_none();
             }
             if picked.is_none() {
@@ -769,6 +765,54 @@ fn shown(
     (total.saturating_sub(changed.len()), total)
 }
 
+/// The background sweep: never-read rows first, in list order (each tried again [`UNREAD_RETRY`] after a failed
+/// read), then rows read [`SWEEP_EVERY`] ago. Without the first, a row whose first read failed waits for the
+/// sweep to come round the whole list again, behind every row read a minute ago: a first pass that a change
+/// storm had slowed then ends at a few rows a minute.
+#[derive(Debug, Default)]
+struct Sweep {
+    unread: SweepCursor,
+    old: SweepCursor,
+}
+
+/// Where a sweep looks next in the list, and the time before which a look at the whole list would find
+/// nothing due (each wake skips the scan until then).
+#[derive(Debug, Default)]
+struct SweepCursor {
+    at: usize,
+    idle_until: Option<Instant>,
+}
+
+impl Sweep {
+    /// A new list: any row may be due, new ones never read among them.
+    fn relisted(&mut self) {
+        self.unread.idle_until = None;
+        self.old.idle_until = None;
+    }
+
+    /// The next row to read, marked in flight: the next never-read row due, else the next row due.
+    fn next(
+        &mut self,
+        listed: &[(String, String)],
+        reads: &HashMap<String, Read>,
+        in_flight: &mut HashSet<String>,
+        now: Instant,
+    ) -> Option<(String, String)> {
+        for (cursor, only_unread) in [(&mut self.unread, true), (&mut self.old, false)] {
+            if cursor.idle_until.is_some_and(|t| now < t) {
+                continue;
+            }
+            let (mut found, idle_until) =
+                sweep_scan(listed, reads, in_flight, &mut cursor.at, 1, now, only_unread);
+            cursor.idle_until = idle_until;
+            if let Some(p) = found.pop() {
+                return Some(p);
+            }
+        }
+        None
+    }
+}
+
 /// One look for the background sweep, from `cursor` on in list order: up to `free` rows due (never read, or
 /// read [`SWEEP_EVERY`] ago) and not already being read, marked in flight. Also, when the whole list was looked
 /// at with room to spare, when the first row falls due: no scan is needed before then (a read ending only
@@ -780,6 +824,7 @@ fn sweep_scan(
     cursor: &mut usize,
     free: usize,
     now: Instant,
+    only_unread: bool,
 ) -> (Vec<(String, String)>, Option<Instant>) {
     let mut picked = Vec::new();
     let mut first_due: Option<Instant> = None;
@@ -789,8 +834,12 @@ fn sweep_scan(
         let (id, version) = &listed[*cursor];
         *cursor += 1;
         looked += 1;
+        let read = reads.get(id);
+        if only_unread && read.is_some_and(|r| r.had) {
+            continue;
+        }
         // A row never read is due again soon after a failed read; a row read, after SWEEP_EVERY.
-        match reads.get(id).map(|r| r.at + if r.had { SWEEP_EVERY } else { UNREAD_RETRY }) {
+        match read.map(|r| r.at + if r.had { SWEEP_EVERY } else { UNREAD_RETRY }) {
             Some(at) if now < at => first_due = Some(first_due.map_or(at, |f| f.min(at))),
             _ if in_flight.insert(id.clone()) => picked.push((id.clone(), version.clone())),
             // Due, and being read already: when it is due next is known only once that read ends.
@@ -798,7 +847,9 @@ fn sweep_scan(
         }
     }
     let whole = looked == listed.len() && picked.len() < free;
-    (picked, if whole { first_due } else { None })
+    // Every row read: no look finds a never-read row before a new list brings one.
+    let none_unread = only_unread && first_due.is_none();
+    (picked, if whole { first_due.or(none_unread.then(|| now + NO_UNREAD_BEFORE_RELIST)) } else { None })
 }
 
 /// Rows listed whose details were read (a failed re-read does not take them back), and how many are listed.
@@ -886,14 +937,14 @@ mod tests {
         let mut reads = HashMap::new();
         reads.insert("i1".to_string(), read_at(now));
         let (mut in_flight, mut cursor) = (HashSet::new(), 0);
-        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 2, now);
+        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 2, now, false);
         assert_eq!(ids(&picked), ["i0", "i2"]);
         assert_eq!(idle, None, "the list was not looked at whole: look again next time");
-        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 2, now);
+        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 2, now, false);
         assert_eq!(ids(&picked), ["i3", "i4"]);
         assert_eq!(idle, None);
         // Every row read or being read: the ones being read may be due as soon as their read ends.
-        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 2, now);
+        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 2, now, false);
         assert!(picked.is_empty());
         assert_eq!(idle, Some(now));
     }
@@ -908,16 +959,59 @@ mod tests {
         reads.insert("i2".to_string(), read_at(t0 + Duration::from_secs(9)));
         let (mut in_flight, mut cursor) = (HashSet::new(), 0);
         let later = t0 + Duration::from_secs(10);
-        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 4, later);
+        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 4, later, false);
         assert!(picked.is_empty());
         assert_eq!(idle, Some(t0 + SWEEP_EVERY), "i1, the oldest read, is the first due");
-        let (picked, idle) = sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 4, t0 + SWEEP_EVERY);
+        let (picked, idle) =
+            sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 4, t0 + SWEEP_EVERY, false);
         assert_eq!(ids(&picked), ["i1"]);
         assert_eq!(idle, Some(t0 + Duration::from_secs(5) + SWEEP_EVERY));
         // No slot free: nothing is read, and nothing is promised about the next look.
         let (picked, idle) =
-            sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 0, t0 + SWEEP_EVERY * 2);
+            sweep_scan(&listed, &reads, &mut in_flight, &mut cursor, 0, t0 + SWEEP_EVERY * 2, false);
         assert!(picked.is_empty());
         assert_eq!(idle, None);
+    }
+
+    #[test]
+    fn the_sweep_reads_never_read_rows_before_rows_read_a_minute_ago() {
+        let t0 = Instant::now();
+        let listed = listed(6);
+        let mut reads = HashMap::new();
+        // i0, i2, i4 read at t0; i1 never tried; i3's first read failed at t0; i5's failed just now.
+        for id in ["i0", "i2", "i4"] {
+            reads.insert(id.to_string(), read_at(t0));
+        }
+        let failed = |at| Read { version: "v".into(), at, settled: false, had: false };
+        let now = t0 + SWEEP_EVERY + Duration::from_secs(1);
+        reads.insert("i3".to_string(), failed(t0));
+        reads.insert("i5".to_string(), failed(now));
+        let (mut sweep, mut in_flight) = (Sweep::default(), HashSet::new());
+        let mut next = |reads: &HashMap<String, Read>, at| {
+            sweep.next(&listed, reads, &mut in_flight, at).map(|(id, _)| id)
+        };
+        // Every read row is due again, yet the never-read rows due come first; i5 is not due yet.
+        assert_eq!(next(&reads, now).as_deref(), Some("i1"));
+        assert_eq!(next(&reads, now).as_deref(), Some("i3"));
+        assert_eq!(next(&reads, now).as_deref(), Some("i0"));
+        assert_eq!(next(&reads, now).as_deref(), Some("i2"));
+        // i5 falls due: it goes ahead of i4, which was due all along.
+        let later = now + UNREAD_RETRY;
+        assert_eq!(next(&reads, later).as_deref(), Some("i5"));
+        assert_eq!(next(&reads, later).as_deref(), Some("i4"));
+        assert_eq!(next(&reads, later), None, "every row is being read");
+    }
+
+    #[test]
+    fn with_every_row_read_the_sweep_stops_looking_for_never_read_ones_until_a_new_list() {
+        let t0 = Instant::now();
+        let listed = listed(3);
+        let reads: HashMap<String, Read> = listed.iter().map(|(id, _)| (id.clone(), read_at(t0))).collect();
+        let (mut sweep, mut in_flight) = (Sweep::default(), HashSet::new());
+        assert_eq!(sweep.next(&listed, &reads, &mut in_flight, t0), None);
+        assert_eq!(sweep.unread.idle_until, Some(t0 + NO_UNREAD_BEFORE_RELIST));
+        assert_eq!(sweep.old.idle_until, Some(t0 + SWEEP_EVERY));
+        sweep.relisted();
+        assert_eq!((sweep.unread.idle_until, sweep.old.idle_until), (None, None));
     }
 }
