@@ -191,7 +191,7 @@ pub fn ssh_weight() -> (usize, usize) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = frame, filter_keystroke, fleet_refresh
+    targets = frame, filter_keystroke, fleet_refresh, row_details
 }
 
 /// Reads criterion's median estimate (ns) for a benchmark id.
@@ -199,6 +199,36 @@ fn median_ns(id: &str) -> Option<f64> {
     let path = common::target_dir().join(format!("criterion/{id}/new/estimates.json"));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     v["median"]["point_estimate"].as_f64()
+}
+
+/// One batch of details reads at 10,000 deployments, as the sweep sends them every 100 ms during a change
+/// storm: two rows whose status moved. What `update` does with it (the resort and refilter included).
+fn row_details(c: &mut Criterion) {
+    let mut state = loaded_state(10_000, 200, 50);
+    let now = state.now;
+    let deps: Vec<Deployment> = fleet(10_000).swap_remove(0).into_iter().take(2).collect();
+    let mut toggle = false;
+    c.bench_function("row_details_10000", |b| {
+        b.iter_batched(
+            || {
+                toggle = !toggle;
+                let status = if toggle { Status::Degraded } else { Status::Active };
+                deps.iter()
+                    .map(|d| {
+                        let mut d = d.clone();
+                        d.status = status.clone();
+                        infertop::app::RowDetail {
+                            key: d.key.clone(),
+                            version: "v".into(),
+                            result: Ok(Box::new(d)),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            },
+            |items| update(&mut state, Msg::RowDetails { account: 0, at: now, items }),
+            criterion::BatchSize::SmallInput,
+        )
+    });
 }
 
 fn main() {
@@ -222,6 +252,9 @@ fn main() {
     }
     if let Some(ns) = median_ns("fleet_refresh_10000") {
         summary.row("fleet_refresh_10000_median", ns / 1e6, "ms");
+    }
+    if let Some(ns) = median_ns("row_details_10000") {
+        summary.row("row_details_10000_median", ns / 1e6, "ms");
     }
     summary.row("ssh_bytes_one_region_change_200x50", delta as f64, "bytes");
     summary.row("ssh_bytes_full_repaint_200x50", full as f64, "bytes");
