@@ -96,7 +96,7 @@ fn visible_read(s: &State) -> bool {
 }
 
 fn details_done(s: &State) -> bool {
-    s.accounts.iter().all(|a| a.kind != ProviderKind::Sesterce || a.details.is_some_and(|(r, n)| r == n))
+    s.accounts.iter().all(|a| a.kind != ProviderKind::Sesterce || a.details.is_some_and(|d| d.all_read()))
 }
 
 /// One scale edit on `p` (max of its first region moved by one), start to verified read-back.

@@ -23,15 +23,15 @@ pub(super) fn on_busy(state: &mut State, account: usize, busy: bool) {
 pub(super) fn on_progress(
     state: &mut State,
     account: usize,
-    details: Option<(usize, usize)>,
+    details: Option<super::state::DetailsProgress>,
     rate: Option<(f64, f64)>,
 ) {
     if let Some(a) = state.accounts.get_mut(account)
         && (a.details != details || a.rate != rate)
     {
         // The status line shows progress only while details are missing, and the rate only while slowed down.
-        let shown = |d: Option<(usize, usize)>, r: Option<(f64, f64)>| {
-            (d.filter(|(read, n)| read < n), r.filter(|(now, configured)| now < configured))
+        let shown = |d: Option<super::state::DetailsProgress>, r: Option<(f64, f64)>| {
+            (d.and_then(|d| d.shown()), r.filter(|(now, configured)| now < configured))
         };
         if shown(a.details, a.rate) != shown(details, rate) {
             state.dirty = true;

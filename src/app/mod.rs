@@ -25,7 +25,7 @@ pub mod theme;
 pub mod update;
 pub mod watch;
 
-pub use state::{AccountState, Pane, State};
+pub use state::{AccountState, DetailsProgress, Pane, State};
 pub use update::{
     ApplyFailure, ApplyRequest, Effect, Landed, LifecycleRequest, Msg, RowDetail, Watch, update,
 };

@@ -155,6 +155,37 @@ pub struct Pending {
     pub since: DateTime<Utc>,
 }
 
+/// How far an account whose details are read row by row is (Sesterce's summary list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailsProgress {
+    /// Rows with details read, of the rows listed: the first pass while `read < listed` (or rows new since).
+    Read { read: usize, listed: usize },
+    /// Every row read, and this many changed rows waiting to be read again: a backlog (a change storm). A
+    /// different word on the status line, not `details N/M` with a smaller N: the first pass never goes back.
+    Backlog { waiting: usize, listed: usize },
+}
+
+impl DetailsProgress {
+    /// Whether every row listed has details.
+    pub fn all_read(self) -> bool {
+        match self {
+            DetailsProgress::Read { read, listed } => read >= listed,
+            DetailsProgress::Backlog { .. } => true,
+        }
+    }
+
+    /// What the status line shows, if anything: rows still to read the first time, or a backlog.
+    pub fn shown(self) -> Option<String> {
+        match self {
+            DetailsProgress::Read { read, listed } if read < listed => {
+                Some(format!("details {read}/{listed}"))
+            }
+            DetailsProgress::Read { .. } => None,
+            DetailsProgress::Backlog { waiting, .. } => Some(format!("re-reading {waiting}")),
+        }
+    }
+}
+
 /// One account's refresh state, for the status line and staleness.
 #[derive(Debug, Clone)]
 pub struct AccountState {
@@ -174,8 +205,8 @@ pub struct AccountState {
     pub regions: Vec<crate::model::RegionInfo>,
     /// The list is a summary and details are read row by row (Sesterce): rows not read yet say so.
     pub lists_summaries: bool,
-    /// Details read so far and rows listed, where details are read row by row.
-    pub details: Option<(usize, usize)>,
+    /// Where details are read row by row: how far the reads are.
+    pub details: Option<DetailsProgress>,
     /// Requests per second the account is sent now (lower than configured after a 429), and configured.
     pub rate: Option<(f64, f64)>,
     /// What was wrong with the list as last read (items that could not be read, ids listed twice).

@@ -74,7 +74,7 @@ pub enum Msg {
     /// An account's details progress (read, listed) and effective request rate.
     Progress {
         account: usize,
-        details: Option<(usize, usize)>,
+        details: Option<super::state::DetailsProgress>,
         /// Requests per second now, and configured.
         rate: Option<(f64, f64)>,
     },
@@ -421,6 +421,7 @@ mod tests {
     use super::*;
     use crate::app::AccountState;
     use crate::app::edit::rolled_out;
+    use crate::app::state::DetailsProgress;
     use crate::model::{ProviderKind, RegionReplicas, Scale, Status};
     use crate::provider::{Capabilities, ErrorKind};
     use chrono::TimeZone;
@@ -859,16 +860,48 @@ mod tests {
     fn progress_is_drawn_only_when_the_status_line_shows_it_differently() {
         let mut s = state();
         s.dirty = false;
-        update(&mut s, Msg::Progress { account: 0, details: Some((3, 3)), rate: Some((20.0, 20.0)) });
+        update(
+            &mut s,
+            Msg::Progress {
+                account: 0,
+                details: Some(DetailsProgress::Read { read: 3, listed: 3 }),
+                rate: Some((20.0, 20.0)),
+            },
+        );
         assert!(!s.dirty, "every row read, at the configured rate: the status line shows neither");
-        update(&mut s, Msg::Progress { account: 0, details: Some((2, 3)), rate: Some((20.0, 20.0)) });
+        update(
+            &mut s,
+            Msg::Progress {
+                account: 0,
+                details: Some(DetailsProgress::Read { read: 2, listed: 3 }),
+                rate: Some((20.0, 20.0)),
+            },
+        );
         assert!(s.dirty);
         s.dirty = false;
-        update(&mut s, Msg::Progress { account: 0, details: Some((3, 3)), rate: Some((20.0, 20.0)) });
+        update(
+            &mut s,
+            Msg::Progress {
+                account: 0,
+                details: Some(DetailsProgress::Read { read: 3, listed: 3 }),
+                rate: Some((20.0, 20.0)),
+            },
+        );
         assert!(s.dirty, "the progress goes away");
         s.dirty = false;
-        update(&mut s, Msg::Progress { account: 0, details: Some((3, 3)), rate: Some((10.0, 20.0)) });
+        update(
+            &mut s,
+            Msg::Progress {
+                account: 0,
+                details: Some(DetailsProgress::Read { read: 3, listed: 3 }),
+                rate: Some((10.0, 20.0)),
+            },
+        );
         assert!(s.dirty, "slowed down");
+        s.dirty = false;
+        let backlog = Some(DetailsProgress::Backlog { waiting: 40, listed: 3 });
+        update(&mut s, Msg::Progress { account: 0, details: backlog, rate: Some((10.0, 20.0)) });
+        assert!(s.dirty, "a backlog shows");
     }
 
     /// A Run:ai row as its list shows it (replica bounds only) and as its details do (the metric too).

@@ -1,7 +1,7 @@
 //! Polling tasks. They own the provider clients and talk to the app only through a bounded channel of
 //! [`Msg`]s; they never hold anything the UI needs to draw.
 
-use crate::app::state::LifecycleOp;
+use crate::app::state::{DetailsProgress, LifecycleOp};
 use crate::app::{ApplyFailure, ApplyRequest, Landed, LifecycleRequest, Msg, RowDetail, Watch};
 use crate::model::CreateSpec;
 use crate::model::edit::Change;
@@ -751,18 +751,19 @@ impl ChangeQueue {
 /// again are read within a round trip, and are no news.
 const BACKLOG_SHOWN: usize = SWEEP_SLOTS;
 
-/// What the status line's `details N/M` says: while the first pass is incomplete, rows with details of the
-/// rows listed; after it, while a backlog of changed rows waits, the rows not waiting; otherwise all read.
+/// What the status line says of the details reads: while a row listed was never read (the first pass, or rows
+/// new since), rows with details of the rows listed; after it, while a backlog of changed rows waits, how many
+/// wait (another word: the first pass's count never goes back); otherwise all read.
 fn shown(
     listed: &[(String, String)],
     reads: &HashMap<String, Read>,
     changed: &ChangeQueue,
-) -> (usize, usize) {
-    let (read, total) = count_read(listed, reads);
-    if read < total || changed.len() < BACKLOG_SHOWN {
-        return (read, total);
+) -> DetailsProgress {
+    let (read, listed) = count_read(listed, reads);
+    if read < listed || changed.len() < BACKLOG_SHOWN {
+        return DetailsProgress::Read { read, listed };
     }
-    (total.saturating_sub(changed.len()), total)
+    DetailsProgress::Backlog { waiting: changed.len(), listed }
 }
 
 /// The background sweep: never-read rows first, in list order (each tried again [`UNREAD_RETRY`] after a failed
@@ -858,7 +859,7 @@ fn count_read(listed: &[(String, String)], reads: &HashMap<String, Read>) -> (us
     (read, listed.len())
 }
 
-fn progress(account: usize, p: &dyn Provider, details: Option<(usize, usize)>) -> Msg {
+fn progress(account: usize, p: &dyn Provider, details: Option<DetailsProgress>) -> Msg {
     Msg::Progress { account, details, rate: p.effective_rate() }
 }
 

@@ -118,9 +118,10 @@ pub(super) fn status_line(f: &mut Frame, area: Rect, state: &State) {
         if a.in_flight > 0 {
             spans.push(Span::styled(format!(" ⟳{}", a.in_flight), t.progressing));
         }
-        // Details still being read for the first time (a summary list): how far along.
-        if let Some((read, total)) = a.details.filter(|(r, n)| r < n) {
-            spans.push(Span::styled(format!(" details {read}/{total}"), t.progressing));
+        // Details still being read for the first time (a summary list): how far along; or a backlog of changed
+        // rows waiting to be read again.
+        if let Some(text) = a.details.and_then(|d| d.shown()) {
+            spans.push(Span::styled(format!(" {text}"), t.progressing));
         }
         // Slowed down by the provider (429): the rate it is sent now.
         if let Some((now, configured)) = a.rate.filter(|(now, configured)| now < configured) {
