@@ -116,20 +116,21 @@ async fn hostile_strings_render_as_visible_text_in_every_pane() {
     );
 }
 
-fn tmux(socket: &str, args: &[&str]) -> String {
-    let out = Command::new("tmux").arg("-L").arg(socket).args(args).output().expect("tmux is installed");
+fn tmux(socket: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new("tmux").arg("-S").arg(socket).args(args).output().expect("tmux is installed");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
 fn end_to_end_the_terminal_title_clipboard_and_screen_are_untouched() {
-    let socket = format!("infertop-hostile-{}", std::process::id());
-    let dir = std::env::temp_dir().join(&socket);
+    let dir = std::env::temp_dir().join(format!("infertop-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // The server's socket in the test's directory (`-S`), so that nothing is left in tmux's own.
+    let socket = dir.join("tmux.sock");
     let bin = env!("CARGO_BIN_EXE_infertop");
     let script = format!("env XDG_STATE_HOME={} {bin} --demo --hostile; sleep 30", dir.display());
     let ok = Command::new("tmux")
-        .arg("-L")
+        .arg("-S")
         .arg(&socket)
         .args(["new-session", "-d", "-s", "h", "-x", "200", "-y", "50", &script])
         .status()

@@ -370,7 +370,9 @@ async fn after_the_first_pass_a_storm_is_a_backlog_and_the_count_never_goes_back
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let msg = tokio::time::timeout_at(deadline, rx.recv()).await.expect("a backlog after the first pass");
-        let Msg::Progress { account: 1, details: Some(d), .. } = msg.expect("the pollers run") else { continue };
+        let Msg::Progress { account: 1, details: Some(d), .. } = msg.expect("the pollers run") else {
+            continue;
+        };
         match d {
             DetailsProgress::Read { read, listed } => {
                 assert!(read >= last_read, "details went back from {last_read} to {read} of {listed}");

@@ -79,22 +79,27 @@ client_secret_env = "BENCH_RUNAI_SECRET"
     path
 }
 
-/// A private tmux server for a bench's dashboards, killed on drop.
+/// A private tmux server for a bench's dashboards, killed on drop, its socket (and directory) removed.
 pub struct Tmux {
+    dir: std::path::PathBuf,
     socket: String,
 }
 
 impl Tmux {
-    /// A server on its own socket (`infertop-{name}-{pid}`); None where tmux cannot start.
+    /// A server on a socket of its own in a directory of its own (`infertop-{name}-{pid}`); None where tmux
+    /// cannot start.
     pub fn new(name: &str) -> Option<Tmux> {
-        let t = Tmux { socket: format!("infertop-{name}-{}", std::process::id()) };
+        let dir = std::env::temp_dir().join(format!("infertop-tmux-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let socket = dir.join("tmux.sock").display().to_string();
+        let t = Tmux { dir, socket };
         // A placeholder session keeps the server up, so later sessions don't pay for its start.
         t.cmd(&["new-session", "-d", "-s", "keep", "-x", "200", "-y", "50", "sleep 3600"]).then_some(t)
     }
 
     pub fn cmd(&self, args: &[&str]) -> bool {
         std::process::Command::new("tmux")
-            .args(["-L", &self.socket])
+            .args(["-S", &self.socket])
             .args(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -110,7 +115,7 @@ impl Tmux {
             "tmux session {name}"
         );
         let out = std::process::Command::new("tmux")
-            .args(["-L", &self.socket, "list-panes", "-t", name, "-F", "#{pane_pid}"])
+            .args(["-S", &self.socket, "list-panes", "-t", name, "-F", "#{pane_pid}"])
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().parse().expect("pane pid")
@@ -119,7 +124,7 @@ impl Tmux {
     /// What session `name` shows now.
     pub fn screen(&self, name: &str) -> String {
         let out = std::process::Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", name])
+            .args(["-S", &self.socket, "capture-pane", "-p", "-t", name])
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -133,6 +138,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         self.cmd(&["kill-server"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

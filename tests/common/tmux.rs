@@ -76,22 +76,23 @@ pub fn start_sim(extra: &[&str]) -> Sim {
     Sim { child, url }
 }
 
+/// A private tmux server whose socket is in the test's own directory (`-S`, not `-L`, which would leave a
+/// socket file behind in tmux's directory for every test run); both go on drop.
 pub struct Tmux {
-    pub socket: String,
+    pub socket: PathBuf,
     pub dir: PathBuf,
 }
 
 impl Tmux {
     pub fn new(tag: &str) -> Tmux {
-        let socket = format!("infertop-e2e-{}-{tag}", std::process::id());
-        let dir = std::env::temp_dir().join(&socket);
+        let dir = std::env::temp_dir().join(format!("infertop-e2e-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        Tmux { socket, dir }
+        Tmux { socket: dir.join("tmux.sock"), dir }
     }
 
     pub fn cmd(&self, args: &[&str]) -> String {
         let out =
-            Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux is installed");
+            Command::new("tmux").arg("-S").arg(&self.socket).args(args).output().expect("tmux is installed");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -104,7 +105,7 @@ impl Tmux {
     pub fn start_sized(&self, script: &str, w: u16, h: u16) {
         let (w, h) = (w.to_string(), h.to_string());
         let out = Command::new("tmux")
-            .arg("-L")
+            .arg("-S")
             .arg(&self.socket)
             .args(["new-session", "-d", "-s", "main", "-x", &w, "-y", &h, script])
             .output()
