@@ -605,6 +605,67 @@ mod tests {
         ScaleUpdate::from_deployment(d)
     }
 
+    /// The dashboard's ⟳ and `--wait` go by this: every region with the bounds sent (whatever the order, none
+    /// more, none less), the image sent, and the deployment settled. A probes change has nothing to roll.
+    #[test]
+    fn a_change_is_rolled_out_only_with_every_region_s_bounds_its_image_and_the_deployment_settled() {
+        let d = dep(ProviderKind::Gcore);
+        let mut u = scale_of(&d);
+        u.regions[1].scale.max = 6;
+        let scale = Change::Scale(u.clone());
+        assert!(!scale.rolled_out_in(&d), "the read still shows max 4");
+        let mut back = d.clone();
+        back.regions[1].scale.max = 6;
+        assert!(scale.rolled_out_in(&back));
+        let mut swapped = back.clone();
+        swapped.regions.reverse();
+        assert!(scale.rolled_out_in(&swapped), "the regions' order is not the change's");
+        let mut other_min = back.clone();
+        other_min.regions[1].scale.min = 2;
+        other_min.regions[1].total = 2;
+        assert!(!scale.rolled_out_in(&other_min), "a min not sent");
+        let mut other_region = back.clone();
+        other_region.regions[0].region_id = "8".into();
+        assert!(!scale.rolled_out_in(&other_region), "a region not sent");
+        let mut fewer = back.clone();
+        fewer.regions.pop();
+        assert!(!scale.rolled_out_in(&fewer), "a region gone");
+        let mut more = back.clone();
+        more.regions.push(RegionReplicas { region_id: "5".into(), ..back.regions[0].clone() });
+        assert!(!scale.rolled_out_in(&more), "a region more");
+        // Bounds as sent, but not settled: a replica not ready, fewer than the min, or a status still moving.
+        let mut not_ready = back.clone();
+        not_ready.regions[0].ready = 1;
+        assert!(!scale.rolled_out_in(&not_ready));
+        let mut short = back.clone();
+        short.regions[0].scale.min = 3;
+        let mut u3 = u.clone();
+        u3.regions[0].scale.min = 3;
+        assert!(!Change::Scale(u3).rolled_out_in(&short), "2 replicas of a min of 3");
+        let mut moving = back.clone();
+        moving.status = Status::PartiallyDeployed;
+        assert!(!scale.rolled_out_in(&moving));
+        // A probes change: nothing to roll, whatever the deployment shows.
+        assert!(Change::Probes(std::sync::Arc::new(Probes::default())).rolled_out_in(&moving));
+        // Settings: the bounds, the image sent, and settled.
+        let mut settings = Settings::from_deployment(&back);
+        settings.image = Some("registry.example.com/llama:2".into());
+        let settings = Change::Settings(Box::new(settings));
+        assert!(!settings.rolled_out_in(&back), "the old image");
+        let mut rolled = back.clone();
+        rolled.image = Some("registry.example.com/llama:2".into());
+        assert!(settings.rolled_out_in(&rolled));
+        let mut rolling = rolled.clone();
+        rolling.regions[1].ready = 1;
+        assert!(!settings.rolled_out_in(&rolling), "the new image, not every replica ready");
+        let mut narrower = rolled.clone();
+        narrower.regions[1].scale.max = 4;
+        assert!(!settings.rolled_out_in(&narrower), "the image, but a max not sent");
+        let mut no_image = Settings::from_deployment(&back);
+        no_image.image = None;
+        assert!(Change::Settings(Box::new(no_image)).rolled_out_in(&back), "no image sent: any image");
+    }
+
     #[test]
     fn a_cleared_cooldown_that_the_provider_kept_is_named() {
         let d = dep(ProviderKind::Gcore);
