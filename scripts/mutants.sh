@@ -4,6 +4,7 @@
 #
 #   scripts/mutants.sh                          every changed file, the whole test suite per mutant
 #   scripts/mutants.sh --re 'apply|verify'      only mutants whose name matches
+#   MUTANTS_JOBS=2 scripts/mutants.sh ...       two mutants at a time, each built in its own copy
 #   scripts/mutants.sh -- --lib --test edits    only these test targets per mutant (faster)
 #   scripts/mutants.sh --file src/app/bulk.rs   these files, changed or not (--iterate skips what an earlier
 #                                               run into the same output caught)
@@ -33,6 +34,13 @@ if ! cargo mutants --version >/dev/null 2>&1; then
     echo "cargo-mutants is not installed: cargo install cargo-mutants --locked" >&2
     exit 2
 fi
-# One job: the machine is shared and each build already uses every core. The shared target dir keeps builds
-# incremental; the tree is copied, so the working copy is never touched.
-exec cargo mutants --jobs 1 --profile mutants --output "${CARGO_TARGET_DIR:-target}" ${files[@]+"${files[@]}"} "$@"
+# One job by default (MUTANTS_JOBS=N for more): the machine is shared and each build already uses every core.
+# The shared target dir keeps builds incremental; the tree is copied, so the working copy is never touched.
+# With more jobs, a CARGO_TARGET_DIR of the environment would be shared by builds of different mutants (each
+# job's tests then running another job's mutant, seen here): it is unset, and each job builds in its copy.
+jobs="${MUTANTS_JOBS:-1}"
+output="${CARGO_TARGET_DIR:-target}"
+if [[ "$jobs" != 1 ]]; then
+    unset CARGO_TARGET_DIR
+fi
+exec cargo mutants --jobs "$jobs" --profile mutants --output "$output" ${files[@]+"${files[@]}"} "$@"
