@@ -37,7 +37,8 @@ fi
 # One job by default (MUTANTS_JOBS=N for more): the machine is shared and each build already uses every core.
 # The shared target dir keeps builds incremental; the tree is copied, so the working copy is never touched.
 # With more jobs, a CARGO_TARGET_DIR of the environment would be shared by builds of different mutants (each
-# job's tests then running another job's mutant, seen here): it is unset, and each job builds in its copy.
+# job's tests then running another job's mutant: a mutant the tests catch was reported missed): it is
+# unset, and each job builds in its own copy.
 jobs="${MUTANTS_JOBS:-1}"
 output="${CARGO_TARGET_DIR:-target}"
 if [[ "$jobs" != 1 ]]; then

@@ -128,10 +128,6 @@ pub struct Bulk {
 }
 
 impl Bulk {
-    pub fn count(&self, label: &str) -> usize {
-        self.items.iter().filter(|i| i.outcome.label() == label).count()
-    }
-
     /// `3 applied · 1 conflict · 1 refused · 0 unknown` (partial only when there is one).
     pub fn tally(&self) -> String {
         crate::model::bulk::tally(self.items.iter().map(|i| i.outcome.label()), self.left_out.len())
