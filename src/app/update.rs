@@ -859,49 +859,21 @@ mod tests {
     #[test]
     fn progress_is_drawn_only_when_the_status_line_shows_it_differently() {
         let mut s = state();
-        s.dirty = false;
-        update(
-            &mut s,
-            Msg::Progress {
-                account: 0,
-                details: Some(DetailsProgress::Read { read: 3, listed: 3 }),
-                rate: Some((20.0, 20.0)),
-            },
+        let mut progress = |details, rate: f64| {
+            s.dirty = false;
+            update(&mut s, Msg::Progress { account: 0, details: Some(details), rate: Some((rate, 20.0)) });
+            s.dirty
+        };
+        let read = |read| DetailsProgress::Read { read, listed: 3 };
+        assert!(
+            !progress(read(3), 20.0),
+            "every row read, at the configured rate: the status line shows neither"
         );
-        assert!(!s.dirty, "every row read, at the configured rate: the status line shows neither");
-        update(
-            &mut s,
-            Msg::Progress {
-                account: 0,
-                details: Some(DetailsProgress::Read { read: 2, listed: 3 }),
-                rate: Some((20.0, 20.0)),
-            },
-        );
-        assert!(s.dirty);
-        s.dirty = false;
-        update(
-            &mut s,
-            Msg::Progress {
-                account: 0,
-                details: Some(DetailsProgress::Read { read: 3, listed: 3 }),
-                rate: Some((20.0, 20.0)),
-            },
-        );
-        assert!(s.dirty, "the progress goes away");
-        s.dirty = false;
-        update(
-            &mut s,
-            Msg::Progress {
-                account: 0,
-                details: Some(DetailsProgress::Read { read: 3, listed: 3 }),
-                rate: Some((10.0, 20.0)),
-            },
-        );
-        assert!(s.dirty, "slowed down");
-        s.dirty = false;
-        let backlog = Some(DetailsProgress::Backlog { waiting: 40, listed: 3 });
-        update(&mut s, Msg::Progress { account: 0, details: backlog, rate: Some((10.0, 20.0)) });
-        assert!(s.dirty, "a backlog shows");
+        assert!(progress(read(2), 20.0));
+        assert!(progress(read(3), 20.0), "the progress goes away");
+        assert!(progress(read(3), 10.0), "slowed down");
+        assert!(progress(DetailsProgress::Backlog { waiting: 40, listed: 3 }, 10.0), "a backlog shows");
+        assert!(!progress(DetailsProgress::Backlog { waiting: 40, listed: 3 }, 10.0), "the same backlog");
     }
 
     /// A Run:ai row as its list shows it (replica bounds only) and as its details do (the metric too).
