@@ -767,6 +767,20 @@ mod tests {
     }
 
     #[test]
+    fn marking_says_how_many_are_marked_and_what_they_are_for() {
+        let mut s = state();
+        let said = |n: usize| format!("{n} marked: s scales, t starts/stops them all; Esc clears");
+        press(&mut s, KeyCode::Char(' '));
+        assert_eq!(s.flash.as_deref(), Some(said(1).as_str()));
+        press(&mut s, KeyCode::Char(' '));
+        assert_eq!(s.flash.as_deref(), Some("no marks"), "Space again unmarks");
+        ctrl(&mut s, ' ');
+        let n = s.marks.len();
+        assert!(n > 1, "every row shown is marked");
+        assert_eq!(s.flash.as_deref(), Some(said(n).as_str()));
+    }
+
+    #[test]
     fn marks_follow_the_deployment_through_resorts_and_refreshes_and_drop_when_it_is_gone() {
         let mut s = state();
         press(&mut s, KeyCode::Char(' '));
