@@ -14,10 +14,10 @@
 
 mod common;
 
-use common::Tmux;
+use common::{Tmux, cpu_seconds, status_mb};
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::{Duration, Instant, SystemTime};
 
 const BIN: &str = env!("CARGO_BIN_EXE_infertop");
@@ -66,36 +66,6 @@ fn dashboard(state_dir: &Path, args: &str) -> String {
     )
 }
 
-fn clock_ticks() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-/// CPU seconds a process has used (all its threads).
-fn cpu_seconds(pid: u32, ticks: f64) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("process alive");
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / ticks
-}
-
-/// Peak resident set in MB.
-fn vm_hwm_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process alive");
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM");
-    kb / 1024.0
-}
-
 /// The time of the dashboard's "first complete frame" log line, waiting up to `limit` for it.
 fn first_complete_frame(state_dir: &Path, limit: Duration) -> Option<SystemTime> {
     log_line(state_dir, "first complete frame", limit)
@@ -119,7 +89,6 @@ fn log_line(state_dir: &Path, text: &str, limit: Duration) -> Option<SystemTime>
 }
 
 fn idle(tmux: &Tmux, summary: &mut common::Summary) {
-    let ticks = clock_ticks();
     let sim = Sim::start(1_000);
     let dir_sep = scratch("idle-sep");
     let dir_demo = scratch("idle-demo");
@@ -139,10 +108,10 @@ fn idle(tmux: &Tmux, summary: &mut common::Summary) {
     // Let the first load's allocations and the regions catalogs settle.
     std::thread::sleep(Duration::from_secs(3));
     let pids = [demo, sep, sim.pid()];
-    let before = pids.map(|p| cpu_seconds(p, ticks));
+    let before = pids.map(cpu_seconds);
     let start = Instant::now();
     std::thread::sleep(Duration::from_secs(IDLE_SECONDS));
-    let after = pids.map(|p| cpu_seconds(p, ticks));
+    let after = pids.map(cpu_seconds);
     let secs = start.elapsed().as_secs_f64();
     let pct = |i: usize| (after[i] - before[i]) / secs * 100.0;
     println!("idle {secs:.1} s, 1000 deployments, refresh 2 s, 200x50:");
@@ -166,16 +135,16 @@ fn memory(tmux: &Tmux, summary: &mut common::Summary) {
     // A few refreshes after the first load: the peak includes a refresh on top of a full table.
     std::thread::sleep(Duration::from_secs(8));
     println!("peak resident set, 10000 deployments:");
-    summary.row("memory_peak_demo_10000", vm_hwm_mb(demo), "MB");
-    summary.row("memory_peak_dashboard_10000", vm_hwm_mb(sep), "MB");
-    summary.row("memory_peak_separate_sim_10000", vm_hwm_mb(sim.pid()), "MB");
+    summary.row("memory_peak_demo_10000", status_mb(demo, "VmHWM:"), "MB");
+    summary.row("memory_peak_dashboard_10000", status_mb(sep, "VmHWM:"), "MB");
+    summary.row("memory_peak_separate_sim_10000", status_mb(sim.pid(), "VmHWM:"), "MB");
     tmux.kill("mem-demo");
     // Every Sesterce row's details read (3,334 at 20 requests/s, about 170 s), and a few refreshes after: the
     // rows hold more than the list gives them.
     log_line(&dir_sep, "details first pass complete", Duration::from_secs(400))
         .expect("the first details pass ends");
     std::thread::sleep(Duration::from_secs(8));
-    summary.row("memory_peak_dashboard_10000_all_details_read", vm_hwm_mb(sep), "MB");
+    summary.row("memory_peak_dashboard_10000_all_details_read", status_mb(sep, "VmHWM:"), "MB");
     tmux.kill("mem-sep");
 }
 

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::status_mb;
+
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -43,16 +45,6 @@ fn start(mut cmd: Command, stderr: Stdio) -> (Proc, String) {
         .unwrap_or_else(|| panic!("first line: {line:?}"))
         .to_string();
     (Proc(child), url)
-}
-
-fn status_mb(pid: u32, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process alive");
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("{field}"));
-    kb / 1024.0
 }
 
 /// Wall time of one scrape, the body read to its end (and decoded when gzip); the bytes sent, and the body.
@@ -103,12 +95,7 @@ fn watch_rss(pid: u32, started: Instant, stop: Arc<AtomicBool>) -> std::thread::
         let (mut high, mut at) = (0.0, 0.0);
         while !stop.load(Ordering::Relaxed) {
             let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { break };
-            let rss = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-                .unwrap_or(0.0)
-                / 1024.0;
+            let rss = common::status_field_mb(&status, "VmRSS:").unwrap_or(0.0);
             if rss > high + 0.5 {
                 high = rss;
                 at = started.elapsed().as_secs_f64();

@@ -159,3 +159,37 @@ pub fn start_sim(args: &[&str]) -> (std::process::Child, String) {
     let url = line.trim().strip_prefix("listening on ").expect("the simulator's first line").to_string();
     (child, url)
 }
+
+/// A figure of a `/proc/{pid}/status` text (`VmRSS:`, `VmHWM:`), in MB.
+pub fn status_field_mb(status: &str, field: &str) -> Option<f64> {
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())?;
+    Some(kb / 1024.0)
+}
+
+/// A figure of the process's status now, in MB (the process must be alive).
+pub fn status_mb(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process alive");
+    status_field_mb(&status, field).unwrap_or_else(|| panic!("{field}"))
+}
+
+/// CPU seconds a process has used (all its threads).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let ticks = *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    });
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("process alive");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / ticks
+}
