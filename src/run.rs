@@ -303,26 +303,11 @@ async fn snapshot_costs(
 ) -> std::collections::HashMap<crate::model::DeploymentKey, std::result::Result<(String, f64), String>> {
     use crate::model::cost::{Running, Unit, has_prices};
     let index = |d: &crate::model::Deployment| providers.iter().position(|p| p.account() == &*d.key.account);
-    let mut pairs: Vec<(usize, String, String)> = Vec::new();
-    for d in rows {
-        let (Some(i), Some(hw)) = (index(d), d.hardware.as_deref()) else { continue };
-        if !has_prices(d.key.provider) {
-            continue;
-        }
-        for r in &d.regions {
-            let pair = (i, hw.to_string(), r.region_id.clone());
-            if !pairs.contains(&pair) {
-                pairs.push(pair);
-            }
-        }
-    }
-    let answers = futures::future::join_all(pairs.iter().map(|(i, hw, region)| {
-        let p = providers[*i].clone();
-        async move { Unit::answered(p.kind(), p.replica_price(hw, region).await) }
-    }))
-    .await;
-    let units: std::collections::HashMap<(usize, String, String), Unit> =
-        pairs.into_iter().zip(answers).collect();
+    let pairs = rows.iter().filter(|d| has_prices(d.key.provider)).flat_map(|d| {
+        let (i, hw) = (index(d), d.hardware.as_deref());
+        d.regions.iter().filter_map(move |r| Some((i?, hw?.to_string(), r.region_id.clone())))
+    });
+    let units = provider::replica_prices(providers, pairs).await;
     rows.iter()
         .map(|d| {
             let i = index(d).unwrap_or(usize::MAX);

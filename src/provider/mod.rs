@@ -404,6 +404,26 @@ impl<T> Listing<T> {
     }
 }
 
+/// The price of one replica of each (account, hardware, region), each pair asked once and all at once: what
+/// `snapshot` and the change commands price with (the dashboard keeps its own cache, `app::cost`).
+pub async fn replica_prices(
+    providers: &[Arc<dyn Provider>],
+    pairs: impl IntoIterator<Item = (usize, String, String)>,
+) -> std::collections::HashMap<(usize, String, String), crate::model::cost::Unit> {
+    let mut unique: Vec<(usize, String, String)> = Vec::new();
+    for pair in pairs {
+        if !unique.contains(&pair) {
+            unique.push(pair);
+        }
+    }
+    let answers = futures::future::join_all(unique.iter().map(|(account, hw, region)| {
+        let p = providers[*account].clone();
+        async move { crate::model::cost::Unit::answered(p.kind(), p.replica_price(hw, region).await) }
+    }))
+    .await;
+    unique.into_iter().zip(answers).collect()
+}
+
 /// A deployment that will not change by itself: healthy (every region ready, see [`Deployment::health`]), or
 /// deliberately at rest (stopped, scaled to zero, failed). Anything else (deploying, partly ready, a region in
 /// error, not read) is still moving or not known, and worth re-reading.

@@ -25,7 +25,6 @@ use crate::provider::{ApiError, ErrorKind, Provider};
 use crate::run::{self, user_error};
 use crate::sync::audit::{AuditLog, FROM_COMMAND_LINE};
 use color_eyre::eyre::{Result, eyre};
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
@@ -288,27 +287,16 @@ fn lifecycle_plan(dep: &Deployment, can: bool, want: LifecycleOp) -> Result<Life
 /// The change in cost per hour of each scale change, from the providers' prices per replica (each hardware
 /// and region asked once), as the reviews show it.
 async fn price(providers: &[Arc<dyn Provider>], items: &[BulkItem]) -> Vec<Option<CostChange>> {
-    let mut pairs: Vec<(usize, String, String)> = Vec::new();
-    for item in items {
-        let Planned::Scale { expected, update, .. } = &item.planned else { continue };
+    let pairs = items.iter().flat_map(|item| {
+        let Planned::Scale { expected, update, .. } = &item.planned else { return Vec::new() };
         let (Some(hw), true) = (expected.hardware.as_deref(), has_prices(item.key.provider)) else {
-            continue;
+            return Vec::new();
         };
-        for r in
-            expected.regions.iter().map(|r| &r.region_id).chain(update.regions.iter().map(|r| &r.region_id))
-        {
-            let pair = (item.account, hw.to_string(), r.clone());
-            if !pairs.contains(&pair) {
-                pairs.push(pair);
-            }
-        }
-    }
-    let answers = futures::future::join_all(pairs.iter().map(|(acc, hw, region)| {
-        let p = providers[*acc].clone();
-        async move { Unit::answered(p.kind(), p.replica_price(hw, region).await) }
-    }))
-    .await;
-    let units: HashMap<(usize, String, String), Unit> = pairs.into_iter().zip(answers).collect();
+        let regions =
+            expected.regions.iter().map(|r| &r.region_id).chain(update.regions.iter().map(|r| &r.region_id));
+        regions.map(|r| (item.account, hw.to_string(), r.clone())).collect()
+    });
+    let units = crate::provider::replica_prices(providers, pairs).await;
     items
         .iter()
         .map(|item| {
