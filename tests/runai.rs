@@ -249,6 +249,40 @@ async fn concurrent_pages_arrive_once_each_and_in_order() {
     assert!(new.iter().any(|l| l.ends_with(" /api/v1/workloads/count")), "the count was asked: {new:?}");
 }
 
+/// Serves `app` (a stand-in for a Run:ai control plane) on loopback: the account that reads it.
+async fn stand_in(app: axum::Router) -> AccountSpec {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    AccountSpec {
+        name: "stand-in".into(),
+        kind: ProviderKind::Runai,
+        base_url: format!("http://{addr}"),
+        credentials: Credentials::Runai { client_id: "x".into(), client_secret: Secret::new("y") },
+        gcore_api: Default::default(),
+        max_in_flight: 4,
+        retry: Default::default(),
+        rate_limit: Default::default(),
+        limits: Default::default(),
+    }
+}
+
+/// A token route for stand-ins.
+fn stand_in_token(app: axum::Router) -> axum::Router {
+    app.route(
+        "/api/v2/token",
+        axum::routing::post(|| async {
+            axum::Json(json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}))
+        }),
+    )
+}
+
+/// A workload as a stand-in lists it.
+fn stand_in_workload(id: &str, cluster: &str) -> Value {
+    json!({"id": id, "name": format!("w-{id}"), "type": "Inference", "clusterId": cluster, "phase": "Running",
+           "runningPods": 1, "requestedPods": {"number": 1, "min": 1, "max": 1}})
+}
+
 /// A stand-in server that ignores `filterBy` and pages with `next`: the client must follow every page and
 /// keep only the inferences itself.
 #[tokio::test]
@@ -287,20 +321,7 @@ async fn list_follows_next_and_filters_when_the_server_ignores_the_filter() {
                 }
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let spec = AccountSpec {
-        name: "stand-in".into(),
-        kind: ProviderKind::Runai,
-        base_url: format!("http://{addr}"),
-        credentials: Credentials::Runai { client_id: "x".into(), client_secret: Secret::new("y") },
-        gcore_api: Default::default(),
-        max_in_flight: 4,
-        retry: Default::default(),
-        rate_limit: Default::default(),
-        limits: Default::default(),
-    };
+    let spec = stand_in(app).await;
     let list = connect(&spec, http()).list().await.unwrap();
     let ids: Vec<&str> = list.iter().map(|d| d.key.id.as_str()).collect();
     assert_eq!(ids, ["1", "4", "5"]);
@@ -308,6 +329,181 @@ async fn list_follows_next_and_filters_when_the_server_ignores_the_filter() {
     assert_eq!(seen.len(), 3);
     // The type's casing is not documented: no type filter is asked of the server, the client keeps them.
     assert!(seen.iter().all(|q| !q.contains("filterBy")), "{seen:?}");
+}
+
+/// With the count known, the pages after the first are asked together: the third page is asked while the
+/// second is still unanswered. The stand-in holds the second page's answer until the third is asked (or 10 s,
+/// so that a client reading one page at a time ends the test instead of hanging it); the order of the
+/// stand-in's events is what is checked.
+#[tokio::test]
+async fn with_the_count_known_the_next_pages_are_asked_together() {
+    use axum::{Json, Router, extract::RawQuery, routing::get, routing::post};
+    let events = Arc::new(Mutex::new(Vec::<String>::new()));
+    let third_asked = Arc::new(tokio::sync::Notify::new());
+    let wl = |id: usize| {
+        json!({"id": id.to_string(), "name": format!("w-{id}"), "type": "Inference", "clusterId": "c",
+               "phase": "Running", "runningPods": 1, "requestedPods": {"number": 1, "min": 1, "max": 1}})
+    };
+    let (ev, asked) = (events.clone(), third_asked.clone());
+    let app = Router::new()
+        .route(
+            "/api/v2/token",
+            post(|| async { Json(json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600})) }),
+        )
+        .route("/api/v1/workloads/count", get(|| async { Json(json!({"count": 6})) }))
+        .route(
+            "/api/v1/workloads",
+            get(move |RawQuery(q): RawQuery| {
+                let (ev, asked) = (ev.clone(), asked.clone());
+                async move {
+                    let q = q.unwrap_or_default();
+                    let offset: usize = q
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix("offset="))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    ev.lock().unwrap().push(format!("asked {offset}"));
+                    match offset {
+                        2 => {
+                            let _ = tokio::time::timeout(Duration::from_secs(10), asked.notified()).await;
+                        }
+                        4 => asked.notify_one(),
+                        _ => {}
+                    }
+                    ev.lock().unwrap().push(format!("answered {offset}"));
+                    let mut page = json!({"workloads": [wl(offset + 1), wl(offset + 2)]});
+                    if offset < 4 {
+                        page["next"] = json!(offset + 2);
+                    }
+                    Json(page)
+                }
+            }),
+        );
+    let spec = stand_in(app).await;
+    let list = RunaiClient::new(&spec, http()).with_page_size(2).list().await.unwrap();
+    let ids: Vec<&str> = list.iter().map(|d| d.key.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5", "6"], "every page once, in order");
+    let events = events.lock().unwrap();
+    let at = |e: &str| events.iter().position(|x| x == e).unwrap_or_else(|| panic!("no {e}: {events:?}"));
+    assert!(at("asked 4") < at("answered 2"), "the third page waited for the second: {events:?}");
+}
+
+/// Cluster names: asked when a cluster turns up that is not known, not again while every cluster is known;
+/// a 5xx is tried again at the next list, a 403 or 404 (a control plane without the call) never again.
+#[tokio::test]
+async fn cluster_names_are_asked_only_for_unknown_clusters_and_not_again_where_the_call_is_not_served() {
+    use axum::{Json, Router, http::StatusCode, response::IntoResponse, routing::get};
+    use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering::SeqCst};
+    let status = Arc::new(AtomicU16::new(500));
+    let asked = Arc::new(AtomicUsize::new(0));
+    let (st, ask) = (status.clone(), asked.clone());
+    let app = stand_in_token(Router::new())
+        .route(
+            "/api/v1/workloads",
+            get(|| async {
+                Json(json!({"workloads": [stand_in_workload("1", "c1"), stand_in_workload("2", "c2")]}))
+            }),
+        )
+        .route(
+            "/api/v1/clusters",
+            get(move || {
+                let (st, ask) = (st.clone(), ask.clone());
+                async move {
+                    ask.fetch_add(1, SeqCst);
+                    match st.load(SeqCst) {
+                        200 => Json(json!([{"uuid": "c1", "name": "east"}])).into_response(),
+                        s => (StatusCode::from_u16(s).unwrap(), Json(json!({"code": s, "message": "no"})))
+                            .into_response(),
+                    }
+                }
+            }),
+        );
+    let spec = stand_in(app).await;
+    let names = |list: &[infertop::model::Deployment]| -> Vec<Option<String>> {
+        list.iter().map(|d| d.regions[0].region_name.as_deref().map(str::to_string)).collect()
+    };
+    let mut account = spec.clone();
+    account.retry = infertop::provider::http::RetryPolicy::none();
+    let c = connect(&account, http());
+    // A 500: the ids are shown, and the next list asks again.
+    assert_eq!(names(&c.list().await.unwrap()), [None, None]);
+    assert_eq!(asked.load(SeqCst), 1);
+    c.list().await.unwrap();
+    assert_eq!(asked.load(SeqCst), 2, "a 500 is tried again");
+    // Answered: c1 is named; c2, not in the answer, keeps its id and is not asked about again.
+    status.store(200, SeqCst);
+    assert_eq!(names(&c.list().await.unwrap()), [Some("east".to_string()), None]);
+    assert_eq!(asked.load(SeqCst), 3);
+    c.list().await.unwrap();
+    assert_eq!(asked.load(SeqCst), 3, "every cluster is known: not asked");
+    // A fresh client on a control plane without the call (404): asked once, never again.
+    status.store(404, SeqCst);
+    let c = connect(&account, http());
+    assert_eq!(names(&c.list().await.unwrap()), [None, None]);
+    assert_eq!(asked.load(SeqCst), 4);
+    c.list().await.unwrap();
+    assert_eq!(asked.load(SeqCst), 4, "a 404 is not asked again");
+}
+
+/// A workload's pods are read page by page while each page moves forward and holds pods: a `next` that does
+/// not move on, or an empty page, ends the read (no loop, no page asked twice).
+#[tokio::test]
+async fn pods_pages_are_followed_while_they_move_forward_and_hold_pods() {
+    use axum::{Json, Router, extract::Path, extract::RawQuery, routing::get};
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let pod = |n: usize| json!({"id": format!("p{n}"), "name": format!("pod-{n}"), "k8sPhase": "Running"});
+    let app = stand_in_token(Router::new())
+        .route(
+            "/api/v1/workloads/inferences/{id}",
+            get(|Path(id): Path<String>| async move {
+                Json(json!({"name": format!("w-{id}"), "workloadId": id, "clusterId": "c1",
+                            "actualPhase": "Running", "desiredPhase": "Running"}))
+            }),
+        )
+        .route(
+            "/api/v1/workloads/{id}",
+            get(|Path(id): Path<String>| async move { Json(stand_in_workload(&id, "c1")) }),
+        )
+        .route(
+            "/api/v1/workloads/{id}/pods",
+            get(move |Path(id): Path<String>, RawQuery(q): RawQuery| {
+                let log = log.clone();
+                async move {
+                    let offset: usize = q
+                        .unwrap_or_default()
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix("offset="))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    log.lock().unwrap().push(format!("{id}@{offset}"));
+                    Json(match (id.as_str(), offset) {
+                        // Two pages, the second giving the same `next` again.
+                        ("stuck", 0) => json!({"pods": [pod(1), pod(2)], "next": 2}),
+                        ("stuck", _) => json!({"pods": [pod(3)], "next": 2}),
+                        // Two pages, the second empty but pointing further.
+                        ("empty", 0) => json!({"pods": [pod(1), pod(2)], "next": 2}),
+                        ("empty", _) => json!({"pods": [], "next": 4}),
+                        // Three pages, each moving forward.
+                        (_, 0) => json!({"pods": [pod(1), pod(2)], "next": 2}),
+                        (_, 2) => json!({"pods": [pod(3), pod(4)], "next": 4}),
+                        _ => json!({"pods": [pod(5)]}),
+                    })
+                }
+            }),
+        );
+    let spec = stand_in(app).await;
+    let c = RunaiClient::new(&spec, http()).with_page_size(2);
+    for id in ["stuck", "empty", "moving"] {
+        c.get(id).await.unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    let seen = seen.lock().unwrap();
+    let of = |id: &str| -> Vec<&str> {
+        seen.iter().filter(|l| l.starts_with(&format!("{id}@"))).map(String::as_str).collect()
+    };
+    assert_eq!(of("stuck"), ["stuck@0", "stuck@2"]);
+    assert_eq!(of("empty"), ["empty@0", "empty@2"]);
+    assert_eq!(of("moving"), ["moving@0", "moving@2", "moving@4"]);
 }
 
 #[tokio::test]
@@ -704,6 +900,26 @@ async fn an_expired_token_is_refreshed_once_on_401_and_refreshes_are_single_flig
     let results = futures::future::join_all(ids.iter().map(|id| fresh.get(id))).await;
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(tokens_issued(&h), 3);
+}
+
+/// A 401 is the only answer that makes the client sign in again: a read refused otherwise (here a 404 for a
+/// workload that is gone) is not repeated and asks for no new token.
+#[tokio::test]
+async fn only_a_401_signs_in_again() {
+    let h = sim().await;
+    let p = client(&h);
+    p.list().await.unwrap();
+    assert_eq!(tokens_issued(&h), 1);
+    let mark = h.state.traffic.log().len();
+    let e = p.get("00000000-0000-4000-8000-00000000dead").await.unwrap_err();
+    assert_eq!(e.status, Some(404), "{e}");
+    let log = h.state.traffic.log();
+    let new = &log[mark..];
+    // A read asks the workload, its inference spec and its pods, each once.
+    assert!(!new.is_empty() && new.iter().all(|l| l.starts_with("GET /api/v1/workloads/")), "{new:?}");
+    let distinct: std::collections::HashSet<&String> = new.iter().collect();
+    assert_eq!(distinct.len(), new.len(), "no request a second time: {new:?}");
+    assert_eq!(tokens_issued(&h), 1, "no new sign-in");
 }
 
 // ---------------------------------------------------------------- contract

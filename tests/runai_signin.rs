@@ -43,6 +43,36 @@ async fn the_client_signs_in_under_every_v1_grant_and_remembers_the_one_taken() 
     }
 }
 
+/// A secret the v1 endpoint refuses (401) is not sent again as an `app_token`: only a 400 (the grant refused)
+/// makes the client try the other grant.
+#[tokio::test]
+async fn a_refused_secret_is_sent_once_not_again_under_the_other_grant() {
+    for reading in ["app-token-only", "client-credentials-only", "both"] {
+        let sim = start_sim(SimConfig {
+            ambiguities: Ambiguities::default()
+                .with(ambiguity::RUNAI_TOKEN, "v1-only")
+                .with(ambiguity::RUNAI_V1_GRANT, reading),
+            ..SimConfig::default()
+        })
+        .await;
+        let mut spec = provider::demo_accounts(&sim.base_url()).into_iter().nth(RUNAI).unwrap();
+        let provider::Credentials::Runai { client_secret, .. } = &mut spec.credentials else {
+            panic!("the third demo account is Run:ai")
+        };
+        *client_secret = provider::Secret::new("wrong-s3cret");
+        let p = provider::connect(&spec, build_client(Duration::from_secs(5), Duration::from_secs(20)));
+        let mark = sim.state.traffic.log().len();
+        let e = p.list().await.unwrap_err();
+        assert_eq!((e.kind, e.status), (provider::ErrorKind::Auth, Some(401)), "{reading}: {e}");
+        let log = sim.state.traffic.log();
+        let v1: Vec<&String> = log[mark..].iter().filter(|l| l.as_str() == "POST /api/v1/token").collect();
+        // app-token-only refuses the first grant with 400 before the secret is checked: then the other grant is
+        // tried once, and its 401 ends it.
+        let want = if reading == "app-token-only" { 2 } else { 1 };
+        assert_eq!(v1.len(), want, "{reading}: {:?}", &log[mark..]);
+    }
+}
+
 #[test]
 fn doctor_signs_in_with_the_grant_the_plane_takes() {
     for (reading, says) in [("app-token-only", true), ("client-credentials-only", false)] {

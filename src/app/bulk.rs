@@ -1052,6 +1052,41 @@ mod tests {
         assert!(b.left_out[0].why.starts_with("could not read it:"), "{}", b.left_out[0].why);
     }
 
+    /// While the fresh reads are under way only Esc does anything (it cancels, nothing sent); in a review
+    /// where every marked deployment is left out, y sends nothing and says so.
+    #[test]
+    fn while_reading_only_esc_cancels_and_y_with_all_left_out_sends_nothing() {
+        let mut s = state();
+        filter(&mut s, "alpha|bravo");
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('s'));
+        press(&mut s, KeyCode::Char('2'));
+        press(&mut s, KeyCode::Enter);
+        for c in [KeyCode::Char('j'), KeyCode::Char('y'), KeyCode::Enter] {
+            assert!(press(&mut s, c).is_empty());
+            assert_eq!(s.mode, Mode::Bulk, "{c:?} while reading");
+            assert!(matches!(s.bulk.as_ref().unwrap().stage, BulkStage::Reading { .. }), "{c:?}");
+        }
+        assert!(press(&mut s, KeyCode::Esc).is_empty());
+        assert_eq!(s.mode, Mode::Normal);
+        assert_eq!(s.flash.as_deref(), Some("bulk change cancelled: nothing was sent"));
+        assert_eq!(marked(&s), ["alpha-staging", "bravo"], "the marks stay");
+
+        press(&mut s, KeyCode::Esc);
+        press(&mut s, KeyCode::Esc);
+        filter(&mut s, "charlie");
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('s'));
+        press(&mut s, KeyCode::Char('2'));
+        let fx = press(&mut s, KeyCode::Enter);
+        answer_reads(&mut s, fx);
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!((b.stage.clone(), b.items.len(), b.left_out.len()), (BulkStage::Review, 0, 1));
+        assert!(press(&mut s, KeyCode::Char('y')).is_empty(), "nothing is sent");
+        assert_eq!(s.flash.as_deref(), Some("nothing to send: every marked deployment is left out"));
+        assert_eq!(s.bulk.as_ref().unwrap().stage, BulkStage::Review);
+    }
+
     #[test]
     fn read_only_has_no_marks_and_no_bulk() {
         let mut s = state();

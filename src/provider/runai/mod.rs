@@ -245,11 +245,8 @@ impl RunaiClient {
                 ("client_secret".into(), secret.expose().to_string()),
             ])
             .idempotent(true);
-        let resp = self.http.send(&req).await.map_err(|e| match e.status {
-            // Kept as is so the caller can fall back to v1.
-            Some(404 | 405) => e,
-            _ => Self::token_error(e),
-        })?;
+        // A 404 or 405 keeps its status through `token_error`: the caller falls back to v1 on it.
+        let resp = self.http.send(&req).await.map_err(Self::token_error)?;
         let t: wire::TokenResponse = resp.json(P)?;
         if t.access_token.is_empty() {
             return Err(ApiError::new(P, ErrorKind::Auth, "the token response held no access token")
@@ -958,6 +955,21 @@ mod tests {
         assert_eq!(e.message, "Client authentication failed (invalid_client)");
         let e = parse_error(P, 502, b"<html>bad gateway</html>");
         assert_eq!(e.message, "HTTP 502: <html>bad gateway</html>");
+    }
+
+    /// The document's optional `details` follows the message in brackets, unless it only repeats it.
+    #[test]
+    fn error_details_follow_the_message_once() {
+        let msg = |body: &str| parse_error(P, 409, body.as_bytes()).message;
+        assert_eq!(
+            msg(r#"{"code":409,"message":"workload exists","details":"name llm is taken in project p1"}"#),
+            "workload exists (name llm is taken in project p1)"
+        );
+        assert_eq!(
+            msg(r#"{"code":409,"message":"workload exists","details":"workload exists"}"#),
+            "workload exists"
+        );
+        assert_eq!(msg(r#"{"code":409,"message":"workload exists","details":"  "}"#), "workload exists");
     }
 
     #[test]
