@@ -457,7 +457,8 @@ fn object_at(v: &Value, key: &str) -> Map<String, Value> {
 }
 
 /// The new `environmentVariables` list: every item as read, a plain value changed or removed as `envs` says,
-/// references and excluded items untouched, new names appended.
+/// references and excluded items untouched (a reference's name is never appended as a plain value), new
+/// names appended.
 fn edit_envs(current: Option<&Value>, envs: &std::collections::BTreeMap<String, String>) -> Vec<Value> {
     let list = current.and_then(Value::as_array).cloned().unwrap_or_default();
     let mut out = Vec::with_capacity(list.len() + envs.len());
@@ -468,11 +469,16 @@ fn edit_envs(current: Option<&Value>, envs: &std::collections::BTreeMap<String, 
             continue;
         };
         let name = obj.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-        let plain = ["secret", "configMap", "userCredential", "podFieldRef"]
+        let reference = !["secret", "configMap", "userCredential", "podFieldRef"]
             .iter()
-            .all(|k| obj.get(*k).is_none_or(Value::is_null))
-            && obj.get("exclude").and_then(Value::as_bool) != Some(true);
-        if !plain || name.is_empty() {
+            .all(|k| obj.get(*k).is_none_or(Value::is_null));
+        let excluded = obj.get("exclude").and_then(Value::as_bool) == Some(true);
+        if reference || excluded || name.is_empty() {
+            // A reference is shown by its marker (`<secret name/key>`): its name is taken, and the marker is
+            // never sent back as a plain value. A change to it does not take, and the read-back says so.
+            if reference && !excluded && !name.is_empty() {
+                seen.insert(name);
+            }
             out.push(item);
             continue;
         }
@@ -970,6 +976,45 @@ mod tests {
             "workload exists"
         );
         assert_eq!(msg(r#"{"code":409,"message":"workload exists","details":"  "}"#), "workload exists");
+    }
+
+    /// An env edit keeps every item as read (references, excluded items, items without a name, non-objects),
+    /// changes or removes plain values as asked, and appends new names; a reference shown by its marker is
+    /// not sent back as a plain value.
+    #[test]
+    fn env_edit_changes_plain_values_and_keeps_the_rest_as_read() {
+        let current = json!([
+            {"name": "A", "value": "1"},
+            {"name": "GONE", "value": "g"},
+            {"name": "NGC_API_KEY", "secret": {"name": "ngc-api-key", "key": "NGC_API_KEY"}},
+            {"name": "X", "value": "x", "exclude": true},
+            {"name": "", "value": "e"},
+            "junk"
+        ]);
+        let objects: Vec<Option<wire::EnvironmentVariable>> = current
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v.is_object())
+            .map(|v| serde_json::from_value(v.clone()).unwrap())
+            .collect();
+        let read = convert::envs(&objects);
+        assert_eq!(read["NGC_API_KEY"], "<secret ngc-api-key/NGC_API_KEY>");
+        let mut envs = read.clone();
+        envs.insert("A".into(), "2".into());
+        envs.remove("GONE");
+        envs.insert("NEW".into(), "n".into());
+        assert_eq!(
+            Value::Array(edit_envs(Some(&current), &envs)),
+            json!([
+                {"name": "A", "value": "2"},
+                {"name": "NGC_API_KEY", "secret": {"name": "ngc-api-key", "key": "NGC_API_KEY"}},
+                {"name": "X", "value": "x", "exclude": true},
+                {"name": "", "value": "e"},
+                "junk",
+                {"name": "NEW", "value": "n"}
+            ])
+        );
     }
 
     #[test]
