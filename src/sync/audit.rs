@@ -330,6 +330,20 @@ mod tests {
         assert_eq!(std::fs::metadata(log.path()).unwrap().len(), len);
     }
 
+    /// A line longer than the rotation size, written to an empty file, is written there: the empty file is
+    /// not rotated over the previous one (which would lose it), and a whole write is no error.
+    #[test]
+    fn a_long_line_into_an_empty_file_keeps_the_previous_file() {
+        let scratch = Scratch::new("audit-empty");
+        std::fs::create_dir_all(&scratch.0).unwrap();
+        let log = AuditLog::new(scratch.0.join("audit.jsonl")).with_rotation(10);
+        std::fs::write(log.previous_path(), "old\n").unwrap();
+        let line = b"{\"a line\": \"longer than ten bytes\"}\n";
+        assert!(log.write_line(line).is_ok(), "a whole line written is no error");
+        assert_eq!(std::fs::read_to_string(log.previous_path()).unwrap(), "old\n");
+        assert_eq!(std::fs::read(log.path()).unwrap(), line);
+    }
+
     /// Issue 25: the audit file is created 0600, not created readable and tightened after (for that moment
     /// another user could open it, and every new file would log a bogus "tightened"); one that others can
     /// read is tightened, and that is said. (Under a umask of 077 a wider creation mode would not show.)
