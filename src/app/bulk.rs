@@ -1087,6 +1087,42 @@ mod tests {
         assert_eq!(s.bulk.as_ref().unwrap().stage, BulkStage::Review);
     }
 
+    /// The review scrolls: j/Down and k/Up by one, PageDown/PageUp by ten, never above the top, g/Home to it.
+    #[test]
+    fn the_review_scrolls_by_line_and_page_and_back_to_the_top() {
+        let mut s = state();
+        filter(&mut s, "alpha|bravo");
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('s'));
+        press(&mut s, KeyCode::Char('2'));
+        let fx = press(&mut s, KeyCode::Enter);
+        answer_reads(&mut s, fx);
+        assert_eq!(s.bulk.as_ref().unwrap().stage, BulkStage::Review);
+        let steps = [
+            (KeyCode::Char('j'), 1),
+            (KeyCode::Down, 2),
+            (KeyCode::PageDown, 12),
+            (KeyCode::Char('k'), 11),
+            (KeyCode::Up, 10),
+            (KeyCode::PageUp, 0),
+            (KeyCode::Up, 0),
+            (KeyCode::PageDown, 10),
+            (KeyCode::PageDown, 20),
+            (KeyCode::PageUp, 10),
+            (KeyCode::Char('g'), 0),
+            (KeyCode::Char('j'), 1),
+            (KeyCode::Char('k'), 0),
+            (KeyCode::Char('k'), 0),
+            (KeyCode::PageUp, 0),
+            (KeyCode::PageDown, 10),
+            (KeyCode::Home, 0),
+        ];
+        for (key, want) in steps {
+            press(&mut s, key);
+            assert_eq!(s.bulk.as_ref().unwrap().scroll, want, "after {key:?}");
+        }
+    }
+
     #[test]
     fn read_only_has_no_marks_and_no_bulk() {
         let mut s = state();
