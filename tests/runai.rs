@@ -277,50 +277,47 @@ fn stand_in_token(app: axum::Router) -> axum::Router {
     )
 }
 
-/// A workload as a stand-in lists it.
-fn stand_in_workload(id: &str, cluster: &str) -> Value {
-    json!({"id": id, "name": format!("w-{id}"), "type": "Inference", "clusterId": cluster, "phase": "Running",
+/// A workload of type `kind` as a stand-in lists it.
+fn stand_in_workload(id: &str, kind: &str, cluster: &str) -> Value {
+    json!({"id": id, "name": format!("w-{id}"), "type": kind, "clusterId": cluster, "phase": "Running",
            "runningPods": 1, "requestedPods": {"number": 1, "min": 1, "max": 1}})
+}
+
+/// The `offset` a stand-in was asked for (0 when absent).
+fn offset_of(query: Option<String>) -> usize {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("offset="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// A stand-in server that ignores `filterBy` and pages with `next`: the client must follow every page and
 /// keep only the inferences itself.
 #[tokio::test]
 async fn list_follows_next_and_filters_when_the_server_ignores_the_filter() {
-    use axum::{Json, Router, extract::RawQuery, routing::get, routing::post};
+    use axum::{Json, Router, extract::RawQuery, routing::get};
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let seen2 = seen.clone();
-    let wl = |id: &str, kind: &str| {
-        json!({"id": id, "name": format!("w-{id}"), "type": kind, "clusterId": "c", "phase": "Running",
-               "runningPods": 1, "requestedPods": {"number": 1, "min": 1, "max": 1}})
-    };
+    let wl = |id: &str, kind: &str| stand_in_workload(id, kind, "c");
     let pages = [
         json!({"workloads": [wl("1", "Inference"), wl("2", "Training")], "next": 2}),
         json!({"workloads": [wl("3", "Workspace"), wl("4", "Inference")], "next": 4}),
         json!({"workloads": [wl("5", "Inference")]}),
     ];
-    let app = Router::new()
-        .route(
-            "/api/v2/token",
-            post(|| async { Json(json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600})) }),
-        )
-        .route(
-            "/api/v1/workloads",
-            get(move |RawQuery(q): RawQuery| {
-                let seen = seen2.clone();
-                let pages = pages.clone();
-                async move {
-                    let q = q.unwrap_or_default();
-                    seen.lock().unwrap().push(q.clone());
-                    let offset: usize = q
-                        .split('&')
-                        .find_map(|kv| kv.strip_prefix("offset="))
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
-                    Json(pages[(offset / 2).min(2)].clone())
-                }
-            }),
-        );
+    let app = stand_in_token(Router::new()).route(
+        "/api/v1/workloads",
+        get(move |RawQuery(q): RawQuery| {
+            let seen = seen2.clone();
+            let pages = pages.clone();
+            async move {
+                seen.lock().unwrap().push(q.clone().unwrap_or_default());
+                let offset = offset_of(q);
+                Json(pages[(offset / 2).min(2)].clone())
+            }
+        }),
+    );
     let spec = stand_in(app).await;
     let list = connect(&spec, http()).list().await.unwrap();
     let ids: Vec<&str> = list.iter().map(|d| d.key.id.as_str()).collect();
@@ -337,31 +334,19 @@ async fn list_follows_next_and_filters_when_the_server_ignores_the_filter() {
 /// stand-in's events is what is checked.
 #[tokio::test]
 async fn with_the_count_known_the_next_pages_are_asked_together() {
-    use axum::{Json, Router, extract::RawQuery, routing::get, routing::post};
+    use axum::{Json, Router, extract::RawQuery, routing::get};
     let events = Arc::new(Mutex::new(Vec::<String>::new()));
     let third_asked = Arc::new(tokio::sync::Notify::new());
-    let wl = |id: usize| {
-        json!({"id": id.to_string(), "name": format!("w-{id}"), "type": "Inference", "clusterId": "c",
-               "phase": "Running", "runningPods": 1, "requestedPods": {"number": 1, "min": 1, "max": 1}})
-    };
+    let wl = |id: usize| stand_in_workload(&id.to_string(), "Inference", "c");
     let (ev, asked) = (events.clone(), third_asked.clone());
-    let app = Router::new()
-        .route(
-            "/api/v2/token",
-            post(|| async { Json(json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600})) }),
-        )
+    let app = stand_in_token(Router::new())
         .route("/api/v1/workloads/count", get(|| async { Json(json!({"count": 6})) }))
         .route(
             "/api/v1/workloads",
             get(move |RawQuery(q): RawQuery| {
                 let (ev, asked) = (ev.clone(), asked.clone());
                 async move {
-                    let q = q.unwrap_or_default();
-                    let offset: usize = q
-                        .split('&')
-                        .find_map(|kv| kv.strip_prefix("offset="))
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
+                    let offset = offset_of(q);
                     ev.lock().unwrap().push(format!("asked {offset}"));
                     match offset {
                         2 => {
@@ -401,7 +386,7 @@ async fn cluster_names_are_asked_only_for_unknown_clusters_and_not_again_where_t
         .route(
             "/api/v1/workloads",
             get(|| async {
-                Json(json!({"workloads": [stand_in_workload("1", "c1"), stand_in_workload("2", "c2")]}))
+                Json(json!({"workloads": [stand_in_workload("1", "Inference", "c1"), stand_in_workload("2", "Inference", "c2")]}))
             }),
         )
         .route(
@@ -418,11 +403,10 @@ async fn cluster_names_are_asked_only_for_unknown_clusters_and_not_again_where_t
                 }
             }),
         );
-    let spec = stand_in(app).await;
+    let mut account = stand_in(app).await;
     let names = |list: &[infertop::model::Deployment]| -> Vec<Option<String>> {
         list.iter().map(|d| d.regions[0].region_name.as_deref().map(str::to_string)).collect()
     };
-    let mut account = spec.clone();
     account.retry = infertop::provider::http::RetryPolicy::none();
     let c = connect(&account, http());
     // A 500: the ids are shown, and the next list asks again.
@@ -463,19 +447,14 @@ async fn pods_pages_are_followed_while_they_move_forward_and_hold_pods() {
         )
         .route(
             "/api/v1/workloads/{id}",
-            get(|Path(id): Path<String>| async move { Json(stand_in_workload(&id, "c1")) }),
+            get(|Path(id): Path<String>| async move { Json(stand_in_workload(&id, "Inference", "c1")) }),
         )
         .route(
             "/api/v1/workloads/{id}/pods",
             get(move |Path(id): Path<String>, RawQuery(q): RawQuery| {
                 let log = log.clone();
                 async move {
-                    let offset: usize = q
-                        .unwrap_or_default()
-                        .split('&')
-                        .find_map(|kv| kv.strip_prefix("offset="))
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
+                    let offset = offset_of(q);
                     log.lock().unwrap().push(format!("{id}@{offset}"));
                     Json(match (id.as_str(), offset) {
                         // Two pages, the second giving the same `next` again.

@@ -12,16 +12,23 @@ use std::time::Duration;
 
 const RUNAI: usize = 2;
 
+/// A simulator serving only `/api/v1/token`, taking the grants `reading` says.
+fn v1_only(reading: &str) -> SimConfig {
+    SimConfig {
+        ambiguities: Ambiguities::default()
+            .with(ambiguity::RUNAI_TOKEN, "v1-only")
+            .with(ambiguity::RUNAI_V1_GRANT, reading),
+        ..SimConfig::default()
+    }
+}
+
 #[tokio::test]
 async fn the_client_signs_in_under_every_v1_grant_and_remembers_the_one_taken() {
     for reading in ["app-token-only", "client-credentials-only", "both"] {
         let sim = start_sim(SimConfig {
-            ambiguities: Ambiguities::default()
-                .with(ambiguity::RUNAI_TOKEN, "v1-only")
-                .with(ambiguity::RUNAI_V1_GRANT, reading),
             // A token that lives 2 s (refreshed at half its life): the refresh shows what was remembered.
             runai_token_ttl: 2,
-            ..SimConfig::default()
+            ..v1_only(reading)
         })
         .await;
         let spec = provider::demo_accounts(&sim.base_url()).into_iter().nth(RUNAI).unwrap();
@@ -48,13 +55,7 @@ async fn the_client_signs_in_under_every_v1_grant_and_remembers_the_one_taken() 
 #[tokio::test]
 async fn a_refused_secret_is_sent_once_not_again_under_the_other_grant() {
     for reading in ["app-token-only", "client-credentials-only", "both"] {
-        let sim = start_sim(SimConfig {
-            ambiguities: Ambiguities::default()
-                .with(ambiguity::RUNAI_TOKEN, "v1-only")
-                .with(ambiguity::RUNAI_V1_GRANT, reading),
-            ..SimConfig::default()
-        })
-        .await;
+        let sim = start_sim(v1_only(reading)).await;
         let mut spec = provider::demo_accounts(&sim.base_url()).into_iter().nth(RUNAI).unwrap();
         let provider::Credentials::Runai { client_secret, .. } = &mut spec.credentials else {
             panic!("the third demo account is Run:ai")

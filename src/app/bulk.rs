@@ -766,6 +766,15 @@ mod tests {
         press(s, KeyCode::Enter);
     }
 
+    /// Marks what `text` filters to and asks a bulk scale of min 2: the effects of the Enter (the reads).
+    fn scale_min_to_2(s: &mut State, text: &str) -> Vec<Effect> {
+        filter(s, text);
+        ctrl(s, ' ');
+        press(s, KeyCode::Char('s'));
+        press(s, KeyCode::Char('2'));
+        press(s, KeyCode::Enter)
+    }
+
     #[test]
     fn marking_says_how_many_are_marked_and_what_they_are_for() {
         let mut s = state();
@@ -1024,11 +1033,7 @@ mod tests {
     #[test]
     fn the_review_is_planned_from_fresh_full_reads_and_a_failed_read_is_left_out() {
         let mut s = state();
-        filter(&mut s, "alpha|bravo");
-        ctrl(&mut s, ' ');
-        press(&mut s, KeyCode::Char('s'));
-        press(&mut s, KeyCode::Char('2'));
-        let fx = press(&mut s, KeyCode::Enter);
+        let fx = scale_min_to_2(&mut s, "alpha|bravo");
         let Some(Effect::ReadDetails(keys)) = fx.into_iter().find(|e| matches!(e, Effect::ReadDetails(_)))
         else {
             panic!("no reads asked for")
@@ -1057,11 +1062,7 @@ mod tests {
     #[test]
     fn while_reading_only_esc_cancels_and_y_with_all_left_out_sends_nothing() {
         let mut s = state();
-        filter(&mut s, "alpha|bravo");
-        ctrl(&mut s, ' ');
-        press(&mut s, KeyCode::Char('s'));
-        press(&mut s, KeyCode::Char('2'));
-        press(&mut s, KeyCode::Enter);
+        scale_min_to_2(&mut s, "alpha|bravo");
         for c in [KeyCode::Char('j'), KeyCode::Char('y'), KeyCode::Enter] {
             assert!(press(&mut s, c).is_empty());
             assert_eq!(s.mode, Mode::Bulk, "{c:?} while reading");
@@ -1074,11 +1075,7 @@ mod tests {
 
         press(&mut s, KeyCode::Esc);
         press(&mut s, KeyCode::Esc);
-        filter(&mut s, "charlie");
-        ctrl(&mut s, ' ');
-        press(&mut s, KeyCode::Char('s'));
-        press(&mut s, KeyCode::Char('2'));
-        let fx = press(&mut s, KeyCode::Enter);
+        let fx = scale_min_to_2(&mut s, "charlie");
         answer_reads(&mut s, fx);
         let b = s.bulk.as_ref().unwrap();
         assert_eq!((b.stage.clone(), b.items.len(), b.left_out.len()), (BulkStage::Review, 0, 1));
@@ -1091,11 +1088,7 @@ mod tests {
     #[test]
     fn the_review_scrolls_by_line_and_page_and_back_to_the_top() {
         let mut s = state();
-        filter(&mut s, "alpha|bravo");
-        ctrl(&mut s, ' ');
-        press(&mut s, KeyCode::Char('s'));
-        press(&mut s, KeyCode::Char('2'));
-        let fx = press(&mut s, KeyCode::Enter);
+        let fx = scale_min_to_2(&mut s, "alpha|bravo");
         answer_reads(&mut s, fx);
         assert_eq!(s.bulk.as_ref().unwrap().stage, BulkStage::Review);
         let steps = [
