@@ -1116,6 +1116,185 @@ mod tests {
         }
     }
 
+    /// The form's focus moves both ways round its three fields; Enter with every field empty is refused and
+    /// sends nothing; `n` in the review brings back the fields as typed; Esc in the form closes it all.
+    #[test]
+    fn the_form_moves_both_ways_n_brings_the_fields_back_and_esc_closes_it() {
+        let mut s = state();
+        filter(&mut s, "alpha|bravo");
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('s'));
+        let focus = |s: &State| match &s.bulk.as_ref().unwrap().stage {
+            BulkStage::Form(f) => f.focus,
+            other => panic!("not the form: {other:?}"),
+        };
+        let steps = [
+            (KeyCode::Up, 2),
+            (KeyCode::BackTab, 1),
+            (KeyCode::Up, 0),
+            (KeyCode::Tab, 1),
+            (KeyCode::Down, 2),
+        ];
+        for (key, want) in steps {
+            press(&mut s, key);
+            assert_eq!(focus(&s), want, "after {key:?}");
+        }
+        press(&mut s, KeyCode::Tab);
+        assert!(press(&mut s, KeyCode::Enter).is_empty(), "every field empty: nothing to read or send");
+        let BulkStage::Form(form) = &s.bulk.as_ref().unwrap().stage else { panic!("still the form") };
+        assert_eq!(form.notice, Some("every field says leave: nothing to change"));
+
+        press(&mut s, KeyCode::Char('2'));
+        press(&mut s, KeyCode::Tab);
+        for c in "+1".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        press(&mut s, KeyCode::Tab);
+        for c in "-1".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        let fx = press(&mut s, KeyCode::Enter);
+        answer_reads(&mut s, fx);
+        assert_eq!(s.bulk.as_ref().unwrap().stage, BulkStage::Review);
+        press(&mut s, KeyCode::Char('n'));
+        let BulkStage::Form(form) = &s.bulk.as_ref().unwrap().stage else {
+            panic!("n goes back to the form")
+        };
+        assert_eq!(form.inputs.each_ref().map(|i| i.value()), ["2", "+1", "-1"]);
+
+        assert!(press(&mut s, KeyCode::Esc).is_empty());
+        assert_eq!(s.mode, Mode::Normal);
+        assert!(s.bulk.is_none());
+        assert_eq!(s.flash.as_deref(), Some("bulk change cancelled: nothing was sent"));
+    }
+
+    /// `y` checks each start/stop again: one whose deployment moved since the review (stopped by someone else)
+    /// is refused with what it is now, and only the rest are sent.
+    #[test]
+    fn a_start_stop_whose_deployment_moved_since_the_review_is_refused_not_sent() {
+        let mut s = state();
+        filter(&mut s, "alpha|bravo");
+        ctrl(&mut s, ' ');
+        let fx = press(&mut s, KeyCode::Char('t'));
+        answer_reads(&mut s, fx);
+        // A list read after the review's reads.
+        let now = s.now + chrono::Duration::seconds(1);
+        let g = vec![
+            dep("g", ProviderKind::Gcore, "alpha-staging", Status::Disabled, 1, 2),
+            dep("g", ProviderKind::Gcore, "bravo", Status::Disabled, 1, 3),
+        ];
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(g) });
+        let fx = press(&mut s, KeyCode::Char('y'));
+        let sent: Vec<(&str, LifecycleOp)> = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Lifecycle(r) => Some((r.key.id.as_str(), r.op)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sent, [("bravo", LifecycleOp::Start)]);
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.items[0].name, "alpha-staging");
+        assert_eq!(b.items[0].outcome, Outcome::Refused("it is DISABLED now: nothing sent".into()));
+    }
+
+    /// Each start/stop outcome lands on its own deployment, whatever the order; a single start sent beside the
+    /// run (not one of its deployments) keeps its own outcome.
+    #[test]
+    fn start_stop_outcomes_land_on_their_own_rows_and_a_single_write_beside_keeps_its_own() {
+        let mut s = state();
+        let now = s.now;
+        let g = vec![
+            dep("g", ProviderKind::Gcore, "alpha-staging", Status::Active, 1, 2),
+            dep("g", ProviderKind::Gcore, "bravo", Status::Disabled, 1, 3),
+            dep("g", ProviderKind::Gcore, "foxtrot", Status::Disabled, 1, 1),
+        ];
+        update(&mut s, Msg::Fleet { account: 0, at: now, result: Ok(g) });
+        filter(&mut s, "alpha|bravo");
+        ctrl(&mut s, ' ');
+        let fx = press(&mut s, KeyCode::Char('t'));
+        answer_reads(&mut s, fx);
+        let fx = press(&mut s, KeyCode::Char('y'));
+        assert_eq!(fx.iter().filter(|e| matches!(e, Effect::Lifecycle(_))).count(), 2);
+        press(&mut s, KeyCode::Esc);
+        // Filter, then marks, cleared: t is the single prompt again.
+        press(&mut s, KeyCode::Esc);
+        press(&mut s, KeyCode::Esc);
+        assert!(s.marks.is_empty());
+        filter(&mut s, "foxtrot");
+        press(&mut s, KeyCode::Char('t'));
+        let fx = press(&mut s, KeyCode::Char('y'));
+        let Some(Effect::Lifecycle(single)) = fx.into_iter().find(|e| matches!(e, Effect::Lifecycle(_)))
+        else {
+            panic!("the single start was not sent")
+        };
+        assert_eq!((single.key.id.as_str(), single.op), ("foxtrot", LifecycleOp::Start));
+
+        let key =
+            |id: &str| DeploymentKey { provider: ProviderKind::Gcore, account: "g".into(), id: id.into() };
+        let err =
+            ApiError::new(ProviderKind::Gcore, crate::provider::ErrorKind::Validation, "quota exceeded")
+                .with_status(422);
+        let (name, op) = ("bravo".to_string(), LifecycleOp::Start);
+        update(&mut s, Msg::Lifecycle { key: key("bravo"), name, op, result: Err(err) });
+        let (name, op) = ("foxtrot".to_string(), LifecycleOp::Start);
+        update(&mut s, Msg::Lifecycle { key: key("foxtrot"), name, op, result: Ok(()) });
+        assert_eq!(s.flash.as_deref(), Some("start foxtrot: done"), "the single start's own outcome");
+        let b = s.bulk.as_ref().unwrap();
+        let outcomes: Vec<(&str, &str)> =
+            b.items.iter().map(|i| (i.name.as_str(), i.outcome.label())).collect();
+        assert_eq!(outcomes, [("alpha-staging", "sending"), ("bravo", "refused")]);
+        assert!(b.items[1].outcome.detail().contains("quota exceeded"), "{:?}", b.items[1].outcome);
+        let (name, op) = ("alpha-staging".to_string(), LifecycleOp::Stop);
+        update(&mut s, Msg::Lifecycle { key: key("alpha-staging"), name, op, result: Ok(()) });
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!((b.stage.clone(), b.items[0].outcome.label()), (BulkStage::Done, "applied"));
+    }
+
+    /// A scale change applied to a stopped deployment is not followed as a rollout (it has none until started);
+    /// a refusal that is not Sesterce's want of a model keeps the provider's words.
+    #[test]
+    fn an_applied_scale_on_a_stopped_deployment_is_not_followed_and_refusals_keep_their_words() {
+        let mut s = state();
+        filter(&mut s, "alpha|bravo");
+        ctrl(&mut s, ' ');
+        press(&mut s, KeyCode::Char('s'));
+        press(&mut s, KeyCode::Tab);
+        for c in "+1".chars() {
+            press(&mut s, KeyCode::Char(c));
+        }
+        let fx = press(&mut s, KeyCode::Enter);
+        answer_reads(&mut s, fx);
+        let sent: Vec<ApplyRequest> = press(&mut s, KeyCode::Char('y'))
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Apply(r) => Some(*r),
+                _ => None,
+            })
+            .collect();
+        let names: Vec<&str> = sent.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["alpha-staging", "bravo"]);
+        let err =
+            ApiError::new(ProviderKind::Gcore, crate::provider::ErrorKind::Validation, "max over quota")
+                .with_status(422);
+        update(&mut s, Msg::Applied { key: sent[0].key.clone(), result: Err(ApplyFailure::Api(err)) });
+        let mut read_back = (*sent[1].expected).clone();
+        read_back.regions[0].scale.max = 4;
+        let applied = crate::provider::Applied::Done(Box::new(read_back));
+        update(
+            &mut s,
+            Msg::Applied { key: sent[1].key.clone(), result: Ok(Landed { applied, not_taken: vec![] }) },
+        );
+        let b = s.bulk.as_ref().unwrap();
+        assert_eq!(b.stage, BulkStage::Done);
+        assert_eq!(b.items[0].outcome.label(), "refused");
+        assert!(b.items[0].outcome.detail().contains("max over quota"), "{:?}", b.items[0].outcome);
+        assert_eq!(b.items[1].outcome.label(), "applied", "{:?}", b.items[1].outcome);
+        assert!(s.pending.is_empty(), "bravo is DISABLED: no rollout to follow; {:?}", s.pending.keys());
+        let detail = s.details.get(&sent[1].key).and_then(|d| d.detail.as_ref());
+        assert_eq!(detail.map(|(d, _)| d.regions[0].scale.max), Some(4), "the read-back is the record");
+    }
+
     #[test]
     fn read_only_has_no_marks_and_no_bulk() {
         let mut s = state();
