@@ -231,6 +231,35 @@ async fn a_429_with_retry_after_lowers_the_effective_rate_and_it_recovers() {
     assert!(rates.len() > 10, "slowly, not at once");
 }
 
+/// Each provider's client tells the status line its rate: the configured one at first, lower after a
+/// window of 429s (Gcore and Run:ai here; Sesterce above).
+#[tokio::test]
+async fn every_provider_reports_its_effective_rate_and_a_lowered_one_after_429s() {
+    let (sim, providers) = start(SimConfig { fleet: Some(30), ..SimConfig::default() }).await;
+    let configured = RateLimit::default().per_second;
+    for (i, kind) in [(0, ProviderKind::Gcore), (2, ProviderKind::Runai)] {
+        let p = &providers[i];
+        assert_eq!(p.kind(), kind);
+        // Signed in and listed once at the configured rate.
+        p.listing().await.expect("a list before the faults");
+        assert_eq!(p.effective_rate(), Some((configured, configured)), "{kind:?}");
+        {
+            let mut f = sim.state.faults.write().unwrap();
+            match kind {
+                ProviderKind::Gcore => f.gcore.rate_limit = 1.0,
+                _ => f.runai.rate_limit = 1.0,
+            }
+            f.retry_after = 1;
+        }
+        let e = p.listing().await.expect_err("every answer is a 429");
+        assert_eq!(e.status, Some(429), "{kind:?}: {e}");
+        let (now, limit) = p.effective_rate().unwrap();
+        assert_eq!(limit, configured, "{kind:?}: the configured limit stays what it is");
+        assert!(now < configured && now >= configured / 2.0, "{kind:?}: lowered once: {now}");
+        *sim.state.faults.write().unwrap() = sim::faults::FaultConfig::default();
+    }
+}
+
 /// The Sesterce details reads the simulator saw from `from` on, and the list reads among them, in order.
 fn sesterce_reads(sim: &SimHandle, from: usize) -> Vec<String> {
     sim.state.traffic.log()[from..]

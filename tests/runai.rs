@@ -373,6 +373,85 @@ async fn with_the_count_known_the_next_pages_are_asked_together() {
     assert!(at("asked 4") < at("answered 2"), "the third page waited for the second: {events:?}");
 }
 
+/// A list that never ends is cut at the account's item cap, counted over every workload read (inference or
+/// not): with a cap of 4 and pages of 2, the pages at offsets 2 and 4 are read, asked together (the count
+/// says there are more), and nothing after. The stand-in holds page 2's answer until page 4 is asked (or
+/// 10 s); the order of its events is what is checked.
+#[tokio::test]
+async fn an_endless_list_is_cut_at_the_item_cap_with_the_pages_up_to_it_asked_together() {
+    use axum::{Json, Router, extract::RawQuery, routing::get};
+    let events = Arc::new(Mutex::new(Vec::<String>::new()));
+    let fourth_asked = Arc::new(tokio::sync::Notify::new());
+    let (ev, asked) = (events.clone(), fourth_asked.clone());
+    let app = stand_in_token(Router::new())
+        .route("/api/v1/workloads/count", get(|| async { Json(json!({"count": 1000})) }))
+        .route(
+            "/api/v1/workloads",
+            get(move |RawQuery(q): RawQuery| {
+                let (ev, asked) = (ev.clone(), asked.clone());
+                async move {
+                    let offset = offset_of(q);
+                    ev.lock().unwrap().push(format!("asked {offset}"));
+                    match offset {
+                        2 => {
+                            let _ = tokio::time::timeout(Duration::from_secs(10), asked.notified()).await;
+                        }
+                        4 => asked.notify_one(),
+                        _ => {}
+                    }
+                    ev.lock().unwrap().push(format!("answered {offset}"));
+                    // Every other workload is a training one: the cap counts them too.
+                    let id = |n: usize| (offset + n).to_string();
+                    let kinds = ["Inference", "Training"];
+                    Json(json!({"workloads": [stand_in_workload(&id(1), kinds[0], "c"),
+                                              stand_in_workload(&id(2), kinds[1], "c")],
+                                "next": offset + 2}))
+                }
+            }),
+        );
+    let mut spec = stand_in(app).await;
+    spec.limits.max_list_items = 4;
+    let listing = RunaiClient::new(&spec, http()).with_page_size(2).listing().await.unwrap();
+    let ids: Vec<&str> = listing.items.iter().map(|d| d.key.id.as_str()).collect();
+    assert_eq!(ids, ["1", "3"], "the inference workloads of the two pages within the cap");
+    let cut = listing.cut.expect("cut at the cap").to_string();
+    assert!(cut.contains("holds more than 4 items"), "{cut}");
+    let events = events.lock().unwrap();
+    let asked: Vec<&String> = events.iter().filter(|e| e.starts_with("asked")).collect();
+    assert_eq!(asked.len(), 3, "pages 0, 2 and 4, nothing after: {events:?}");
+    let at = |e: &str| events.iter().position(|x| x == e).unwrap_or_else(|| panic!("no {e}: {events:?}"));
+    assert!(at("asked 4") < at("answered 2"), "page 4 waited for page 2: {events:?}");
+}
+
+/// An empty first page ends the list, whatever its `next` says: nothing more is asked, not even the count.
+#[tokio::test]
+async fn an_empty_first_page_ends_the_list_and_nothing_more_is_asked() {
+    use axum::{Json, Router, routing::get};
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let asked = Arc::new(AtomicUsize::new(0));
+    let (pages, count) = (asked.clone(), asked.clone());
+    let app = stand_in_token(Router::new())
+        .route(
+            "/api/v1/workloads/count",
+            get(move || {
+                count.fetch_add(100, SeqCst);
+                async { Json(json!({"count": 0})) }
+            }),
+        )
+        .route(
+            "/api/v1/workloads",
+            get(move || {
+                pages.fetch_add(1, SeqCst);
+                // A server that echoes the offset it was asked for as `next`.
+                async { Json(json!({"workloads": [], "next": 0})) }
+            }),
+        );
+    let spec = stand_in(app).await;
+    let list = RunaiClient::new(&spec, http()).with_page_size(2).list().await.unwrap();
+    assert!(list.is_empty());
+    assert_eq!(asked.load(SeqCst), 1, "one page, no count (each count asked adds 100)");
+}
+
 /// Cluster names: asked when a cluster turns up that is not known, not again while every cluster is known;
 /// a 5xx is tried again at the next list, a 403 or 404 (a control plane without the call) never again.
 #[tokio::test]
