@@ -423,6 +423,39 @@ async fn an_endless_list_is_cut_at_the_item_cap_with_the_pages_up_to_it_asked_to
     assert!(at("asked 4") < at("answered 2"), "page 4 waited for page 2: {events:?}");
 }
 
+/// A list whose count says it is huge and whose pages never end is read to 1000 pages and no further, and
+/// says it was cut there: the pages planned from the count and the ones read after them add up to the limit.
+#[tokio::test]
+async fn a_list_that_never_ends_is_read_to_a_thousand_pages_and_cut_there() {
+    use axum::{Json, Router, extract::RawQuery, routing::get};
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let asked = Arc::new(AtomicUsize::new(0));
+    let pages = asked.clone();
+    let app = stand_in_token(Router::new())
+        .route("/api/v1/workloads/count", get(|| async { Json(json!({"count": 1_000_000})) }))
+        .route(
+            "/api/v1/workloads",
+            get(move |RawQuery(q): RawQuery| {
+                pages.fetch_add(1, SeqCst);
+                let offset = offset_of(q);
+                async move {
+                    Json(
+                        json!({"workloads": [stand_in_workload(&(offset + 1).to_string(), "Inference", "c")],
+                                "next": offset + 1}),
+                    )
+                }
+            }),
+        );
+    let mut spec = stand_in(app).await;
+    // A thousand requests at the default 20 a second would take 50 s.
+    spec.rate_limit = infertop::provider::http::RateLimit::unlimited();
+    let listing = RunaiClient::new(&spec, http()).with_page_size(1).listing().await.unwrap();
+    assert_eq!(asked.load(SeqCst), 1000, "pages asked");
+    assert_eq!(listing.items.len(), 1000);
+    let cut = listing.cut.expect("cut at the page limit").to_string();
+    assert!(cut.contains("it still had more after 1000 pages"), "{cut}");
+}
+
 /// An empty first page ends the list, whatever its `next` says: nothing more is asked, not even the count.
 #[tokio::test]
 async fn an_empty_first_page_ends_the_list_and_nothing_more_is_asked() {

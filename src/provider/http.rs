@@ -1385,8 +1385,31 @@ mod tests {
         // Too long or zero: fall back to exponential backoff.
         let d = p.backoff(0, Some(3600.0));
         assert!(d <= Duration::from_millis(300) && d >= Duration::from_millis(225));
+        let d = p.backoff(0, Some(0.0));
+        assert!(d <= Duration::from_millis(300) && d >= Duration::from_millis(225), "a zero wait: {d:?}");
+        assert_eq!(p.backoff(0, Some(60.0)), Duration::from_secs(60), "the longest wait honoured");
         let d = p.backoff(10, None);
         assert!(d <= Duration::from_secs(8) && d >= Duration::from_secs(6));
+    }
+
+    /// `RetryPolicy::none` sends once and never again, with the rest of the policy as by default;
+    /// `RateLimit::unlimited` turns the limit off, as a rate that is not finite and positive does.
+    #[test]
+    fn no_retries_and_no_rate_limit_are_what_they_say() {
+        let (none, default) = (RetryPolicy::none(), RetryPolicy::default());
+        assert_eq!(none.max_retries, 0);
+        assert_eq!(default.max_retries, 2);
+        assert_eq!(
+            (none.base_delay, none.max_delay, none.max_retry_after),
+            (default.base_delay, default.max_delay, default.max_retry_after)
+        );
+        assert!(RateLimit::unlimited().is_unlimited());
+        assert_eq!(RateLimit::unlimited().per_second, 0.0);
+        assert!(!RateLimit::default().is_unlimited());
+        for per_second in [f64::NAN, f64::INFINITY, -1.0, 0.0] {
+            assert!(RateLimit { per_second, burst: 40 }.is_unlimited(), "{per_second}");
+        }
+        assert!(!RateLimit { per_second: 0.5, burst: 1 }.is_unlimited());
     }
 
     #[test]
