@@ -1361,6 +1361,20 @@ mod tests {
         for junk in [r#"[{"a": 2}]"#, r#"{"results": [{"a": 2}]} trailing"#, "<html>"] {
             assert_eq!(page(junk, true).unwrap_err().kind, ErrorKind::Decode, "{junk}");
         }
+        // What was expected, in the provider's words for the page and its list.
+        let e = page(r#"[{"a": 2}]"#, true).unwrap_err();
+        assert!(e.message.contains("expected an object with `results`"), "{e}");
+        let e = page(r#"{"results": {"a": 2}}"#, true).unwrap_err();
+        assert!(e.message.contains("expected a list"), "{e}");
+    }
+
+    /// The backoff's jitter: in [0, 1), and not the same every time (retries of many requests spread out).
+    #[test]
+    fn the_jitter_is_a_unit_fraction_that_varies() {
+        let draws: Vec<f64> = (0..64).map(|_| jitter_unit()).collect();
+        assert!(draws.iter().all(|j| (0.0..1.0).contains(j)), "{draws:?}");
+        let distinct: std::collections::BTreeSet<u64> = draws.iter().map(|j| j.to_bits()).collect();
+        assert!(distinct.len() > 32, "{} distinct of 64", distinct.len());
     }
 
     #[test]
