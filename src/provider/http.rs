@@ -1368,6 +1368,32 @@ mod tests {
         assert!(e.message.contains("expected a list"), "{e}");
     }
 
+    /// What the handle scrubs: the account's credentials and, once remembered, a token it signed in with,
+    /// bare (no `Bearer ` before it to give it away).
+    #[test]
+    fn the_scrubber_masks_the_credentials_and_a_remembered_token_bare() {
+        let client = build_client(Duration::from_secs(1), Duration::from_secs(1));
+        let secret = crate::provider::Secret::new("client-secret-0123456789");
+        let http = Http::new(
+            client,
+            ProviderKind::Runai,
+            1,
+            RetryPolicy::none(),
+            crate::provider::gcore::parse_error,
+        )
+        .with_secrets([&secret]);
+        let token = crate::provider::Secret::new("tok.abcdefghijklmnop.qrstuvwxyz");
+        let echoed = "the server said: client-secret-0123456789 and tok.abcdefghijklmnop.qrstuvwxyz";
+        assert!(!http.scrubber().scrub(echoed).contains("client-secret-0123456789"));
+        assert!(http.scrubber().scrub(echoed).contains("tok.abcdefghijklmnop"), "not remembered yet");
+        http.remember_token(&token);
+        let scrubbed = http.scrubber().scrub(echoed);
+        assert!(
+            !scrubbed.contains("client-secret") && !scrubbed.contains("tok.abcdefghijklmnop"),
+            "{scrubbed}"
+        );
+    }
+
     /// The backoff's jitter: in [0, 1), and not the same every time (retries of many requests spread out).
     #[test]
     fn the_jitter_is_a_unit_fraction_that_varies() {
