@@ -628,10 +628,6 @@ impl Http {
         &self.budget
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// The most items a list read from this account may hold.
     pub fn max_list_items(&self) -> usize {
         self.limits.max_list_items
