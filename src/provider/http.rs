@@ -623,11 +623,6 @@ impl Http {
         self
     }
 
-    /// The account's body budget (bytes its bodies hold now).
-    pub fn body_budget(&self) -> &BodyBudget {
-        &self.budget
-    }
-
     /// The most items a list read from this account may hold.
     pub fn max_list_items(&self) -> usize {
         self.limits.max_list_items
@@ -716,11 +711,6 @@ impl Http {
         self.limit
     }
 
-    /// Requests in flight right now for this account.
-    pub fn in_flight(&self) -> usize {
-        self.gate.in_flight()
-    }
-
     /// Sends with retries (for idempotent requests) and returns the response of a 2xx, else the error. A
     /// request that is not safe to repeat is sent once and its error, whatever it is, goes to the caller; so
     /// does a `Retry-After` longer than the policy's `max_retry_after`.
@@ -776,11 +766,6 @@ impl Http {
     /// Requests per second this account is sent right now, and the configured limit (None: no limit).
     pub fn effective_rate(&self) -> Option<(f64, f64)> {
         Some((self.gate.effective_rate()?, self.gate.limit().per_second))
-    }
-
-    /// How many times the account's rate was lowered (a window of answers too full of 429s).
-    pub fn rate_decreases(&self) -> u64 {
-        self.gate.decreases()
     }
 
     /// Waits (asleep) for this request's turn in its lane: a token and a slot in flight, handed by the
