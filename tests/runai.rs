@@ -425,35 +425,39 @@ async fn an_endless_list_is_cut_at_the_item_cap_with_the_pages_up_to_it_asked_to
 
 /// A list whose count says it is huge and whose pages never end is read to 1000 pages and no further, and
 /// says it was cut there: the pages planned from the count and the ones read after them add up to the limit.
+/// Where the 1000th page's `next` does not move on (it points at itself), the list ends there, whole.
 #[tokio::test]
 async fn a_list_that_never_ends_is_read_to_a_thousand_pages_and_cut_there() {
     use axum::{Json, Router, extract::RawQuery, routing::get};
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-    let asked = Arc::new(AtomicUsize::new(0));
-    let pages = asked.clone();
-    let app = stand_in_token(Router::new())
-        .route("/api/v1/workloads/count", get(|| async { Json(json!({"count": 1_000_000})) }))
-        .route(
-            "/api/v1/workloads",
-            get(move |RawQuery(q): RawQuery| {
-                pages.fetch_add(1, SeqCst);
-                let offset = offset_of(q);
-                async move {
-                    Json(
-                        json!({"workloads": [stand_in_workload(&(offset + 1).to_string(), "Inference", "c")],
-                                "next": offset + 1}),
-                    )
-                }
-            }),
-        );
-    let mut spec = stand_in(app).await;
-    // A thousand requests at the default 20 a second would take 50 s.
-    spec.rate_limit = infertop::provider::http::RateLimit::unlimited();
-    let listing = RunaiClient::new(&spec, http()).with_page_size(1).listing().await.unwrap();
-    assert_eq!(asked.load(SeqCst), 1000, "pages asked");
-    assert_eq!(listing.items.len(), 1000);
-    let cut = listing.cut.expect("cut at the page limit").to_string();
-    assert!(cut.contains("it still had more after 1000 pages"), "{cut}");
+    for last_points_at_itself in [false, true] {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let pages = asked.clone();
+        let app = stand_in_token(Router::new())
+            .route("/api/v1/workloads/count", get(|| async { Json(json!({"count": 1_000_000})) }))
+            .route(
+                "/api/v1/workloads",
+                get(move |RawQuery(q): RawQuery| {
+                    pages.fetch_add(1, SeqCst);
+                    let offset = offset_of(q);
+                    let next = if last_points_at_itself && offset == 999 { offset } else { offset + 1 };
+                    let wl = stand_in_workload(&(offset + 1).to_string(), "Inference", "c");
+                    async move { Json(json!({"workloads": [wl], "next": next})) }
+                }),
+            );
+        let mut spec = stand_in(app).await;
+        // A thousand requests at the default 20 a second would take 50 s.
+        spec.rate_limit = infertop::provider::http::RateLimit::unlimited();
+        let listing = RunaiClient::new(&spec, http()).with_page_size(1).listing().await.unwrap();
+        assert_eq!(asked.load(SeqCst), 1000, "pages asked");
+        assert_eq!(listing.items.len(), 1000);
+        if last_points_at_itself {
+            assert!(listing.cut.is_none(), "{:?}", listing.cut);
+        } else {
+            let cut = listing.cut.expect("cut at the page limit").to_string();
+            assert!(cut.contains("it still had more after 1000 pages"), "{cut}");
+        }
+    }
 }
 
 /// An empty first page ends the list, whatever its `next` says: nothing more is asked, not even the count.
@@ -756,6 +760,134 @@ async fn scale_validation_errors_carry_the_providers_message_and_field() {
     assert!(e.to_string().starts_with("runai 400: spec.autoscaling.scaleToZeroRetentionSeconds"));
     // Nothing changed.
     assert_eq!(p.get(&id).await.unwrap().regions[0].scale, d.regions[0].scale);
+}
+
+/// What Run:ai cannot express is refused before anything is sent, each condition on its own: a trigger other
+/// than its one metric (each kind), a cooldown or a polling interval, another cluster, a probe other than an
+/// HTTP GET, a liveness or startup probe, a blank image. A region without a cluster named is the workload's
+/// own. An edit of one section in `e` sends that section and no other.
+#[tokio::test]
+async fn what_runai_cannot_express_is_refused_alone_and_an_edit_sends_only_its_sections() {
+    use infertop::model::settings::Settings;
+    use infertop::model::{ExecAction, HttpTrigger, Scale, TcpSocketAction};
+    let h = sim().await;
+    let p = client(&h);
+    let id = id_of(&*p, "nim-llama-3-8b").await;
+    let d = p.get(&id).await.unwrap();
+    let patches = || h.state.runai.lock().unwrap().received.clone();
+    let base = ScaleUpdate::from_deployment(&d);
+    type Tweak = fn(&mut Scale);
+    let tweaks: [(&str, Tweak); 8] = [
+        ("cpu", |s| s.triggers.cpu = Some(80)),
+        ("memory", |s| s.triggers.memory = Some(80)),
+        ("gpu utilization", |s| s.triggers.gpu_utilization = Some(80)),
+        ("gpu memory", |s| s.triggers.gpu_memory = Some(80)),
+        ("http", |s| s.triggers.http = Some(HttpTrigger { rate: 10, window: 60 })),
+        ("other", |s| {
+            s.triggers.other.insert("sqs".into(), json!({"queue": "q"}));
+        }),
+        ("cooldown", |s| s.cooldown_seconds = Some(30)),
+        ("polling", |s| s.polling_interval_seconds = Some(30)),
+    ];
+    let mut fields = Vec::new();
+    for (what, tweak) in tweaks {
+        let mut u = base.clone();
+        tweak(&mut u.regions[0].scale);
+        let e = p.update_scale(&id, &u).await.expect_err(what);
+        assert_eq!(e.kind, ErrorKind::Validation, "{what}: {e}");
+        fields.push(e.fields[0].0.clone());
+    }
+    let triggers = "regions[0].scale.triggers";
+    assert_eq!(
+        fields,
+        [triggers, triggers, triggers, triggers, triggers, triggers, "regions[0].scale", "regions[0].scale"]
+    );
+    let mut u = base.clone();
+    u.regions[0].region_id = "another-cluster".into();
+    let e = p.update_scale(&id, &u).await.unwrap_err();
+    assert_eq!(e.fields[0].0, "regions[0].region", "{e}");
+
+    let readiness = d.probes.as_deref().and_then(|p| p.readiness.clone()).expect("a readiness probe");
+    let kinds: [(&str, fn(&mut infertop::model::Probe)); 3] = [
+        ("exec only", |p| {
+            p.http_get = None;
+            p.exec = Some(ExecAction { command: vec!["true".into()] });
+        }),
+        ("http and exec", |p| p.exec = Some(ExecAction { command: vec!["true".into()] })),
+        ("http and tcp", |p| p.tcp_socket = Some(TcpSocketAction { port: 8000 })),
+    ];
+    for (what, tweak) in kinds {
+        let mut r = readiness.clone();
+        tweak(&mut r.probe);
+        let probes = Probes { readiness: Some(r), ..Default::default() };
+        let e = p.update_probes(&id, &probes).await.expect_err(what);
+        assert_eq!(e.fields[0].0, "readiness.kind", "{what}: {e}");
+    }
+
+    let mut s = Settings::from_deployment(&d);
+    s.image = Some("  ".into());
+    let e = p.update_settings(&id, &s).await.unwrap_err();
+    assert_eq!(e.fields, [("image".to_string(), "a Run:ai workload needs an image".to_string())]);
+    let mut s = Settings::from_deployment(&d);
+    let mut probes = s.probes.clone().unwrap_or_default();
+    probes.startup = Some(readiness.clone());
+    s.probes = Some(probes);
+    let e = p.update_settings(&id, &s).await.unwrap_err();
+    assert_eq!(e.fields[0].0, "probes", "{e}");
+    assert_eq!(patches(), [], "nothing was sent for any refusal");
+
+    // A region without a cluster named is the workload's own.
+    let mut u = base.clone();
+    u.regions[0].region_id = String::new();
+    u.regions[0].scale.max += 1;
+    assert!(matches!(p.update_scale(&id, &u).await.unwrap(), Applied::Done(_)));
+    assert_eq!(patches().len(), 1);
+
+    // In `e`, one section changed is that section sent, alone.
+    let d = p.get(&id).await.unwrap();
+    let mut s = Settings::from_deployment(&d);
+    s.envs.insert("LOG_LEVEL_EXTRA".into(), "debug".into());
+    p.update_settings(&id, &s).await.unwrap();
+    let mut s = Settings::from_deployment(&p.get(&id).await.unwrap());
+    s.scale.regions[0].scale.max += 1;
+    p.update_settings(&id, &s).await.unwrap();
+    let sent: Vec<Vec<String>> = patches()[1..]
+        .iter()
+        .map(|(_, body)| body["spec"].as_object().unwrap().keys().cloned().collect())
+        .collect();
+    assert_eq!(sent, [vec!["environmentVariables".to_string()], vec!["autoscaling".to_string()]]);
+}
+
+/// Run:ai metrics: a 404 on the inference metrics is an older control plane (the GPU series, marked partial);
+/// any other failure of them is an error, not a partial answer.
+#[tokio::test]
+async fn only_a_404_on_the_inference_metrics_is_taken_as_an_older_control_plane() {
+    use axum::{Json, Router, http::StatusCode, response::IntoResponse, routing::get};
+    use std::sync::atomic::{AtomicU16, Ordering::SeqCst};
+    let status = Arc::new(AtomicU16::new(404));
+    let st = status.clone();
+    let app = stand_in_token(Router::new())
+        .route(
+            "/api/v1/workloads/inferences/{id}/metrics",
+            get(move || {
+                let s = st.load(SeqCst);
+                async move {
+                    (StatusCode::from_u16(s).unwrap(), Json(json!({"code": s, "message": "no"})))
+                        .into_response()
+                }
+            }),
+        )
+        .route("/api/v1/workloads/{id}/metrics", get(|| async { Json(json!({"measurements": []})) }));
+    let mut spec = stand_in(app).await;
+    spec.retry = infertop::provider::http::RetryPolicy::none();
+    let c = connect(&spec, http());
+    let end = chrono::Utc::now();
+    let q = MetricsQuery { start: end - chrono::Duration::minutes(10), end, samples: 5, pod: None };
+    let m = c.metrics("w1", &q).await.expect("a 404: the GPU series alone");
+    assert!(m.partial);
+    status.store(500, SeqCst);
+    let e = c.metrics("w1", &q).await.expect_err("a 500 is an error");
+    assert_eq!(e.status, Some(500), "{e}");
 }
 
 #[tokio::test]
