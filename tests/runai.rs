@@ -808,7 +808,8 @@ async fn what_runai_cannot_express_is_refused_alone_and_an_edit_sends_only_its_s
     assert_eq!(e.fields[0].0, "regions[0].region", "{e}");
 
     let readiness = d.probes.as_deref().and_then(|p| p.readiness.clone()).expect("a readiness probe");
-    let kinds: [(&str, fn(&mut infertop::model::Probe)); 3] = [
+    type ProbeTweak = fn(&mut infertop::model::Probe);
+    let kinds: [(&str, ProbeTweak); 3] = [
         ("exec only", |p| {
             p.http_get = None;
             p.exec = Some(ExecAction { command: vec!["true".into()] });

@@ -1375,6 +1375,19 @@ mod tests {
         );
     }
 
+    /// Sizes in errors: whole MiB as such, other sizes of a MiB or more to a tenth, less in bytes.
+    #[test]
+    fn sizes_are_shown_in_mib_from_one_mib_and_in_bytes_below() {
+        let mib = 1u64 << 20;
+        assert_eq!(fmt_size(0), "0 bytes");
+        assert_eq!(fmt_size(1500), "1500 bytes");
+        assert_eq!(fmt_size(mib - 1), "1048575 bytes");
+        assert_eq!(fmt_size(mib), "1 MiB");
+        assert_eq!(fmt_size(64 * mib), "64 MiB");
+        assert_eq!(fmt_size(3 * mib + mib / 2), "3.5 MiB");
+        assert_eq!(fmt_size(3 * mib + 1), "3.0 MiB");
+    }
+
     /// The backoff's jitter: in [0, 1), and not the same every time (retries of many requests spread out).
     #[test]
     fn the_jitter_is_a_unit_fraction_that_varies() {
@@ -1560,6 +1573,12 @@ mod tests {
         assert_eq!(clean_location("not a url", "u:p@h\u{1b}/x?t=1"), "h\\e/x");
         let long = clean_location(base, &format!("http://h/{}", "p".repeat(500)));
         assert!(long.chars().count() <= LOCATION_CHARS + 1 && long.ends_with('…'));
+        // The edge: exactly the longest shown is shown whole; one more is cut to it and marked.
+        let at = |n: usize| clean_location(base, &format!("http://h/{}", "p".repeat(n - "http://h/".len())));
+        assert_eq!(at(LOCATION_CHARS).chars().count(), LOCATION_CHARS);
+        assert!(!at(LOCATION_CHARS).ends_with('…'));
+        assert_eq!(at(LOCATION_CHARS + 1).chars().count(), LOCATION_CHARS + 1);
+        assert!(at(LOCATION_CHARS + 1).ends_with('…'));
         assert_eq!(path_of("https://api.example/cloud/v3/x?limit=5&token=t"), "/cloud/v3/x");
     }
 
