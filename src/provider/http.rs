@@ -1508,6 +1508,7 @@ mod tests {
         assert!(cut_long.len() <= 100, "{}", cut_long.len());
         // What was left out is counted in wire bytes: kept + left out = the original.
         let kept = cut_long.rsplit_once('…').unwrap().0.len();
+        assert_eq!(kept, 60, "as much as fits whole: the cap less 40 bytes of room for the mark");
         assert!(cut_long.ends_with(&format!("[+{} bytes]", long.len() - kept)), "{cut_long}");
         assert!(crate::model::text::is_truncated(v["list"][2].as_str().unwrap()));
         // A body whose strings all fit is untouched.
