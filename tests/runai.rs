@@ -283,6 +283,38 @@ fn stand_in_workload(id: &str, kind: &str, cluster: &str) -> Value {
            "runningPods": 1, "requestedPods": {"number": 1, "min": 1, "max": 1}})
 }
 
+/// A stand-in whose count route answers `count` and whose list route answers `page(offset)`, holding page 2's
+/// answer until page 4 is asked (or 10 s, so that a client reading one page at a time ends the test instead of
+/// hanging it). Its events ("asked N", "answered N") are logged in order.
+fn holding_stand_in(count: u64, page: fn(usize) -> Value) -> (axum::Router, Arc<Mutex<Vec<String>>>) {
+    use axum::{Json, extract::RawQuery, routing::get};
+    let events = Arc::new(Mutex::new(Vec::<String>::new()));
+    let fourth_asked = Arc::new(tokio::sync::Notify::new());
+    let (ev, asked) = (events.clone(), fourth_asked);
+    let app = stand_in_token(axum::Router::new())
+        .route("/api/v1/workloads/count", get(move || async move { Json(json!({"count": count})) }))
+        .route(
+            "/api/v1/workloads",
+            get(move |RawQuery(q): RawQuery| {
+                let (ev, asked) = (ev.clone(), asked.clone());
+                async move {
+                    let offset = offset_of(q);
+                    ev.lock().unwrap().push(format!("asked {offset}"));
+                    match offset {
+                        2 => {
+                            let _ = tokio::time::timeout(Duration::from_secs(10), asked.notified()).await;
+                        }
+                        4 => asked.notify_one(),
+                        _ => {}
+                    }
+                    ev.lock().unwrap().push(format!("answered {offset}"));
+                    Json(page(offset))
+                }
+            }),
+        );
+    (app, events)
+}
+
 /// The `offset` a stand-in was asked for (0 when absent).
 fn offset_of(query: Option<String>) -> usize {
     query
@@ -334,36 +366,14 @@ async fn list_follows_next_and_filters_when_the_server_ignores_the_filter() {
 /// stand-in's events is what is checked.
 #[tokio::test]
 async fn with_the_count_known_the_next_pages_are_asked_together() {
-    use axum::{Json, Router, extract::RawQuery, routing::get};
-    let events = Arc::new(Mutex::new(Vec::<String>::new()));
-    let third_asked = Arc::new(tokio::sync::Notify::new());
-    let wl = |id: usize| stand_in_workload(&id.to_string(), "Inference", "c");
-    let (ev, asked) = (events.clone(), third_asked.clone());
-    let app = stand_in_token(Router::new())
-        .route("/api/v1/workloads/count", get(|| async { Json(json!({"count": 6})) }))
-        .route(
-            "/api/v1/workloads",
-            get(move |RawQuery(q): RawQuery| {
-                let (ev, asked) = (ev.clone(), asked.clone());
-                async move {
-                    let offset = offset_of(q);
-                    ev.lock().unwrap().push(format!("asked {offset}"));
-                    match offset {
-                        2 => {
-                            let _ = tokio::time::timeout(Duration::from_secs(10), asked.notified()).await;
-                        }
-                        4 => asked.notify_one(),
-                        _ => {}
-                    }
-                    ev.lock().unwrap().push(format!("answered {offset}"));
-                    let mut page = json!({"workloads": [wl(offset + 1), wl(offset + 2)]});
-                    if offset < 4 {
-                        page["next"] = json!(offset + 2);
-                    }
-                    Json(page)
-                }
-            }),
-        );
+    let (app, events) = holding_stand_in(6, |offset| {
+        let wl = |id: usize| stand_in_workload(&id.to_string(), "Inference", "c");
+        let mut page = json!({"workloads": [wl(offset + 1), wl(offset + 2)]});
+        if offset < 4 {
+            page["next"] = json!(offset + 2);
+        }
+        page
+    });
     let spec = stand_in(app).await;
     let list = RunaiClient::new(&spec, http()).with_page_size(2).list().await.unwrap();
     let ids: Vec<&str> = list.iter().map(|d| d.key.id.as_str()).collect();
@@ -379,36 +389,12 @@ async fn with_the_count_known_the_next_pages_are_asked_together() {
 /// 10 s); the order of its events is what is checked.
 #[tokio::test]
 async fn an_endless_list_is_cut_at_the_item_cap_with_the_pages_up_to_it_asked_together() {
-    use axum::{Json, Router, extract::RawQuery, routing::get};
-    let events = Arc::new(Mutex::new(Vec::<String>::new()));
-    let fourth_asked = Arc::new(tokio::sync::Notify::new());
-    let (ev, asked) = (events.clone(), fourth_asked.clone());
-    let app = stand_in_token(Router::new())
-        .route("/api/v1/workloads/count", get(|| async { Json(json!({"count": 1000})) }))
-        .route(
-            "/api/v1/workloads",
-            get(move |RawQuery(q): RawQuery| {
-                let (ev, asked) = (ev.clone(), asked.clone());
-                async move {
-                    let offset = offset_of(q);
-                    ev.lock().unwrap().push(format!("asked {offset}"));
-                    match offset {
-                        2 => {
-                            let _ = tokio::time::timeout(Duration::from_secs(10), asked.notified()).await;
-                        }
-                        4 => asked.notify_one(),
-                        _ => {}
-                    }
-                    ev.lock().unwrap().push(format!("answered {offset}"));
-                    // Every other workload is a training one: the cap counts them too.
-                    let id = |n: usize| (offset + n).to_string();
-                    let kinds = ["Inference", "Training"];
-                    Json(json!({"workloads": [stand_in_workload(&id(1), kinds[0], "c"),
-                                              stand_in_workload(&id(2), kinds[1], "c")],
-                                "next": offset + 2}))
-                }
-            }),
-        );
+    let (app, events) = holding_stand_in(1000, |offset| {
+        // Every other workload is a training one: the cap counts them too.
+        let id = |n: usize| (offset + n).to_string();
+        json!({"workloads": [stand_in_workload(&id(1), "Inference", "c"), stand_in_workload(&id(2), "Training", "c")],
+               "next": offset + 2})
+    });
     let mut spec = stand_in(app).await;
     spec.limits.max_list_items = 4;
     let listing = RunaiClient::new(&spec, http()).with_page_size(2).listing().await.unwrap();

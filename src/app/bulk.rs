@@ -775,6 +775,26 @@ mod tests {
         press(s, KeyCode::Enter)
     }
 
+    /// Marks alpha and bravo, asks max +1, answers the reads and presses y: the scale changes sent.
+    fn send_max_plus_one(s: &mut State) -> Vec<ApplyRequest> {
+        filter(s, "alpha|bravo");
+        ctrl(s, ' ');
+        press(s, KeyCode::Char('s'));
+        press(s, KeyCode::Tab);
+        for c in "+1".chars() {
+            press(s, KeyCode::Char(c));
+        }
+        let fx = press(s, KeyCode::Enter);
+        answer_reads(s, fx);
+        press(s, KeyCode::Char('y'))
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Apply(r) => Some(*r),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn marking_says_how_many_are_marked_and_what_they_are_for() {
         let mut s = state();
@@ -913,23 +933,7 @@ mod tests {
     #[test]
     fn y_sends_one_apply_per_deployment_and_routes_the_outcomes_to_the_bulk() {
         let mut s = state();
-        filter(&mut s, "alpha|bravo");
-        ctrl(&mut s, ' ');
-        press(&mut s, KeyCode::Char('s'));
-        press(&mut s, KeyCode::Tab);
-        for c in "+1".chars() {
-            press(&mut s, KeyCode::Char(c));
-        }
-        let fx = press(&mut s, KeyCode::Enter);
-        answer_reads(&mut s, fx);
-        let fx = press(&mut s, KeyCode::Char('y'));
-        let sent: Vec<ApplyRequest> = fx
-            .into_iter()
-            .filter_map(|e| match e {
-                Effect::Apply(r) => Some(*r),
-                _ => None,
-            })
-            .collect();
+        let sent = send_max_plus_one(&mut s);
         assert_eq!(sent.len(), 2);
         let Change::Scale(u) = &sent[0].change else { panic!() };
         assert_eq!((u.regions[0].scale.min, u.regions[0].scale.max), (1, 3));
@@ -1256,22 +1260,7 @@ mod tests {
     #[test]
     fn an_applied_scale_on_a_stopped_deployment_is_not_followed_and_refusals_keep_their_words() {
         let mut s = state();
-        filter(&mut s, "alpha|bravo");
-        ctrl(&mut s, ' ');
-        press(&mut s, KeyCode::Char('s'));
-        press(&mut s, KeyCode::Tab);
-        for c in "+1".chars() {
-            press(&mut s, KeyCode::Char(c));
-        }
-        let fx = press(&mut s, KeyCode::Enter);
-        answer_reads(&mut s, fx);
-        let sent: Vec<ApplyRequest> = press(&mut s, KeyCode::Char('y'))
-            .into_iter()
-            .filter_map(|e| match e {
-                Effect::Apply(r) => Some(*r),
-                _ => None,
-            })
-            .collect();
+        let sent = send_max_plus_one(&mut s);
         let names: Vec<&str> = sent.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["alpha-staging", "bravo"]);
         let err =
