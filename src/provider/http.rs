@@ -948,14 +948,10 @@ impl Http {
         .with_status(status.as_u16())
     }
 
+    /// An error from reqwest: sending (connect, TLS, the request) or reading the body. A body that breaks
+    /// part-way comes back from `Response::chunk` as a decode error, its cause inside (the connection closed,
+    /// a gzip stream corrupt); a timeout, wherever it struck, is one.
     fn transport_error(&self, e: &reqwest::Error) -> ApiError {
-        if e.is_body() && !e.is_timeout() {
-            return ApiError::new(
-                self.provider,
-                ErrorKind::Network,
-                "the connection broke while reading the response",
-            );
-        }
         let kind = if e.is_timeout() {
             ErrorKind::Timeout
         } else if e.is_decode() {
@@ -964,25 +960,22 @@ impl Http {
             ErrorKind::Network
         };
         // reqwest's Display includes the URL, which never holds a credential here (all credentials travel in
-        // headers or form bodies); drop the source chain detail to keep it short.
+        // headers or form bodies); the innermost cause says what happened (refused, reset, closed early...).
+        let mut cause = None;
+        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+        while let Some(s) = src {
+            cause = Some(s.to_string());
+            src = s.source();
+        }
         let what = match kind {
-            ErrorKind::Timeout => "the request timed out".to_string(),
-            ErrorKind::Decode => "the response body was cut short or malformed".to_string(),
-            _ => {
-                // The innermost cause says what happened (refused, reset, closed early...).
-                let mut cause = None;
-                let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-                while let Some(s) = src {
-                    cause = Some(s.to_string());
-                    src = s.source();
-                }
-                let what =
-                    if e.is_connect() { "could not reach the server" } else { "the connection failed" };
-                match cause {
-                    Some(c) => format!("{what}: {c}"),
-                    None => what.to_string(),
-                }
-            }
+            ErrorKind::Timeout => "the request timed out",
+            ErrorKind::Decode => "the response body was cut short or malformed",
+            _ if e.is_connect() => "could not reach the server",
+            _ => "the connection failed",
+        };
+        let what = match cause {
+            Some(c) if kind != ErrorKind::Timeout => format!("{what}: {c}"),
+            _ => what.to_string(),
         };
         ApiError::new(self.provider, kind, what)
     }
@@ -1169,9 +1162,15 @@ impl BadItems {
             Err(e) => {
                 let path = e.path().to_string();
                 let cut = |s: &str, n| crate::model::text::truncate(s, n).into_owned();
+                // serde_json ends with where in the item's own text it stopped ("at line 1 column 9"),
+                // which says nothing to a reader of the whole list: the item's place and path say where.
+                let inner = e.inner();
+                let at = format!(" at line {} column {}", inner.line(), inner.column());
+                let text = inner.to_string();
+                let why = cut(text.strip_suffix(&at).unwrap_or(&text), 200);
                 match path.as_str() {
-                    "." | "" => cut(&e.inner().to_string(), 200),
-                    _ => format!("{} (at {})", cut(&e.inner().to_string(), 200), cut(&path, 60)),
+                    "." | "" => why,
+                    _ => format!("{why} (at {})", cut(&path, 60)),
                 }
             }
             Ok(_) => "could not be read".to_string(),
@@ -1525,9 +1524,16 @@ mod tests {
             let v: Vec<String> = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{pad}: {e}: {out}"));
             assert!(crate::model::text::is_truncated(&v[0]));
         }
-        // An unterminated string in a broken body: cut, and still no panic.
+        // Escapes one after another are units of their own (only a surrogate pair is one): after one byte,
+        // three fit in the 24 bytes kept under a cap of 64 (19 bytes), not just one pair (13).
+        let (out, n) = cut(&format!("[\"a{}\"]", r"\u0041".repeat(40)), 64);
+        assert_eq!(n, 1);
+        assert_eq!(out.split_once('…').unwrap().0, format!("[\"a{}", r"\u0041".repeat(3)));
+        // An unterminated string in a broken body: cut, still no panic, and not closed as if it were whole.
         let (out, _) = cut(&format!("{{\"a\": \"{}", "z".repeat(500)), 64);
-        assert!(out.contains("…[+"));
+        assert!(out.contains("…[+") && out.ends_with("bytes]"), "{out}");
+        let (out, n) = cut("[\"short", 64);
+        assert_eq!((out.as_str(), n), ("[\"short", 0));
     }
 
     proptest::proptest! {
@@ -1591,5 +1597,175 @@ mod tests {
         let text = format!("{r:?}");
         assert!(!text.contains("s3cr3t-value") && !text.contains("tok-abc"), "{text}");
         assert!(text.contains("client_secret"));
+    }
+
+    fn handle(policy: RetryPolicy) -> Http {
+        let client = build_client(Duration::from_secs(5), Duration::from_secs(30));
+        Http::new(client, ProviderKind::Gcore, 4, policy, crate::provider::gcore::parse_error)
+    }
+
+    /// A response whose body comes in exactly these pieces (a stream, so no `Content-Length`), or breaks
+    /// with `fail` after them.
+    fn streamed(chunks: &[usize], fail: Option<std::io::ErrorKind>) -> reqwest::Response {
+        let mut frames: Vec<Result<http_body::Frame<bytes::Bytes>, std::io::Error>> =
+            chunks.iter().map(|&n| Ok(http_body::Frame::data(bytes::Bytes::from(vec![b'7'; n])))).collect();
+        if let Some(kind) = fail {
+            frames.push(Err(std::io::Error::new(kind, "test: the stream broke")));
+        }
+        let body = http_body_util::StreamBody::new(futures::stream::iter(frames));
+        axum::http::Response::new(reqwest::Body::wrap(body)).into()
+    }
+
+    /// A loopback server that answers every connection with `answer`, raw, then closes it.
+    async fn raw_server(answer: &'static [u8]) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut head = [0u8; 4096];
+                let _ = sock.read(&mut head).await;
+                let _ = sock.write_all(answer).await;
+            }
+        });
+        format!("http://{addr}/v3/x")
+    }
+
+    /// A body read without a length takes its buffer's room from the account's budget before the buffer has
+    /// it, exactly that room: the buffer starts at 16 KiB and doubles (reading stays linear), a chunk that
+    /// fills it to the byte does not grow it, it never grows past the cap, and the room is given back when
+    /// the body goes.
+    #[tokio::test]
+    async fn a_streamed_body_takes_from_the_budget_exactly_the_room_its_buffer_has() {
+        let http = handle(RetryPolicy::none());
+        let req = Request::new(Method::GET, "http://127.0.0.1:9/v3/x");
+        let mib = 1 << 20;
+        for (chunks, cap, room) in [
+            // 64 KiB in KiB pieces: 16, 32, 64 KiB, and the last piece fits to the byte.
+            (vec![1024; 64], mib, 64 << 10),
+            // One KiB more: 128 KiB.
+            (vec![1024; 65], mib, 128 << 10),
+            // 20,000 bytes in pieces of 1000: 16 KiB, then 32 KiB (the start is 16 KiB, not the first piece).
+            (vec![1000; 20], mib, 32 << 10),
+            // A piece bigger than twice the room: room for it, no more.
+            (vec![1000, 50_000], mib, 51_000),
+            // 100,000 bytes under a cap of exactly that: 16, 32, 64 KiB, then the cap, not 128 KiB.
+            (vec![1000; 100], 100_000, 100_000),
+        ] {
+            let total: usize = chunks.iter().sum();
+            let (buf, share) = http.read_body(streamed(&chunks, None), &req, cap, true).await.unwrap();
+            let what = format!("{} bytes in {} pieces, cap {cap}", total, chunks.len());
+            assert_eq!(buf.len(), total, "{what}");
+            assert_eq!((buf.capacity(), share.bytes, http.budget.used()), (room, room, room), "{what}");
+            drop(share);
+            assert_eq!(http.budget.used(), 0, "{what}: given back");
+        }
+    }
+
+    /// What a broken read says: a body that breaks part-way, a read that times out, a server that could not
+    /// be reached, a connection closed before any answer. Each keeps its kind and, but for the timeout,
+    /// its cause.
+    #[tokio::test]
+    async fn a_broken_read_says_how_it_broke() {
+        let http = handle(RetryPolicy::none());
+        let req = Request::new(Method::GET, "http://127.0.0.1:9/v3/x");
+        let e = http.read_body(streamed(&[10], Some(std::io::ErrorKind::TimedOut)), &req, 1 << 20, true);
+        let e = e.await.unwrap_err();
+        assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Timeout, "the request timed out"));
+        let e =
+            http.read_body(streamed(&[10], Some(std::io::ErrorKind::ConnectionReset)), &req, 1 << 20, true);
+        let e = e.await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Decode, "{e}");
+        assert_eq!(e.message, "the response body was cut short or malformed: test: the stream broke");
+
+        // Over loopback: 100 bytes announced, 6 sent, then the connection closed.
+        let url = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"a\": ").await;
+        let e = http.send(&Request::new(Method::GET, url)).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Decode, "{e}");
+        assert!(e.message.starts_with("the response body was cut short or malformed: "), "{e}");
+        // No answer at all.
+        let url = raw_server(b"").await;
+        let e = http.send(&Request::new(Method::GET, url)).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Network, "{e}");
+        assert!(e.message.starts_with("the connection failed: "), "{e}");
+        // Nobody listening.
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+        let e = http.send(&Request::new(Method::GET, format!("http://{closed}/v3/x"))).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Network, "{e}");
+        assert!(e.message.starts_with("could not reach the server: "), "{e}");
+    }
+
+    /// A window of 429s lowers the rate and pauses the account for their `Retry-After`, when that is a wait
+    /// the policy honours: one longer than `max_retry_after` pauses nothing (it is shown, not obeyed).
+    #[tokio::test]
+    async fn a_window_of_429s_pauses_for_their_retry_after_only_when_it_is_honoured() {
+        async fn hammer(retry_after: &'static str) -> Http {
+            let app = axum::Router::new().route(
+                "/v3/x",
+                axum::routing::get(move || async move {
+                    (axum::http::StatusCode::TOO_MANY_REQUESTS, [("retry-after", retry_after)], "{}")
+                }),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            let http =
+                handle(RetryPolicy { max_retry_after: Duration::from_secs(60), ..RetryPolicy::none() });
+            let req = Request::new(Method::GET, format!("http://{addr}/v3/x"));
+            // Until the window closes (a second of answers at least): at the default rate, some tens.
+            for _ in 0..400 {
+                assert_eq!(http.send(&req).await.unwrap_err().status, Some(429));
+                if http.gate.decreases() > 0 {
+                    break;
+                }
+            }
+            http
+        }
+        let honoured = hammer("30").await;
+        assert_eq!(honoured.gate.decreases(), 1);
+        let pause = honoured.gate.pause_left();
+        assert!(pause > Duration::ZERO && pause <= Duration::from_secs(30), "{pause:?}");
+        let too_long = hammer("3600").await;
+        assert_eq!(too_long.gate.decreases(), 1);
+        assert_eq!(too_long.gate.pause_left(), Duration::ZERO);
+    }
+
+    /// A list's items that do not decode are counted and named (place, then why), the first three of them:
+    /// the rest are counted. The good ones around them are kept.
+    #[tokio::test]
+    async fn a_lists_bad_items_are_counted_and_the_first_three_named() {
+        let list = r#"[{"a": 2}, 42, {"a": "x"}, {"a": 4}, {"b": 1}, [], {"a": -1}, {"a": 6}]"#;
+        let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{list}", list.len());
+        let url = raw_server(Box::leak(answer.into_bytes().into_boxed_slice())).await;
+        let http = handle(RetryPolicy::none());
+        let keep = |i: Item| Some(i.a);
+        let listing = http.json_listing_map(&Request::new(Method::GET, url), "things", &keep).await.unwrap();
+        assert_eq!(listing.items, [2, 4, 6]);
+        assert_eq!(
+            listing.warnings,
+            ["5 of 8 things could not be read (GET /v3/x): \
+                 [1] invalid type: integer `42`, expected struct Item; \
+                 [2] invalid type: string \"x\", expected u32 (at a); \
+                 [4] missing field `a`; \
+                 and 2 more"]
+        );
+        // Three bad: all named, nothing more to count.
+        let list = r#"[true, {"a": 8}, null, "a"]"#;
+        let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{list}", list.len());
+        let url = raw_server(Box::leak(answer.into_bytes().into_boxed_slice())).await;
+        let listing = http.json_listing_map(&Request::new(Method::GET, url), "things", &keep).await.unwrap();
+        assert_eq!(listing.items, [8]);
+        let [w] = listing.warnings.as_slice() else { panic!("{:?}", listing.warnings) };
+        assert!(w.starts_with("3 of 4 things could not be read (GET /v3/x): [0] "), "{w}");
+        assert!(w.contains("; [2] ") && w.contains("; [3] ") && !w.contains("more"), "{w}");
+        // Not a list at all: the list fails, and says what it expected.
+        let url = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}").await;
+        let e = http.json_listing_map(&Request::new(Method::GET, url), "things", &keep).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Decode);
+        assert!(e.message.contains("invalid type: map, expected a list"), "{e}");
+        // Every item good: no warning.
+        let url = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n[{\"a\": 2}]").await;
+        let listing = http.json_listing_map(&Request::new(Method::GET, url), "things", &keep).await.unwrap();
+        assert_eq!((listing.items, listing.warnings), (vec![2], Vec::<String>::new()));
     }
 }
