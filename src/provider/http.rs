@@ -1660,6 +1660,17 @@ mod tests {
             drop(share);
             assert_eq!(http.budget.used(), 0, "{what}: given back");
         }
+        // The cap, in one piece: exactly the cap is read, one byte over is refused (the words name the
+        // account's limit, which the cap passed here stands in for).
+        let (buf, _) = http.read_body(streamed(&[1000], None), &req, 1000, true).await.unwrap();
+        assert_eq!(buf.len(), 1000);
+        let e = http.read_body(streamed(&[1000], None), &req, 999, true).await.unwrap_err();
+        assert!(e.message.contains("is larger than the 64 MiB limit; stopped reading"), "{e}");
+        // An error body over the cap keeps the cap's worth, and its room is taken from the budget too.
+        let (buf, share) = http.read_body(streamed(&[600, 600], None), &req, 1000, false).await.unwrap();
+        assert_eq!((buf.len(), share.bytes), (1000, buf.capacity()));
+        drop(share);
+        assert_eq!(http.budget.used(), 0);
     }
 
     /// What a broken read says: a body that breaks part-way, a read that times out, a server that could not
