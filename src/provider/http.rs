@@ -527,6 +527,8 @@ impl<'de, T: DeserializeOwned, U> serde::de::Visitor<'de> for ItemsSeed<'_, T, U
         f.write_str("a list")
     }
 
+    // No list, no items. (cargo-mutants' `Ok(Default::default())` here and in `visit_unit` is this same
+    // value: an equivalent mutant.)
     fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
         Ok((Vec::new(), 0))
     }
@@ -841,6 +843,7 @@ impl Http {
         let mut err = self.secrets.error((self.parse_error)(self.provider, status.as_u16(), &body));
         err.status = Some(status.as_u16());
         err.retry_after = retry_after(&headers);
+        // Only whether a debug line is written (`!=` is an equivalent mutant as far as any caller can see).
         if status == StatusCode::TOO_MANY_REQUESTS {
             tracing::debug!(provider = %self.provider, retry_after = ?err.retry_after, "rate limited");
         }
@@ -1062,6 +1065,7 @@ pub fn cut_long_strings(body: &mut Vec<u8>, max: usize) -> usize {
     let keep = max - 40;
     let n = body.len();
     let (mut r, mut w, mut cuts) = (0usize, 0usize, 0usize);
+    // (`r <= n` would be an equivalent mutant: at `r == n` the pass finds no quote, copies nothing, breaks.)
     while r < n {
         // Up to and including the next opening quote; bytes move only once something was cut.
         let Some(q) = body[r..].iter().position(|&b| b == b'"') else {

@@ -187,6 +187,7 @@ impl RunaiClient {
     /// for). The lock is held during the token request, so a burst of callers makes one request.
     async fn token(&self, stale: Option<&Secret>) -> ApiResult<Secret> {
         let mut guard = self.token.lock().await;
+        // (`<=` would be an equivalent mutant: it differs only at the very instant of `refresh_at`.)
         if let Some(t) = guard.as_ref()
             && Some(&t.value) != stale
             && Instant::now() < t.refresh_at
