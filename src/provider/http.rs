@@ -1356,16 +1356,8 @@ mod tests {
     /// bare (no `Bearer ` before it to give it away).
     #[test]
     fn the_scrubber_masks_the_credentials_and_a_remembered_token_bare() {
-        let client = build_client(Duration::from_secs(1), Duration::from_secs(1));
         let secret = crate::provider::Secret::new("client-secret-0123456789");
-        let http = Http::new(
-            client,
-            ProviderKind::Runai,
-            1,
-            RetryPolicy::none(),
-            crate::provider::gcore::parse_error,
-        )
-        .with_secrets([&secret]);
+        let http = handle(RetryPolicy::none()).with_secrets([&secret]);
         let token = crate::provider::Secret::new("tok.abcdefghijklmnop.qrstuvwxyz");
         let echoed = "the server said: client-secret-0123456789 and tok.abcdefghijklmnop.qrstuvwxyz";
         assert!(!http.scrubber().scrub(echoed).contains("client-secret-0123456789"));
@@ -1635,6 +1627,12 @@ mod tests {
         format!("http://{addr}/v3/x")
     }
 
+    /// [`raw_server`] answering 200 with `body` as it is, its length announced.
+    async fn json_server(body: &str) -> String {
+        let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        raw_server(Box::leak(answer.into_bytes().into_boxed_slice())).await
+    }
+
     /// A body read without a length takes its buffer's room from the account's budget before the buffer has
     /// it, exactly that room: the buffer starts at 16 KiB and doubles (reading stays linear), a chunk that
     /// fills it to the byte does not grow it, it never grows past the cap, and the room is given back when
@@ -1749,9 +1747,8 @@ mod tests {
     /// the rest are counted. The good ones around them are kept.
     #[tokio::test]
     async fn a_lists_bad_items_are_counted_and_the_first_three_named() {
-        let list = r#"[{"a": 2}, 42, {"a": "x"}, {"a": 4}, {"b": 1}, [], {"a": -1}, {"a": 6}]"#;
-        let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{list}", list.len());
-        let url = raw_server(Box::leak(answer.into_bytes().into_boxed_slice())).await;
+        let url =
+            json_server(r#"[{"a": 2}, 42, {"a": "x"}, {"a": 4}, {"b": 1}, [], {"a": -1}, {"a": 6}]"#).await;
         let http = handle(RetryPolicy::none());
         let keep = |i: Item| Some(i.a);
         let listing = http.json_listing_map(&Request::new(Method::GET, url), "things", &keep).await.unwrap();
@@ -1765,21 +1762,19 @@ mod tests {
                  and 2 more"]
         );
         // Three bad: all named, nothing more to count.
-        let list = r#"[true, {"a": 8}, null, "a"]"#;
-        let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{list}", list.len());
-        let url = raw_server(Box::leak(answer.into_bytes().into_boxed_slice())).await;
+        let url = json_server(r#"[true, {"a": 8}, null, "a"]"#).await;
         let listing = http.json_listing_map(&Request::new(Method::GET, url), "things", &keep).await.unwrap();
         assert_eq!(listing.items, [8]);
         let [w] = listing.warnings.as_slice() else { panic!("{:?}", listing.warnings) };
         assert!(w.starts_with("3 of 4 things could not be read (GET /v3/x): [0] "), "{w}");
         assert!(w.contains("; [2] ") && w.contains("; [3] ") && !w.contains("more"), "{w}");
         // Not a list at all: the list fails, and says what it expected.
-        let url = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}").await;
+        let url = json_server("{}").await;
         let e = http.json_listing_map(&Request::new(Method::GET, url), "things", &keep).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Decode);
         assert!(e.message.contains("invalid type: map, expected a list"), "{e}");
         // Every item good: no warning.
-        let url = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n[{\"a\": 2}]").await;
+        let url = json_server(r#"[{"a": 2}]"#).await;
         let listing = http.json_listing_map(&Request::new(Method::GET, url), "things", &keep).await.unwrap();
         assert_eq!((listing.items, listing.warnings), (vec![2], Vec::<String>::new()));
     }
